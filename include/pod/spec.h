@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* spec.h - the validated pod model (struct pod_spec) and the podc front end that builds it.
+ *
+ * Front end: preprocess (pod/pp.h) -> spec_parse (libyaml, keeps line:col of every node) ->
+ * spec_validate (pure; reports ALL problems as diagnostics, never stops at the first).
+ * The model is plain data: every string and array is owned by the struct that holds it and
+ * released by spec_free().  A zeroed struct is a valid empty value.  Defaults are filled in by
+ * the validator, so consumers (emit, runtime, supervisor, simulator) never re-derive them.
+ * Units: every *_s field is seconds, every *_ms field milliseconds.
+ */
+#ifndef POD_SPEC_H
+#define POD_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pod/err.h"
+
+/* ------------------------------------------------------------------ diagnostics */
+
+enum spec_sev { SPEC_SEV_ERROR, SPEC_SEV_WARNING };
+
+struct spec_diag {
+    enum spec_sev sev;
+    int line, col; /* 1-based, into the file the user wrote; 0 = no position */
+    char *path;    /* e.g. "containers[0].restart", may be "" */
+    char *msg;
+};
+
+struct spec_diags {
+    struct spec_diag *v;
+    size_t n, cap;
+    size_t n_errors, n_warnings;
+};
+
+void spec_diag_add(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,
+                   const char *fmt, ...) POD_PRINTF(6, 7);
+/* Stable sort by (line, col). */
+void spec_diags_sort(struct spec_diags *d);
+/* Formats one diagnostic as "file:line:col: error: path: message" (no newline); new string.
+ * Without a position: "file: error: path: message"; empty path: "file:l:c: error: message". */
+char *spec_diag_format(const char *file, const struct spec_diag *dg);
+/* With strict, warnings count as errors (podc --strict). */
+void spec_diags_free(struct spec_diags *d);
+
+/* ------------------------------------------------------------------ the model */
+
+enum spec_runtime { SPEC_RUNTIME_PODMAN = 0, SPEC_RUNTIME_EXECUTABLE };
+
+enum spec_vol_type { SPEC_VOL_VOLUME = 0, SPEC_VOL_RAMDISK, SPEC_VOL_CONFIG, SPEC_VOL_HOST };
+
+enum spec_shared { SPEC_SHARED_NO = 0, SPEC_SHARED_POD, SPEC_SHARED_HOST };
+
+enum spec_restart {
+    SPEC_RESTART_NEVER = 0, /* the default, as in the original */
+    SPEC_RESTART_ALWAYS,
+    SPEC_RESTART_ON_CONFIG,
+    SPEC_RESTART_ON_INTERVAL, /* interval in restart_interval_s */
+    SPEC_RESTART_ON_FAILURE,
+};
+
+/* Container kind (extension `kind:`): init containers run to completion in order before the
+ * main containers; sidecars start before and stop after the main containers. */
+enum spec_ctr_kind { SPEC_CTR_MAIN = 0, SPEC_CTR_INIT, SPEC_CTR_SIDECAR };
+
+enum spec_probe_kind {
+    SPEC_PROBE_NONE = 0,
+    SPEC_PROBE_EXEC, /* cmd: run inside the container (podman exec) */
+    SPEC_PROBE_EXIT, /* startupProbe.exit: true: wait for exit code 0 */
+    SPEC_PROBE_TCP,  /* extension tcpSocket: host-side connect */
+    SPEC_PROBE_HTTP, /* extension httpGet: host-side HTTP GET, 200-399 is success */
+};
+
+struct spec_kv {
+    char *name;
+    char *value;
+};
+
+struct spec_volume {
+    char *name;
+    enum spec_vol_type type;
+    char *size;         /* ramdisk: e.g. "10M" (always <digits>M after validation) */
+    enum spec_shared shared; /* volume */
+    bool encrypted;     /* config: refused by the validator (not implemented) */
+    char *bind;         /* host: absolute path after validation (relative ones made absolute
+                           against srcdir, podc -d) */
+    int line, col;
+};
+
+struct spec_mount {
+    char *dest;   /* absolute path inside the container */
+    char *volume; /* name of a declared volume */
+};
+
+struct spec_probe {
+    enum spec_probe_kind kind;
+    char **cmd;    /* EXEC: argv, NULL-terminated */
+    int timeout_s; /* legacy `timeout`: startup = overall deadline (default 120);
+                      readiness/liveness = per-attempt timeout (default 120) */
+    /* Kubernetes knobs (extensions).  Defaults keep original pod.yaml semantics; see SPEC.md. */
+    int initial_delay_s;
+    int period_s;
+    int attempt_timeout_s; /* timeoutSeconds; defaults from timeout_s */
+    int success_threshold;
+    int failure_threshold;
+    int port;          /* TCP/HTTP: the container's targetPort (must be exposed with a hostPort) */
+    int host_port;     /* TCP/HTTP: resolved hostPort the host-side probe connects to */
+    char *http_path;   /* HTTP: request path, default "/" */
+    char **signal_targets; /* startupProbe.signal: container names to signal after startup */
+};
+
+struct spec_ingress {
+    char *protocol; /* http | https | tcp */
+    int bind;       /* 0 = default (80 http / 443 https); required for tcp */
+    char *domain;   /* space-separated words, may be NULL */
+    int weight;     /* default 100 */
+    char *path, *path_beg, *path_end;
+    bool redirect_to_https;
+    char *redirect_location;
+    char *redirect_prefix;
+    char *errorfile; /* "CODE PATH" */
+};
+
+struct spec_expose {
+    int target_port; /* 0 for the executable runtime */
+    int host_port;   /* 0 = none */
+    char *host_interface; /* NULL = from --host-interface / podman default */
+    int cluster_port;     /* 0 = none */
+    int max_conn;         /* default 4096 */
+    bool send_proxy;      /* default false */
+    struct spec_ingress *ingress;
+    size_t n_ingress;
+};
+
+struct spec_backoff {
+    int initial_ms;          /* first restart delay, default 1000 */
+    int max_ms;              /* cap, default 300000 */
+    int reset_s;             /* running/ready this long resets the backoff, default 600 */
+    int give_up_count;       /* 0 = never give up */
+    int give_up_window_s;    /* N failures within this window -> give up, default 600 */
+};
+
+struct spec_container {
+    char *name;
+    enum spec_ctr_kind kind;
+    char *image;
+    char **command; /* NULL = image ENTRYPOINT */
+    char **args;    /* NULL = image CMD */
+    char *working_dir;
+    struct spec_kv *env;
+    size_t n_env;
+    enum spec_restart restart;
+    int restart_interval_s; /* on-interval:x */
+    char *signal_sig;  /* e.g. "HUP" (without SIG prefix), NULL = none */
+    char **signal_cmd; /* argv, NULL = none; exclusive with signal_sig */
+    struct spec_mount *mounts;
+    size_t n_mounts;
+    struct spec_probe startup, readiness, liveness;
+    struct spec_expose *expose;
+    size_t n_expose;
+    bool network_host; /* network: host (original 0.4.0) */
+    int stop_timeout_s; /* graceful stop before kill, default 10 */
+    struct spec_backoff backoff;
+    int line, col;
+};
+
+struct spec_logcfg {
+    int64_t max_bytes; /* rotate at this size, default 10 MiB */
+    int max_files;     /* rotated files kept per stream, default 5 */
+};
+
+struct pod_spec {
+    char *api;        /* "1.0.0-beta1" | "1.0.0-beta2" */
+    enum spec_runtime runtime;
+    char *name;       /* pod name (podc's positional argument) */
+    char *version;    /* podVersion */
+    struct spec_kv *labels;
+    size_t n_labels;
+    struct spec_volume *volumes;
+    size_t n_volumes;
+    struct spec_container *containers;
+    size_t n_containers;
+    /* runtime: executable */
+    char *exec_file;  /* absolute path of executable.file (resolved against srcdir) */
+    struct spec_expose *exec_expose;
+    size_t n_exec_expose;
+    /* pod-level extensions */
+    int config_debounce_ms; /* default 2000 */
+    struct spec_logcfg logs;
+};
+
+void spec_free(struct pod_spec *s); /* frees contents and s; NULL is fine */
+const char *spec_restart_name(enum spec_restart r);
+const char *spec_vol_type_name(enum spec_vol_type t);
+const char *spec_shared_name(enum spec_shared s);
+const char *spec_ctr_kind_name(enum spec_ctr_kind k);
+const char *spec_probe_kind_name(enum spec_probe_kind k);
+
+/* Names derived from the model (new strings). */
+char *spec_pod_fullname(const struct pod_spec *s);                     /* "<name>-<ver>" */
+char *spec_container_fullname(const struct pod_spec *s, size_t i);    /* "<ctr>-<name>-<ver>" */
+char *spec_volume_fullname(const struct pod_spec *s, const struct spec_volume *v);
+const struct spec_volume *spec_find_volume(const struct pod_spec *s, const char *name);
+int spec_find_container(const struct pod_spec *s, const char *name); /* index or -1 */
+
+/* ------------------------------------------------------------------ front end */
+
+/* Name rule for pods, containers and volumes: ^[a-z]([_a-z0-9]*[a-z0-9])?$ */
+bool spec_valid_name(const char *s);
+
+struct spec_line_map; /* maps positions in the preprocessed text back to the user's file;
+                         provided by pod/pp.h; NULL = identity */
+
+struct spec_opts {
+    const char *file;        /* name used in diagnostics (the user's file) */
+    const char *pod_name;    /* positional pod name */
+    const char *srcdir;      /* base for relative host binds and executable.file (podc -d) */
+    const char *builddir;    /* directory of the output: config volumes must exist under
+                                <builddir>/config/<name> */
+    const struct spec_line_map *map;
+    bool check_files;        /* check config dirs / executable.file on disk (podc: true) */
+};
+
+/* Limits on hostile input. */
+#define SPEC_MAX_INPUT_BYTES (4u * 1024u * 1024u)
+#define SPEC_MAX_DEPTH 64
+
+/* Parses and validates YAML text (already preprocessed).  Always fills diags; returns the
+ * model in *out only when there were no errors (warnings allowed).  Returns 0 when *out was
+ * set, -1 when the spec was rejected (diags say why).  Never prints. */
+int spec_load(const char *text, size_t len, const struct spec_opts *opts, struct spec_diags *diags,
+              struct pod_spec **out);
+
+#endif

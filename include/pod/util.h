@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* util.h - allocation, growable buffers, string vectors, whole-file I/O, logging.
+ *
+ * No project logic lives here.  Ownership: x* allocators abort on OOM; a struct pod_buf owns
+ * its bytes (pod_buf_free); a strv (char **, NULL-terminated) owns its strings (pod_strv_free);
+ * pod_read_file returns a heap buffer the caller frees.
+ */
+#ifndef POD_UTIL_H
+#define POD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pod/err.h"
+
+/* ---- allocation (abort with a message on OOM) ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) POD_PRINTF(1, 2);
+
+static inline void *pod_steal_ptr(void *pp)
+{
+    void **p = (void **)pp;
+    void *r = *p;
+    *p = NULL;
+    return r;
+}
+
+/* ---- growable byte buffer, always NUL-terminated ---- */
+struct pod_buf {
+    char *data;
+    size_t len, cap;
+};
+void pod_buf_reserve(struct pod_buf *b, size_t extra);
+void pod_buf_add(struct pod_buf *b, const void *p, size_t n);
+void pod_buf_adds(struct pod_buf *b, const char *s);
+void pod_buf_addc(struct pod_buf *b, char c);
+void pod_buf_printf(struct pod_buf *b, const char *fmt, ...) POD_PRINTF(2, 3);
+void pod_buf_vprintf(struct pod_buf *b, const char *fmt, va_list ap) POD_PRINTF(2, 0);
+char *pod_buf_take(struct pod_buf *b); /* returns data ("" if empty), resets b */
+void pod_buf_free(struct pod_buf *b);
+
+/* ---- NULL-terminated string vectors ---- */
+size_t pod_strv_len(char *const *v);
+void pod_strv_push(char ***v, const char *s); /* copies s */
+char **pod_strv_dup(char *const *v);
+void pod_strv_free(char **v);
+bool pod_strv_contains(char *const *v, const char *s);
+
+/* ---- files ---- */
+/* Reads a whole file (at most max_bytes; larger is an error).  *out is NUL-terminated. */
+int pod_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                  struct pod_err *err) POD_WUR;
+/* Writes data to path atomically: temp file in the same directory, fsync, rename.
+ * mode is applied to the new file (e.g. 0644, 0755). */
+int pod_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                          struct pod_err *err) POD_WUR;
+/* Removes path; a missing file is not an error. */
+int pod_unlink_if_exists(const char *path, struct pod_err *err) POD_WUR;
+/* Directory part of path ("." when none); returns a new string. */
+char *pod_dirname(const char *path);
+/* Last component of path; returns a pointer into path. */
+const char *pod_basename(const char *path);
+/* Joins dir and name with one '/'; returns a new string.  An absolute name is returned as is. */
+char *pod_path_join(const char *dir, const char *name);
+
+/* ---- parsing helpers ---- */
+/* Strict decimal integer in [min,max]; no sign for min>=0, no spaces, no trailing junk. */
+bool pod_parse_int(const char *s, long long min, long long max, long long *out);
+
+/* ---- logging (diagnostics of programs, not container logs) ----
+ * Levels follow SPACE_LOG_LEVEL: 1 error, 2 warning, 3 ok, 4 info, 5 debug.
+ * The default sink writes "[ERROR] msg" style lines to stderr.  Tests install their own sink. */
+enum pod_log_level {
+    POD_LOG_ERROR = 1,
+    POD_LOG_WARN = 2,
+    POD_LOG_OK = 3,
+    POD_LOG_INFO = 4,
+    POD_LOG_DEBUG = 5,
+};
+typedef void pod_log_sink_fn(void *self, int level, const char *msg);
+void pod_log_set_sink(pod_log_sink_fn *fn, void *self);
+void pod_log_set_level(int level);
+int pod_log_level(void);
+/* Reads SPACE_LOG_LEVEL from the environment (default def). */
+void pod_log_init_from_env(int def);
+void pod_log(int level, const char *fmt, ...) POD_PRINTF(2, 3);
+
+#endif

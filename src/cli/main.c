@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - the multi-call entry point.  The same static binary is podc (no payload) and every
+ * compiled pod (payload = the validated spec appended by podc).  A damaged or truncated pod
+ * executable refuses to run. */
+#include "pod/emit.h"
+#include "pod/podc.h"
+#include "pod/rt.h"
+#include "pod/util.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        fprintf(stderr, "[ERROR] cannot locate own executable (/proc/self/exe)\n");
+        return POD_EXIT_SYSTEM;
+    }
+    self[n] = '\0';
+
+    struct pod_err err = POD_ERR_ZERO;
+    enum emit_image_kind kind;
+    char *payload = NULL;
+    size_t len = 0;
+    if (emit_image_probe(self, &kind, &payload, &len, &err) < 0) {
+        fprintf(stderr, "[ERROR] %s: %s\n", self, err.msg);
+        return POD_EXIT_REJECTED;
+    }
+    if (kind == EMIT_IMAGE_PLAIN)
+        return podc_main(argc, argv, self);
+
+    struct pod_spec *spec = NULL;
+    if (emit_spec_from_json(payload, len, &spec, &err) < 0) {
+        free(payload);
+        fprintf(stderr, "[ERROR] %s: damaged pod executable: %s\n", self, err.msg);
+        return POD_EXIT_REJECTED;
+    }
+    free(payload);
+    /* argv[0] as invoked keeps the pod's own name; the pod directory comes from self. */
+    int rc = rt_main(argc, argv, self, spec);
+    spec_free(spec);
+    return rc;
+}

@@ -1,0 +1,19 @@
+# tests/tests.mk - cmocka unit tests (one binary per tests/test_<module>.c), golden tests, fuzz.
+# A test may list extra link flags (e.g. --wrap at OS seams) in TEST_LDFLAGS_<name>.
+
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+RUNNER ?=
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+test: deps $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $(RUNNER) ./$$t; done
+
+-include $(TEST_BIN:%=%.d)
+
+# Golden tests of podc (placeholder until the front end lands).
+golden: all
+	@echo "golden: no cases yet"
