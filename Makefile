@@ -43,8 +43,8 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc
 
-.PHONY: all deps test check demo install asan valgrind fuzz format format-check lint bench \
-        clean sim conformance conformance-podman golden
+.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run format format-check lint \
+        bench clean sim conformance conformance-podman golden
 .DEFAULT_GOAL := all
 
 all: $(PODC)
@@ -70,10 +70,16 @@ include sim/sim.mk
 include conformance/conformance.mk
 
 # `check` is the README's test command: everything, on this machine, in one go.
-check: deps all test golden sim conformance conformance-podman
+# Suites run one after another (compiles inside each may still use -j).
+CHECK_SUITES := test golden sim conformance conformance-podman
+check: deps
+	@$(MAKE) --no-print-directory all
+	@set -e; for s in $(CHECK_SUITES); do echo "==== make $$s"; \
+	  $(MAKE) --no-print-directory $$s; done
 	@echo "make check: all suites passed ($(VARIANT))"
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@bash ci/demo.sh $(BUILD)
 
 install: all
@@ -90,6 +96,27 @@ valgrind:
 	$(MAKE) VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" \
 	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no" \
 	  test golden sim
+
+# Fuzzing: every tests/fuzz/fuzz_<name>.c is a libFuzzer target with a seed corpus in
+# tests/fuzz/<name>_corpus/.  Areas may add objects a target needs in FUZZ_EXTRA_<target>.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB) $$(FUZZ_EXTRA_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB) $(LIBS)
+
+fuzz:
+	$(MAKE) VARIANT=fuzz CC=clang STATIC=0 CFLAGS="-O1 -g" \
+	  SAN_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	  SAN_LDFLAGS="-fsanitize=address,undefined" fuzz-run
+
+fuzz-run: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
+	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- \
+	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/$${n}_corpus; done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
