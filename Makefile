@@ -43,7 +43,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc
 
-.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run format format-check lint \
+.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run san-suites format format-check lint \
         bench clean sim conformance conformance-podman golden
 .DEFAULT_GOAL := all
 
@@ -90,7 +90,7 @@ install: all
 asan:
 	$(MAKE) VARIANT=asan CC=clang STATIC=0 \
 	  SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  SAN_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" test golden sim
+	  SAN_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" san-suites
 
 valgrind:
 	$(MAKE) VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" \
