@@ -95,7 +95,14 @@ asan:
 valgrind:
 	$(MAKE) VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" \
 	  RUNNER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no" \
-	  test golden sim
+	  san-suites
+
+# The suites that run under sanitizers and valgrind (everything but podman), one by one.
+SAN_SUITES := test golden sim
+san-suites: deps
+	@$(MAKE) --no-print-directory all
+	@set -e; for s in $(SAN_SUITES); do echo "==== make $$s ($(VARIANT))"; \
+	  $(MAKE) --no-print-directory $$s; done
 
 # Fuzzing: every tests/fuzz/fuzz_<name>.c is a libFuzzer target with a seed corpus in
 # tests/fuzz/<name>_corpus/.  Areas may add objects a target needs in FUZZ_EXTRA_<target>.
