@@ -26,6 +26,7 @@ struct spec_diag {
     int line, col; /* 1-based, into the file the user wrote; 0 = no position */
     char *path;    /* e.g. "containers[0].restart", may be "" */
     char *msg;
+    char *file;    /* NULL = the spec's file; else e.g. the .env file (pp_parse_env) */
 };
 
 struct spec_diags {
@@ -36,9 +37,13 @@ struct spec_diags {
 
 void spec_diag_add(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,
                    const char *fmt, ...) POD_PRINTF(6, 7);
-/* Stable sort by (line, col). */
+/* Like spec_diag_add, for a diagnostic about another file (e.g. "pod.env"). */
+void spec_diag_add_file(struct spec_diags *d, const char *file, enum spec_sev sev, int line,
+                        int col, const char *path, const char *fmt, ...) POD_PRINTF(7, 8);
+/* Stable sort: diagnostics about other files first (in order), then by (line, col). */
 void spec_diags_sort(struct spec_diags *d);
 /* Formats one diagnostic as "file:line:col: error: path: message" (no newline); new string.
+ * dg->file, when set, replaces file.
  * Without a position: "file: error: path: message"; empty path: "file:l:c: error: message". */
 char *spec_diag_format(const char *file, const struct spec_diag *dg);
 /* With strict, warnings count as errors (podc --strict). */
@@ -203,14 +208,28 @@ char *spec_container_fullname(const struct pod_spec *s, size_t i);    /* "<ctr>-
 char *spec_volume_fullname(const struct pod_spec *s, const struct spec_volume *v);
 const struct spec_volume *spec_find_volume(const struct pod_spec *s, const char *name);
 int spec_find_container(const struct pod_spec *s, const char *name); /* index or -1 */
+/* Canonical, human-readable dump of the whole model (one `path: value` per line, defaults
+ * included); used by the golden tests and handy for debugging.  New string. */
+char *spec_dump(const struct pod_spec *s);
 
 /* ------------------------------------------------------------------ front end */
 
 /* Name rule for pods, containers and volumes: ^[a-z]([_a-z0-9]*[a-z0-9])?$ */
 bool spec_valid_name(const char *s);
 
-struct spec_line_map; /* maps positions in the preprocessed text back to the user's file;
-                         provided by pod/pp.h; NULL = identity */
+/* Maps 1-based (line, col) positions in the preprocessed text back to the user's file.
+ * Built by the preprocessor (pp_run), one entry per output line, plus spans for lines whose
+ * columns were shifted by substitutions.  Columns are byte offsets.  NULL = identity. */
+struct spec_line_map;
+struct spec_line_map *spec_line_map_new(void);
+void spec_line_map_free(struct spec_line_map *m);
+/* Starts the next output line, which comes from source line src_line. */
+void spec_line_map_add_line(struct spec_line_map *m, int src_line);
+/* On the current output line, from output column out_col on: a literal span (columns advance
+ * together from src_col) or, with literal false, a substituted value (every column maps to
+ * src_col, the `${` of the reference).  Spans are added in increasing out_col order. */
+void spec_line_map_add_span(struct spec_line_map *m, int out_col, int src_col, bool literal);
+void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_line, int *src_col);
 
 struct spec_opts {
     const char *file;        /* name used in diagnostics (the user's file) */
