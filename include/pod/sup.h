@@ -127,6 +127,13 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_ms, struct 
 int64_t sup_next_deadline(const struct sup *s);
 const struct sup_status *sup_status(const struct sup *s);
 const char *sup_pod_phase_name(enum sup_pod_phase p);
+/* Stable lower-case names for traces ("ctr-start", "probe", ... / "startup", "readiness", ...). */
+const char *sup_action_type_name(enum sup_action_type t);
+const char *sup_probe_role_name(enum sup_probe_role r);
+const char *sup_event_type_name(enum sup_event_type t);
+/* Linux signal number of a name as the spec stores it ("HUP"; "SIGHUP" and "1" are accepted
+ * too), or -1 when unknown.  Pure table, no <signal.h>. */
+int sup_signal_number(const char *name);
 
 /* Persisted state (start counts, backoff, instance numbers) so a restarted daemon re-adopts
  * its containers: serialise to a JSON text (new string) / restore into a fresh sup. */
