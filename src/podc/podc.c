@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: MIT */
+/* podc.c - the podc compiler driver: command line, preprocessing (.env, -e), front end,
+ * diagnostics, and the output files (SPEC.md sections 2 and 6).
+ *
+ * Nothing goes to stdout except the answers to -h and -V (sns captures stdout).  Diagnostics
+ * go to stderr: spec problems as `file:line:col: error: path: message`, everything else as
+ * `[LEVEL] message` lines filtered by SPACE_LOG_LEVEL (errors are always shown).
+ * Outputs are written only when the spec is accepted, each one atomically (tmp + rename).
+ */
+#include "pod/emit.h"
+#include "pod/podc.h"
+#include "pod/pp.h"
+#include "pod/spec.h"
+#include "pod/util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A runtime: executable file is copied whole; this bounds what podc reads into memory. */
+#define MAX_EXEC_BYTES (512u * 1024u * 1024u)
+
+static const char usage_line[] =
+    "Usage: podc [podname] [-f|--file=FILE] [-o|--outfile=FILE] [-d|--dir=DIR] "
+    "[-p|--preprocess=true|false] [-e|--source-env] [--strict] [-h|--help] [-V|--version]";
+
+static const char usage_text[] =
+    "Usage: podc [podname] [options]\n"
+    "\n"
+    "Compile a pod.yaml into a pod executable (plus <out>.portmappings.conf and\n"
+    "<out>.ingress.conf when the pod exposes cluster ports or ingress rules).\n"
+    "\n"
+    "    podname                 name of the pod; default: the name of the current directory.\n"
+    "                            Lower case letters, digits and '_', starting with a letter.\n"
+    "    -f, --file=FILE         the pod YAML file; default: pod.yaml\n"
+    "    -o, --outfile=FILE      the pod executable to write; default: FILE without its\n"
+    "                            .yaml suffix (`x` becomes `x.out`)\n"
+    "    -d, --dir=DIR           base directory for relative host volume binds and\n"
+    "                            executable.file; default: the directory of FILE\n"
+    "    -p, --preprocess=true|false\n"
+    "                            substitute ${VAR} from <FILE without .yaml>.env and apply\n"
+    "                            #ifdef/#ifndef/#iftrue/#ifntrue blocks; default: true\n"
+    "    -e, --source-env        take variables missing from the .env file from the\n"
+    "                            environment\n"
+    "    --strict                treat warnings as errors\n"
+    "    -h, --help              show this help\n"
+    "    -V, --version           show the podc and pod API versions\n"
+    "\n"
+    "Diagnostics go to stderr (verbosity: SPACE_LOG_LEVEL=1..5, default 4).\n"
+    "Exit status: 0 outputs written, 1 spec rejected, 100 usage error, 111 system failure.\n";
+
+/* ------------------------------------------------------------------ command line */
+
+struct podc_args {
+    const char *pod_name; /* NULL: basename of the cwd */
+    const char *file, *out, *dir;
+    bool preprocess;
+    bool source_env;
+    bool strict;
+    bool help, version;
+};
+
+enum opt_id { OPT_FILE, OPT_OUT, OPT_DIR, OPT_PP, OPT_ENV, OPT_STRICT, OPT_HELP, OPT_VERSION };
+
+struct opt {
+    char short_name; /* 0: long only */
+    const char *long_name;
+    bool has_arg;
+    enum opt_id id;
+};
+
+static const struct opt opts[] = {
+    {'f', "file", true, OPT_FILE},        {'o', "outfile", true, OPT_OUT},
+    {'d', "dir", true, OPT_DIR},          {'p', "preprocess", true, OPT_PP},
+    {'e', "source-env", false, OPT_ENV},  {0, "strict", false, OPT_STRICT},
+    {'h', "help", false, OPT_HELP},       {'V', "version", false, OPT_VERSION},
+};
+
+static int usage_error(const char *fmt, const char *a)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a);
+    pod_log(POD_LOG_ERROR, "%s", msg);
+    fprintf(stderr, "%s\n", usage_line);
+    return POD_EXIT_USAGE;
+}
+
+static int apply_opt(struct podc_args *a, const struct opt *o, const char *val)
+{
+    switch (o->id) {
+    case OPT_FILE:
+        a->file = val;
+        break;
+    case OPT_OUT:
+        a->out = val;
+        break;
+    case OPT_DIR:
+        a->dir = val;
+        break;
+    case OPT_PP:
+        if (strcmp(val, "true") == 0)
+            a->preprocess = true;
+        else if (strcmp(val, "false") == 0)
+            a->preprocess = false;
+        else
+            return usage_error("Invalid -p argument '%s'. Valid arguments are: true false", val);
+        break;
+    case OPT_ENV:
+        a->source_env = true;
+        break;
+    case OPT_STRICT:
+        a->strict = true;
+        break;
+    case OPT_HELP:
+        a->help = true;
+        break;
+    case OPT_VERSION:
+        a->version = true;
+        break;
+    }
+    return 0;
+}
+
+/* Parses argv like the original's _GETOPTS: `--long=value`, `--long value`, `-s value`,
+ * `--` ends the options, at most one positional.  Returns 0 or an exit code. */
+static int parse_args(int argc, char **argv, struct podc_args *a)
+{
+    int npos = 0;
+    bool opts_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!opts_done && strcmp(arg, "--") == 0) {
+            opts_done = true;
+            continue;
+        }
+        if (opts_done || arg[0] != '-' || arg[1] == '\0') {
+            if (++npos > 1)
+                return usage_error("Too many arguments. Max %s argument(s) allowed.", "1");
+            a->pod_name = arg;
+            continue;
+        }
+        const struct opt *o = NULL;
+        const char *val = NULL;
+        if (arg[1] == '-') {
+            const char *eq = strchr(arg, '=');
+            size_t nlen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+            for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+                if (strlen(opts[k].long_name) == nlen &&
+                    strncmp(opts[k].long_name, arg + 2, nlen) == 0)
+                    o = &opts[k];
+            if (!o)
+                return usage_error("Unrecognized option: '%s'", arg);
+            if (eq && !o->has_arg)
+                return usage_error("Option '%s' does not take an argument", arg);
+            val = eq ? eq + 1 : NULL;
+        } else {
+            if (arg[2] != '\0')
+                return usage_error("Invalid option '%s'", arg);
+            for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+                if (opts[k].short_name == arg[1])
+                    o = &opts[k];
+            if (!o)
+                return usage_error("Unrecognized option: '%s'", arg);
+        }
+        if (o->has_arg && !val) {
+            if (i + 1 >= argc)
+                return usage_error("Option '%s' is expecting an argument", arg);
+            val = argv[++i];
+        }
+        int rc = apply_opt(a, o, val);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static char *strip_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    if (n >= k && strcmp(s + n - k, suffix) == 0)
+        return xstrndup(s, n - k);
+    return xstrdup(s);
+}
+
+static const char *env_lookup(void *self, const char *name)
+{
+    (void)self;
+    return getenv(name);
+}
+
+/* Prints diagnostics (sorted by position); warnings only when SPACE_LOG_LEVEL shows them. */
+static void print_diags(const char *file, struct spec_diags *d)
+{
+    spec_diags_sort(d);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->v[i].sev == SPEC_SEV_WARNING && pod_log_level() < POD_LOG_WARN)
+            continue;
+        char *line = spec_diag_format(file, &d->v[i]);
+        fprintf(stderr, "%s\n", line);
+        free(line);
+    }
+}
+
+/* Writes text to path atomically, or removes path when text is empty (no stale file). */
+static int write_or_remove(const char *path, const char *text, struct pod_err *err)
+{
+    if (!*text) {
+        struct stat st;
+        if (lstat(path, &st) == 0)
+            pod_log(POD_LOG_INFO, "Removing %s (nothing to write)", path);
+        return pod_unlink_if_exists(path, err);
+    }
+    pod_log(POD_LOG_INFO, "Writing %s", path);
+    return pod_write_file_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* ------------------------------------------------------------------ compile */
+
+struct compile {
+    struct podc_args a;
+    const char *self_exe;
+    char *pod_name, *in, *out, *srcdir, *builddir, *env_file;
+    char *text;
+    size_t len;
+    struct pp_vars vars;
+    struct pp_result pp;
+    struct spec_diags env_diags, diags;
+    struct pod_spec *spec;
+};
+
+static void compile_free(struct compile *c)
+{
+    free(c->pod_name);
+    free(c->in);
+    free(c->out);
+    free(c->srcdir);
+    free(c->builddir);
+    free(c->env_file);
+    free(c->text);
+    pp_vars_free(&c->vars);
+    pp_result_free(&c->pp);
+    spec_diags_free(&c->env_diags);
+    spec_diags_free(&c->diags);
+    spec_free(c->spec);
+}
+
+/* Resolves names and paths from the command line.  Returns 0 or an exit code. */
+static int resolve_paths(struct compile *c)
+{
+    struct podc_args *a = &c->a;
+    bool name_from_cwd = !a->pod_name;
+    if (a->pod_name) {
+        c->pod_name = xstrdup(a->pod_name);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) {
+            pod_log(POD_LOG_ERROR,
+                    "cannot determine the current directory for the default pod name: %s "
+                    "(give the pod name as the first argument)",
+                    strerror(errno));
+            return POD_EXIT_SYSTEM;
+        }
+        c->pod_name = xstrdup(pod_basename(cwd));
+        pod_log(POD_LOG_INFO, "No pod name given as first argument, assuming: %s", c->pod_name);
+    }
+    if (!spec_valid_name(c->pod_name)) {
+        pod_log(POD_LOG_ERROR,
+                "Invalid pod name '%s'%s: use lower case letters, digits and '_', starting with "
+                "a letter and not ending with '_'",
+                c->pod_name,
+                name_from_cwd ? " (the current directory's name; give the pod name as the first "
+                                "argument)"
+                              : "");
+        fprintf(stderr, "%s\n", usage_line);
+        return POD_EXIT_USAGE;
+    }
+
+    if (a->file) {
+        c->in = xstrdup(a->file);
+    } else {
+        c->in = xstrdup("pod.yaml");
+        pod_log(POD_LOG_INFO, "No in file given, assuming: pod.yaml");
+    }
+    if (!*c->in)
+        return usage_error("Option '%s' needs a non-empty file name", "--file");
+
+    if (a->out) {
+        c->out = xstrdup(a->out);
+    } else {
+        c->out = strip_suffix(c->in, ".yaml");
+        if (strcmp(c->out, c->in) == 0) {
+            char *o = xasprintf("%s.out", c->out);
+            free(c->out);
+            c->out = o;
+        }
+    }
+    if (!*c->out)
+        return usage_error("Option '%s' needs a non-empty file name", "--outfile");
+    struct stat st, st_in;
+    if (stat(c->out, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return usage_error("%s is a directory", c->out);
+        if (stat(c->in, &st_in) == 0 && st.st_dev == st_in.st_dev && st.st_ino == st_in.st_ino)
+            return usage_error("the output file %s is the input file", c->out);
+    }
+
+    c->srcdir = a->dir ? xstrdup(a->dir) : pod_dirname(c->in);
+    if (a->dir && (stat(c->srcdir, &st) < 0 || !S_ISDIR(st.st_mode)))
+        return usage_error("-d %s: not a directory", c->srcdir);
+    c->builddir = pod_dirname(c->out);
+    return 0;
+}
+
+/* Reads the input and, unless -p false, the .env file; runs the preprocessor.
+ * Returns 0 to continue, or an exit code. */
+static int load_and_preprocess(struct compile *c)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    if (pod_read_file(c->in, SPEC_MAX_INPUT_BYTES, &c->text, &c->len, &err) < 0) {
+        if (err.code == POD_E_NOTFOUND || err.sys_errno == EISDIR) {
+            pod_log(POD_LOG_ERROR, "Yaml file does not exist: %s", c->in);
+            return POD_EXIT_REJECTED;
+        }
+        pod_log(POD_LOG_ERROR, "%s", err.msg);
+        return err.code == POD_E_INVALID ? POD_EXIT_REJECTED : POD_EXIT_SYSTEM;
+    }
+    if (!c->a.preprocess)
+        return 0;
+
+    char *base = strip_suffix(c->in, ".yaml");
+    c->env_file = xasprintf("%s.env", base);
+    free(base);
+    char *env_text = NULL;
+    size_t env_len = 0;
+    if (pod_read_file(c->env_file, SPEC_MAX_INPUT_BYTES, &env_text, &env_len, &err) == 0) {
+        pod_log(POD_LOG_INFO, "Loading variables from %s", c->env_file);
+        pp_parse_env(env_text, env_len, c->env_file, &c->vars, &c->env_diags);
+        free(env_text);
+    } else if (err.code == POD_E_NOTFOUND) {
+        pod_log(POD_LOG_INFO, "No .env file present (%s).", c->env_file);
+    } else {
+        pod_log(POD_LOG_ERROR, "%s", err.msg);
+        return err.code == POD_E_INVALID ? POD_EXIT_REJECTED : POD_EXIT_SYSTEM;
+    }
+    struct pp_opts po = {
+        .file = c->in,
+        .fallback = c->a.source_env ? env_lookup : NULL,
+        .fallback_self = NULL,
+    };
+    pp_run(c->text, c->len, &c->vars, &po, &c->diags, &c->pp);
+    return 0;
+}
+
+static int write_outputs(struct compile *c)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    const struct pod_spec *s = c->spec;
+    char *pm_path = xasprintf("%s.portmappings.conf", c->out);
+    char *ing_path = xasprintf("%s.ingress.conf", c->out);
+    char *pm = emit_portmappings(s);
+    char *ing = emit_ingress(s);
+    int rc = -1;
+
+    /* The .conf files first: a fresh executable implies fresh .conf files. */
+    if (write_or_remove(pm_path, pm, &err) < 0 || write_or_remove(ing_path, ing, &err) < 0)
+        goto out;
+    pod_log(POD_LOG_OK, "Writing pod executable to %s", c->out);
+    if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
+        char *bin = NULL;
+        size_t len = 0;
+        if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &bin, &len, &err) < 0)
+            goto out;
+        rc = pod_write_file_atomic(c->out, bin, len, 0755, &err);
+        free(bin);
+    } else {
+        char *json = emit_spec_json(s);
+        rc = emit_image_write(c->self_exe, json, strlen(json), c->out, &err);
+        free(json);
+    }
+out:
+    if (rc < 0)
+        pod_log(POD_LOG_ERROR, "%s", err.msg);
+    free(pm);
+    free(ing);
+    free(pm_path);
+    free(ing_path);
+    return rc < 0 ? POD_EXIT_SYSTEM : POD_EXIT_OK;
+}
+
+static int compile(struct compile *c)
+{
+    int rc = resolve_paths(c);
+    if (rc)
+        return rc;
+    rc = load_and_preprocess(c);
+    if (rc)
+        return rc;
+
+    if (c->diags.n_errors == 0 && c->env_diags.n_errors == 0) {
+        const char *text = c->pp.text ? c->pp.text : c->text;
+        size_t len = c->pp.text ? c->pp.len : c->len;
+        struct spec_opts so = {
+            .file = c->in,
+            .pod_name = c->pod_name,
+            .srcdir = c->srcdir,
+            .builddir = c->builddir,
+            .map = c->pp.map,
+            .check_files = true,
+        };
+        spec_load(text, len, &so, &c->diags, &c->spec);
+    }
+
+    if (c->env_file)
+        print_diags(c->env_file, &c->env_diags);
+    print_diags(c->in, &c->diags);
+    size_t n_err = c->diags.n_errors + c->env_diags.n_errors;
+    size_t n_warn = c->diags.n_warnings + c->env_diags.n_warnings;
+    if (n_err || !c->spec || (c->a.strict && n_warn)) {
+        if (n_err)
+            pod_log(POD_LOG_ERROR, "%s: %zu error(s), %zu warning(s): no output written", c->in,
+                    n_err, n_warn);
+        else if (n_warn)
+            pod_log(POD_LOG_ERROR,
+                    "%s: %zu warning(s), which --strict treats as errors: no output written",
+                    c->in, n_warn);
+        else
+            pod_log(POD_LOG_ERROR, "%s: rejected: no output written", c->in);
+        return POD_EXIT_REJECTED;
+    }
+    pod_log(POD_LOG_INFO,
+            "Compiling \"%s-%s\" for api version: \"%s\" and runtime \"%s\", YAML file: %s.",
+            c->pod_name, c->spec->version ? c->spec->version : "",
+            c->spec->api ? c->spec->api : "",
+            c->spec->runtime == SPEC_RUNTIME_EXECUTABLE ? "executable" : "podman", c->in);
+    return write_outputs(c);
+}
+
+int podc_main(int argc, char **argv, const char *self_exe)
+{
+    pod_log_init_from_env(POD_LOG_INFO);
+    if (pod_log_level() < POD_LOG_ERROR)
+        pod_log_set_level(POD_LOG_ERROR); /* errors are always shown */
+    struct compile c = {.a = {.preprocess = true}, .self_exe = self_exe};
+    int rc = parse_args(argc, argv, &c.a);
+    if (rc)
+        return rc;
+    if (c.a.help) {
+        fputs(usage_text, stdout);
+        return fflush(stdout) == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;
+    }
+    if (c.a.version) {
+        printf("podc %s\napi %s\n", PODC_VERSION, PODC_API_VERSION);
+        return fflush(stdout) == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;
+    }
+    rc = compile(&c);
+    compile_free(&c);
+    return rc;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* rt.c - the compiled pod's command line (the Pod API): action dispatch, `help`, `version`
+ * and `info`.  The actions that drive podman arrive with the runtime issue; until then they
+ * answer "not available in this build" (exit 111) instead of pretending to work.
+ *
+ * The pod directory is the directory of the executable (self_path), never the cwd: the pod
+ * must work when run as `sh -c "/abs/path/pod info"` from `/` or from an unreadable directory.
+ * `help`, `version` and `info` need no podman, write no files and read nothing but the
+ * embedded spec.  Output goes to stdout, diagnostics to stderr (pod_log).
+ */
+#include "pod/rt.h"
+#include "pod/podc.h"
+#include "pod/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rt_ctx {
+    const struct pod_spec *spec;
+    const char *self_path;
+    char *pod_dir; /* directory of self_path */
+    int argc;      /* arguments after the action */
+    char **argv;
+};
+
+typedef int action_fn(struct rt_ctx *ctx, const char *action);
+
+/* ------------------------------------------------------------------ help */
+
+static const char usage_text[] =
+    "Usage:\n"
+    "    help, -h, --help\n"
+    "        Show this help text.\n"
+    "    version, -V, --version\n"
+    "        Show the API version, the runtime version and the pod version.\n"
+    "    info\n"
+    "        Show the static configuration of the pod (no podman needed, writes no files).\n"
+    "    ps\n"
+    "        Show the up to date runtime status of the pod and its containers.\n"
+    "    readiness\n"
+    "        Exit 0 if the pod is ready (every readiness probe passed), 1 otherwise.\n"
+    "    download [-f|--force]\n"
+    "        Pull the images of all containers; with -f pull even images that exist.\n"
+    "    create [--host-interface=IP]\n"
+    "        Create the pod, its supervisor daemon and volumes (idempotent).\n"
+    "    start\n"
+    "        Start a created pod.\n"
+    "    stop\n"
+    "        Stop the pod and all containers gracefully.\n"
+    "    kill\n"
+    "        Kill the pod and all containers.\n"
+    "    run [--host-interface=IP]\n"
+    "        Create and start the pod if necessary, so that all containers run (idempotent).\n"
+    "    rerun [--host-interface=IP] [-k|--kill] [container...]\n"
+    "        Remove and run the whole pod again, or cycle only the given containers.\n"
+    "        -k kills instead of stopping (not valid with container names).\n"
+    "    signal [container...]\n"
+    "        Signal the given containers, or all containers that define a signal.\n"
+    "    logs [container...] [-p|--daemon-process] [-t|--timestamp=TS] [-l|--limit=N]\n"
+    "         [-s|--stream=stdout,stderr] [-d|--details=ts,age,name,stream,none]\n"
+    "        Show the logs of the given containers (default all) and/or the pod daemon.\n"
+    "    create-volumes\n"
+    "        Create the volumes used by the pod.\n"
+    "    create-ramdisks [-l|--list] [-d|--delete]\n"
+    "        Create (as root) or delete the pod's ramdisks; -l lists them as name:size.\n"
+    "    reload-configs config [config...]\n"
+    "        Signal the containers that mount the given configs.\n"
+    "    rm [-k|--kill]\n"
+    "        Stop (or kill) and remove the pod and its containers; volumes are kept.\n"
+    "    purge\n"
+    "        Remove the volumes of a pod that does not exist (any more).\n"
+    "    shell [-c|--container=NAME] [-b|--bash] [-- command...]\n"
+    "        Open a shell, or run a command, inside a container.\n";
+
+static int act_help(struct rt_ctx *ctx, const char *action)
+{
+    (void)ctx;
+    (void)action;
+    fputs(usage_text, stdout);
+    return POD_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ version */
+
+static int act_version(struct rt_ctx *ctx, const char *action)
+{
+    (void)action;
+    printf("api %s\nruntime %s\npodVersion %s\n", PODC_API_VERSION, POD_RUNTIME_VERSION,
+           ctx->spec->version ? ctx->spec->version : "");
+    return POD_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ info */
+
+/* Appends word to b, separated from what is there by one space. */
+static void add_word(struct pod_buf *b, const char *word)
+{
+    if (b->len)
+        pod_buf_addc(b, ' ');
+    pod_buf_adds(b, word);
+}
+
+/* "key: value" without a trailing space when the value is empty. */
+static void print_kv(const char *indent, const char *key, const char *value)
+{
+    if (value && *value)
+        printf("%s%s: %s\n", indent, key, value);
+    else
+        printf("%s%s:\n", indent, key);
+}
+
+/* The -v argument podman gets for one mount (original-podc-behaviour.md §2.4). */
+static char *mount_arg(const struct pod_spec *s, const struct spec_mount *m)
+{
+    const struct spec_volume *v = spec_find_volume(s, m->volume);
+    if (!v)
+        return xasprintf("%s:%s", m->volume, m->dest); /* the validator rejects this */
+    switch (v->type) {
+    case SPEC_VOL_RAMDISK:
+        return xasprintf("./ramdisk/%s:%s:z,rw", v->name, m->dest);
+    case SPEC_VOL_CONFIG:
+        return xasprintf("./config/%s:%s:z,ro", v->name, m->dest);
+    case SPEC_VOL_HOST:
+        return xasprintf("%s:%s:z,rw,dev", v->bind ? v->bind : "", m->dest);
+    case SPEC_VOL_VOLUME:
+    default: {
+        char *full = spec_volume_fullname(s, v);
+        char *r = xasprintf("%s:%s:z,rw", full, m->dest);
+        free(full);
+        return r;
+    }
+    }
+}
+
+static int act_info(struct rt_ctx *ctx, const char *action)
+{
+    (void)action;
+    const struct pod_spec *s = ctx->spec;
+    struct pod_buf b = {0};
+
+    char *full = spec_pod_fullname(s);
+    print_kv("", "pod", full);
+    free(full);
+    print_kv("", "podVersion", s->version);
+
+    for (size_t c = 0; c < s->n_containers; c++)
+        for (size_t i = 0; i < s->containers[c].n_expose; i++)
+            if (s->containers[c].expose[i].host_port > 0)
+                pod_buf_printf(&b, "%s%d", b.len ? " " : "",
+                               s->containers[c].expose[i].host_port);
+    print_kv("", "hostPorts", b.data);
+    pod_buf_free(&b);
+
+    for (size_t i = 0; i < s->n_labels; i++)
+        pod_buf_printf(&b, "%s%s=%s", b.len ? " " : "", s->labels[i].name,
+                       s->labels[i].value ? s->labels[i].value : "");
+    print_kv("", "labels", b.data);
+    pod_buf_free(&b);
+
+    for (size_t i = 0; i < s->n_volumes; i++)
+        if (s->volumes[i].type == SPEC_VOL_VOLUME) {
+            char *vf = spec_volume_fullname(s, &s->volumes[i]);
+            add_word(&b, vf);
+            free(vf);
+        }
+    print_kv("", "volumes", b.data);
+    pod_buf_free(&b);
+
+    for (size_t i = 0; i < s->n_volumes; i++)
+        if (s->volumes[i].type == SPEC_VOL_RAMDISK)
+            pod_buf_printf(&b, "%s%s:%s", b.len ? " " : "", s->volumes[i].name,
+                           s->volumes[i].size ? s->volumes[i].size : "");
+    print_kv("", "ramdisks", b.data);
+    pod_buf_free(&b);
+
+    printf("containers:\n");
+    for (size_t c = 0; c < s->n_containers; c++) {
+        const struct spec_container *ct = &s->containers[c];
+        print_kv("    - ", "name", ct->name);
+        char *cf = spec_container_fullname(s, c);
+        print_kv("      ", "container", cf);
+        free(cf);
+        print_kv("      ", "image", ct->image);
+
+        for (size_t m = 0; m < ct->n_mounts; m++) {
+            const struct spec_volume *v = spec_find_volume(s, ct->mounts[m].volume);
+            if (v && v->type == SPEC_VOL_CONFIG)
+                add_word(&b, v->name);
+        }
+        print_kv("      ", "configs", b.data);
+        pod_buf_free(&b);
+
+        if (ct->restart == SPEC_RESTART_ON_INTERVAL)
+            pod_buf_printf(&b, "on-interval:%d", ct->restart_interval_s);
+        else
+            pod_buf_adds(&b, spec_restart_name(ct->restart));
+        print_kv("      ", "restart", b.data);
+        pod_buf_free(&b);
+
+        for (size_t m = 0; m < ct->n_mounts; m++) {
+            char *arg = mount_arg(s, &ct->mounts[m]);
+            add_word(&b, arg); /* space separated: the original lost the separators (B8) */
+            free(arg);
+        }
+        print_kv("      ", "mounts", b.data);
+        pod_buf_free(&b);
+
+        for (size_t i = 0; i < ct->n_expose; i++) {
+            const struct spec_expose *x = &ct->expose[i];
+            if (x->host_port <= 0)
+                continue;
+            if (x->host_interface && *x->host_interface)
+                pod_buf_printf(&b, "%s%s:%d:%d", b.len ? " " : "", x->host_interface,
+                               x->host_port, x->target_port);
+            else
+                pod_buf_printf(&b, "%s%d:%d", b.len ? " " : "", x->host_port, x->target_port);
+        }
+        print_kv("      ", "ports", b.data);
+        pod_buf_free(&b);
+
+        print_kv("      ", "network", ct->network_host ? "host" : "");
+    }
+    return POD_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ not yet available */
+
+static int act_unavailable(struct rt_ctx *ctx, const char *action)
+{
+    (void)ctx;
+    pod_log(POD_LOG_ERROR,
+            "%s: not available in this build: the podman runtime arrives with the runtime issue",
+            action);
+    return POD_EXIT_SYSTEM;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+struct action {
+    const char *name;
+    action_fn *fn;
+    bool takes_args; /* false: any argument is a usage error */
+};
+
+static const struct action actions[] = {
+    {"help", act_help, false},
+    {"-h", act_help, false},
+    {"--help", act_help, false},
+    {"version", act_version, false},
+    {"-V", act_version, false},
+    {"--version", act_version, false},
+    {"info", act_info, false},
+    {"ps", act_unavailable, true},
+    {"readiness", act_unavailable, true},
+    {"download", act_unavailable, true},
+    {"create", act_unavailable, true},
+    {"start", act_unavailable, true},
+    {"stop", act_unavailable, true},
+    {"kill", act_unavailable, true},
+    {"run", act_unavailable, true},
+    {"rerun", act_unavailable, true},
+    {"signal", act_unavailable, true},
+    {"logs", act_unavailable, true},
+    {"create-volumes", act_unavailable, true},
+    {"create-ramdisks", act_unavailable, true},
+    {"reload-configs", act_unavailable, true},
+    {"rm", act_unavailable, true},
+    {"purge", act_unavailable, true},
+    {"shell", act_unavailable, true},
+};
+
+int rt_main(int argc, char **argv, const char *self_path, const struct pod_spec *spec)
+{
+    pod_log_init_from_env(POD_LOG_INFO);
+    const char *name = argc > 1 ? argv[1] : "help";
+    const struct action *act = NULL;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(actions[i].name, name) == 0)
+            act = &actions[i];
+    if (!act) {
+        pod_log(POD_LOG_ERROR, "Unknown command: %s", name);
+        return POD_EXIT_USAGE;
+    }
+    struct rt_ctx ctx = {
+        .spec = spec,
+        .self_path = self_path,
+        .pod_dir = pod_dirname(self_path),
+        .argc = argc > 1 ? argc - 2 : 0,
+        .argv = argc > 1 ? argv + 2 : argv + argc,
+    };
+    int rc;
+    if (!act->takes_args && ctx.argc > 0) {
+        pod_log(POD_LOG_ERROR, "%s: unexpected argument '%s' (see `%s help`)", name, ctx.argv[0],
+                pod_basename(self_path));
+        rc = POD_EXIT_USAGE;
+    } else {
+        rc = act->fn(&ctx, name);
+    }
+    if (fflush(stdout) != 0 && rc == POD_EXIT_OK)
+        rc = POD_EXIT_SYSTEM; /* stdout closed or full: the answer was not delivered */
+    free(ctx.pod_dir);
+    return rc;
+}
