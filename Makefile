@@ -82,6 +82,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash ci/demo.sh $(BUILD)
 
+# Timings (podc compile, compiled pod); areas append sections to ci/bench.sh.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash ci/bench.sh $(BUILD)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(PODC) $(DESTDIR)$(PREFIX)/bin/podc
