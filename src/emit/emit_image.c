@@ -247,6 +247,9 @@ static int copy_prefix(int in, int out, uint64_t len)
     return 0;
 }
 
+/* Not fsync'ed: like any compiler output it can be rebuilt, and a pod that a crash left
+ * incomplete fails the checksum and refuses to run.  The rename still makes the replacement
+ * atomic for every reader (sns, simplenetesd, a running `pod` re-reading itself). */
 int emit_image_write(const char *self_exe, const char *payload, size_t len, const char *out,
                      struct pod_err *err)
 {
@@ -292,7 +295,7 @@ int emit_image_write(const char *self_exe, const char *payload, size_t len, cons
     }
     int e = 0;
     if (copy_prefix(in, fd, esize) < 0 || write_all(fd, payload, len) < 0 ||
-        write_all(fd, tr, sizeof tr) < 0 || fchmod(fd, 0755) < 0 || fsync(fd) < 0)
+        write_all(fd, tr, sizeof tr) < 0 || fchmod(fd, 0755) < 0)
         e = errno ? errno : EIO;
     if (close(fd) < 0 && !e)
         e = errno;

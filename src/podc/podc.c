@@ -14,6 +14,7 @@
 #include "pod/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,43 @@ static void print_diags(const char *file, struct spec_diags *d)
     }
 }
 
+/* Writes data to path through a temporary file in the same directory and a rename, so no
+ * reader ever sees a partial file.  Not fsync'ed (compiler output; see emit_image_write). */
+static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                        struct pod_err *err)
+{
+    char *dir = pod_dirname(path);
+    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
+    free(dir);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
+        free(tmp);
+        return -1;
+    }
+    int e = 0;
+    const char *p = data;
+    while (len && !e) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno != EINTR)
+            e = errno;
+        else if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    if (!e && fchmod(fd, (mode_t)mode) < 0)
+        e = errno;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) < 0)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    free(tmp);
+    return e ? pod_err_set(err, POD_E_IO, e, "write `%s`", path) : 0;
+}
+
 /* Writes text to path atomically, or removes path when text is empty (no stale file). */
 static int write_or_remove(const char *path, const char *text, struct pod_err *err)
 {
@@ -216,7 +254,7 @@ static int write_or_remove(const char *path, const char *text, struct pod_err *e
         return pod_unlink_if_exists(path, err);
     }
     pod_log(POD_LOG_INFO, "Writing %s", path);
-    return pod_write_file_atomic(path, text, strlen(text), 0644, err);
+    return write_atomic(path, text, strlen(text), 0644, err);
 }
 
 /* ------------------------------------------------------------------ compile */
@@ -375,7 +413,7 @@ static int write_outputs(struct compile *c)
         size_t len = 0;
         if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &bin, &len, &err) < 0)
             goto out;
-        rc = pod_write_file_atomic(c->out, bin, len, 0755, &err);
+        rc = write_atomic(c->out, bin, len, 0755, &err);
         free(bin);
     } else {
         char *json = emit_spec_json(s);

@@ -36,7 +36,8 @@ int pod_err_wrap(struct pod_err *e, const char *fmt, ...)
     if (n < 0)
         return -1;
     char tmp[sizeof e->msg];
-    snprintf(tmp, sizeof tmp, "%s: %s", prefix, e->msg);
+    if (snprintf(tmp, sizeof tmp, "%s: %s", prefix, e->msg) < 0) /* checked: gcc -O2 */
+        return -1;
     memcpy(e->msg, tmp, sizeof tmp);
     return -1;
 }
