@@ -6,6 +6,7 @@
  */
 #include "pod/spec.h"
 #include "pod/util.h"
+#include "spec_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ static void diag_vadd(struct spec_diags *d, const char *file, enum spec_sev sev,
         d->n_errors++;
     else
         d->n_warnings++;
+}
+
+void spec_diag_vadd(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,
+                    const char *fmt, va_list ap)
+{
+    diag_vadd(d, NULL, sev, line, col, path, fmt, ap);
 }
 
 void spec_diag_add(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,

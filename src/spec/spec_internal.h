@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* spec_internal.h - private interfaces between the parts of the spec module:
+ * the YAML node tree (spec_parse.c), the pure validator (spec_validate.c) and the
+ * file-system checks (spec_fscheck.c).  Not part of the public API.
+ *
+ * Ownership: a struct spec_tree owns every node (nodes may be shared through YAML aliases,
+ * so nodes are never freed one by one); spec_tree_free releases them all.
+ */
+#ifndef POD_SPEC_INTERNAL_H
+#define POD_SPEC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pod/spec.h"
+
+/* Limits beyond SPEC_MAX_INPUT_BYTES / SPEC_MAX_DEPTH: nodes created, nodes after alias
+ * expansion (what a consumer walking the tree could visit), anchors defined. */
+#define SPEC_MAX_NODES 200000u
+#define SPEC_MAX_ANCHORS 4096u
+
+enum snode_type { SNODE_SCALAR, SNODE_MAP, SNODE_SEQ };
+
+struct snode {
+    enum snode_type type;
+    int line, col; /* 1-based, already mapped to the user's file */
+    /* scalar */
+    char *value; /* NUL-terminated; value_len counts embedded NULs */
+    size_t value_len;
+    bool plain; /* unquoted, not a block scalar */
+    /* collections: SEQ items, or MAP keys and values interleaved (k0 v0 k1 v1 ...) */
+    struct snode **items;
+    size_t n, cap;
+    bool complete;        /* its end event was seen (aliases to it are allowed) */
+    unsigned long weight; /* nodes after alias expansion, saturating */
+};
+
+struct spec_tree {
+    struct snode *root; /* NULL for an empty document */
+    struct snode **all; /* every node, for freeing */
+    size_t n_all, cap_all;
+};
+
+/* Parses YAML text into *tree.  Returns 0, or -1 after adding error diagnostics (syntax,
+ * limits, duplicate keys, bad aliases).  The tree is valid (maybe partial) either way and must
+ * be released with spec_tree_free. */
+int spec_parse(const char *text, size_t len, const struct spec_opts *opts, struct spec_diags *diags,
+               struct spec_tree *tree);
+void spec_tree_free(struct spec_tree *tree);
+
+/* Is the scalar a YAML null (plain "", "~", "null", "Null", "NULL")? */
+bool snode_is_null(const struct snode *n);
+/* Value of key in a mapping (first occurrence), or NULL. */
+const struct snode *snode_get(const struct snode *map, const char *key);
+
+/* Pure validation: node tree -> model.  Adds diagnostics; returns the model (always, possibly
+ * incomplete); the caller frees it when there were errors.  Host binds and executable.file
+ * are left as written (spec_resolve_paths makes them absolute). */
+struct pod_spec *spec_validate(const struct snode *root, const struct spec_opts *opts,
+                               struct spec_diags *diags);
+
+/* File-system side (spec_fscheck.c): makes host binds and executable.file absolute against
+ * opts->srcdir (or the working directory), and, with opts->check_files, checks that config
+ * directories and the executable exist. */
+void spec_resolve_paths(struct pod_spec *s, const struct snode *root, const struct spec_opts *opts,
+                        struct spec_diags *diags);
+
+void spec_diag_vadd(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,
+                    const char *fmt, va_list ap) POD_PRINTF(6, 0);
+
+#endif
