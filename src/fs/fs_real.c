@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* fs_real.c - the POSIX implementation of the file-system seam (include/pod/fs.h).
+ *
+ * Handles are file descriptors.  To give the seam's contract on a real disk: a write either
+ * appends all of its bytes or (after a short write) truncates the partial bytes away again, and
+ * directory operations (create, rename, unlink, mkdir) fsync the directory before returning.
+ * Stateless: `self` is unused.
+ */
+#include "pod/fs.h"
+#include "pod/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int sync_dir_of(const char *path, struct pod_err *err)
+{
+    char *dir = pod_dirname(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        pod_err_set(err, POD_E_IO, e, "open directory `%s`", dir);
+        free(dir);
+        return -1;
+    }
+    int rc = 0;
+    if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
+        rc = pod_err_set(err, POD_E_IO, errno, "fsync directory `%s`", dir);
+    close(fd);
+    free(dir);
+    return rc;
+}
+
+static int real_open_append(void *self, const char *path, struct pod_err *err)
+{
+    (void)self;
+    /* O_EXCL first so that a newly created name can be made durable (fsync of the directory). */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        if (sync_dir_of(path, err) < 0) {
+            close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    if (errno != EEXIST)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open `%s`",
+                           path);
+    fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open `%s`",
+                           path);
+    return fd;
+}
+
+static ssize_t real_write(void *self, int h, const void *buf, size_t len, struct pod_err *err)
+{
+    (void)self;
+    const char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(h, p + done, len - done);
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        int e = n < 0 ? errno : ENOSPC;
+        if (done > 0) {
+            /* All or nothing: cut the partial bytes off again (O_APPEND: they are at the end). */
+            off_t end = lseek(h, 0, SEEK_END);
+            if (end >= (off_t)done && ftruncate(h, end - (off_t)done) < 0) {
+                pod_err_set(err, POD_E_IO, e, "write (%zu of %zu bytes written, not undone)",
+                            done, len);
+                return -1;
+            }
+        }
+        pod_err_set(err, POD_E_IO, e, "write");
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static int real_fsync(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    if (fsync(h) < 0)
+        return pod_err_set(err, POD_E_IO, errno, "fsync");
+    return 0;
+}
+
+static int real_close(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    if (close(h) < 0 && errno != EINTR)
+        return pod_err_set(err, POD_E_IO, errno, "close");
+    return 0;
+}
+
+static int real_rename(void *self, const char *from, const char *to, struct pod_err *err)
+{
+    (void)self;
+    if (rename(from, to) < 0)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno,
+                           "rename `%s` to `%s`", from, to);
+    if (sync_dir_of(to, err) < 0)
+        return -1;
+    char *d1 = pod_dirname(from), *d2 = pod_dirname(to);
+    int same = strcmp(d1, d2) == 0;
+    free(d1);
+    free(d2);
+    return same ? 0 : sync_dir_of(from, err);
+}
+
+static int real_unlink(void *self, const char *path, struct pod_err *err)
+{
+    (void)self;
+    if (unlink(path) < 0)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno,
+                           "unlink `%s`", path);
+    return sync_dir_of(path, err);
+}
+
+static int real_stat_size(void *self, const char *path, int64_t *size, struct pod_err *err)
+{
+    (void)self;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "stat `%s`",
+                           path);
+    *size = (int64_t)st.st_size;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int real_list(void *self, const char *dir, char ***names, struct pod_err *err)
+{
+    (void)self;
+    DIR *d = opendir(dir);
+    if (!d)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno,
+                           "open directory `%s`", dir);
+    char **v = xcalloc(1, sizeof *v);
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        pod_strv_push(&v, de->d_name);
+    }
+    int e = errno;
+    closedir(d);
+    if (e) {
+        pod_strv_free(v);
+        return pod_err_set(err, POD_E_IO, e, "read directory `%s`", dir);
+    }
+    qsort(v, pod_strv_len(v), sizeof *v, cmp_str);
+    *names = v;
+    return 0;
+}
+
+static int real_mkdir_p(void *self, const char *dir, struct pod_err *err)
+{
+    (void)self;
+    char *p = xstrdup(dir);
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) == 0) {
+            if (sync_dir_of(p, err) < 0) {
+                rc = -1;
+                break;
+            }
+        } else if (errno != EEXIST) {
+            rc = pod_err_set(err, POD_E_IO, errno, "mkdir `%s`", p);
+            break;
+        }
+        *s = saved;
+        if (saved == '\0')
+            break;
+    }
+    if (rc == 0) {
+        struct stat st;
+        if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+            rc = pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", p);
+    }
+    free(p);
+    return rc;
+}
+
+static int real_read_at(void *self, const char *path, int64_t off, void *buf, size_t len,
+                        size_t *got, struct pod_err *err)
+{
+    (void)self;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open `%s`",
+                           path);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)off + (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return pod_err_set(err, POD_E_IO, e, "read `%s`", path);
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    close(fd);
+    *got = done;
+    return 0;
+}
+
+const struct fs_ops fs_real_ops = {
+    .open_append = real_open_append,
+    .write = real_write,
+    .fsync = real_fsync,
+    .close = real_close,
+    .rename = real_rename,
+    .unlink = real_unlink,
+    .stat_size = real_stat_size,
+    .list = real_list,
+    .mkdir_p = real_mkdir_p,
+    .read_at = real_read_at,
+};
+
+struct fs fs_real(void)
+{
+    struct fs f = {&fs_real_ops, NULL};
+    return f;
+}

@@ -1,0 +1,853 @@
+/* SPDX-License-Identifier: MIT */
+/* logw.c - the container log writer (include/pod/logw.h; format and guarantees: SPEC.md §9).
+ *
+ * Data path: logw_write splits the input into records, formats them into one output buffer
+ * (`out`) and drains it with as few fs writes as possible (one per call unless a rotation cuts
+ * the batch).  The current file's size is tracked in memory, never stat'ed per line.  While the
+ * disk fails, `out` is the backlog: bounded by max_backlog, newest records dropped first, and a
+ * '!' notice says how much was lost once the disk works again.
+ *
+ * Rotation is a resumable state machine (rot_step); each state is one fs call, a failed step is
+ * retried later from the same state, and a crash between any two steps is recovered by
+ * logw_open (recover).  This file must not read the clock, sleep, or call the OS directly: all
+ * I/O goes through struct fs.
+ */
+#include "pod/logw.h"
+#include "pod/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Input is formatted and written in slices of this size, so a huge write call does not need
+ * a huge buffer. */
+#define SLICE ((size_t)64 * 1024)
+/* Longest record prefix: "<19 digits>.<9 digits> <20 digits><mark> ". */
+#define PREFIX_MAX 64
+#define ARCHIVE_DIGITS 8
+
+enum rot_state {
+    ROT_IDLE,
+    ROT_SYNC,   /* fsync the full current file */
+    ROT_CLOSE,  /* close it */
+    ROT_RENAME, /* rename <base>.log -> <base>.log.<N> (N never used before) */
+    ROT_OPEN,   /* create the new <base>.log */
+};
+
+struct logw {
+    struct fs fs;
+    char *dir, *base, *cur_path;
+    int64_t max_bytes;
+    int max_files;
+    size_t max_line, max_backlog;
+    int64_t retry_ns;
+
+    bool recovered; /* recover() has completed */
+    int h;          /* handle of the current file, -1 when not open */
+    int64_t cur_size;
+    bool dirty; /* written since the last fsync */
+    enum rot_state rot;
+    uint64_t next_archive;
+    uint64_t *archives; /* existing rotated files' N, ascending */
+    size_t narchives;
+    bool trim_pending;
+
+    /* formatting */
+    int64_t ts_ns;
+    char ts[32];
+    size_t ts_len;
+    uint64_t seq;
+    char seq_str[24];
+    size_t seq_len;
+    char *carry; /* an unterminated line (at most max_line bytes) */
+    size_t carry_len;
+
+    /* output buffer / backlog: bytes out[off..len) are waiting for the disk */
+    char *out;
+    size_t off, len, cap;
+
+    bool failing;
+    int64_t last_try_ns;
+    bool dropping;
+    uint64_t drop_bytes, drop_lines;
+    int drop_errno;
+    struct pod_err last_err;
+
+    struct logw_stats st;
+};
+
+/* ---- small helpers ---- */
+
+static size_t pending(const struct logw *w)
+{
+    return w->len - w->off;
+}
+
+static void out_reserve(struct logw *w, size_t extra)
+{
+    if (w->off == w->len) {
+        w->off = w->len = 0;
+    } else if (w->off > 0 && w->off >= w->len / 2) {
+        memmove(w->out, w->out + w->off, w->len - w->off);
+        w->len -= w->off;
+        w->off = 0;
+    }
+    if (w->len + extra <= w->cap)
+        return;
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < w->len + extra)
+        cap *= 2;
+    w->out = xrealloc(w->out, cap);
+    w->cap = cap;
+}
+
+static void set_ts(struct logw *w, int64_t now_wall_ns)
+{
+    if (now_wall_ns < 0)
+        now_wall_ns = 0;
+    if (w->ts_len && now_wall_ns == w->ts_ns)
+        return;
+    w->ts_ns = now_wall_ns;
+    char tmp[32];
+    int64_t sec = now_wall_ns / 1000000000, ns = now_wall_ns % 1000000000;
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + sec % 10);
+        sec /= 10;
+    } while (sec);
+    for (size_t i = 0; i < n; i++)
+        w->ts[i] = tmp[n - 1 - i];
+    w->ts[n++] = '.';
+    for (int i = 8; i >= 0; i--) {
+        w->ts[n + (size_t)i] = (char)('0' + ns % 10);
+        ns /= 10;
+    }
+    w->ts_len = n + 9;
+}
+
+static void set_seq(struct logw *w, uint64_t seq)
+{
+    char tmp[24];
+    size_t n = 0;
+    w->seq = seq;
+    do {
+        tmp[n++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq);
+    for (size_t i = 0; i < n; i++)
+        w->seq_str[i] = tmp[n - 1 - i];
+    w->seq_len = n;
+}
+
+/* seq++, on the decimal string in place (no division per line). */
+static void next_seq(struct logw *w)
+{
+    w->seq++;
+    size_t i = w->seq_len;
+    while (i > 0) {
+        i--;
+        if (w->seq_str[i] != '9') {
+            w->seq_str[i]++;
+            return;
+        }
+        w->seq_str[i] = '0';
+    }
+    memmove(w->seq_str + 1, w->seq_str, w->seq_len);
+    w->seq_str[0] = '1';
+    w->seq_len++;
+}
+
+static void fail(struct logw *w, const struct pod_err *e)
+{
+    w->last_err = *e;
+    w->failing = true;
+    w->st.write_errors++;
+}
+
+static char *archive_path(const struct logw *w, uint64_t n)
+{
+    return xasprintf("%s/%s.log.%0*llu", w->dir, w->base, ARCHIVE_DIGITS, (unsigned long long)n);
+}
+
+/* If name is "<base>.log.<N>" with N written as archive_path writes it (8 digits, or more
+ * without a leading zero), stores N.  Other names are not ours and are left alone. */
+static bool archive_number(const char *base, const char *name, uint64_t *n)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".log.", 5) != 0)
+        return false;
+    const char *d = name + bl + 5;
+    size_t dl = strlen(d);
+    if (dl < ARCHIVE_DIGITS || dl > 19 || (dl > ARCHIVE_DIGITS && d[0] == '0'))
+        return false;
+    uint64_t v = 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*d - '0');
+    }
+    *n = v;
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- records ---- */
+
+/* Appends one record to out: ts, the next seq, mark, a then b (the message), newline. */
+static void put_record(struct logw *w, const char *ts, size_t ts_len, char mark, const char *a,
+                       size_t alen, const char *b, size_t blen)
+{
+    out_reserve(w, PREFIX_MAX + alen + blen + 1);
+    char *p = w->out + w->len;
+    memcpy(p, ts, ts_len);
+    p += ts_len;
+    *p++ = ' ';
+    memcpy(p, w->seq_str, w->seq_len);
+    p += w->seq_len;
+    if (mark)
+        *p++ = mark;
+    *p++ = ' ';
+    if (alen) {
+        memcpy(p, a, alen);
+        p += alen;
+    }
+    if (blen) {
+        memcpy(p, b, blen);
+        p += blen;
+    }
+    *p++ = '\n';
+    w->len = (size_t)(p - w->out);
+    next_seq(w);
+}
+
+static void emit(struct logw *w, char mark, const char *a, size_t alen, const char *b,
+                 size_t blen)
+{
+    put_record(w, w->ts, w->ts_len, mark, a, alen, b, blen);
+    if (mark == '+')
+        w->st.partial_lines++;
+    else if (mark == '!')
+        w->st.notices++;
+    else
+        w->st.lines++;
+}
+
+/* A stream record (mark 0 or '+'): queued, or dropped when the backlog is full. */
+static void record(struct logw *w, bool capped, char mark, const char *a, size_t alen,
+                   const char *b, size_t blen)
+{
+    if (capped &&
+        (w->dropping || pending(w) + PREFIX_MAX + alen + blen + 1 > w->max_backlog)) {
+        if (!w->dropping)
+            w->drop_errno = w->last_err.sys_errno;
+        w->dropping = true;
+        w->drop_bytes += alen + blen + (mark ? 0 : 1);
+        w->drop_lines++;
+        w->st.dropped_bytes += alen + blen + (mark ? 0 : 1);
+        w->st.dropped_lines++;
+        next_seq(w); /* the gap in seq shows where lines are missing */
+        return;
+    }
+    emit(w, mark, a, alen, b, blen);
+}
+
+/* Splits input into records (see the header comment of logw.h). */
+static void split(struct logw *w, const char *p, size_t len, bool capped)
+{
+    const char *end = p + len;
+    while (p < end) {
+        size_t avail = (size_t)(end - p);
+        size_t room = w->max_line - w->carry_len; /* message bytes this record can still take */
+        size_t scan = avail < room + 1 ? avail : room + 1;
+        const char *nl = memchr(p, '\n', scan);
+        if (nl) {
+            record(w, capped, 0, w->carry, w->carry_len, p, (size_t)(nl - p));
+            w->carry_len = 0;
+            p = nl + 1;
+        } else if (avail > room) {
+            record(w, capped, '+', w->carry, w->carry_len, p, room); /* too long: split */
+            w->carry_len = 0;
+            p += room;
+        } else {
+            memcpy(w->carry + w->carry_len, p, avail);
+            w->carry_len += avail;
+            p = end;
+        }
+    }
+}
+
+static void flush_carry(struct logw *w, bool capped)
+{
+    if (w->carry_len) {
+        record(w, capped, '+', w->carry, w->carry_len, NULL, 0);
+        w->carry_len = 0;
+    }
+}
+
+/* Drops the newest whole records beyond max_backlog (counted; reported later). */
+static void enforce_cap(struct logw *w)
+{
+    if (pending(w) <= w->max_backlog)
+        return;
+    const char *base = w->out + w->off;
+    const char *cut = memrchr(base, '\n', w->max_backlog);
+    size_t keep = cut ? (size_t)(cut - base) + 1 : 0;
+    if (!w->dropping)
+        w->drop_errno = w->last_err.sys_errno;
+    w->dropping = true;
+    /* Count what is cut: per record its message bytes, plus the newline for full lines. */
+    const char *r = base + keep, *e = w->out + w->len;
+    while (r < e) {
+        const char *nl = memchr(r, '\n', (size_t)(e - r));
+        struct logw_rec rec;
+        uint64_t bytes = 0;
+        if (logw_parse_line(r, (size_t)(nl - r), &rec))
+            bytes = rec.msg_len + (rec.mark ? 0 : 1);
+        w->drop_bytes += bytes;
+        w->drop_lines++;
+        w->st.dropped_bytes += bytes;
+        w->st.dropped_lines++;
+        r = nl + 1;
+    }
+    w->len = w->off + keep;
+}
+
+/* ---- recovery (logw_open, and retried until it succeeds) ---- */
+
+/* The last record in buf whose prefix parses; buf_at_start: buf begins a line. */
+static bool last_rec(const char *buf, size_t n, bool buf_at_start, struct logw_rec *out)
+{
+    /* Walk lines backwards; the first line is skipped unless it starts at a line start. */
+    size_t e = n;
+    while (e > 0) {
+        size_t s = e;
+        while (s > 0 && buf[s - 1] != '\n')
+            s--;
+        if (s > 0 || buf_at_start) {
+            struct logw_rec rec;
+            size_t l = e - s;
+            if (l > 0 && buf[s + l - 1] == '\n')
+                l--;
+            if (logw_parse_line(buf + s, l, &rec)) {
+                *out = rec;
+                return true;
+            }
+        }
+        if (s == 0)
+            break;
+        e = s - 1;
+    }
+    return false;
+}
+
+/* Reads the tail of path; returns a heap buffer, *n its length, *at_start if it begins the file. */
+static char *read_tail(struct logw *w, const char *path, int64_t size, size_t *n, bool *at_start,
+                       struct pod_err *e)
+{
+    size_t want = w->max_line + 2 * PREFIX_MAX;
+    int64_t off = size > (int64_t)want ? size - (int64_t)want : 0;
+    size_t len = (size_t)(size - off);
+    char *buf = xmalloc(len + 1);
+    if (fs_read_at(&w->fs, path, off, buf, len, n, e) < 0) {
+        free(buf);
+        return NULL;
+    }
+    *at_start = off == 0;
+    return buf;
+}
+
+/* Makes the directory, finds the rotated files, opens <base>.log and learns its size and the
+ * last seq.  A current file that does not end in a newline (a crash tore its last record) gets
+ * one, plus a notice. */
+static int recover(struct logw *w, struct pod_err *e)
+{
+    if (fs_mkdir_p(&w->fs, w->dir, e) < 0)
+        return -1;
+    char **names = NULL;
+    if (fs_list(&w->fs, w->dir, &names, e) < 0)
+        return -1;
+    free(w->archives);
+    w->archives = NULL;
+    w->narchives = 0;
+    size_t cnt = pod_strv_len(names);
+    w->archives = xcalloc(cnt + 1, sizeof *w->archives);
+    for (size_t i = 0; i < cnt; i++) {
+        uint64_t n;
+        if (archive_number(w->base, names[i], &n))
+            w->archives[w->narchives++] = n;
+    }
+    pod_strv_free(names);
+    qsort(w->archives, w->narchives, sizeof *w->archives, cmp_u64);
+    if (w->narchives && w->archives[w->narchives - 1] >= w->next_archive)
+        w->next_archive = w->archives[w->narchives - 1] + 1;
+    w->trim_pending = w->narchives > (size_t)w->max_files;
+
+    if (w->h < 0) {
+        int h = fs_open_append(&w->fs, w->cur_path, e);
+        if (h < 0)
+            return -1;
+        w->h = h;
+    }
+    int64_t size = 0;
+    if (fs_stat_size(&w->fs, w->cur_path, &size, e) < 0)
+        return -1;
+
+    /* The last seq: from the current file, else from the newest rotated file. */
+    bool torn = false, have = false;
+    uint64_t seq = 0;
+    int64_t last_ts_ns = 0;
+    const char *src = w->cur_path;
+    char *arch = NULL;
+    int64_t src_size = size;
+    if (size == 0 && w->narchives) {
+        arch = archive_path(w, w->archives[w->narchives - 1]);
+        src = arch;
+        if (fs_stat_size(&w->fs, arch, &src_size, e) < 0) {
+            free(arch);
+            return -1;
+        }
+    }
+    if (src_size > 0) {
+        size_t n = 0;
+        bool at_start = false;
+        char *buf = read_tail(w, src, src_size, &n, &at_start, e);
+        if (!buf) {
+            free(arch);
+            return -1;
+        }
+        torn = n > 0 && buf[n - 1] != '\n';
+        struct logw_rec last;
+        have = last_rec(buf, n, at_start, &last);
+        if (have) {
+            seq = last.seq;
+            last_ts_ns = last.ts_ns;
+        }
+        if (torn) {
+            /* Did the torn record's own prefix survive?  Otherwise it used seq+1 as well. */
+            size_t s = n;
+            while (s > 0 && buf[s - 1] != '\n')
+                s--;
+            struct logw_rec rec;
+            if (!(have && logw_parse_line(buf + s, n - s, &rec) && rec.seq == seq))
+                seq++;
+        }
+        free(buf);
+    }
+    free(arch);
+    if (have || torn)
+        set_seq(w, seq + 1);
+    else
+        set_seq(w, 0);
+    w->cur_size = size;
+    w->recovered = true;
+
+    /* Records queued while recovery failed were numbered from 0: take them out, put the repair
+     * of a torn tail first, then queue them again with the right seq. */
+    size_t saved_n = pending(w);
+    char *saved = saved_n ? xmalloc(saved_n) : NULL;
+    if (saved_n)
+        memcpy(saved, w->out + w->off, saved_n);
+    w->off = w->len = 0;
+    if (torn && src == w->cur_path) {
+        /* Terminate the torn record and say so, stamped with the last record's time. */
+        static const char note[] = "logw: the record before this one was cut short by an "
+                                   "unclean shutdown";
+        int64_t now_ns = w->ts_ns;
+        out_reserve(w, 1);
+        w->out[w->len++] = '\n';
+        set_ts(w, last_ts_ns);
+        emit(w, '!', note, sizeof note - 1, NULL, 0);
+        set_ts(w, now_ns);
+    }
+    for (size_t i = 0; i < saved_n;) {
+        const char *r = saved + i;
+        const char *nl = memchr(r, '\n', saved_n - i);
+        size_t l = (size_t)(nl - r);
+        struct logw_rec rec;
+        if (logw_parse_line(r, l, &rec))
+            put_record(w, r, (size_t)((const char *)memchr(r, ' ', l) - r), rec.mark, rec.msg,
+                       rec.msg_len, NULL, 0);
+        i += l + 1;
+    }
+    free(saved);
+    return 0;
+}
+
+/* ---- rotation state machine ---- */
+
+/* Runs one step; -1 (e set) when it failed: the same step runs again on the next attempt. */
+static int rot_step(struct logw *w, struct pod_err *e)
+{
+    switch (w->rot) {
+    case ROT_IDLE:
+        return 0;
+    case ROT_SYNC:
+        if (w->dirty) {
+            if (fs_fsync(&w->fs, w->h, e) < 0)
+                return -1;
+            w->dirty = false;
+            w->st.syncs++;
+        }
+        w->rot = ROT_CLOSE;
+        return 0;
+    case ROT_CLOSE: {
+        struct pod_err ce = POD_ERR_ZERO;
+        if (fs_close(&w->fs, w->h, &ce) < 0)
+            fail(w, &ce); /* the handle is gone either way (close(2)); the data was synced */
+        w->h = -1;
+        w->rot = ROT_RENAME;
+        return 0;
+    }
+    case ROT_RENAME: {
+        char *to = archive_path(w, w->next_archive);
+        int rc = fs_rename(&w->fs, w->cur_path, to, e);
+        free(to);
+        if (rc < 0 && e->code != POD_E_NOTFOUND)
+            return -1;
+        if (rc == 0) {
+            w->archives = xrealloc(w->archives, (w->narchives + 1) * sizeof *w->archives);
+            w->archives[w->narchives++] = w->next_archive;
+            w->next_archive++;
+            w->st.rotations++;
+            w->trim_pending = w->narchives > (size_t)w->max_files;
+        }
+        w->rot = ROT_OPEN;
+        return 0;
+    }
+    case ROT_OPEN: {
+        int h = fs_open_append(&w->fs, w->cur_path, e);
+        if (h < 0)
+            return -1;
+        w->h = h;
+        w->cur_size = 0;
+        w->rot = ROT_IDLE;
+        return 0;
+    }
+    }
+    return pod_err_set(e, POD_E_INTERNAL, 0, "logw: bad rotation state %d", (int)w->rot);
+}
+
+/* Deletes the oldest rotated files beyond max_files.  Failures are counted, not fatal. */
+static void trim(struct logw *w)
+{
+    while (w->narchives > (size_t)w->max_files) {
+        struct pod_err e = POD_ERR_ZERO;
+        char *p = archive_path(w, w->archives[0]);
+        int rc = fs_unlink(&w->fs, p, &e);
+        free(p);
+        if (rc < 0 && e.code != POD_E_NOTFOUND) {
+            fail(w, &e);
+            w->failing = false; /* logging itself still works */
+            return;
+        }
+        memmove(w->archives, w->archives + 1, (w->narchives - 1) * sizeof *w->archives);
+        w->narchives--;
+    }
+    w->trim_pending = false;
+}
+
+/* ---- draining ---- */
+
+/* Writes out[] to the disk, rotating as needed.  0 when everything is written. */
+static int drain(struct logw *w, int64_t now_wall_ns)
+{
+    struct pod_err e = POD_ERR_ZERO;
+    bool trimmed = false;
+    w->last_try_ns = now_wall_ns;
+    if (!w->recovered && recover(w, &e) < 0)
+        goto failed;
+    for (;;) {
+        if (w->rot != ROT_IDLE) {
+            if (rot_step(w, &e) < 0)
+                goto failed;
+            continue;
+        }
+        if (w->trim_pending && !trimmed) {
+            trim(w); /* at most one attempt per drain */
+            trimmed = true;
+        }
+        size_t n = pending(w);
+        if (n == 0) {
+            if (!w->dropping)
+                break;
+            /* The backlog is on disk: now report what had to be dropped, in its place. */
+            char note[160];
+            int k = snprintf(note, sizeof note,
+                             "logw: dropped %llu bytes in %llu lines while the disk failed (%s)",
+                             (unsigned long long)w->drop_bytes, (unsigned long long)w->drop_lines,
+                             w->drop_errno ? strerror(w->drop_errno) : "write error");
+            w->dropping = false;
+            w->drop_bytes = w->drop_lines = 0;
+            emit(w, '!', note, (size_t)k < sizeof note ? (size_t)k : sizeof note - 1, NULL, 0);
+            continue;
+        }
+        const char *p = w->out + w->off;
+        int64_t room = w->max_bytes - w->cur_size;
+        if ((int64_t)n > room) {
+            const char *cut = room > 0 ? memrchr(p, '\n', (size_t)room) : NULL;
+            if (cut) {
+                n = (size_t)(cut - p) + 1;
+            } else if (w->cur_size == 0) {
+                n = (size_t)((const char *)memchr(p, '\n', n) - p) + 1; /* bigger than a file */
+            } else {
+                w->rot = ROT_SYNC;
+                continue;
+            }
+        }
+        if (fs_write(&w->fs, w->h, p, n, &e) < 0)
+            goto failed;
+        w->off += n;
+        w->cur_size += (int64_t)n;
+        w->dirty = true;
+    }
+    w->failing = false;
+    return 0;
+failed:
+    fail(w, &e);
+    enforce_cap(w);
+    return -1;
+}
+
+static int result(struct logw *w, struct pod_err *err)
+{
+    w->st.backlog_bytes = pending(w);
+    if (pending(w) == 0 && !w->failing)
+        return 0;
+    if (err) {
+        *err = w->last_err;
+        if (!err->msg[0])
+            pod_err_set(err, POD_E_IO, 0, "log writer: backlog waiting for the disk");
+    }
+    return -1;
+}
+
+/* Retry now unless the last attempt failed less than retry_ns ago. */
+static bool retry_due(const struct logw *w, int64_t now_wall_ns)
+{
+    return !w->failing || now_wall_ns < w->last_try_ns ||
+           now_wall_ns - w->last_try_ns >= w->retry_ns;
+}
+
+/* ---- public API ---- */
+
+static bool valid_base(const char *b)
+{
+    return b && *b && *b != '.' && !strchr(b, '/') && strlen(b) < 200;
+}
+
+int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err)
+{
+    if (!cfg || !cfg->fs.ops || !cfg->dir || !*cfg->dir || !valid_base(cfg->base))
+        return pod_err_set(err, POD_E_INVALID, 0, "log writer: bad configuration (dir/base)");
+    int64_t max_bytes = cfg->max_bytes ? cfg->max_bytes : LOGW_DEFAULT_MAX_BYTES;
+    size_t max_line = cfg->max_line ? cfg->max_line : LOGW_DEFAULT_MAX_LINE;
+    if (cfg->max_files < 0 || max_bytes < 0 || cfg->retry_ms < 0)
+        return pod_err_set(err, POD_E_INVALID, 0, "log writer: negative limit");
+    if (max_bytes < (int64_t)(max_line + PREFIX_MAX + 1))
+        return pod_err_set(err, POD_E_INVALID, 0,
+                           "log writer: max_bytes %lld is smaller than one record (max_line %zu "
+                           "+ %d)",
+                           (long long)max_bytes, max_line, PREFIX_MAX + 1);
+    struct logw *w = xcalloc(1, sizeof *w);
+    w->fs = cfg->fs;
+    w->dir = xstrdup(cfg->dir);
+    w->base = xstrdup(cfg->base);
+    w->cur_path = xasprintf("%s/%s.log", w->dir, w->base);
+    w->max_bytes = max_bytes;
+    w->max_files = cfg->max_files ? cfg->max_files : LOGW_DEFAULT_MAX_FILES;
+    w->max_line = max_line;
+    w->max_backlog = cfg->max_backlog ? cfg->max_backlog : LOGW_DEFAULT_MAX_BACKLOG;
+    w->retry_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
+    w->h = -1;
+    w->next_archive = 1;
+    w->carry = xmalloc(max_line);
+    set_seq(w, 0);
+    set_ts(w, 0);
+    struct pod_err e = POD_ERR_ZERO;
+    if (recover(w, &e) < 0)
+        fail(w, &e);
+    else if (pending(w))
+        (void)drain(w, 0);
+    w->st.backlog_bytes = pending(w);
+    *out = w;
+    return 0;
+}
+
+int logw_write(struct logw *w, const void *data, size_t len, int64_t now_wall_ns,
+               struct pod_err *err)
+{
+    set_ts(w, now_wall_ns);
+    w->st.bytes_in += len;
+    if ((pending(w) || w->failing || w->dropping) && retry_due(w, now_wall_ns))
+        (void)drain(w, now_wall_ns);
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        if (w->failing || pending(w)) {
+            split(w, p, left, true); /* the disk fails: the rest goes to the bounded backlog */
+            break;
+        }
+        size_t n = left < SLICE ? left : SLICE;
+        split(w, p, n, false);
+        p += n;
+        left -= n;
+        (void)drain(w, now_wall_ns);
+    }
+    return result(w, err);
+}
+
+int logw_retry(struct logw *w, int64_t now_wall_ns, struct pod_err *err)
+{
+    set_ts(w, now_wall_ns);
+    if (pending(w) || w->failing || w->dropping || !w->recovered || w->rot != ROT_IDLE)
+        (void)drain(w, now_wall_ns);
+    return result(w, err);
+}
+
+int logw_sync(struct logw *w, struct pod_err *err)
+{
+    if (w->dirty && w->h >= 0 && w->rot == ROT_IDLE) {
+        struct pod_err e = POD_ERR_ZERO;
+        if (fs_fsync(&w->fs, w->h, &e) < 0) {
+            fail(w, &e);
+            return result(w, err);
+        }
+        w->dirty = false;
+        w->st.syncs++;
+    }
+    return result(w, err);
+}
+
+int logw_eof(struct logw *w, int64_t now_wall_ns, struct pod_err *err)
+{
+    set_ts(w, now_wall_ns);
+    flush_carry(w, w->failing || pending(w));
+    (void)drain(w, now_wall_ns);
+    return logw_sync(w, err);
+}
+
+struct logw_stats logw_stats(const struct logw *w)
+{
+    struct logw_stats s = w->st;
+    s.backlog_bytes = pending(w);
+    s.failing = w->failing;
+    return s;
+}
+
+const char *logw_last_error(const struct logw *w)
+{
+    return w->last_err.msg;
+}
+
+void logw_close(struct logw *w)
+{
+    if (!w)
+        return;
+    flush_carry(w, w->failing || pending(w));
+    (void)drain(w, w->ts_ns);
+    struct pod_err e = POD_ERR_ZERO;
+    if (w->h >= 0) {
+        (void)logw_sync(w, &e);
+        (void)fs_close(&w->fs, w->h, &e);
+    }
+    free(w->out);
+    free(w->carry);
+    free(w->archives);
+    free(w->dir);
+    free(w->base);
+    free(w->cur_path);
+    free(w);
+}
+
+/* ---- reading ---- */
+
+static bool digits(const char **p, const char *e, uint64_t *v, int max)
+{
+    const char *s = *p;
+    uint64_t x = 0;
+    int n = 0;
+    while (s < e && *s >= '0' && *s <= '9' && n < max) {
+        x = x * 10 + (uint64_t)(*s - '0');
+        s++;
+        n++;
+    }
+    if (n == 0 || (s < e && *s >= '0' && *s <= '9'))
+        return false;
+    *p = s;
+    *v = x;
+    return true;
+}
+
+bool logw_parse_line(const char *line, size_t len, struct logw_rec *out)
+{
+    const char *p = line, *e = line + len;
+    uint64_t sec, ns = 0, seq;
+    if (!digits(&p, e, &sec, 11))
+        return false;
+    if (p < e && *p == '.') {
+        p++;
+        const char *f = p;
+        if (!digits(&p, e, &ns, 9))
+            return false;
+        for (size_t i = (size_t)(p - f); i < 9; i++)
+            ns *= 10; /* ".5" is half a second */
+    }
+    if (p >= e || *p != ' ')
+        return false;
+    p++;
+    if (!digits(&p, e, &seq, 20))
+        return false;
+    char mark = 0;
+    if (p < e && (*p == '+' || *p == '!'))
+        mark = *p++;
+    if (p >= e || *p != ' ')
+        return false;
+    p++;
+    out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)ns;
+    out->seq = seq;
+    out->mark = mark;
+    out->msg = p;
+    out->msg_len = (size_t)(e - p);
+    return true;
+}
+
+int logw_files(const struct fs *fs, const char *dir, const char *base, char ***paths,
+               struct pod_err *err)
+{
+    char **names = NULL;
+    if (fs_list(fs, dir, &names, err) < 0)
+        return -1;
+    size_t cnt = pod_strv_len(names);
+    uint64_t *nums = xcalloc(cnt + 1, sizeof *nums);
+    size_t k = 0;
+    bool cur = false;
+    char *cur_name = xasprintf("%s.log", base);
+    for (size_t i = 0; i < cnt; i++) {
+        if (archive_number(base, names[i], &nums[k]))
+            k++;
+        else if (strcmp(names[i], cur_name) == 0)
+            cur = true;
+    }
+    pod_strv_free(names);
+    qsort(nums, k, sizeof *nums, cmp_u64);
+    char **v = xcalloc(1, sizeof *v);
+    for (size_t i = 0; i < k; i++) {
+        char *p = xasprintf("%s/%s.log.%0*llu", dir, base, ARCHIVE_DIGITS,
+                            (unsigned long long)nums[i]);
+        pod_strv_push(&v, p);
+        free(p);
+    }
+    if (cur) {
+        char *p = pod_path_join(dir, cur_name);
+        pod_strv_push(&v, p);
+        free(p);
+    }
+    free(cur_name);
+    free(nums);
+    *paths = v;
+    return 0;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/* test_fs.c - the file-system seam: fs_real in a temporary directory, fs_mem's model and each
+ * fault-injection knob (failing calls, capacity, crash modes, crash points, reboot). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pod/fs.h"
+#include "pod/util.h"
+
+static char *tmpdir_new(void)
+{
+    char tmpl[] = "/tmp/test_fs.XXXXXX";
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return xstrdup(d);
+}
+
+static void rm_rf(const char *dir)
+{
+    struct fs f = fs_real();
+    char **names = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    if (fs_list(&f, dir, &names, &e) == 0) {
+        for (size_t i = 0; names[i]; i++) {
+            char *p = pod_path_join(dir, names[i]);
+            if (unlink(p) < 0)
+                rm_rf(p);
+            free(p);
+        }
+        pod_strv_free(names);
+    }
+    rmdir(dir);
+}
+
+static void check_content(const struct fs *f, const char *path, const char *want)
+{
+    char buf[256];
+    size_t got = 0;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(fs_read_at(f, path, 0, buf, sizeof buf - 1, &got, &e), 0);
+    buf[got] = '\0';
+    assert_string_equal(buf, want);
+}
+
+/* The same behaviour checks, run against both implementations. */
+static void common_ops(const struct fs *f, const char *root)
+{
+    struct pod_err e = POD_ERR_ZERO;
+    char *dir = pod_path_join(root, "a/b");
+    char *p1 = pod_path_join(dir, "one.log");
+    char *p2 = pod_path_join(dir, "two.log");
+    assert_int_equal(fs_mkdir_p(f, dir, &e), 0);
+    assert_int_equal(fs_mkdir_p(f, dir, &e), 0); /* idempotent */
+    int h = fs_open_append(f, p1, &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_write(f, h, "hello\n", 6, &e), 6);
+    assert_int_equal(fs_fsync(f, h, &e), 0);
+    assert_int_equal(fs_close(f, h, &e), 0);
+    h = fs_open_append(f, p1, &e); /* appends */
+    assert_true(h >= 0);
+    assert_int_equal(fs_write(f, h, "world\n", 6, &e), 6);
+    assert_int_equal(fs_close(f, h, &e), 0);
+    check_content(f, p1, "hello\nworld\n");
+    int64_t size = -1;
+    assert_int_equal(fs_stat_size(f, p1, &size, &e), 0);
+    assert_int_equal(size, 12);
+    char buf[8];
+    size_t got = 0;
+    assert_int_equal(fs_read_at(f, p1, 6, buf, 3, &got, &e), 0);
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "wor", 3);
+    assert_int_equal(fs_read_at(f, p1, 100, buf, 3, &got, &e), 0);
+    assert_int_equal(got, 0);
+
+    assert_int_equal(fs_rename(f, p1, p2, &e), 0);
+    assert_int_equal(fs_stat_size(f, p1, &size, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    check_content(f, p2, "hello\nworld\n");
+    /* rename replaces an existing target */
+    h = fs_open_append(f, p1, &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_write(f, h, "x", 1, &e), 1);
+    assert_int_equal(fs_close(f, h, &e), 0);
+    assert_int_equal(fs_rename(f, p1, p2, &e), 0);
+    check_content(f, p2, "x");
+
+    h = fs_open_append(f, p1, &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_close(f, h, &e), 0);
+    char **names = NULL;
+    assert_int_equal(fs_list(f, dir, &names, &e), 0);
+    assert_int_equal(pod_strv_len(names), 2);
+    assert_string_equal(names[0], "one.log");
+    assert_string_equal(names[1], "two.log");
+    pod_strv_free(names);
+    char *ad = pod_path_join(root, "a");
+    assert_int_equal(fs_list(f, ad, &names, &e), 0);
+    assert_int_equal(pod_strv_len(names), 1);
+    assert_string_equal(names[0], "b");
+    pod_strv_free(names);
+    free(ad);
+
+    assert_int_equal(fs_unlink(f, p1, &e), 0);
+    assert_int_equal(fs_unlink(f, p1, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    assert_int_equal(fs_rename(f, p1, p2, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    char *nodir = pod_path_join(root, "nodir/x.log");
+    assert_int_equal(fs_open_append(f, nodir, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    free(nodir);
+    char *missing = pod_path_join(root, "missing");
+    assert_int_equal(fs_list(f, missing, &names, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    free(missing);
+    free(dir);
+    free(p1);
+    free(p2);
+}
+
+static void test_fs_real__ops(void **state)
+{
+    (void)state;
+    char *root = tmpdir_new();
+    struct fs f = fs_real();
+    common_ops(&f, root);
+    rm_rf(root);
+    free(root);
+}
+
+static void test_fs_real__bad_handle(void **state)
+{
+    (void)state;
+    struct fs f = fs_real();
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(fs_write(&f, 12345, "x", 1, &e), -1);
+    assert_int_equal(e.sys_errno, EBADF);
+    assert_int_equal(fs_fsync(&f, 12345, &e), -1);
+}
+
+static void test_fs_mem__ops(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    common_ops(&f, "/r");
+    char **files = fs_mem_files(m);
+    assert_int_equal(pod_strv_len(files), 1);
+    assert_string_equal(files[0], "/r/a/b/two.log");
+    pod_strv_free(files);
+    assert_int_equal(fs_mem_open_handles(m), 0);
+    fs_mem_free(m);
+    fs_mem_free(NULL);
+}
+
+static void test_fs_mem__fail_nth_and_count(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    struct pod_err e = POD_ERR_ZERO;
+    int h = fs_open_append(&f, "x", &e);
+    assert_true(h >= 0);
+    fs_mem_fail(m, FS_MEM_OP_WRITE, 2, 2, ENOSPC); /* the 2nd and 3rd writes from now fail */
+    assert_int_equal(fs_write(&f, h, "a", 1, &e), 1);
+    assert_int_equal(fs_write(&f, h, "b", 1, &e), -1);
+    assert_int_equal(e.sys_errno, ENOSPC);
+    assert_int_equal(fs_write(&f, h, "c", 1, &e), -1);
+    assert_int_equal(fs_write(&f, h, "d", 1, &e), 1);
+    char *d = NULL;
+    assert_int_equal(fs_mem_get(m, "x", &d, NULL), 0);
+    assert_string_equal(d, "ad"); /* failures change nothing */
+    free(d);
+    /* count 0 = forever, until cleared; FS_MEM_OP_ANY hits every kind */
+    fs_mem_fail(m, FS_MEM_OP_ANY, 1, 0, EIO);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(fs_fsync(&f, h, &e), -1);
+    int64_t size;
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), -1);
+    assert_int_equal(e.sys_errno, EIO);
+    fs_mem_fail_clear(m);
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), 0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_WRITE), 4);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), 5);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_ANY), 1 + 4 + 5 + 2);
+    /* every kind can be failed */
+    for (int op = 0; op < FS_MEM_OP_COUNT_; op++) {
+        fs_mem_fail(m, (enum fs_mem_op)op, 1, 1, EACCES);
+    }
+    assert_int_equal(fs_open_append(&f, "y", &e), -1);
+    assert_int_equal(fs_write(&f, h, "z", 1, &e), -1);
+    assert_int_equal(fs_fsync(&f, h, &e), -1);
+    assert_int_equal(fs_rename(&f, "x", "y", &e), -1);
+    assert_int_equal(fs_unlink(&f, "x", &e), -1);
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), -1);
+    char **names = NULL;
+    assert_int_equal(fs_list(&f, ".", &names, &e), -1);
+    assert_int_equal(fs_mkdir_p(&f, "dd", &e), -1);
+    char buf[4];
+    size_t got;
+    assert_int_equal(fs_read_at(&f, "x", 0, buf, 1, &got, &e), -1);
+    assert_int_equal(e.sys_errno, EACCES);
+    /* close reports the failure but releases the handle (close(2) on Linux) */
+    assert_int_equal(fs_close(&f, h, &e), -1);
+    assert_int_equal(fs_mem_open_handles(m), 0);
+    assert_int_equal(fs_close(&f, h, &e), -1);
+    assert_int_equal(e.sys_errno, EBADF);
+    fs_mem_free(m);
+}
+
+static void test_fs_mem__capacity_enospc(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    struct pod_err e = POD_ERR_ZERO;
+    fs_mem_set_capacity(m, 10);
+    int h = fs_open_append(&f, "x", &e);
+    assert_int_equal(fs_write(&f, h, "12345678", 8, &e), 8);
+    assert_int_equal(fs_write(&f, h, "abc", 3, &e), -1); /* all or nothing */
+    assert_int_equal(e.sys_errno, ENOSPC);
+    assert_int_equal(fs_mem_used(m), 8);
+    assert_int_equal(fs_write(&f, h, "ab", 2, &e), 2);
+    assert_int_equal(fs_close(&f, h, &e), 0);
+    /* deleting frees space */
+    assert_int_equal(fs_unlink(&f, "x", &e), 0);
+    assert_int_equal(fs_mem_used(m), 0);
+    h = fs_open_append(&f, "y", &e);
+    assert_int_equal(fs_write(&f, h, "0123456789", 10, &e), 10);
+    fs_mem_set_capacity(m, -1);
+    assert_int_equal(fs_write(&f, h, "more", 4, &e), 4);
+    assert_int_equal(fs_close(&f, h, &e), 0);
+    fs_mem_free(m);
+}
+
+static void write_two(struct fs_mem *m, struct fs *f)
+{
+    struct pod_err e = POD_ERR_ZERO;
+    int h = fs_open_append(f, "d/x", &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_write(f, h, "synced\n", 7, &e), 7);
+    assert_int_equal(fs_fsync(f, h, &e), 0);
+    assert_int_equal(fs_write(f, h, "unsynced\n", 9, &e), 9);
+    assert_int_equal(fs_mem_synced_len(m, "d/x"), 7);
+}
+
+static void test_fs_mem__crash_modes(void **state)
+{
+    (void)state;
+    static const struct {
+        enum fs_mem_crash_mode mode;
+        const char *want;
+    } cases[] = {
+        {FS_MEM_CRASH_DROP, "synced\n"},
+        {FS_MEM_CRASH_TORN, "synced\nunsy"},
+        {FS_MEM_CRASH_KEEP, "synced\nunsynced\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct fs_mem *m = fs_mem_new();
+        struct fs f = fs_mem_fs(m);
+        struct pod_err e = POD_ERR_ZERO;
+        assert_int_equal(fs_mkdir_p(&f, "d", &e), 0);
+        fs_mem_set_crash_mode(m, cases[i].mode);
+        write_two(m, &f);
+        /* a renamed file keeps its content and its unsynced part; renames are durable */
+        assert_int_equal(fs_rename(&f, "d/x", "d/y", &e), 0);
+        fs_mem_crash(m);
+        assert_int_equal(fs_mem_open_handles(m), 0);
+        char *d = NULL;
+        assert_int_equal(fs_mem_get(m, "d/x", &d, NULL), -1);
+        assert_int_equal(fs_mem_get(m, "d/y", &d, NULL), 0);
+        assert_string_equal(d, cases[i].want);
+        free(d);
+        /* still usable after fs_mem_crash; the old handle is dead (handles are not reused) */
+        int h = fs_open_append(&f, "d/y", &e);
+        assert_true(h >= 0);
+        assert_int_equal(fs_write(&f, 3, "z", 1, &e), -1);
+        assert_int_equal(e.sys_errno, EBADF);
+        assert_int_equal(fs_close(&f, h, &e), 0);
+        fs_mem_free(m);
+    }
+}
+
+static void test_fs_mem__crash_at_exact_point(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    struct pod_err e = POD_ERR_ZERO;
+    fs_mem_crash_at(m, 3);
+    int h = fs_open_append(&f, "x", &e);
+    assert_int_equal(fs_write(&f, h, "ab", 2, &e), 2);
+    assert_false(fs_mem_is_down(m));
+    assert_int_equal(fs_write(&f, h, "cd", 2, &e), 2); /* the 3rd call completes, then crash */
+    assert_true(fs_mem_is_down(m));
+    assert_int_equal(fs_write(&f, h, "ef", 2, &e), -1);
+    assert_int_equal(e.sys_errno, EIO);
+    int64_t size;
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), -1);
+    fs_mem_reboot(m);
+    assert_false(fs_mem_is_down(m));
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), 0);
+    assert_int_equal(size, 0); /* nothing was synced */
+    assert_int_equal(fs_write(&f, h, "gh", 2, &e), -1);
+    assert_int_equal(e.sys_errno, EBADF);
+    /* crash_at(0) cancels */
+    fs_mem_crash_at(m, 1);
+    fs_mem_crash_at(m, 0);
+    assert_int_equal(fs_stat_size(&f, "x", &size, &e), 0);
+    assert_false(fs_mem_is_down(m));
+    fs_mem_free(m);
+}
+
+static void test_fs_mem__unlinked_open_file_lives_until_closed(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    struct pod_err e = POD_ERR_ZERO;
+    int h = fs_open_append(&f, "x", &e);
+    assert_int_equal(fs_unlink(&f, "x", &e), 0);
+    assert_int_equal(fs_write(&f, h, "abc", 3, &e), 3);
+    assert_int_equal(fs_mem_used(m), 3);
+    char **files = fs_mem_files(m);
+    assert_int_equal(pod_strv_len(files), 0);
+    pod_strv_free(files);
+    assert_int_equal(fs_close(&f, h, &e), 0);
+    assert_int_equal(fs_mem_used(m), 0);
+    fs_mem_free(m);
+}
+
+static void test_fs_mem__put_and_paths(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct fs f = fs_mem_fs(m);
+    struct pod_err e = POD_ERR_ZERO;
+    fs_mem_put(m, "p/q/r.txt", "abc", 3, false);
+    assert_int_equal(fs_mem_synced_len(m, "p/q/r.txt"), 0);
+    assert_int_equal(fs_mem_synced_len(m, "nope"), -1);
+    int64_t size;
+    assert_int_equal(fs_stat_size(&f, "p/q/r.txt", &size, &e), 0);
+    assert_int_equal(size, 3);
+    assert_int_equal(fs_open_append(&f, "p/q", &e), -1); /* a directory */
+    assert_int_equal(e.sys_errno, EISDIR);
+    assert_int_equal(fs_mkdir_p(&f, "p/q/r.txt", &e), -1); /* a file */
+    assert_int_equal(e.sys_errno, ENOTDIR);
+    assert_int_equal(fs_open_append(&f, "p//x", &e), -1);
+    assert_int_equal(fs_open_append(&f, "p/../x", &e), -1);
+    fs_mem_put(m, "p/q/r.txt", "z", 1, true);
+    assert_int_equal(fs_mem_synced_len(m, "p/q/r.txt"), 1);
+    fs_mem_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_fs_real__ops),
+        cmocka_unit_test(test_fs_real__bad_handle),
+        cmocka_unit_test(test_fs_mem__ops),
+        cmocka_unit_test(test_fs_mem__fail_nth_and_count),
+        cmocka_unit_test(test_fs_mem__capacity_enospc),
+        cmocka_unit_test(test_fs_mem__crash_modes),
+        cmocka_unit_test(test_fs_mem__crash_at_exact_point),
+        cmocka_unit_test(test_fs_mem__unlinked_open_file_lives_until_closed),
+        cmocka_unit_test(test_fs_mem__put_and_paths),
+    };
+    return cmocka_run_group_tests(t, NULL, NULL);
+}
