@@ -309,8 +309,8 @@ int spec_parse(const char *text, size_t len, const struct spec_opts *opts, struc
                     hint = " (tabs cannot be used for indentation)";
             }
             if (parser.context)
-                berror(&b, m, "YAML syntax error: %s %s%s", parser.context,
-                       parser.problem ? parser.problem : "", hint);
+                berror(&b, m, "YAML syntax error: %s (%s)%s",
+                       parser.problem ? parser.problem : "unknown problem", parser.context, hint);
             else
                 berror(&b, m, "YAML syntax error: %s%s",
                        parser.problem ? parser.problem : "unknown problem", hint);

@@ -67,6 +67,8 @@ static const char *type_name(const struct snode *n)
     return "a string";
 }
 
+#define NOVALUE "has no value (give one or remove the key)"
+
 /* Present and not null? */
 static const struct snode *get(const struct snode *map, const char *key)
 {
@@ -102,6 +104,9 @@ static size_t edit_distance(const char *a, const char *b)
                 cb = (char)(cb - 'A' + 'a');
             size_t x = d[i - 1][j] + 1, y = d[i][j - 1] + 1, z = d[i - 1][j - 1] + (ca != cb);
             d[i][j] = x < y ? (x < z ? x : z) : (y < z ? y : z);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < d[i][j])
+                d[i][j] = d[i - 2][j - 2] + 1; /* transposition */
         }
     return d[la][lb];
 }
@@ -131,8 +136,8 @@ static void check_keys(struct vctx *v, const struct snode *map, const char *path
                 best = *p;
             }
         }
-        if (ok)
-            continue;
+        if (ok || (!*path && strncmp(k->value, "x-", 2) == 0))
+            continue; /* x-* top-level keys hold YAML anchors (as in compose files) */
         char *kp = pkey(path, k->value);
         size_t lim = strlen(k->value) / 3;
         if (lim < 1)
@@ -187,12 +192,10 @@ static const struct snode *get_str(struct vctx *v, const struct snode *map, cons
     const struct snode *n = get(map, key);
     const struct snode *res = NULL;
     if (!n) {
-        if (required) {
-            if (snode_get(map, key))
-                ERR(v, key_node(map, key), kp, "must not be empty");
-            else
-                ERR(v, map, kp, "`%s` is required", key);
-        }
+        if (snode_get(map, key))
+            ERR(v, snode_get(map, key), kp, required ? "must not be empty" : NOVALUE);
+        else if (required)
+            ERR(v, map, kp, "required field missing");
     } else {
         const char *s = scalar(v, n, kp, "a string");
         if (s && has_ctl(s, true)) {
@@ -215,8 +218,10 @@ static bool get_int(struct vctx *v, const struct snode *map, const char *path, c
     const struct snode *n = get(map, key);
     bool ok = false;
     if (!n) {
-        if (required)
-            ERR(v, snode_get(map, key) ? key_node(map, key) : map, kp, "`%s` is required", key);
+        if (snode_get(map, key))
+            ERR(v, snode_get(map, key), kp, NOVALUE);
+        else if (required)
+            ERR(v, map, kp, "required field missing");
     } else if (n->type != SNODE_SCALAR) {
         ERR(v, n, kp, "expected an integer, got %s", type_name(n));
     } else {
@@ -238,8 +243,14 @@ static bool get_bool(struct vctx *v, const struct snode *map, const char *path, 
                      bool *out)
 {
     const struct snode *n = get(map, key);
-    if (!n)
+    if (!n) {
+        if (snode_get(map, key)) {
+            char *kp = pkey(path, key);
+            ERR(v, snode_get(map, key), kp, NOVALUE);
+            free(kp);
+        }
         return false;
+    }
     char *kp = pkey(path, key);
     bool ok = false;
     if (n->type == SNODE_SCALAR) {
@@ -695,16 +706,16 @@ static void v_volumes(struct vctx *v, const struct snode *root)
         const struct snode *bd = snode_get(it, "bind");
         if (type_ok) {
             if (sz && vol.type != SPEC_VOL_RAMDISK)
-                WARN(v, key_node(it, "size"), ip, "`size` has no effect on a %s volume",
+                WARN(v, key_node(it, "size"), ip, "`size` has no effect on type %s",
                      spec_vol_type_name(vol.type));
             if (sh && vol.type != SPEC_VOL_VOLUME)
-                WARN(v, key_node(it, "shared"), ip, "`shared` has no effect on a %s volume",
+                WARN(v, key_node(it, "shared"), ip, "`shared` has no effect on type %s",
                      spec_vol_type_name(vol.type));
             if (en && vol.type != SPEC_VOL_CONFIG)
-                WARN(v, key_node(it, "encrypted"), ip, "`encrypted` has no effect on a %s volume",
+                WARN(v, key_node(it, "encrypted"), ip, "`encrypted` has no effect on type %s",
                      spec_vol_type_name(vol.type));
             if (bd && vol.type != SPEC_VOL_HOST)
-                WARN(v, key_node(it, "bind"), ip, "`bind` has no effect on a %s volume",
+                WARN(v, key_node(it, "bind"), ip, "`bind` has no effect on type %s",
                      spec_vol_type_name(vol.type));
         }
         if (type_ok && vol.type == SPEC_VOL_RAMDISK) {
