@@ -32,7 +32,6 @@
 #define DEF_STARTUP_PERIOD_S 1
 #define DEF_PROBE_PERIOD_S 6
 #define DEF_STOP_TIMEOUT_S 10
-#define DEF_BACKOFF_INITIAL_MS 1000
 #define DEF_BACKOFF_MAX_MS 300000
 #define DEF_BACKOFF_RESET_S 600
 #define DEF_GIVEUP_WINDOW_S 600
@@ -67,6 +66,7 @@ enum cev {
     CE_CREATE_TIMEOUT,  /* no answer to CTR_START */
     CE_STARTUP_OK,      /* startup probe succeeded */
     CE_STARTUP_TIMEOUT, /* overall startup deadline passed */
+    CE_STARTUP_FAIL,    /* startup probe failureThreshold reached (when set) */
     CE_LIVENESS_FAIL,   /* liveness failure threshold reached */
     CE_RESTART_DUE,     /* backoff / interval timer */
     CE_STOP,            /* pod stop */
@@ -81,7 +81,7 @@ enum cev {
 
 static const char *const cev_names[CE__N] = {
     "go", "started", "start-failed", "exited", "create-timeout", "startup-ok", "startup-timeout",
-    "liveness-fail", "restart-due", "stop", "kill", "kill-due", "gone-due", "reload-config",
+    "startup-fail", "liveness-fail", "restart-due", "stop", "kill", "kill-due", "gone-due", "reload-config",
     "reload-signal", "rerun"};
 
 /* What to do when a stopping container has exited. */
@@ -279,7 +279,7 @@ static int64_t stop_timeout_ms(const struct spec_container *c)
 
 static int64_t bo_initial(const struct spec_container *c)
 {
-    return c->backoff.initial_ms > 0 ? c->backoff.initial_ms : DEF_BACKOFF_INITIAL_MS;
+    return c->backoff.initial_ms > 0 ? c->backoff.initial_ms : 0; /* 0: only the 1 s floor */
 }
 
 static int64_t bo_max(const struct spec_container *c)
@@ -436,8 +436,7 @@ static int64_t backoff_delay(struct sup *s, size_t i)
         ceiling *= 2;
     ceiling = imin(ceiling, cap);
     int64_t r = (int64_t)(rng_next(s) % (uint64_t)(ceiling + 1));
-    int64_t floor = imin(MIN_RESTART_MS, initial);
-    return imax(floor, r);
+    return imax(MIN_RESTART_MS, r);
 }
 
 /* Records a failure; returns true when the give-up budget is exhausted. */
@@ -791,6 +790,14 @@ static void h_startup_timeout(struct cx *x, size_t i, const struct carg *a)
     do_stop(x, i, AS_FAILED_START);
 }
 
+static void h_startup_fail(struct cx *x, size_t i, const struct carg *a)
+{
+    (void)a;
+    note(x, POD_LOG_ERROR, i, "startup probe failed %d times; stopping it",
+         sc(x->s, i)->startup.failure_threshold);
+    do_stop(x, i, AS_FAILED_START);
+}
+
 static void h_exited_running(struct cx *x, size_t i, const struct carg *a)
 {
     struct ctr *c = &x->s->c[i];
@@ -1016,6 +1023,7 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_EXITED] = h_exited_starting,
             [CE_STARTUP_OK] = h_startup_ok,
             [CE_STARTUP_TIMEOUT] = h_startup_timeout,
+            [CE_STARTUP_FAIL] = h_startup_fail,
             [CE_STOP] = h_stop,
             [CE_KILL] = h_kill,
             [CE_RERUN] = h_restart_planned,
@@ -1304,6 +1312,9 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
     case PR_STARTUP:
         if (ok && p->succ >= thr(k->startup.success_threshold))
             dispatch(x, i, CE_STARTUP_OK, NULL);
+        else if (!ok && k->startup.failure_threshold > 0 &&
+                 p->fail >= k->startup.failure_threshold)
+            dispatch(x, i, CE_STARTUP_FAIL, NULL);
         break;
     case PR_READY:
         if (ok && !c->ready && p->succ >= thr(k->readiness.success_threshold)) {
