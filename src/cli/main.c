@@ -26,8 +26,8 @@ int main(int argc, char **argv)
     char *payload = NULL;
     size_t len = 0;
     if (emit_image_probe(self, &kind, &payload, &len, &err) < 0) {
-        fprintf(stderr, "[ERROR] %s: %s\n", self, err.msg);
-        return POD_EXIT_REJECTED;
+        fprintf(stderr, "[ERROR] %s\n", err.msg); /* the message names the file */
+        return err.code == POD_E_CORRUPT ? POD_EXIT_REJECTED : POD_EXIT_SYSTEM;
     }
     if (kind == EMIT_IMAGE_PLAIN)
         return podc_main(argc, argv, self);

@@ -9,13 +9,14 @@
 #                     absolute work directory of the case; an empty line is an empty argument)
 #   env               optional: NAME=value lines, the whole environment of podc besides
 #                     PATH=/usr/bin:/bin (the run starts from `env -i`)
-#   cwd               optional: directory (relative to the work dir) to run podc from
+#   run-in            optional: directory (relative to the work dir) to run podc from
 #   inputs-from       optional: directories (relative to tests/data, one per line) whose
 #                     files are copied into the work dir first (e.g. examples/nr1)
-#   out               optional: path of the pod executable relative to the work dir (default pod)
+#   pod-path          optional: path of the pod executable relative to the work dir (default pod)
 #   expected.rc       podc's exit status
 #   expected.stdout   podc's stdout (absent = must be empty)
 #   expected.stderr   podc's stderr; the work dir's absolute path reads as <dir>
+#   expected.no-pod   rc 0 without compiling (-h, -V): nothing may be created
 # For a successful compile (rc 0):
 #   expected.portmappings | expected.no-portmappings   <out>.portmappings.conf (or: absent)
 #   expected.ingress | expected.no-ingress             <out>.ingress.conf (or: absent)
@@ -112,7 +113,7 @@ run_case() {
     fi
     # Inputs: everything but the case's control and expected files.
     (cd "$src" && find . -mindepth 1 -maxdepth 1 ! -name 'expected.*' ! -name args ! -name env \
-        ! -name cwd ! -name out ! -name inputs-from ! -name pod-runs ! -name pod-damage \
+        ! -name run-in ! -name pod-path ! -name inputs-from ! -name pod-runs ! -name pod-damage \
         -exec cp -a {} "$dir/" \;)
 
     local args=()
@@ -128,9 +129,9 @@ run_case() {
         done <"$src/env"
     fi
     local cwd=$dir
-    [ -f "$src/cwd" ] && cwd="$dir/$(head -n1 "$src/cwd")"
+    [ -f "$src/run-in" ] && cwd="$dir/$(head -n1 "$src/run-in")"
     local out_rel=pod
-    [ -f "$src/out" ] && out_rel=$(head -n1 "$src/out")
+    [ -f "$src/pod-path" ] && out_rel=$(head -n1 "$src/pod-path")
     local out="$dir/$out_rel"
 
     local before after
@@ -153,9 +154,9 @@ run_case() {
 
     local rc
     rc=$(cat "$dir/actual.rc")
-    if [ "$rc" != 0 ]; then
+    if [ "$rc" != 0 ] || [ -f "$src/expected.no-pod" ]; then
         if [ "$before" != "$after" ]; then
-            echo "    a failing compile changed the directory:"
+            echo "    a failing compile (or -h/-V) changed the directory:"
             diff <(echo "$before") <(echo "$after") | sed 's/^/      /'
             ok=1
         fi
@@ -211,6 +212,7 @@ run_case() {
     fi
     (cd / && env -i "$out" info >"$dir/actual.info" 2>"$dir/actual.info.stderr")
     local irc=$?
+    normalize "$dir/actual.info" "$dir"
     [ "$irc" = 0 ] || { echo "    pod info exited $irc: $(cat "$dir/actual.info.stderr")"; ok=1; }
     compare info "$src/expected.info" "$dir/actual.info" || ok=1
     (cd / && env -i "$out" version >"$dir/actual.version" 2>&1)
