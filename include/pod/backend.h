@@ -76,6 +76,8 @@ struct backend_probe_req {
     const char *host;  /* TCP/HTTP: address, e.g. "127.0.0.1" */
     int port;          /* TCP/HTTP */
     const char *http_path;
+    int role; /* informational: the sup_probe_role that asked (the sim scripts results per role;
+                 real backends ignore it) */
 };
 
 struct backend_ops {

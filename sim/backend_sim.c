@@ -1,0 +1,1159 @@
+/* SPDX-License-Identifier: MIT */
+/* backend_sim.c - the `sim` backend: scripted containers on a fake clock (see backend_sim.h).
+ *
+ * Work is a list of timed items (a start completing, a scripted exit, a TERM taking effect, an
+ * exec finishing) processed in (time, sequence) order by poll_events; output lines are generated
+ * lazily from each instance's rate and delivered on a flush grid.  No real I/O, no sleeping.
+ */
+#include "backend_sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pod/util.h"
+#include "rng.h"
+
+enum item_kind {
+    IT_STARTED = 1,
+    IT_START_FAILED,
+    IT_EXIT,      /* scripted voluntary exit (code) */
+    IT_TERM,      /* a (slow) stop's TERM arrives now */
+    IT_STOP_EXIT, /* exit caused by TERM (code) */
+    IT_KILL_EXIT, /* SIGKILL: exit 137 */
+    IT_EXEC_DONE,
+};
+
+struct item {
+    int64_t at;
+    uint64_t seq;
+    enum item_kind kind;
+    size_t ctr;
+    uint64_t instance;
+    uint64_t tag;
+    int code;
+    int64_t timeout_ms; /* IT_TERM */
+    enum backend_result result;
+};
+
+enum cstate { CS_NONE = 0, CS_CREATING, CS_RUNNING, CS_EXITED };
+
+struct gen {
+    unsigned per_s, bytes;
+    uint64_t base_k;  /* line number at base_ms */
+    int64_t base_ms;
+    uint64_t emitted; /* lines written by the current instance (seq 1..emitted) */
+    uint64_t pending; /* written, still in the pipe (the highest seqs) */
+    int64_t first_pending_ms;
+    bool blocked;
+    int64_t blocked_since;
+    bool orphaned;     /* direct: no reader for this instance any more */
+    bool eof_pending;  /* the instance ended; pipe closes after the pending data */
+    bool partial_pending;
+    size_t acct;       /* index into the ctr's accounting */
+};
+
+struct sctr {
+    const char *name;
+    enum cstate st;
+    uint64_t instance;
+    int64_t start_ms;
+    bool term_seen;
+    bool partial;
+    struct gen out[2];
+    uint64_t att[5];
+    struct sim_ctr_obs obs;
+    struct sim_out_acct *acct[2];
+    size_t n_acct[2], cap_acct[2];
+};
+
+struct inflight {
+    uint64_t tag;
+    size_t ctr;
+    uint64_t instance;
+};
+
+struct qev {
+    struct backend_event ev;
+    char *data; /* owned */
+};
+
+struct backend_sim {
+    struct backend_sim_cfg cfg;
+    const struct scn *scn;
+    size_t n;
+    struct sctr *c;
+    struct item *items;
+    size_t n_items, cap_items;
+    uint64_t item_seq;
+    struct inflight *fl;
+    size_t n_fl, cap_fl;
+    struct qev *q;
+    size_t q_head, q_len, q_cap;
+    char **ret;       /* data of returned events, freed at the next poll */
+    size_t n_ret, cap_ret;
+    uint64_t *fault_seen; /* per scenario fault: matching calls seen */
+    uint64_t rng;
+    bool daemon_up;
+    struct sim_counters cnt;
+};
+
+static int64_t now_ms(const struct backend_sim *b)
+{
+    return b->cfg.clk->mono_ms;
+}
+
+static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
+    POD_PRINTF(4, 5);
+
+static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
+{
+    if (!b->cfg.trace)
+        return;
+    char d[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d, sizeof d, fmt, ap);
+    va_end(ap);
+    b->cfg.trace(b->cfg.trace_self, now_ms(b), ctr, event, d);
+}
+
+/* ------------------------------------------------------------------ lines */
+
+size_t sim_line_text(char *buf, size_t cap, const char *ctr, int stream, uint64_t instance,
+                     uint64_t seq, unsigned bytes)
+{
+    int n = snprintf(buf, cap, "%s %s i%llu n%06llu ", ctr, stream ? "stderr" : "stdout",
+                     (unsigned long long)instance, (unsigned long long)seq);
+    if (n < 0)
+        return 0;
+    size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
+    size_t want = bytes > 1 ? bytes - 1 : 0; /* without the newline */
+    while (len < want && len + 1 < cap) {
+        buf[len] = (char)('a' + (seq + len) % 26);
+        len++;
+    }
+    buf[len] = 0;
+    return len;
+}
+
+bool sim_line_parse(const char *msg, size_t len, const char *ctr, int stream, uint64_t *instance,
+                    uint64_t *seq)
+{
+    char pre[96];
+    int n = snprintf(pre, sizeof pre, "%s %s i", ctr, stream ? "stderr" : "stdout");
+    if (n < 0 || (size_t)n >= sizeof pre || len < (size_t)n || memcmp(msg, pre, (size_t)n) != 0)
+        return false;
+    size_t i = (size_t)n;
+    uint64_t a = 0, s = 0;
+    if (i >= len || msg[i] < '0' || msg[i] > '9')
+        return false;
+    while (i < len && msg[i] >= '0' && msg[i] <= '9')
+        a = a * 10 + (uint64_t)(msg[i++] - '0');
+    if (i + 2 > len || msg[i] != ' ' || msg[i + 1] != 'n')
+        return false;
+    i += 2;
+    if (i >= len || msg[i] < '0' || msg[i] > '9')
+        return false;
+    while (i < len && msg[i] >= '0' && msg[i] <= '9')
+        s = s * 10 + (uint64_t)(msg[i++] - '0');
+    *instance = a;
+    *seq = s;
+    return true;
+}
+
+/* ------------------------------------------------------------------ rules */
+
+/* Last matching rule of a kind (and role for probes), NULL when none. */
+static const struct scn_rule *rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
+                                   int role_or_stream, uint64_t instance, uint64_t attempt)
+{
+    const struct scn_ctr *sc = NULL;
+    for (size_t i = 0; i < b->scn->n_ctrs; i++)
+        if (b->scn->ctrs[i].spec_idx == ctr && strcmp(b->scn->ctrs[i].name, b->c[ctr].name) == 0)
+            sc = &b->scn->ctrs[i];
+    if (!sc)
+        return NULL;
+    const struct scn_rule *best = NULL;
+    for (size_t i = 0; i < sc->n_rules; i++) {
+        const struct scn_rule *r = &sc->rules[i];
+        if (r->kind != k)
+            continue;
+        if (k == SCN_R_PROBE && r->role != SCN_ROLE_ANY && (int)r->role != role_or_stream)
+            continue;
+        if (k == SCN_R_OUTPUT && r->stream != role_or_stream)
+            continue;
+        if (k == SCN_R_EXIT || k == SCN_R_FOREVER) {
+            /* handled by the caller (both kinds compete) */
+        }
+        if (!scn_filter_match(&r->f, now_ms(b), instance, attempt))
+            continue;
+        best = r;
+    }
+    return best;
+}
+
+/* The run rule: EXIT or FOREVER, whichever matching one comes last. */
+static const struct scn_rule *run_rule(const struct backend_sim *b, size_t ctr, uint64_t instance)
+{
+    const struct scn_rule *e = rule(b, ctr, SCN_R_EXIT, 0, instance, 0);
+    const struct scn_rule *f = rule(b, ctr, SCN_R_FOREVER, 0, instance, 0);
+    if (e && f)
+        return e->line > f->line ? e : f;
+    return e ? e : f;
+}
+
+/* ------------------------------------------------------------------ faults */
+
+enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP };
+
+static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
+                             int64_t *slow_ms)
+{
+    const struct scn *s = b->scn;
+    for (size_t i = 0; i < s->n_faults; i++) {
+        const struct scn_fault *f = &s->faults[i];
+        if (f->op != op)
+            continue;
+        if (f->ctr && f->ctr_idx != ctr)
+            continue;
+        if (op == SCN_OP_EVENT && f->ev != SCN_EV_ANY && f->ev != ev)
+            continue;
+        if (!scn_filter_match(&f->f, now_ms(b), 0, 0))
+            continue;
+        uint64_t nth = ++b->fault_seen[i];
+        if (nth < f->f.nth_lo || nth > f->f.nth_hi)
+            continue;
+        if (f->f.p_milli < 1000 && sim_rng_below(&b->rng, 1000) >= f->f.p_milli)
+            continue;
+        b->cnt.faults_fired++;
+        switch (f->kind) {
+        case SCN_F_FAIL:
+            return FIRE_FAIL;
+        case SCN_F_HANG:
+            return FIRE_HANG;
+        case SCN_F_SLOW:
+            *slow_ms = f->dur_ms;
+            return FIRE_SLOW;
+        case SCN_F_LOSE:
+            return FIRE_LOSE;
+        case SCN_F_DUP:
+            return FIRE_DUP;
+        default:
+            break;
+        }
+    }
+    const struct sim_swarm *w = b->cfg.swarm;
+    if (w && now_ms(b) < w->heal_ms) {
+        if (op == SCN_OP_EVENT) {
+            if (w->ev_lose && sim_rng_below(&b->rng, 1000) < w->ev_lose)
+                return b->cnt.faults_fired++, FIRE_LOSE;
+            if (w->ev_dup && sim_rng_below(&b->rng, 1000) < w->ev_dup)
+                return b->cnt.faults_fired++, FIRE_DUP;
+            return FIRE_NONE;
+        }
+        if (w->call_fail[op] && sim_rng_below(&b->rng, 1000) < w->call_fail[op])
+            return b->cnt.faults_fired++, FIRE_FAIL;
+        if (w->call_hang[op] && sim_rng_below(&b->rng, 1000) < w->call_hang[op])
+            return b->cnt.faults_fired++, FIRE_HANG;
+        if (w->call_slow[op] && w->slow_max_ms > 0 &&
+            sim_rng_below(&b->rng, 1000) < w->call_slow[op]) {
+            *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, (uint64_t)w->slow_max_ms);
+            return b->cnt.faults_fired++, FIRE_SLOW;
+        }
+    }
+    return FIRE_NONE;
+}
+
+static const char *ctr_name(const struct backend_sim *b, size_t ctr)
+{
+    return ctr < b->n ? b->c[ctr].name : "pod";
+}
+
+/* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 0 (go on; *delay_ms set). */
+static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
+                      struct pod_err *err)
+{
+    int64_t slow = 0;
+    *delay_ms = 0;
+    switch (fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
+    case FIRE_FAIL:
+        trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
+        return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s",
+                           scn_op_name(op));
+    case FIRE_HANG:
+        trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
+        return 1;
+    case FIRE_SLOW:
+        trace(b, ctr_name(b, ctr), "fault", "%s slow %lldms", scn_op_name(op), (long long)slow);
+        *delay_ms = slow;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ queues */
+
+static void add_item(struct backend_sim *b, const struct item *it)
+{
+    if (b->n_items == b->cap_items) {
+        b->cap_items = b->cap_items ? b->cap_items * 2 : 16;
+        b->items = xrealloc(b->items, b->cap_items * sizeof *b->items);
+    }
+    b->items[b->n_items] = *it;
+    b->items[b->n_items].seq = ++b->item_seq;
+    b->n_items++;
+}
+
+static void q_push_raw(struct backend_sim *b, const struct backend_event *ev, const char *data)
+{
+    if (b->q_len == b->q_cap) {
+        size_t nc = b->q_cap ? b->q_cap * 2 : 16;
+        struct qev *nq = xmalloc(nc * sizeof *nq);
+        for (size_t i = 0; i < b->q_len; i++)
+            nq[i] = b->q[(b->q_head + i) % b->q_cap];
+        free(b->q);
+        b->q = nq;
+        b->q_cap = nc;
+        b->q_head = 0;
+    }
+    struct qev *e = &b->q[(b->q_head + b->q_len) % b->q_cap];
+    e->ev = *ev;
+    e->data = NULL;
+    if (data) {
+        e->data = xmalloc(ev->len ? ev->len : 1);
+        memcpy(e->data, data, ev->len);
+    }
+    b->q_len++;
+}
+
+static enum scn_ev ev_kind(enum backend_event_type t)
+{
+    switch (t) {
+    case BACKEND_EV_STARTED:
+        return SCN_EV_STARTED;
+    case BACKEND_EV_START_FAILED:
+        return SCN_EV_START_FAILED;
+    case BACKEND_EV_EXITED:
+        return SCN_EV_EXITED;
+    case BACKEND_EV_EXEC_DONE:
+        return SCN_EV_EXEC_DONE;
+    default:
+        return SCN_EV_OUTPUT;
+    }
+}
+
+/* Queues a notification for the daemon (subject to lose/dup faults; dropped while it is down). */
+static void notify(struct backend_sim *b, const struct backend_event *ev)
+{
+    if (!b->daemon_up)
+        return;
+    int64_t slow = 0;
+    enum fire f = fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
+    if (f == FIRE_LOSE) {
+        b->cnt.events_lost++;
+        trace(b, ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
+              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        return;
+    }
+    q_push_raw(b, ev, NULL);
+    if (f == FIRE_DUP) {
+        b->cnt.events_dup++;
+        trace(b, ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
+              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        q_push_raw(b, ev, NULL);
+    }
+}
+
+static void notify_simple(struct backend_sim *b, enum backend_event_type t, size_t ctr,
+                          uint64_t instance, int code, const char *msg)
+{
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = t;
+    ev.ctr = ctr;
+    ev.instance = instance;
+    ev.exit_code = code;
+    if (msg)
+        snprintf(ev.msg, sizeof ev.msg, "%s", msg);
+    notify(b, &ev);
+}
+
+/* ------------------------------------------------------------------ output */
+
+static struct sim_out_acct *acct(struct backend_sim *b, size_t ctr, int s)
+{
+    return &b->c[ctr].acct[s][b->c[ctr].out[s].acct];
+}
+
+static void gen_reset(struct backend_sim *b, size_t ctr, uint64_t instance)
+{
+    struct sctr *c = &b->c[ctr];
+    for (int s = 0; s < 2; s++) {
+        struct gen *g = &c->out[s];
+        const struct scn_rule *r = rule(b, ctr, SCN_R_OUTPUT, s, instance, 0);
+        memset(g, 0, sizeof *g);
+        g->per_s = r ? r->per_s : 0;
+        g->bytes = r ? r->bytes : 32;
+        g->base_ms = now_ms(b);
+        g->base_k = 1;
+        if (c->n_acct[s] == c->cap_acct[s]) {
+            c->cap_acct[s] = c->cap_acct[s] ? c->cap_acct[s] * 2 : 8;
+            c->acct[s] = xrealloc(c->acct[s], c->cap_acct[s] * sizeof *c->acct[s]);
+        }
+        g->acct = c->n_acct[s]++;
+        memset(&c->acct[s][g->acct], 0, sizeof c->acct[s][g->acct]);
+        c->acct[s][g->acct].instance = instance;
+        /* Direct mode: a container started while no daemon reads has no reader at all. */
+        g->orphaned = b->scn->output_direct && !b->daemon_up;
+    }
+}
+
+static int64_t line_time(const struct gen *g, uint64_t k)
+{
+    return g->base_ms + (int64_t)((k - g->base_k) * 1000 / g->per_s);
+}
+
+static bool readable(const struct backend_sim *b, const struct gen *g)
+{
+    return b->daemon_up && !g->orphaned;
+}
+
+/* Writes the instance's lines due up to time t. */
+static void gen_until(struct backend_sim *b, size_t ctr, int64_t t)
+{
+    struct sctr *c = &b->c[ctr];
+    if (c->st != CS_RUNNING)
+        return;
+    for (int s = 0; s < 2; s++) {
+        struct gen *g = &c->out[s];
+        if (g->per_s == 0 || g->blocked)
+            continue;
+        for (;;) {
+            uint64_t k = g->emitted + 1;
+            int64_t lt = line_time(g, k);
+            if (lt > t)
+                break;
+            struct sim_out_acct *a = acct(b, ctr, s);
+            if (!readable(b, g) && b->scn->output_direct) {
+                g->emitted++;
+                a->emitted++;
+                a->epipe++;
+                b->cnt.epipe_lines++;
+                continue;
+            }
+            if (!b->daemon_up && (g->pending + 1) * g->bytes > SIM_PIPE_CAPACITY) {
+                g->blocked = true;
+                g->blocked_since = lt;
+                b->cnt.pipe_blocked++;
+                trace(b, c->name, "pipe-full", "%s blocked instance=%llu",
+                      s ? "stderr" : "stdout", (unsigned long long)c->instance);
+                break;
+            }
+            if (g->pending == 0)
+                g->first_pending_ms = lt;
+            g->emitted++;
+            g->pending++;
+            a->emitted++;
+        }
+    }
+}
+
+/* Hands pending pipe content to the daemon (all of it when force or the flush time came). */
+static void deliver(struct backend_sim *b, size_t ctr, bool force)
+{
+    struct sctr *c = &b->c[ctr];
+    int64_t t = now_ms(b);
+    for (int s = 0; s < 2; s++) {
+        struct gen *g = &c->out[s];
+        if (!readable(b, g)) {
+            if (b->scn->output_direct && (g->pending || g->partial_pending)) {
+                /* direct mode: the reader is gone, the pipe content is lost */
+                struct sim_out_acct *a = acct(b, ctr, s);
+                a->epipe += g->pending;
+                b->cnt.epipe_lines += (unsigned)g->pending;
+                g->pending = 0;
+                g->partial_pending = false;
+            }
+            continue;
+        }
+        int64_t flush = b->scn->output_flush_ms;
+        bool due = g->pending &&
+                   (force || g->eof_pending || t >= (g->first_pending_ms / flush + 1) * flush ||
+                    g->pending * g->bytes >= SIM_PIPE_CAPACITY);
+        if (due || (g->eof_pending && g->partial_pending)) {
+            struct pod_buf buf = {0};
+            uint64_t first = g->emitted - g->pending + 1;
+            char line[70000];
+            struct sim_out_acct *a = acct(b, ctr, s);
+            for (uint64_t k = first; k <= g->emitted; k++) {
+                size_t n = sim_line_text(line, sizeof line, c->name, s, a->instance, k, g->bytes);
+                pod_buf_add(&buf, line, n);
+                pod_buf_addc(&buf, '\n');
+                if (buf.len >= SIM_PIPE_CAPACITY || k == g->emitted) {
+                    struct backend_event ev;
+                    memset(&ev, 0, sizeof ev);
+                    ev.type = BACKEND_EV_OUTPUT;
+                    ev.ctr = ctr;
+                    ev.instance = a->instance;
+                    ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
+                    ev.len = buf.len;
+                    q_push_raw(b, &ev, buf.data);
+                    buf.len = 0;
+                }
+            }
+            a->delivered += g->pending;
+            g->pending = 0;
+            if (g->eof_pending && g->partial_pending) {
+                size_t n = sim_line_text(line, sizeof line, c->name, s, a->instance,
+                                         g->emitted + 1, 40);
+                struct backend_event ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = BACKEND_EV_OUTPUT;
+                ev.ctr = ctr;
+                ev.instance = a->instance;
+                ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
+                ev.len = n;
+                q_push_raw(b, &ev, line);
+                g->partial_pending = false;
+                a->partial = true;
+            }
+            pod_buf_free(&buf);
+            if (g->blocked) {
+                a->blocked_ms += t - g->blocked_since;
+                g->blocked = false;
+                g->base_ms = t;
+                g->base_k = g->emitted + 1;
+                trace(b, c->name, "pipe-drained", "%s instance=%llu", s ? "stderr" : "stdout",
+                      (unsigned long long)a->instance);
+            }
+        }
+        if (g->eof_pending && !g->pending && !g->partial_pending) {
+            struct backend_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.type = BACKEND_EV_OUTPUT_EOF;
+            ev.ctr = ctr;
+            ev.instance = acct(b, ctr, s)->instance;
+            ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
+            q_push_raw(b, &ev, NULL);
+            g->eof_pending = false;
+        }
+    }
+}
+
+static int64_t gen_deadline(const struct backend_sim *b, size_t ctr)
+{
+    const struct sctr *c = &b->c[ctr];
+    int64_t d = INT64_MAX;
+    for (int s = 0; s < 2; s++) {
+        const struct gen *g = &c->out[s];
+        bool rd = readable(b, g);
+        if (rd && (g->eof_pending || g->partial_pending))
+            return now_ms(b);
+        if (rd && g->pending) {
+            int64_t flush = b->scn->output_flush_ms;
+            int64_t f = (g->first_pending_ms / flush + 1) * flush;
+            if (g->pending * g->bytes >= SIM_PIPE_CAPACITY)
+                f = now_ms(b);
+            d = f < d ? f : d;
+        }
+        if (c->st == CS_RUNNING && g->per_s && !g->blocked) {
+            int64_t lt = line_time(g, g->emitted + 1);
+            if (rd) {
+                int64_t flush = b->scn->output_flush_ms;
+                lt = g->pending ? lt : (lt / flush + 1) * flush;
+            }
+            d = lt < d ? lt : d;
+        }
+    }
+    return d;
+}
+
+/* ------------------------------------------------------------------ state changes */
+
+static void drop_inflight_of(struct backend_sim *b, size_t ctr)
+{
+    /* Execs into a container that is gone end with an error (podman exec fails). */
+    for (size_t i = 0; i < b->n_fl;) {
+        if (b->fl[i].ctr == ctr) {
+            struct backend_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.type = BACKEND_EV_EXEC_DONE;
+            ev.ctr = ctr;
+            ev.instance = b->fl[i].instance;
+            ev.tag = b->fl[i].tag;
+            ev.result = BACKEND_UNKNOWN;
+            ev.exit_code = 125;
+            snprintf(ev.msg, sizeof ev.msg, "container exited");
+            /* a pending completion item for this tag is superseded */
+            for (size_t k = 0; k < b->n_items; k++)
+                if (b->items[k].kind == IT_EXEC_DONE && b->items[k].tag == b->fl[i].tag)
+                    b->items[k].kind = 0;
+            notify(b, &ev);
+            b->fl[i] = b->fl[--b->n_fl];
+        } else {
+            i++;
+        }
+    }
+}
+
+static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary)
+{
+    struct sctr *c = &b->c[ctr];
+    if (c->st != CS_RUNNING)
+        return;
+    gen_until(b, ctr, now_ms(b));
+    c->st = CS_EXITED;
+    c->obs.running = false;
+    c->obs.exits++;
+    c->obs.last_exit_code = code;
+    c->obs.last_exit_voluntary = voluntary;
+    c->obs.last_exit_ms = now_ms(b);
+    for (int s = 0; s < 2; s++) {
+        c->out[s].eof_pending = true;
+        c->out[s].partial_pending = c->partial && c->out[s].per_s > 0;
+        if (c->out[s].blocked && b->daemon_up) {
+            /* unblocked below by the drain */
+        }
+    }
+    drop_inflight_of(b, ctr);
+    notify_simple(b, BACKEND_EV_EXITED, ctr, c->instance, code, NULL);
+}
+
+static void handle_item(struct backend_sim *b, const struct item *it)
+{
+    struct sctr *c = it->ctr < b->n ? &b->c[it->ctr] : NULL;
+    if (!c)
+        return;
+    bool cur = c->instance == it->instance;
+    switch (it->kind) {
+    case IT_STARTED: {
+        if (!cur || c->st != CS_CREATING)
+            return;
+        c->st = CS_RUNNING;
+        c->obs.running = true;
+        c->obs.starting = false;
+        c->obs.runs++;
+        c->start_ms = now_ms(b);
+        c->term_seen = false;
+        memset(c->att, 0, sizeof c->att);
+        const struct scn_rule *r = run_rule(b, it->ctr, c->instance);
+        const struct scn_rule *pl = rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
+        c->partial = pl != NULL;
+        gen_reset(b, it->ctr, c->instance);
+        if (r && r->kind == SCN_R_EXIT) {
+            struct item e = {.at = now_ms(b) + r->dur_ms, .kind = IT_EXIT, .ctr = it->ctr,
+                             .instance = c->instance, .code = r->code};
+            add_item(b, &e);
+        }
+        notify_simple(b, BACKEND_EV_STARTED, it->ctr, c->instance, 0, NULL);
+        break;
+    }
+    case IT_START_FAILED:
+        if (!cur || c->st != CS_CREATING)
+            return;
+        c->st = CS_NONE;
+        c->obs.exists = false;
+        c->obs.starting = false;
+        notify_simple(b, BACKEND_EV_START_FAILED, it->ctr, c->instance, 125,
+                      "sim: scripted start failure");
+        break;
+    case IT_EXIT:
+        if (cur)
+            ctr_exit(b, it->ctr, it->code, true);
+        break;
+    case IT_STOP_EXIT:
+        if (cur)
+            ctr_exit(b, it->ctr, it->code, false);
+        break;
+    case IT_KILL_EXIT:
+        if (cur)
+            ctr_exit(b, it->ctr, 137, false);
+        break;
+    case IT_TERM: {
+        if (!cur || c->st != CS_RUNNING)
+            return;
+        c->term_seen = true;
+        const struct scn_rule *r = rule(b, it->ctr, SCN_R_ON_TERM, 0, c->instance, 0);
+        if (r && r->ignore) {
+            /* only the kill after the timeout ends it */
+        } else {
+            int64_t d = r ? r->dur_ms : 10;
+            int code = r ? r->code : 143;
+            if (d < it->timeout_ms || it->timeout_ms < 0) {
+                struct item e = {.at = now_ms(b) + d, .kind = IT_STOP_EXIT, .ctr = it->ctr,
+                                 .instance = c->instance, .code = code};
+                add_item(b, &e);
+                break;
+            }
+        }
+        if (it->timeout_ms >= 0) {
+            struct item e = {.at = now_ms(b) + it->timeout_ms, .kind = IT_KILL_EXIT,
+                             .ctr = it->ctr, .instance = c->instance};
+            add_item(b, &e);
+        }
+        break;
+    }
+    case IT_EXEC_DONE: {
+        size_t i;
+        for (i = 0; i < b->n_fl; i++)
+            if (b->fl[i].tag == it->tag)
+                break;
+        if (i == b->n_fl)
+            return; /* cancelled */
+        b->fl[i] = b->fl[--b->n_fl];
+        struct backend_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = BACKEND_EV_EXEC_DONE;
+        ev.ctr = it->ctr;
+        ev.instance = it->instance;
+        ev.tag = it->tag;
+        ev.result = it->result;
+        ev.exit_code = it->code;
+        notify(b, &ev);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Runs every item due at or before now, in (time, seq) order. */
+static void run_items(struct backend_sim *b)
+{
+    int64_t t = now_ms(b);
+    for (;;) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < b->n_items; i++) {
+            const struct item *it = &b->items[i];
+            if (it->at > t)
+                continue;
+            if (best == SIZE_MAX || it->at < b->items[best].at ||
+                (it->at == b->items[best].at && it->seq < b->items[best].seq))
+                best = i;
+        }
+        if (best == SIZE_MAX)
+            break;
+        struct item it = b->items[best];
+        b->items[best] = b->items[--b->n_items];
+        if (it.kind)
+            handle_item(b, &it);
+    }
+}
+
+static void advance(struct backend_sim *b)
+{
+    run_items(b);
+    for (size_t i = 0; i < b->n; i++) {
+        gen_until(b, i, now_ms(b));
+        deliver(b, i, false);
+    }
+}
+
+/* ------------------------------------------------------------------ ops */
+
+static int op_pod_create(void *self, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    int64_t d;
+    int r = call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
+    return r < 0 ? -1 : 0;
+}
+
+static int op_pod_remove(void *self, struct pod_err *err)
+{
+    (void)self;
+    (void)err;
+    return 0;
+}
+
+static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_START, ctr, &delay, err);
+    if (r < 0)
+        return -1;
+    struct sctr *c = &b->c[ctr];
+    /* podman: removes the previous container first (rm -f kills a running one). */
+    if (c->st == CS_RUNNING) {
+        c->obs.overlaps++;
+        trace(b, c->name, "overlap", "start of instance=%llu while instance=%llu runs",
+              (unsigned long long)instance, (unsigned long long)c->instance);
+        ctr_exit(b, ctr, 137, false);
+    }
+    gen_until(b, ctr, now_ms(b));
+    deliver(b, ctr, true);
+    c->instance = instance;
+    c->st = CS_CREATING;
+    c->obs.instance = instance;
+    c->obs.exists = true;
+    c->obs.running = false;
+    c->obs.starting = true;
+    c->obs.starts++;
+    if (r == 1)
+        return 0; /* hangs: the container stays "created" */
+    const struct scn_rule *lat = rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
+    const struct scn_rule *sf = rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
+    struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
+                      .kind = sf ? IT_START_FAILED : IT_STARTED, .ctr = ctr,
+                      .instance = instance};
+    add_item(b, &it);
+    return 0;
+}
+
+static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeout_ms,
+                       struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_STOP, ctr, &delay, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    struct sctr *c = &b->c[ctr];
+    if (c->instance != instance)
+        return 0;
+    if (c->st == CS_CREATING) {
+        /* stopping a container that is still being created: it never runs */
+        c->st = CS_EXITED;
+        c->obs.starting = false;
+        c->obs.exits++;
+        c->obs.last_exit_code = 137;
+        c->obs.last_exit_voluntary = false;
+        c->obs.last_exit_ms = now_ms(b);
+        for (size_t i = 0; i < b->n_items; i++)
+            if (b->items[i].ctr == ctr && b->items[i].kind == IT_STARTED)
+                b->items[i].kind = 0;
+        notify_simple(b, BACKEND_EV_EXITED, ctr, instance, 137, NULL);
+        return 0;
+    }
+    if (c->st != CS_RUNNING)
+        return 0;
+    struct item it = {.at = now_ms(b) + delay, .kind = IT_TERM, .ctr = ctr, .instance = instance,
+                      .timeout_ms = timeout_ms};
+    add_item(b, &it);
+    return 0;
+}
+
+static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_KILL, ctr, &delay, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    struct sctr *c = &b->c[ctr];
+    if (c->instance != instance || c->st != CS_RUNNING)
+        return pod_err_set(err, POD_E_BACKEND, 0, "sim: container %s is not running", c->name);
+    if (sig == 9) {
+        struct item it = {.at = now_ms(b) + delay + 10, .kind = IT_KILL_EXIT, .ctr = ctr,
+                          .instance = instance};
+        add_item(b, &it);
+    } else if (sig == 15) {
+        struct item it = {.at = now_ms(b) + delay, .kind = IT_TERM, .ctr = ctr,
+                          .instance = instance, .timeout_ms = -1};
+        add_item(b, &it);
+    } else {
+        c->obs.signals++;
+        trace(b, c->name, "signalled", "sig=%d instance=%llu", sig,
+              (unsigned long long)instance);
+    }
+    return 0;
+}
+
+static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    struct sctr *c = &b->c[ctr];
+    if (c->st == CS_RUNNING)
+        ctr_exit(b, ctr, 137, false);
+    gen_until(b, ctr, now_ms(b));
+    deliver(b, ctr, true);
+    if (c->st == CS_CREATING) {
+        for (size_t i = 0; i < b->n_items; i++)
+            if (b->items[i].ctr == ctr &&
+                (b->items[i].kind == IT_STARTED || b->items[i].kind == IT_START_FAILED))
+                b->items[i].kind = 0;
+        c->obs.starting = false;
+    }
+    c->st = CS_NONE;
+    c->obs.exists = false;
+    return 0;
+}
+
+static int op_probe(void *self, const struct backend_probe_req *req, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    size_t ctr = req->ctr;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_PROBE, ctr, &delay, err);
+    if (r < 0)
+        return -1;
+    struct sctr *c = &b->c[ctr];
+    if (b->n_fl == b->cap_fl) {
+        b->cap_fl = b->cap_fl ? b->cap_fl * 2 : 8;
+        b->fl = xrealloc(b->fl, b->cap_fl * sizeof *b->fl);
+    }
+    b->fl[b->n_fl++] = (struct inflight){req->tag, ctr, req->instance};
+    if (r == 1) {
+        b->cnt.probes_hung++;
+        return 0;
+    }
+    int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
+    uint64_t att = c->instance == req->instance ? ++c->att[role] : 0;
+    struct item it = {.kind = IT_EXEC_DONE, .ctr = ctr, .instance = req->instance,
+                      .tag = req->tag};
+    if (c->instance != req->instance || c->st != CS_RUNNING) {
+        it.at = now_ms(b) + 10 + delay;
+        it.result = req->kind == BACKEND_PROBE_EXEC ? BACKEND_UNKNOWN : BACKEND_FAIL;
+        it.code = req->kind == BACKEND_PROBE_EXEC ? 125 : 1;
+        add_item(b, &it);
+        return 0;
+    }
+    const struct scn_rule *pr = rule(b, ctr, SCN_R_PROBE, role, req->instance, att);
+    enum scn_result res = pr ? pr->result : SCN_PASS;
+    if (res == SCN_HANG) {
+        b->cnt.probes_hung++;
+        return 0;
+    }
+    it.at = now_ms(b) + (pr ? pr->dur_ms : 10) + delay;
+    it.result = res == SCN_PASS ? BACKEND_OK : BACKEND_FAIL;
+    it.code = res == SCN_PASS ? 0 : (pr ? pr->code : 1);
+    add_item(b, &it);
+    return 0;
+}
+
+static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_CANCEL, SIZE_MAX, &delay, err);
+    if (r < 0)
+        return -1;
+    /* A hanging cancel still never reports the request: the driver ignores late results. */
+    for (size_t i = 0; i < b->n_fl; i++)
+        if (b->fl[i].tag == tag) {
+            b->fl[i] = b->fl[--b->n_fl];
+            b->cnt.probes_cancelled++;
+            break;
+        }
+    for (size_t i = 0; i < b->n_items; i++)
+        if (b->items[i].kind == IT_EXEC_DONE && b->items[i].tag == tag)
+            b->items[i].kind = 0;
+    /* and drop one already queued but not yet polled */
+    for (size_t i = 0; i < b->q_len; i++) {
+        struct qev *e = &b->q[(b->q_head + i) % b->q_cap];
+        if (e->ev.type == BACKEND_EV_EXEC_DONE && e->ev.tag == tag)
+            e->ev.type = 0;
+    }
+    return 0;
+}
+
+static int op_inspect(void *self, size_t ctr, struct backend_ctr_state *out, struct pod_err *err)
+{
+    struct backend_sim *b = self;
+    if (ctr >= b->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
+    int64_t delay;
+    int r = call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
+    if (r != 0)
+        return r < 0 ? -1
+                     : pod_err_set(err, POD_E_TIMEOUT, 0, "sim: inspect timed out (injected)");
+    run_items(b);
+    const struct sctr *c = &b->c[ctr];
+    memset(out, 0, sizeof *out);
+    out->exists = c->st != CS_NONE;
+    out->running = c->st == CS_RUNNING;
+    out->instance = out->exists ? c->instance : 0;
+    out->exit_code = c->st == CS_EXITED ? c->obs.last_exit_code : 0;
+    int64_t w0 = b->cfg.clk->wall0_ns;
+    out->started_wall_ns = w0 + c->start_ms * 1000000;
+    out->finished_wall_ns = c->st == CS_EXITED ? w0 + c->obs.last_exit_ms * 1000000 : 0;
+    return 0;
+}
+
+static int op_poll_events(void *self, struct backend_event *evs, size_t max, struct pod_err *err)
+{
+    (void)err;
+    struct backend_sim *b = self;
+    for (size_t i = 0; i < b->n_ret; i++)
+        free(b->ret[i]);
+    b->n_ret = 0;
+    advance(b);
+    size_t n = 0;
+    while (n < max && b->q_len > 0) {
+        struct qev e = b->q[b->q_head];
+        b->q_head = (b->q_head + 1) % b->q_cap;
+        b->q_len--;
+        if (e.ev.type == 0) {
+            free(e.data);
+            continue;
+        }
+        evs[n] = e.ev;
+        evs[n].data = e.data;
+        if (e.data) {
+            if (b->n_ret == b->cap_ret) {
+                b->cap_ret = b->cap_ret ? b->cap_ret * 2 : 16;
+                b->ret = xrealloc(b->ret, b->cap_ret * sizeof *b->ret);
+            }
+            b->ret[b->n_ret++] = e.data;
+        }
+        n++;
+    }
+    return (int)n;
+}
+
+static int64_t op_next_deadline(void *self)
+{
+    struct backend_sim *b = self;
+    if (b->q_len > 0 && b->daemon_up)
+        return now_ms(b);
+    int64_t d = INT64_MAX;
+    for (size_t i = 0; i < b->n_items; i++)
+        if (b->items[i].kind && b->items[i].at < d)
+            d = b->items[i].at;
+    for (size_t i = 0; i < b->n; i++) {
+        int64_t g = gen_deadline(b, i);
+        d = g < d ? g : d;
+    }
+    return d;
+}
+
+const struct backend_ops backend_sim_ops = {
+    .name = "sim",
+    .pod_create = op_pod_create,
+    .pod_remove = op_pod_remove,
+    .ctr_start = op_ctr_start,
+    .ctr_stop = op_ctr_stop,
+    .ctr_kill = op_ctr_kill,
+    .ctr_remove = op_ctr_remove,
+    .probe = op_probe,
+    .cancel = op_cancel,
+    .inspect = op_inspect,
+    .poll_events = op_poll_events,
+    .next_deadline = op_next_deadline,
+};
+
+/* ------------------------------------------------------------------ lifecycle */
+
+struct backend_sim *backend_sim_new(const struct backend_sim_cfg *cfg)
+{
+    struct backend_sim *b = xcalloc(1, sizeof *b);
+    b->cfg = *cfg;
+    b->scn = cfg->scn;
+    b->n = cfg->spec->n_containers;
+    b->c = xcalloc(b->n ? b->n : 1, sizeof *b->c);
+    for (size_t i = 0; i < b->n; i++)
+        b->c[i].name = cfg->spec->containers[i].name;
+    b->fault_seen = xcalloc(b->scn->n_faults + 1, sizeof *b->fault_seen);
+    b->rng = sim_rng_sub(cfg->seed, 1);
+    b->daemon_up = true;
+    return b;
+}
+
+void backend_sim_free(struct backend_sim *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n_ret; i++)
+        free(b->ret[i]);
+    free(b->ret);
+    for (size_t i = 0; i < b->q_len; i++)
+        free(b->q[(b->q_head + i) % b->q_cap].data);
+    free(b->q);
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->c[i].acct[0]);
+        free(b->c[i].acct[1]);
+    }
+    free(b->c);
+    free(b->items);
+    free(b->fl);
+    free(b->fault_seen);
+    free(b);
+}
+
+struct backend backend_sim_backend(struct backend_sim *b)
+{
+    struct backend be = {&backend_sim_ops, b};
+    return be;
+}
+
+void backend_sim_daemon_down(struct backend_sim *b)
+{
+    advance(b);
+    for (size_t i = 0; i < b->n_ret; i++)
+        free(b->ret[i]);
+    b->n_ret = 0;
+    /* Events nobody read are gone; so is output a dead daemon had read but not written:
+     * the sim delivers output only at poll time, so nothing is half-read here. */
+    while (b->q_len > 0) {
+        struct qev *e = &b->q[b->q_head];
+        if (e->ev.type == BACKEND_EV_OUTPUT || e->ev.type == BACKEND_EV_OUTPUT_EOF) {
+            /* already counted as delivered: the daemon read it from the pipe */
+        }
+        free(e->data);
+        b->q_head = (b->q_head + 1) % b->q_cap;
+        b->q_len--;
+    }
+    /* exec clients die with the daemon; their results can never be reported */
+    for (size_t i = 0; i < b->n_items; i++)
+        if (b->items[i].kind == IT_EXEC_DONE)
+            b->items[i].kind = 0;
+    b->n_fl = 0;
+    b->daemon_up = false;
+    if (b->scn->output_direct)
+        for (size_t i = 0; i < b->n; i++)
+            for (int s = 0; s < 2; s++)
+                b->c[i].out[s].orphaned = true;
+}
+
+void backend_sim_daemon_up(struct backend_sim *b)
+{
+    b->daemon_up = true;
+}
+
+void backend_sim_idle(struct backend_sim *b)
+{
+    advance(b);
+    while (b->q_len > 0) {
+        free(b->q[b->q_head].data);
+        b->q_head = (b->q_head + 1) % b->q_cap;
+        b->q_len--;
+    }
+}
+
+const struct sim_ctr_obs *backend_sim_obs(const struct backend_sim *b, size_t ctr)
+{
+    return ctr < b->n ? &b->c[ctr].obs : NULL;
+}
+
+const struct sim_out_acct *backend_sim_out(const struct backend_sim *b, size_t ctr, int stream,
+                                           size_t *n)
+{
+    if (ctr >= b->n || stream < 0 || stream > 1) {
+        *n = 0;
+        return NULL;
+    }
+    *n = b->c[ctr].n_acct[stream];
+    return b->c[ctr].acct[stream];
+}
+
+struct sim_counters backend_sim_counters(const struct backend_sim *b)
+{
+    return b->cnt;
+}
