@@ -53,8 +53,9 @@ for ex in "$EXAMPLES"/*/; do
     bold ""
     bold "---- example $name: input files"
     listing "$dir"
-    # The pod name: the directory name (what podc assumes without an argument).
-    (cd "$dir" && show "$PODC")
+    # The pod name: the directory name with '-' made '_' (names are [a-z0-9_]).
+    podname=$(echo "$name" | tr '-' '_')
+    (cd "$dir" && show "$PODC" "$podname")
     bold "---- $name: files after podc"
     listing "$dir"
     for conf in "$dir"/pod.portmappings.conf "$dir"/pod.ingress.conf; do
