@@ -75,7 +75,7 @@ fi
 
 header "3. The compiled pod: help, version, info ($(basename "$first"))"
 echo "The pod is self-contained: podc, libyaml and jansson are not needed to run it."
-show ldd "$first/pod"
+show ldd "$first/pod"    # ldd exits 1 for a static executable
 show "$first/pod" help
 show "$first/pod" version
 echo "info needs no podman and writes no files; run from / with an empty environment:"
@@ -108,7 +108,7 @@ containers:
           - targetPort: 80
             hostPort: 99999
     - name: web
-      image: ${IMAGE}
+      image: busybox
 EOF
 bold "---- broken/pod.yaml:"
 cat -n "$broken/pod.yaml"
