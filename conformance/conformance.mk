@@ -49,7 +49,7 @@ PODMAN_SETUP ?= 1
 
 $(PODMAN_CONF): conformance/podman/podman_conformance.c $(BUILD)/src/util/xalloc.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/src/util/xalloc.o -ljansson
 
 $(PODMAN_RUNC_WRAPPER): conformance/podman/runc_norlimit.c
 	@mkdir -p $(dir $@)
