@@ -73,6 +73,9 @@ int main(int argc, char **argv)
 }
 EOF
 cc -O2 -o "$WORK/bench-run" "$WORK/bench-run.c"
+# The floor: fork+exec+exit of a static no-op binary on this machine.
+echo 'int main(void) { return 0; }' >"$WORK/noop.c"
+cc -O2 -static -o "$WORK/noop" "$WORK/noop.c"
 
 # ---------------------------------------------------------------- table helpers
 section() {
@@ -165,9 +168,11 @@ export SPACE_LOG_LEVEL=1
 
 echo "# make bench ($(basename "$BUILD"), podc $(stat -c %s "$PODC") bytes, $(nproc) cores)"
 echo "# original podc 0.4.0: ~400 ms for the 9-line nr1 example, 3.7 s for a 122-line file"
+echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg) (on a busy machine compare min, and the floor row)"
 
 # ---------------------------------------------------------------- sections
 section "podc (compiler)"
+row "static no-op binary (fork+exec floor)" - - -- "$WORK/noop"
 row "podc -V (start-up floor)" - - -- "$PODC" -V
 row "podc: example pod (9 lines)" 2 400 -- "$PODC" small -f "$WORK/small/pod.yaml" -o "$WORK/small/pod"
 row "podc: generated 30-container pod ($BIG_LINES lines)" - 3700 -- "$PODC" big -f "$WORK/big/pod.yaml" -o "$WORK/big/pod"
