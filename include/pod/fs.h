@@ -153,6 +153,10 @@ bool fs_mem_is_down(const struct fs_mem *m);
 void fs_mem_reboot(struct fs_mem *m);                   /* ends the down state */
 uint64_t fs_mem_calls(const struct fs_mem *m, enum fs_mem_op op); /* calls made (ANY: all) */
 int fs_mem_open_handles(const struct fs_mem *m);
+/* Kind of the most recent call (FS_MEM_OP_ANY before the first). */
+enum fs_mem_op fs_mem_last_op(const struct fs_mem *m);
+/* Kind of the call that the last fs_mem_crash_at crash followed (FS_MEM_OP_ANY: none yet). */
+enum fs_mem_op fs_mem_crash_op(const struct fs_mem *m);
 
 /* Inspection and set-up for tests (no fault injection, not counted). */
 /* Copies path's content into a new NUL-terminated buffer; -1 when path is not a file. */

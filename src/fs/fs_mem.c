@@ -45,6 +45,7 @@ struct fs_mem {
     enum fs_mem_crash_mode crash_mode;
     uint64_t crash_base, crash_k; /* crash after call crash_base+crash_k (any kind) */
     bool down;
+    enum fs_mem_op last_op, crash_op;
 };
 
 static const char *const op_names[] = {"open", "write", "fsync", "close", "rename",
@@ -168,6 +169,7 @@ static int begin(struct fs_mem *m, enum fs_mem_op op, const char *what, struct p
 {
     m->calls[op]++;
     m->calls[FS_MEM_OP_ANY]++;
+    m->last_op = op;
     if (m->down)
         return pod_err_set(err, POD_E_IO, EIO, "%s `%s` (fs_mem: crashed)", op_names[op], what);
     struct fail_rule *r = &m->rules[op];
@@ -187,6 +189,7 @@ static int end(struct fs_mem *m, int rc)
 {
     if (m->crash_k && m->calls[FS_MEM_OP_ANY] >= m->crash_base + m->crash_k) {
         m->crash_k = 0;
+        m->crash_op = m->last_op;
         crash_now(m);
         m->down = true;
     }
@@ -455,6 +458,7 @@ struct fs_mem *fs_mem_new(void)
     struct fs_mem *m = xcalloc(1, sizeof *m);
     m->capacity = -1;
     m->next_handle = 3; /* like fds: never 0 */
+    m->last_op = m->crash_op = FS_MEM_OP_ANY;
     return m;
 }
 
@@ -535,6 +539,16 @@ void fs_mem_reboot(struct fs_mem *m)
 uint64_t fs_mem_calls(const struct fs_mem *m, enum fs_mem_op op)
 {
     return m->calls[op];
+}
+
+enum fs_mem_op fs_mem_last_op(const struct fs_mem *m)
+{
+    return m->last_op;
+}
+
+enum fs_mem_op fs_mem_crash_op(const struct fs_mem *m)
+{
+    return m->crash_op;
 }
 
 int fs_mem_open_handles(const struct fs_mem *m)

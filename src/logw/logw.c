@@ -344,20 +344,39 @@ static bool last_rec(const char *buf, size_t n, bool buf_at_start, struct logw_r
     return false;
 }
 
-/* Reads the tail of path; returns a heap buffer, *n its length, *at_start if it begins the file. */
-static char *read_tail(struct logw *w, const char *path, int64_t size, size_t *n, bool *at_start,
-                       struct pod_err *e)
+/* What the tail of a file says: its last parseable record, and whether it ends torn (without a
+ * newline) and if so whether the torn record's prefix survived. */
+struct tail {
+    bool have, torn, torn_parsed;
+    struct logw_rec last;
+};
+
+static int read_tail(struct logw *w, const char *path, int64_t size, struct tail *t,
+                     struct pod_err *e)
 {
+    memset(t, 0, sizeof *t);
+    if (size <= 0)
+        return 0;
     size_t want = w->max_line + 2 * PREFIX_MAX;
     int64_t off = size > (int64_t)want ? size - (int64_t)want : 0;
-    size_t len = (size_t)(size - off);
+    size_t len = (size_t)(size - off), n = 0;
     char *buf = xmalloc(len + 1);
-    if (fs_read_at(&w->fs, path, off, buf, len, n, e) < 0) {
+    if (fs_read_at(&w->fs, path, off, buf, len, &n, e) < 0) {
         free(buf);
-        return NULL;
+        return -1;
     }
-    *at_start = off == 0;
-    return buf;
+    t->torn = n > 0 && buf[n - 1] != '\n';
+    t->have = last_rec(buf, n, off == 0, &t->last);
+    if (t->torn) {
+        size_t s = n;
+        while (s > 0 && buf[s - 1] != '\n')
+            s--;
+        struct logw_rec rec;
+        t->torn_parsed = logw_parse_line(buf + s, n - s, &rec);
+    }
+    free(buf); /* t->last.msg pointed into buf: only ts_ns/seq/mark are used */
+    t->last.msg = NULL;
+    return 0;
 }
 
 /* Makes the directory, finds the rotated files, opens <base>.log and learns its size and the
@@ -396,52 +415,27 @@ static int recover(struct logw *w, struct pod_err *e)
     if (fs_stat_size(&w->fs, w->cur_path, &size, e) < 0)
         return -1;
 
-    /* The last seq: from the current file, else from the newest rotated file. */
-    bool torn = false, have = false;
-    uint64_t seq = 0;
-    int64_t last_ts_ns = 0;
-    const char *src = w->cur_path;
-    char *arch = NULL;
-    int64_t src_size = size;
-    if (size == 0 && w->narchives) {
-        arch = archive_path(w, w->archives[w->narchives - 1]);
-        src = arch;
-        if (fs_stat_size(&w->fs, arch, &src_size, e) < 0) {
-            free(arch);
+    /* The last seq: from the current file, else from the newest rotated file.  A torn record
+     * whose prefix did not survive used one more seq. */
+    struct tail cur, arch = {0};
+    if (read_tail(w, w->cur_path, size, &cur, e) < 0)
+        return -1;
+    if (!cur.have && w->narchives) {
+        char *ap = archive_path(w, w->archives[w->narchives - 1]);
+        int64_t asize = 0;
+        int rc = fs_stat_size(&w->fs, ap, &asize, e);
+        if (rc == 0)
+            rc = read_tail(w, ap, asize, &arch, e);
+        free(ap);
+        if (rc < 0)
             return -1;
-        }
     }
-    if (src_size > 0) {
-        size_t n = 0;
-        bool at_start = false;
-        char *buf = read_tail(w, src, src_size, &n, &at_start, e);
-        if (!buf) {
-            free(arch);
-            return -1;
-        }
-        torn = n > 0 && buf[n - 1] != '\n';
-        struct logw_rec last;
-        have = last_rec(buf, n, at_start, &last);
-        if (have) {
-            seq = last.seq;
-            last_ts_ns = last.ts_ns;
-        }
-        if (torn) {
-            /* Did the torn record's own prefix survive?  Otherwise it used seq+1 as well. */
-            size_t s = n;
-            while (s > 0 && buf[s - 1] != '\n')
-                s--;
-            struct logw_rec rec;
-            if (!(have && logw_parse_line(buf + s, n - s, &rec) && rec.seq == seq))
-                seq++;
-        }
-        free(buf);
-    }
-    free(arch);
-    if (have || torn)
-        set_seq(w, seq + 1);
-    else
-        set_seq(w, 0);
+    const struct tail *src = cur.have ? &cur : &arch;
+    uint64_t next = src->have ? src->last.seq + 1 : 0;
+    next += (uint64_t)(cur.torn && !cur.torn_parsed) + (uint64_t)(arch.torn && !arch.torn_parsed);
+    bool torn = cur.torn;
+    int64_t last_ts_ns = src->have ? src->last.ts_ns : 0;
+    set_seq(w, next);
     w->cur_size = size;
     w->recovered = true;
 
@@ -452,7 +446,7 @@ static int recover(struct logw *w, struct pod_err *e)
     if (saved_n)
         memcpy(saved, w->out + w->off, saved_n);
     w->off = w->len = 0;
-    if (torn && src == w->cur_path) {
+    if (torn) {
         /* Terminate the torn record and say so, stamped with the last record's time. */
         static const char note[] = "logw: the record before this one was cut short by an "
                                    "unclean shutdown";
@@ -531,8 +525,9 @@ static int rot_step(struct logw *w, struct pod_err *e)
     return pod_err_set(e, POD_E_INTERNAL, 0, "logw: bad rotation state %d", (int)w->rot);
 }
 
-/* Deletes the oldest rotated files beyond max_files.  Failures are counted, not fatal. */
-static void trim(struct logw *w)
+/* Deletes the oldest rotated files beyond max_files.  Failures are counted, not fatal: false
+ * means "try again later". */
+static bool trim(struct logw *w)
 {
     while (w->narchives > (size_t)w->max_files) {
         struct pod_err e = POD_ERR_ZERO;
@@ -542,12 +537,13 @@ static void trim(struct logw *w)
         if (rc < 0 && e.code != POD_E_NOTFOUND) {
             fail(w, &e);
             w->failing = false; /* logging itself still works */
-            return;
+            return false;
         }
         memmove(w->archives, w->archives + 1, (w->narchives - 1) * sizeof *w->archives);
         w->narchives--;
     }
     w->trim_pending = false;
+    return true;
 }
 
 /* ---- draining ---- */
@@ -556,7 +552,7 @@ static void trim(struct logw *w)
 static int drain(struct logw *w, int64_t now_wall_ns)
 {
     struct pod_err e = POD_ERR_ZERO;
-    bool trimmed = false;
+    bool trim_failed = false;
     w->last_try_ns = now_wall_ns;
     if (!w->recovered && recover(w, &e) < 0)
         goto failed;
@@ -566,10 +562,8 @@ static int drain(struct logw *w, int64_t now_wall_ns)
                 goto failed;
             continue;
         }
-        if (w->trim_pending && !trimmed) {
-            trim(w); /* at most one attempt per drain */
-            trimmed = true;
-        }
+        if (w->trim_pending && !trim_failed)
+            trim_failed = !trim(w); /* after a failure, next drain */
         size_t n = pending(w);
         if (n == 0) {
             if (!w->dropping)
