@@ -41,8 +41,9 @@ endif
 # Runs ci/podman-setup.sh first (as root; PODMAN_SETUP=0 skips that), then
 # podman-conformance.  With CI=true a missing or broken podman is a failure; otherwise each
 # check is skipped with the reason.  The runner links only src/util/xalloc.c of libpod, like
-# pod-conformance.  runc-norlimit is built here only to keep the wrapper that
-# ci/podman-setup.sh installs compiling under the project's warnings.
+# pod-conformance.  runc-norlimit (the OCI runtime wrapper ci/podman-setup.sh installs on
+# machines without CAP_SYS_RESOURCE) is built here under the project's warnings and its JSON
+# stripper golden-tested (conformance/podman/norlimit/) before podman is touched.
 PODMAN_CONF := $(BUILD)/conformance/podman-conformance
 PODMAN_RUNC_WRAPPER := $(BUILD)/conformance/runc-norlimit
 PODMAN_SETUP ?= 1
@@ -56,6 +57,7 @@ $(PODMAN_RUNC_WRAPPER): conformance/podman/runc_norlimit.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 conformance-podman: $(PODMAN_CONF) $(PODMAN_RUNC_WRAPPER)
+	@sh conformance/podman/norlimit_selftest.sh $(PODMAN_RUNC_WRAPPER)
 ifneq ($(PODMAN_SETUP),0)
 	@if [ "$$(id -u)" = 0 ]; then sh ci/podman-setup.sh || \
 	  echo "conformance-podman: ci/podman-setup.sh failed (see above)" >&2; \

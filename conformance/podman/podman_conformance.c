@@ -34,8 +34,8 @@
 #include "pod/util.h"
 
 #define DEFAULT_IMAGE "localhost/podtest:1"
-#define CALL_TIMEOUT_MS 30000   /* any single podman call */
-#define CAPTURE_MAX (4u << 20)  /* bytes kept per captured stream */
+#define CALL_TIMEOUT_MS 30000  /* any single podman call */
+#define CAPTURE_MAX (4u << 20) /* bytes kept per captured stream */
 #define OWNER_LABEL "podconf.owner"
 
 static volatile sig_atomic_t g_stop; /* SIGINT/SIGTERM/SIGHUP: stop, clean up, exit */
@@ -336,9 +336,9 @@ static bool read_to_eof(int fd, struct pod_buf *b, int64_t deadline_ms)
 
 struct ctx {
     const char *image;
-    char prefix[48];      /* podconf-<pid> */
-    char owner[64];       /* podconf.owner=<pid> */
-    char **ctrs, **pods;  /* created in the current check; removed after it */
+    char prefix[48];     /* podconf-<pid> */
+    char owner[64];      /* podconf.owner=<pid> */
+    char **ctrs, **pods; /* created in the current check; removed after it */
     bool verbose;
 };
 
@@ -410,18 +410,17 @@ static void sweep_stale(struct ctx *c)
     static const char *const kinds[2] = {"pod", "container"};
     for (int k = 0; k < 2; k++) {
         struct run_res r;
-        int rc = k == 0 ? PODMAN(&r, "pod", "ps", "--filter", "label=" OWNER_LABEL, "--format",
-                                 "json")
-                        : PODMAN(&r, "ps", "-a", "--filter", "label=" OWNER_LABEL, "--format",
-                                 "json");
+        int rc = k == 0
+                     ? PODMAN(&r, "pod", "ps", "--filter", "label=" OWNER_LABEL, "--format", "json")
+                     : PODMAN(&r, "ps", "-a", "--filter", "label=" OWNER_LABEL, "--format", "json");
         json_t *arr = rc == 0 ? json_loads(r.out, 0, NULL) : NULL;
         char **stale = NULL;
         size_t i;
         json_t *it;
         json_array_foreach(arr, i, it)
         {
-            const char *owner = json_string_value(
-                json_object_get(json_object_get(it, "Labels"), OWNER_LABEL));
+            const char *owner =
+                json_string_value(json_object_get(json_object_get(it, "Labels"), OWNER_LABEL));
             json_t *nm = json_object_get(it, k == 0 ? "Name" : "Names");
             const char *name = json_is_array(nm) ? json_string_value(json_array_get(nm, 0))
                                                  : json_string_value(nm);
@@ -584,7 +583,8 @@ static char *http_get(int port, int timeout_ms)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return NULL;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int64_t deadline = mono_ms() + timeout_ms;
     char *resp = NULL;
@@ -635,8 +635,7 @@ static int check_exec_exit_codes(struct ctx *c, struct pod_buf *why, struct pod_
         {"exit 3", 3, ARGV("podman", "exec", name, "sh", "-c", "exit 3")},
         {"exit 124", 124, ARGV("podman", "exec", name, "sh", "-c", "exit 124")},
         {"bad exec option", 125, ARGV("podman", "exec", "--no-such-option", name, "true")},
-        {"no such container", 125,
-         ARGV("podman", "exec", "podconf-no-such-container", "true")},
+        {"no such container", 125, ARGV("podman", "exec", "podconf-no-such-container", "true")},
         /* podman 4.3.1 exits 255 here ("container state improper"), not the documented 125 */
         {"container not running", 255, ARGV("podman", "exec", created, "true")},
         {"not executable", 126, ARGV("podman", "exec", name, "/etc/passwd")},
@@ -689,7 +688,8 @@ static int check_kill_hup(struct ctx *c, struct pod_buf *why, struct pod_buf *ev
     char status[32];
     int code;
     state_of(name, status, sizeof status, &code);
-    pod_buf_printf(ev, "kill -s HUP rc=%d, kill --signal SIGHUP rc=%d, traps recorded=%s, "
+    pod_buf_printf(ev,
+                   "kill -s HUP rc=%d, kill --signal SIGHUP rc=%d, traps recorded=%s, "
                    "state after=%s",
                    rc1, rc2, out ? line1(out) : "none", status);
     int res = RES_OK;
@@ -751,8 +751,8 @@ static int check_pod_network(struct ctx *c, struct pod_buf *why, struct pod_buf 
                     port);
 
     char *out = NULL;
-    int rc = exec_until_ok(peer, ARGV("wget", "-q", "-O", "-", "http://127.0.0.1:80/"),
-                           10000, &out);
+    int rc =
+        exec_until_ok(peer, ARGV("wget", "-q", "-O", "-", "http://127.0.0.1:80/"), 10000, &out);
     bool peer_ok = rc == 0 && out && strcmp(out, "ok\n") == 0;
     pod_buf_printf(ev, "; peer wget 127.0.0.1:80 rc=%d", rc);
     free(out);
@@ -762,8 +762,8 @@ static int check_pod_network(struct ctx *c, struct pod_buf *why, struct pod_buf 
 
     /* control: a container outside the pod has its own localhost */
     const char *outsider = ctr_name(c, "net-outsider");
-    rc = PODMAN(&r, "run", "--rm", "--name", outsider, "--label", c->owner, c->image, "wget",
-                "-q", "-O", "-", "http://127.0.0.1:80/");
+    rc = PODMAN(&r, "run", "--rm", "--name", outsider, "--label", c->owner, c->image, "wget", "-q",
+                "-O", "-", "http://127.0.0.1:80/");
     run_res_free(&r);
     pod_buf_printf(ev, "; outsider wget rc=%d", rc);
     if (rc == 0)
@@ -802,7 +802,8 @@ static int check_restart_no(struct ctx *c, struct pod_buf *why, struct pod_buf *
     const char *st = jstr(o, "State.Status");
     long long code = jint(o, "State.ExitCode", -1), count = jint(o, "RestartCount", -1);
     const char *policy = jstr(o, "HostConfig.RestartPolicy.Name");
-    pod_buf_printf(ev, "restart=no: status=%s exit=%lld RestartCount=%lld policy=%s; "
+    pod_buf_printf(ev,
+                   "restart=no: status=%s exit=%lld RestartCount=%lld policy=%s; "
                    "control on-failure:1 RestartCount=%lld",
                    st ? st : "?", code, count, policy ? policy : "?", ctl_count);
     int res = RES_OK;
@@ -810,8 +811,9 @@ static int check_restart_no(struct ctx *c, struct pod_buf *why, struct pod_buf *
         res = fail(why, "control container (--restart=on-failure:1) was not restarted within "
                         "15 s: cannot judge");
     else if (!st || strcmp(st, "exited") != 0 || code != 3 || count != 0)
-        res = fail(why, "--restart=no container: status %s exit %lld RestartCount %lld, want "
-                        "exited 3 0",
+        res = fail(why,
+                   "--restart=no container: status %s exit %lld RestartCount %lld, want "
+                   "exited 3 0",
                    st ? st : "?", code, count);
     else if (!policy || strcmp(policy, "no") != 0)
         res = fail(why, "HostConfig.RestartPolicy.Name is %s, want no", policy ? policy : "?");
@@ -821,8 +823,7 @@ static int check_restart_no(struct ctx *c, struct pod_buf *why, struct pod_buf *
 
 /* Starts `podman ARGS` with stdout/stderr on fresh pipes; reads both to EOF (the container's
  * exit closes them) within within_ms.  Returns podman's exit code. */
-static int run_on_pipes(const char *const argv[], int within_ms, char **out, char **err,
-                        bool *eof)
+static int run_on_pipes(const char *const argv[], int within_ms, char **out, char **err, bool *eof)
 {
     int po[2], pe[2];
     *out = *err = NULL;
@@ -905,8 +906,8 @@ static int check_passthrough_run(struct ctx *c, struct pod_buf *why, struct pod_
     const char *name = ctr_name(c, "pt-run");
     char *out, *err;
     bool eof;
-    int rc = run_on_pipes(ARGV("podman", "run", "-d", "--log-driver", "passthrough", "--name",
-                               name, "--label", c->owner, c->image, "sh", "-c", PT_SCRIPT),
+    int rc = run_on_pipes(ARGV("podman", "run", "-d", "--log-driver", "passthrough", "--name", name,
+                               "--label", c->owner, c->image, "sh", "-c", PT_SCRIPT),
                           20000, &out, &err, &eof);
     pod_buf_printf(ev, "podman rc=%d, stdout=\"%s\", stderr=\"%s\"", rc, visible(out),
                    visible(err));
@@ -956,8 +957,9 @@ static int check_passthrough_start(struct ctx *c, struct pod_buf *why, struct po
     else if (!eof)
         res = fail(why, "pipes not closed within 20 s after the container's output");
     else if (!same_lines(out, ARGV("out-1", "out-2", name)))
-        res = fail(why, "stdout got \"%s\", want the lines out-1, out-2 and the name line %s "
-                        "(any order)",
+        res = fail(why,
+                   "stdout got \"%s\", want the lines out-1, out-2 and the name line %s "
+                   "(any order)",
                    visible(out), name);
     else if (strcmp(err, "err-1\nerr-2\n") != 0)
         res = fail(why, "stderr got \"%s\", want exactly \"err-1\\nerr-2\\n\"", visible(err));
@@ -987,8 +989,8 @@ static bool read_first_line(int fd, int within_ms)
     return got;
 }
 
-#define EPIPE_SCRIPT                                                                            \
-    "grep SigIgn /proc/$$/status >&2; i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); " \
+#define EPIPE_SCRIPT                                                                               \
+    "grep SigIgn /proc/$$/status >&2; i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); "      \
     "sleep 0.05; done; echo survived >&2"
 
 /* 5c. The reader of a passthrough stdout pipe goes away: what happens to the writer. */
@@ -1013,12 +1015,12 @@ static int check_passthrough_reader_gone(struct ctx *c, struct pod_buf *why, str
         /* podman is started with SIGPIPE ignored, as a daemon that ignores it would: the
          * container must still get the default disposition */
         struct run_opts o = {.out_fd = w[i].po[1], .err_fd = w[i].pe[1], .ignore_sigpipe = true};
-        w[i].rc = w[i].init ? PODMAN_O(&o, &r, "run", "-d", "--init", "--log-driver",
-                                       "passthrough", "--name", w[i].name, "--label", c->owner,
-                                       c->image, "sh", "-c", EPIPE_SCRIPT)
-                            : PODMAN_O(&o, &r, "run", "-d", "--log-driver", "passthrough",
-                                       "--name", w[i].name, "--label", c->owner, c->image, "sh",
-                                       "-c", EPIPE_SCRIPT);
+        w[i].rc =
+            w[i].init
+                ? PODMAN_O(&o, &r, "run", "-d", "--init", "--log-driver", "passthrough", "--name",
+                           w[i].name, "--label", c->owner, c->image, "sh", "-c", EPIPE_SCRIPT)
+                : PODMAN_O(&o, &r, "run", "-d", "--log-driver", "passthrough", "--name", w[i].name,
+                           "--label", c->owner, c->image, "sh", "-c", EPIPE_SCRIPT);
         run_res_free(&r);
         close(w[i].po[1]);
         close(w[i].pe[1]);
@@ -1043,8 +1045,9 @@ static int check_passthrough_reader_gone(struct ctx *c, struct pod_buf *why, str
         bool sigpipe_ignored = (mask >> (SIGPIPE - 1)) & 1;
         bool survived = strstr(errs, "survived") != NULL;
         bool epipe_msg = strstr(errs, "Broken pipe") != NULL;
-        pod_buf_printf(ev, "%s%s: exit=%d (%s), SIGPIPE ignored in container=%s, write errors "
-                           "(EPIPE)=%s, continued after=%s",
+        pod_buf_printf(ev,
+                       "%s%s: exit=%d (%s), SIGPIPE ignored in container=%s, write errors "
+                       "(EPIPE)=%s, continued after=%s",
                        i ? "; " : "", w[i].what, code, status, sigpipe_ignored ? "yes" : "no",
                        epipe_msg ? "yes" : "no", survived ? "yes" : "no");
         if (res != RES_OK) {
@@ -1064,8 +1067,9 @@ static int check_passthrough_reader_gone(struct ctx *c, struct pod_buf *why, str
             res = fail(why, "%s: exit %d%s, want 141 (killed by SIGPIPE)", w[i].what, code,
                        survived ? " and it continued" : "");
         else if (!w[i].init && (code != 0 || !survived || !epipe_msg))
-            res = fail(why, "%s: exit %d, survived=%d, EPIPE=%d; want: writes fail with EPIPE, "
-                            "the shell continues and exits 0",
+            res = fail(why,
+                       "%s: exit %d, survived=%d, EPIPE=%d; want: writes fail with EPIPE, "
+                       "the shell continues and exits 0",
                        w[i].what, code, survived, epipe_msg);
         pod_buf_free(&err);
     }
@@ -1098,10 +1102,11 @@ static int check_inspect_fields(struct ctx *c, struct pod_buf *why, struct pod_b
     const char *lab2 = json_string_value(json_object_get(labels, "io.podc.conformance.case"));
     int64_t sns = 0, fns = 0;
     bool sok = parse_rfc3339(sa, &sns), fok = parse_rfc3339(fa, &fns);
-    pod_buf_printf(ev, "Id=%.12s... Name=%s Status=%s ExitCode=%lld StartedAt=%s FinishedAt=%s "
-                       "(ran %.3f s)",
-                   id ? id : "?", nm ? nm : "?", st ? st : "?", code, sa ? sa : "?",
-                   fa ? fa : "?", sok && fok ? (double)(fns - sns) / 1e9 : -1.0);
+    pod_buf_printf(ev,
+                   "Id=%.12s... Name=%s Status=%s ExitCode=%lld StartedAt=%s FinishedAt=%s "
+                   "(ran %.3f s)",
+                   id ? id : "?", nm ? nm : "?", st ? st : "?", code, sa ? sa : "?", fa ? fa : "?",
+                   sok && fok ? (double)(fns - sns) / 1e9 : -1.0);
     int res = RES_OK;
     size_t idlen = id ? strspn(id, "0123456789abcdef") : 0;
     const int64_t slack = 2000000000; /* clocks of this host: generous */
@@ -1115,11 +1120,12 @@ static int check_inspect_fields(struct ctx *c, struct pod_buf *why, struct pod_b
         res = fail(why, "cannot parse State.StartedAt %s / FinishedAt %s as RFC 3339",
                    sa ? sa : "(missing)", fa ? fa : "(missing)");
     else if (sns < t0 - slack || fns > t1 + slack || fns < sns)
-        res = fail(why, "StartedAt/FinishedAt %s / %s not within the run (offset ignored?)", sa,
-                   fa);
+        res =
+            fail(why, "StartedAt/FinishedAt %s / %s not within the run (offset ignored?)", sa, fa);
     else if (fns - sns < 250000000 || fns - sns > 10000000000LL)
-        res = fail(why, "FinishedAt - StartedAt = %.3f s for a 0.3 s container: sub-second "
-                        "part lost?",
+        res = fail(why,
+                   "FinishedAt - StartedAt = %.3f s for a 0.3 s container: sub-second "
+                   "part lost?",
                    (double)(fns - sns) / 1e9);
     else if (!lab2 || strcmp(lab2, case_label + strlen("io.podc.conformance.case=")) != 0 ||
              !json_object_get(labels, OWNER_LABEL))
@@ -1176,19 +1182,22 @@ static int check_ps_label_listing(struct ctx *c, struct pod_buf *why, struct pod
     const char *state = jstr(e, "State"), *id = jstr(e, "Id");
     long long code = jint(e, "ExitCode", -1);
     json_t *exited_at = json_object_get(e, "ExitedAt");
-    const char *lab = json_string_value(json_object_get(json_object_get(e, "Labels"), "podconf.ps"));
-    pod_buf_printf(ev, "entries=%zu, [0]: Names[0]=%s State=%s ExitCode=%lld ExitedAt=%s "
-                       "Labels.podconf.ps=%s",
+    const char *lab =
+        json_string_value(json_object_get(json_object_get(e, "Labels"), "podconf.ps"));
+    pod_buf_printf(ev,
+                   "entries=%zu, [0]: Names[0]=%s State=%s ExitCode=%lld ExitedAt=%s "
+                   "Labels.podconf.ps=%s",
                    json_array_size(arr), n0 ? n0 : "?", state ? state : "?", code,
                    json_is_integer(exited_at) ? "unix seconds" : "?", lab ? lab : "?");
     if (rc != 0)
-        res = fail(why, "podman ps -a --filter label=... --format json: rc %d: %s", rc,
-                   line1(r.err));
+        res =
+            fail(why, "podman ps -a --filter label=... --format json: rc %d: %s", rc, line1(r.err));
     else if (!json_is_array(arr))
         res = fail(why, "not a JSON array: %s", je.text);
     else if (json_array_size(arr) != 1)
-        res = fail(why, "%zu entries for two label filters matching one container (filters "
-                        "ORed?)",
+        res = fail(why,
+                   "%zu entries for two label filters matching one container (filters "
+                   "ORed?)",
                    json_array_size(arr));
     else if (!n0 || strcmp(n0, b) != 0 || !id || strlen(id) != 64)
         res = fail(why, "entry is %s, want %s with a 64-digit Id", n0 ? n0 : "?", b);
@@ -1227,8 +1236,8 @@ static int check_stop_timeout_kill(struct ctx *c, struct pod_buf *why, struct po
     char status[32];
     int code;
     state_of(name, status, sizeof status, &code);
-    pod_buf_printf(ev, "stop -t 1: rc=%d after %.1f s, then %s %d", rc, (double)ms / 1000,
-                   status, code);
+    pod_buf_printf(ev, "stop -t 1: rc=%d after %.1f s, then %s %d", rc, (double)ms / 1000, status,
+                   code);
     if (rc != 0)
         return fail(why, "podman stop -t 1: exit %d", rc);
     if (ms < 500 || ms > 8000)
@@ -1252,8 +1261,8 @@ static int check_stop_init_term(struct ctx *c, struct pod_buf *why, struct pod_b
     char status[32];
     int code;
     state_of(name, status, sizeof status, &code);
-    pod_buf_printf(ev, "--init, stop -t 10: rc=%d after %.1f s, then %s %d", rc,
-                   (double)ms / 1000, status, code);
+    pod_buf_printf(ev, "--init, stop -t 10: rc=%d after %.1f s, then %s %d", rc, (double)ms / 1000,
+                   status, code);
     if (rc != 0)
         return fail(why, "podman stop: exit %d", rc);
     if (ms > 8000)
@@ -1307,8 +1316,9 @@ static bool event_ok(json_t *e, const char *name, const char *id, struct pod_buf
     int64_t ns;
     if (!n || strcmp(n, name) != 0 || !i || (id && strcmp(i, id) != 0) || !s || !ty ||
         strcmp(ty, "container") != 0 || !parse_rfc3339(tm, &ns)) {
-        fail(why, "event lacks Name/ID/Status/Type/Time as expected: Name=%s ID=%.12s Status=%s "
-                  "Type=%s Time=%s",
+        fail(why,
+             "event lacks Name/ID/Status/Type/Time as expected: Name=%s ID=%.12s Status=%s "
+             "Type=%s Time=%s",
              n ? n : "-", i ? i : "-", s ? s : "-", ty ? ty : "-", tm ? tm : "-");
         return false;
     }
@@ -1339,7 +1349,7 @@ static int check_events_json(struct ctx *c, struct pod_buf *why, struct pod_buf 
         for (int s = 1; s < NSIG; s++)
             signal(s, SIG_DFL);
         execvp("podman", (char *const *)ARGV("podman", "events", "--format", "json", "--since",
-                                              since, "--filter", filter));
+                                             since, "--filter", filter));
         _exit(127);
     }
     close(po[1]);
@@ -1353,8 +1363,8 @@ static int check_events_json(struct ctx *c, struct pod_buf *why, struct pod_buf 
     int rc5 = PODMAN(&r, "run", "--name", n5, "--label", c->owner, "--label", lab, c->image, "sh",
                      "-c", "exit 5");
     run_res_free(&r);
-    int rc0 = PODMAN(&r, "run", "--name", n0, "--label", c->owner, "--label", lab, c->image,
-                     "true");
+    int rc0 =
+        PODMAN(&r, "run", "--name", n0, "--label", c->owner, "--label", lab, c->image, "true");
     run_res_free(&r);
     char *id5 = NULL;
     if (PODMAN(&r, "container", "inspect", "--format", "{{.Id}}", n5) == 0)
@@ -1412,8 +1422,9 @@ static int check_events_json(struct ctx *c, struct pod_buf *why, struct pod_buf 
     json_t *code5 = json_object_get(died5, "ContainerExitCode");
     json_t *code0 = json_object_get(died0, "ContainerExitCode");
     json_t *attrs = json_object_get(died5, "Attributes");
-    pod_buf_printf(ev, "stream: %zu lines [%s]; died(exit 5).ContainerExitCode=%s, "
-                       "died(exit 0).ContainerExitCode=%s, labels in Attributes=%s",
+    pod_buf_printf(ev,
+                   "stream: %zu lines [%s]; died(exit 5).ContainerExitCode=%s, "
+                   "died(exit 0).ContainerExitCode=%s, labels in Attributes=%s",
                    lines, seen.data ? seen.data : "", code5 ? "5" : "absent",
                    code0 ? "present" : "absent",
                    json_object_get(attrs, "podconf.events") ? "yes" : "no");
@@ -1445,9 +1456,9 @@ static int check_events_json(struct ctx *c, struct pod_buf *why, struct pod_buf 
         snprintf(until, sizeof until, "%lld", (long long)(wall_ns() / 1000000000 + 3));
         char cfilter[96];
         snprintf(cfilter, sizeof cfilter, "container=%s", n5);
-        int rc = PODMAN_O(&(struct run_opts){.timeout_ms = 15000}, &r, "events", "--format",
-                          "json", "--since", since, "--until", until, "--filter", cfilter,
-                          "--filter", "event=died");
+        int rc = PODMAN_O(&(struct run_opts){.timeout_ms = 15000}, &r, "events", "--format", "json",
+                          "--since", since, "--until", until, "--filter", cfilter, "--filter",
+                          "event=died");
         size_t nl = 0;
         bool found = false;
         for (const char *p = r.out; p && *p;) {
@@ -1462,22 +1473,23 @@ static int check_events_json(struct ctx *c, struct pod_buf *why, struct pod_buf 
             free(line);
             p += len + (p[len] == '\n');
         }
-        pod_buf_printf(ev, "; bounded --since/--until(now+3s) --filter event=died: rc=%d%s, "
-                           "%zu lines, returned after %.1f s",
+        pod_buf_printf(ev,
+                       "; bounded --since/--until(now+3s) --filter event=died: rc=%d%s, "
+                       "%zu lines, returned after %.1f s",
                        rc, r.timed_out ? " (timed out)" : "", nl, (double)r.elapsed_ms / 1000);
         if (rc != 0 || r.timed_out)
             res = fail(why, "podman events --since --until: rc %d%s", rc,
                        r.timed_out ? " (did not return within 15 s)" : "");
         else if (!found || nl != 1)
-            res = fail(why, "bounded query gave %zu lines, want exactly the died event (exit 5)",
-                       nl);
+            res =
+                fail(why, "bounded query gave %zu lines, want exactly the died event (exit 5)", nl);
         run_res_free(&r);
 
         /* evidence only (we do not rely on it either way): an --until in the past */
         snprintf(until, sizeof until, "%lld", (long long)(wall_ns() / 1000000000 - 1));
         if (atoll(until) > atoll(since)) {
-            rc = PODMAN_O(&(struct run_opts){.timeout_ms = 15000}, &r, "events", "--format",
-                          "json", "--since", since, "--until", until, "--filter", cfilter);
+            rc = PODMAN_O(&(struct run_opts){.timeout_ms = 15000}, &r, "events", "--format", "json",
+                          "--since", since, "--until", until, "--filter", cfilter);
             size_t past = 0;
             for (const char *p = r.out; p && *p; p++)
                 past += *p == '\n';
@@ -1504,8 +1516,9 @@ static int check_wait_exit_code(struct ctx *c, struct pod_buf *why, struct pod_b
     run_res_free(&r);
     int rc3 = PODMAN(&r, "wait", "podconf-no-such-container");
     run_res_free(&r);
-    pod_buf_printf(ev, "wait running: rc=%d out=%s; wait exited: rc=%d out=%s; wait missing: "
-                       "rc=%d",
+    pod_buf_printf(ev,
+                   "wait running: rc=%d out=%s; wait exited: rc=%d out=%s; wait missing: "
+                   "rc=%d",
                    rc1, visible(out1), rc2, visible(out2), rc3);
     int res = RES_OK;
     if (rc1 != 0 || strcmp(out1, "42\n") != 0)
@@ -1553,16 +1566,18 @@ static int check_pod_rm_force(struct ctx *c, struct pod_buf *why, struct pod_buf
         run_res_free(&r);
         int be = PODMAN(&r, "container", "exists", b);
         run_res_free(&r);
-        pod_buf_printf(ev, "%sround %d: NumContainers=%lld (with infra), pod rm -f rc=%d in "
-                           "%.1f s, then pod exists=%d, containers exist=%d/%d",
+        pod_buf_printf(ev,
+                       "%sround %d: NumContainers=%lld (with infra), pod rm -f rc=%d in "
+                       "%.1f s, then pod exists=%d, containers exist=%d/%d",
                        round ? "; " : "", round + 1, ncont, rc, (double)ms / 1000, pe, ae, be);
         if (ncont != 3)
             return fail(why, "pod has %lld containers, want 3 (infra + 2)", ncont);
         if (rc != 0)
             return fail(why, "podman pod rm -f: exit %d", rc);
         if (pe != 1 || ae != 1 || be != 1)
-            return fail(why, "after pod rm -f: pod exists rc %d, containers exist rc %d/%d, "
-                             "want 1 (absent)",
+            return fail(why,
+                        "after pod rm -f: pod exists rc %d, containers exist rc %d/%d, "
+                        "want 1 (absent)",
                         pe, ae, be);
     }
     return RES_OK;
@@ -1714,22 +1729,20 @@ int main(int argc, char **argv)
             else
                 printf("%s %s: %s\n", word[res], CHECKS[i].name, reason);
             if (c.verbose && *evidence)
-                printf("# %s: observed %s (%.1f s)\n", CHECKS[i].name, evidence,
-                       (double)ms / 1000);
+                printf("# %s: observed %s (%.1f s)\n", CHECKS[i].name, evidence, (double)ms / 1000);
         }
-        json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s, s:I}", "name",
-                                                 CHECKS[i].name, "result", word[res], "reason",
-                                                 reason, "evidence", evidence, "ms",
-                                                 (json_int_t)ms));
+        json_array_append_new(results,
+                              json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", CHECKS[i].name,
+                                        "result", word[res], "reason", reason, "evidence", evidence,
+                                        "ms", (json_int_t)ms));
         pod_buf_free(&why);
         pod_buf_free(&ev);
     }
     cleanup_check(&c);
     if (json) {
-        json_t *doc = json_pack("{s:s, s:s, s:o, s:i, s:i, s:i, s:I}", "podman", version,
-                                "image", c.image, "results", results, "passed", passed,
-                                "failed", failed, "skipped", skipped, "ms",
-                                (json_int_t)(mono_ms() - t_all));
+        json_t *doc = json_pack("{s:s, s:s, s:o, s:i, s:i, s:i, s:I}", "podman", version, "image",
+                                c.image, "results", results, "passed", passed, "failed", failed,
+                                "skipped", skipped, "ms", (json_int_t)(mono_ms() - t_all));
         char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", s ? s : "{}");
         free(s);

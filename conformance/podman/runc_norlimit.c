@@ -38,8 +38,8 @@ struct scan {
 
 static size_t skip_ws(const struct scan *sc, size_t i)
 {
-    while (i < sc->n && (sc->s[i] == ' ' || sc->s[i] == '\t' || sc->s[i] == '\n' ||
-                         sc->s[i] == '\r'))
+    while (i < sc->n &&
+           (sc->s[i] == ' ' || sc->s[i] == '\t' || sc->s[i] == '\n' || sc->s[i] == '\r'))
         i++;
     return i;
 }
@@ -102,9 +102,10 @@ static size_t skip_value(const struct scan *sc, size_t i, int depth)
     if (c == '"')
         return skip_string(sc, i);
     size_t start = i; /* number, true, false, null */
-    while (i < sc->n && (sc->s[i] == '-' || sc->s[i] == '+' || sc->s[i] == '.' ||
-                         (sc->s[i] >= '0' && sc->s[i] <= '9') || (sc->s[i] >= 'a' && sc->s[i] <= 'z') ||
-                         (sc->s[i] >= 'A' && sc->s[i] <= 'Z')))
+    while (i < sc->n &&
+           (sc->s[i] == '-' || sc->s[i] == '+' || sc->s[i] == '.' ||
+            (sc->s[i] >= '0' && sc->s[i] <= '9') || (sc->s[i] >= 'a' && sc->s[i] <= 'z') ||
+            (sc->s[i] >= 'A' && sc->s[i] <= 'Z')))
         i++;
     return i > start ? i : 0;
 }
