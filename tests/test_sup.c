@@ -278,6 +278,88 @@ static void test_sup_events__stale_instance_ignored(void **state)
     h_free(t);
 }
 
+static void test_sup_events__exit_without_started(void **state)
+{
+    (void)state;
+    /* STARTED was lost: the EXITED alone means it ran and exited. */
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ON_FAILURE);
+    h_ctr(t, 1, "b", SPEC_RESTART_NEVER);
+    h_go(t, 1);
+    h_ev(t, SUP_EV_START_POD);
+    t->now = 10;
+    assert_acts(t, h_exited(t, 0, 1, 2), "start c1#1");
+    assert_phase(t, 0, "backoff");
+    h_free(t);
+    /* With an exit probe it is the startup result. */
+    t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_NEVER);
+    t->c[0].kind = SPEC_CTR_INIT;
+    h_ctr(t, 1, "b", SPEC_RESTART_NEVER);
+    h_go(t, 1);
+    h_ev(t, SUP_EV_START_POD);
+    assert_acts(t, h_exited(t, 0, 1, 0), "start c1#1");
+    h_free(t);
+}
+
+static void test_sup_status__only_on_change(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_NEVER);
+    h_go(t, 1);
+    h_boot1(t);
+    assert_true(has_status(t));
+    h_at(t, 1000);
+    assert_false(has_status(t));
+    h_exited(t, 0, 1, 0);
+    assert_true(has_status(t));
+    h_free(t);
+}
+
+/* Runs a fixed event script and concatenates every action, notes included. */
+static char *script_trace(uint64_t seed)
+{
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_probe(&t->c[0].liveness, SPEC_PROBE_EXEC, 2, 3, 1);
+    h_ctr(t, 1, "b", SPEC_RESTART_ON_FAILURE);
+    h_go(t, seed);
+    struct pod_buf b = {0};
+    h_ev(t, SUP_EV_START_POD);
+    for (int k = 0; k < 200; k++) {
+        int64_t d = sup_next_deadline(t->s);
+        t->now = d == INT64_MAX ? t->now + 1000 : d;
+        h_ev(t, SUP_EV_TICK);
+        for (size_t a = 0; a < t->a.n; a++) {
+            const struct sup_action *x = &t->a.v[a];
+            pod_buf_printf(&b, "%lld %s %zu %llu %s\n", (long long)t->now,
+                           sup_action_type_name(x->type), x->ctr,
+                           (unsigned long long)x->instance, x->text);
+        }
+        for (size_t i = 0; i < 2; i++) {
+            const struct sup_ctr_status *cs = h_cs(t, i);
+            if (!strcmp(cs->phase, "creating"))
+                h_started(t, i, cs->instance);
+            else if (!strcmp(cs->phase, "running") && k % 3 == 0)
+                h_exited(t, i, cs->instance, 1);
+        }
+    }
+    h_free(t);
+    return pod_buf_take(&b);
+}
+
+static void test_sup_determinism__same_seed_same_trace(void **state)
+{
+    (void)state;
+    char *a = script_trace(11), *b = script_trace(11), *c = script_trace(12);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, c);
+    free(a);
+    free(b);
+    free(c);
+}
+
 static void test_sup_names__tables(void **state)
 {
     (void)state;
@@ -502,6 +584,9 @@ int main(void)
         cmocka_unit_test(test_sup_start__start_failed_backend),
         cmocka_unit_test(test_sup_start__create_timeout),
         cmocka_unit_test(test_sup_events__stale_instance_ignored),
+        cmocka_unit_test(test_sup_events__exit_without_started),
+        cmocka_unit_test(test_sup_status__only_on_change),
+        cmocka_unit_test(test_sup_determinism__same_seed_same_trace),
         cmocka_unit_test(test_sup_names__tables),
         cmocka_unit_test(test_sup_signal__pod_signal_rules),
         cmocka_unit_test(test_sup_signal__unknown_signal_name),

@@ -34,7 +34,9 @@ enum sup_event_type {
                              debounce */
     SUP_EV_SIGNAL,        /* `pod signal [ctr]`: ctr = SIZE_MAX for all */
     SUP_EV_RERUN,         /* `pod rerun ctr`: cycle one container regardless of policy */
-    SUP_EV_ADOPT,         /* after a daemon restart: what inspect says about ctr */
+    SUP_EV_ADOPT,         /* after a daemon restart: what inspect says about ctr.  After
+                             sup_restore() the driver sends one ADOPT per container; until
+                             then nothing is started for that container. */
 };
 
 struct sup_event {
@@ -93,7 +95,8 @@ enum sup_pod_phase { SUP_POD_CREATED = 0, SUP_POD_STARTING, SUP_POD_RUNNING, SUP
                      SUP_POD_EXITED };
 
 struct sup_ctr_status {
-    const char *phase;       /* e.g. "running", "starting", "backoff", "exited", "gave-up" */
+    const char *phase;       /* waiting, creating, starting, running, stopping, backoff, exited,
+                                failed, gave-up, adopting (SPEC.md 8.2); static strings */
     uint64_t instance;
     unsigned start_count;    /* persisted across daemon restarts */
     unsigned restart_count;
@@ -136,7 +139,8 @@ const char *sup_event_type_name(enum sup_event_type t);
 int sup_signal_number(const char *name);
 
 /* Persisted state (start counts, backoff, instance numbers) so a restarted daemon re-adopts
- * its containers: serialise to a JSON text (new string) / restore into a fresh sup. */
+ * its containers: serialise to a JSON text (new string) / restore into a fresh sup (same spec;
+ * the container names must match), then feed SUP_EV_ADOPT for every container. */
 char *sup_save(const struct sup *s);
 int sup_restore(struct sup *s, const char *json, struct pod_err *err) POD_WUR;
 

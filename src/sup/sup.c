@@ -141,6 +141,7 @@ struct sup {
     size_t *order; /* startup order: init+sidecar containers in spec order, then mains */
     struct cfg_burst *cfg;
     struct sup_status st;
+    struct sup_ctr_status *scratch; /* status recomputed after each step, compared to st */
 };
 
 /* Per-step context. */
@@ -1631,6 +1632,7 @@ struct sup *sup_new(const struct pod_spec *spec, uint64_t seed)
         ctr_init(&s->c[i]);
     s->st.n = s->n;
     s->st.ctr = xcalloc(n1, sizeof *s->st.ctr);
+    s->scratch = xcalloc(n1, sizeof *s->scratch);
     status_compute(s, &s->st);
     return s;
 }
@@ -1643,6 +1645,7 @@ void sup_free(struct sup *s)
     free(s->order);
     free(s->cfg);
     free(s->st.ctr);
+    free(s->scratch);
     free(s);
 }
 
@@ -1774,17 +1777,15 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_ms, struct 
         break;
     }
     process_due(&x);
-    struct sup_ctr_status *tmp = xcalloc(s->n ? s->n : 1, sizeof *tmp);
-    struct sup_status nst = {.n = s->n, .ctr = tmp};
+    struct sup_status nst = {.n = s->n, .ctr = s->scratch};
     status_compute(s, &nst);
     bool changed = !status_equal(&nst, &s->st, s->n);
     if (changed) {
         s->st.phase = nst.phase;
         s->st.ready = nst.ready;
         s->st.healthy = nst.healthy;
-        memcpy(s->st.ctr, tmp, (s->n ? s->n : 1) * sizeof *tmp);
+        memcpy(s->st.ctr, s->scratch, s->n * sizeof *s->scratch);
     }
-    free(tmp);
     if (changed)
         act(&x, SUP_ACT_STATUS, SIZE_MAX);
 }
