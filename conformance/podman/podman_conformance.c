@@ -38,12 +38,16 @@
 #define CAPTURE_MAX (4u << 20) /* bytes kept per captured stream */
 #define OWNER_LABEL "podconf.owner"
 
-static volatile sig_atomic_t g_stop; /* SIGINT/SIGTERM/SIGHUP: stop, clean up, exit */
+/* SIGINT/SIGTERM/SIGHUP: the first one lets the podman call in flight finish (killing podman
+ * half-way through a create can leave a container that is hard to remove), skips the rest of
+ * the checks, cleans up and exits; a second one also kills the podman call in flight. */
+static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    if (g_stop < 2)
+        g_stop++;
 }
 
 /* ======================================================================================== */
@@ -252,7 +256,7 @@ static int run_argv(const struct run_opts *o, struct run_res *r, const char *con
             break;
         }
         int64_t left = t0 + timeout_ms - mono_ms();
-        if (left <= 0 || g_stop) {
+        if (left <= 0 || g_stop >= 2) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             r->timed_out = true;
@@ -387,10 +391,17 @@ static void remove_all(const char *kind, char **names)
     struct run_res r;
     sig_atomic_t saved = g_stop;
     g_stop = 0; /* cleanup must run even when interrupted */
-    if (run_argv(&(struct run_opts){.timeout_ms = 60000}, &r, argv) != 0)
-        fprintf(stderr, "podman-conformance: cleanup: podman %s rm: %s\n", kind, line1(r.err));
-    g_stop = saved || g_stop;
-    run_res_free(&r);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (run_argv(&(struct run_opts){.timeout_ms = 60000}, &r, argv) == 0) {
+            run_res_free(&r);
+            break;
+        }
+        fprintf(stderr, "podman-conformance: cleanup: podman %s rm: rc %d%s: %s%s\n", kind, r.rc,
+                r.timed_out ? " (timed out)" : "", line1(r.err), attempt ? "" : " (retrying)");
+        run_res_free(&r);
+        sleep_ms(500);
+    }
+    g_stop = saved > g_stop ? saved : g_stop;
     free(argv);
 }
 
