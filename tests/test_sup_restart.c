@@ -243,6 +243,7 @@ static void test_sup_giveup__budget_exhausted(void **state)
         t->now += 10;
         h_exited(t, 0, (uint64_t)k, 1);
         assert_phase(t, 0, "backoff");
+        assert_true(sup_status(t->s)->healthy); /* within its budget */
         h_at(t, h_cs(t, 0)->next_start_mono_ms);
         h_started(t, 0, (uint64_t)k + 1);
     }

@@ -1556,7 +1556,7 @@ static void status_compute(const struct sup *s, struct sup_status *st)
         o->gave_up = c->ph == CP_GAVE_UP;
         if (!ctr_ok_for_ready(s, i))
             ready = false;
-        if (c->ph == CP_GAVE_UP || c->ph == CP_FAILED || c->ph == CP_BACKOFF || !c->live)
+        if (c->ph == CP_GAVE_UP || c->ph == CP_FAILED || !c->live)
             healthy = false;
     }
     st->ready = ready;
