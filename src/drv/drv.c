@@ -67,6 +67,9 @@ struct drv {
     bool stopped;
     int64_t created_s, started_s;
     struct ctr_snap *snap;
+    char *last_status; /* last status written, for skipping identical rewrites */
+    uint64_t last_sig;       /* cheap signature of what the status shows */
+    uint64_t last_state_sig; /* ... of what the persisted state holds */
     char pod_phase[16];
     int pod_ready, pod_healthy;
 };
@@ -185,66 +188,89 @@ static const char *status_word(enum sup_pod_phase p)
     return "unknown";
 }
 
+/* One vsnprintf per line (pod_buf_printf measures first): the status is rendered often. */
+static void bp(struct pod_buf *b, const char *fmt, ...) POD_PRINTF(2, 3);
+
+static void bp(struct pod_buf *b, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof line) {
+        pod_buf_add(b, line, (size_t)n);
+        return;
+    }
+    va_start(ap, fmt);
+    pod_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
 static char *render_status(struct drv *d)
 {
     const struct pod_spec *s = d->spec;
     const struct sup_status *st = sup_status(d->sup);
     struct pod_buf b = {0};
+    pod_buf_reserve(&b, 512 + 640 * s->n_containers);
     int64_t now_s = clk_wall_ns(&d->cfg.clk) / 1000000000;
     char *full = spec_pod_fullname(s);
-    pod_buf_printf(&b, "pod: %s\n", full);
+    bp(&b, "pod: %s\n", full);
     free(full);
-    pod_buf_printf(&b, "podVersion: %s\n", s->version ? s->version : "");
+    bp(&b, "podVersion: %s\n", s->version ? s->version : "");
     pod_buf_adds(&b, "hostPorts:");
     for (size_t i = 0; i < s->n_containers; i++)
         for (size_t k = 0; k < s->containers[i].n_expose; k++)
             if (s->containers[i].expose[k].host_port)
-                pod_buf_printf(&b, " %d", s->containers[i].expose[k].host_port);
+                bp(&b, " %d", s->containers[i].expose[k].host_port);
     pod_buf_addc(&b, '\n');
-    pod_buf_printf(&b, "created: %lld\n", (long long)d->created_s);
+    bp(&b, "created: %lld\n", (long long)d->created_s);
     if (d->started_s)
-        pod_buf_printf(&b, "started: %lld\n", (long long)d->started_s);
+        bp(&b, "started: %lld\n", (long long)d->started_s);
     else
         pod_buf_adds(&b, "started:\n");
-    pod_buf_printf(&b, "updated: %lld\n", (long long)now_s);
-    pod_buf_printf(&b, "status: %s\n", status_word(st->phase));
-    pod_buf_printf(&b, "phase: %s\n", sup_pod_phase_name(st->phase));
+    bp(&b, "updated: %lld\n", (long long)now_s);
+    bp(&b, "status: %s\n", status_word(st->phase));
+    bp(&b, "phase: %s\n", sup_pod_phase_name(st->phase));
     if (d->cfg.pid && st->phase != SUP_POD_EXITED)
-        pod_buf_printf(&b, "pid: %ld\n", d->cfg.pid);
+        bp(&b, "pid: %ld\n", d->cfg.pid);
     else
         pod_buf_adds(&b, "pid:\n");
-    pod_buf_printf(&b, "readiness: %d\n", st->ready ? 1 : 0);
-    pod_buf_printf(&b, "healthy: %d\n", st->healthy ? 1 : 0);
+    bp(&b, "readiness: %d\n", st->ready ? 1 : 0);
+    bp(&b, "healthy: %d\n", st->healthy ? 1 : 0);
     pod_buf_adds(&b, "containers:\n");
     for (size_t i = 0; i < s->n_containers && i < st->n; i++) {
         const struct spec_container *c = &s->containers[i];
         const struct sup_ctr_status *cs = &st->ctr[i];
         char *cf = spec_container_fullname(s, i);
-        pod_buf_printf(&b, "    - name: %s\n", c->name);
-        pod_buf_printf(&b, "      container: %s\n", cf);
+        bp(&b, "    - name: %s\n", c->name);
+        bp(&b, "      container: %s\n", cf);
         free(cf);
-        pod_buf_printf(&b, "      image: %s\n", c->image ? c->image : "");
+        bp(&b, "      image: %s\n", c->image ? c->image : "");
         if (c->restart == SPEC_RESTART_ON_INTERVAL)
-            pod_buf_printf(&b, "      restart: on-interval:%d\n", c->restart_interval_s);
+            bp(&b, "      restart: on-interval:%d\n", c->restart_interval_s);
         else
-            pod_buf_printf(&b, "      restart: %s\n", spec_restart_name(c->restart));
-        pod_buf_printf(&b, "      kind: %s\n", spec_ctr_kind_name(c->kind));
-        pod_buf_printf(&b, "      startCount: %u\n", cs->start_count);
-        pod_buf_printf(&b, "      restartCount: %u\n", cs->restart_count);
-        pod_buf_printf(&b, "      status: %s\n", cs->phase ? cs->phase : "unknown");
-        pod_buf_printf(&b, "      instance: %llu\n", (unsigned long long)cs->instance);
-        pod_buf_printf(&b, "      running: %d\n", cs->running ? 1 : 0);
-        pod_buf_printf(&b, "      ready: %d\n", cs->ready ? 1 : 0);
-        pod_buf_printf(&b, "      live: %d\n", cs->live ? 1 : 0);
+            bp(&b, "      restart: %s\n", spec_restart_name(c->restart));
+        bp(&b, "      kind: %s\n", spec_ctr_kind_name(c->kind));
+        bp(&b, "      startCount: %u\n", cs->start_count);
+        bp(&b, "      restartCount: %u\n", cs->restart_count);
+        bp(&b, "      status: %s\n", cs->phase ? cs->phase : "unknown");
+        bp(&b, "      instance: %llu\n", (unsigned long long)cs->instance);
+        bp(&b, "      running: %d\n", cs->running ? 1 : 0);
+        bp(&b, "      ready: %d\n", cs->ready ? 1 : 0);
+        bp(&b, "      live: %d\n", cs->live ? 1 : 0);
         if (cs->has_exit_code && !cs->running)
-            pod_buf_printf(&b, "      exitCode: %d\n", cs->exit_code);
-        pod_buf_printf(&b, "      backoffMs: %lld\n", (long long)cs->backoff_ms);
+            bp(&b, "      exitCode: %d\n", cs->exit_code);
+        bp(&b, "      backoffMs: %lld\n", (long long)cs->backoff_ms);
         if (cs->next_start_mono_ms > 0) {
-            int64_t in = cs->next_start_mono_ms - now_ms(d);
-            pod_buf_printf(&b, "      nextStartInMs: %lld\n", (long long)(in > 0 ? in : 0));
+            /* wall time of the next start (stable between rewrites, unlike "in N ms") */
+            int64_t at = clk_wall_ns(&d->cfg.clk) / 1000000 + (cs->next_start_mono_ms - now_ms(d));
+            bp(&b, "      nextStartMs: %lld\n", (long long)at);
         }
-        pod_buf_printf(&b, "      failures: %u\n", cs->consecutive_failures);
-        pod_buf_printf(&b, "      gaveUp: %d\n", cs->gave_up ? 1 : 0);
+        bp(&b, "      failures: %u\n", cs->consecutive_failures);
+        bp(&b, "      gaveUp: %d\n", cs->gave_up ? 1 : 0);
     }
     return pod_buf_take(&b);
 }
@@ -279,23 +305,127 @@ static char *render_state(struct drv *d)
     return out;
 }
 
-void drv_flush_status(struct drv *d)
+/* Compares two renderings ignoring the `updated:` line. */
+static bool same_but_updated(const char *a, const char *b)
+{
+    const char *ua = strstr(a, "\nupdated: "), *ub = strstr(b, "\nupdated: ");
+    if (!ua || !ub || ua - a != ub - b || memcmp(a, b, (size_t)(ua - a)) != 0)
+        return false;
+    const char *ea = strchr(ua + 1, '\n'), *eb = strchr(ub + 1, '\n');
+    return ea && eb && strcmp(ea, eb) == 0;
+}
+
+/* Writes .pod.status when it changed (or when refresh: to advance `updated:`), and the
+ * persisted state whenever the visible status changed (or always with force). */
+/* FNV-1a over everything render_status shows except the time: lets an unchanged status be
+ * skipped without rendering it. */
+static uint64_t status_sig(const struct drv *d)
+{
+    const struct sup_status *st = sup_status(d->sup);
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ULL)
+    MIX(st->phase);
+    MIX(st->ready);
+    MIX(st->healthy);
+    MIX(d->started_s);
+    MIX(d->created_s);
+    for (size_t i = 0; i < st->n; i++) {
+        const struct sup_ctr_status *c = &st->ctr[i];
+        for (const char *p = c->phase ? c->phase : ""; *p; p++)
+            MIX(*p);
+        MIX(c->instance);
+        MIX(c->start_count);
+        MIX(c->restart_count);
+        MIX((c->running << 0) | (c->started << 1) | (c->ready << 2) | (c->live << 3) |
+            (c->has_exit_code << 4) | (c->gave_up << 5));
+        MIX(c->exit_code);
+        MIX(c->backoff_ms);
+        MIX(c->next_start_mono_ms);
+        MIX(c->consecutive_failures);
+    }
+#undef MIX
+    return h;
+}
+
+/* The part of the status that the persisted state also holds (readiness flapping does not
+ * rewrite .pod.state). */
+static uint64_t state_sig(const struct drv *d)
+{
+    const struct sup_status *st = sup_status(d->sup);
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 1099511628211ULL)
+    MIX(st->phase);
+    MIX(d->started_s);
+    for (size_t i = 0; i < st->n; i++) {
+        const struct sup_ctr_status *c = &st->ctr[i];
+        MIX(c->instance);
+        MIX(c->start_count);
+        MIX(c->restart_count);
+        MIX(c->has_exit_code);
+        MIX(c->exit_code);
+        MIX(c->backoff_ms);
+        MIX(c->consecutive_failures);
+        MIX(c->gave_up);
+        for (const char *p = c->phase ? c->phase : ""; *p; p++)
+            MIX(*p);
+    }
+#undef MIX
+    return h;
+}
+
+/* Rewrites the `updated:` value of an unchanged status text (no re-rendering). */
+static char *patch_updated(const char *old, int64_t now_s)
+{
+    const char *u = strstr(old, "\nupdated: ");
+    const char *e = u ? strchr(u + 1, '\n') : NULL;
+    if (!e)
+        return NULL;
+    return xasprintf("%.*s\nupdated: %lld%s", (int)(u - old), old, (long long)now_s, e);
+}
+
+static void flush_status(struct drv *d, bool refresh, bool force)
 {
     struct pod_err err = POD_ERR_ZERO;
-    char *st = render_state(d);
-    if (write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), &err) < 0)
-        pod_log(POD_LOG_WARN, "could not write %s: %s", d->state_path, err.msg);
-    free(st);
-    char *txt = render_status(d);
+    uint64_t sig = status_sig(d);
+    if (!refresh && !force && d->last_status && sig == d->last_sig) {
+        d->status_dirty = false;
+        return;
+    }
+    char *txt = NULL;
+    if (!force && d->last_status && sig == d->last_sig)
+        txt = patch_updated(d->last_status, clk_wall_ns(&d->cfg.clk) / 1000000000);
+    if (!txt)
+        txt = render_status(d);
+    d->last_sig = sig;
+    d->status_dirty = false;
+    bool changed = !d->last_status || !same_but_updated(txt, d->last_status);
+    if (!changed && !refresh && !force) {
+        free(txt); /* nothing visible changed; the periodic refresh updates `updated:` */
+        return;
+    }
+    uint64_t ssig = state_sig(d);
+    if (force || ssig != d->last_state_sig) {
+        d->last_state_sig = ssig;
+        char *st = render_state(d);
+        if (write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), &err) < 0)
+            pod_log(POD_LOG_WARN, "could not write %s: %s", d->state_path, err.msg);
+        free(st);
+    }
     if (write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), &err) < 0) {
         pod_log(POD_LOG_WARN, "could not write %s: %s", d->status_path, err.msg);
-        d->status_dirty = true; /* retried at the next refresh */
+        free(txt);
+        free(d->last_status);
+        d->last_status = NULL; /* retried at the next refresh */
     } else {
-        d->status_dirty = false;
+        free(d->last_status);
+        d->last_status = txt;
     }
-    free(txt);
-    int64_t ref = d->cfg.status_refresh_ms;
-    d->next_status_ms = now_ms(d) + ref;
+    d->next_status_ms = now_ms(d) + d->cfg.status_refresh_ms;
+}
+
+void drv_flush_status(struct drv *d)
+{
+    flush_status(d, true, true);
 }
 
 /* Traces phase/readiness changes (a readable summary of the status file). */
@@ -422,7 +552,14 @@ static void exec_action(struct drv *d, const struct sup_action *a)
         break;
     case SUP_ACT_NOTE:
         pod_log(a->level ? a->level : POD_LOG_INFO, "%s", a->text);
-        tr(d, a->ctr < d->n ? cn : "pod", "note", "%s", a->text);
+        {
+            /* the subject column already names the container: drop a "name: " prefix */
+            const char *txt = a->text;
+            size_t cl = strlen(cn);
+            if (a->ctr < d->n && strncmp(txt, cn, cl) == 0 && txt[cl] == ':' && txt[cl + 1] == ' ')
+                txt += cl + 2;
+            tr(d, a->ctr < d->n ? cn : "pod", "note", "%s", txt);
+        }
         break;
     case SUP_ACT_POD_STOPPED:
         tr(d, "pod", "stopped", "%s", "");
@@ -801,7 +938,7 @@ void drv_input(struct drv *d, const struct sup_event *ev)
     drain_pending(d);
     trace_changes(d);
     if (d->status_dirty)
-        drv_flush_status(d);
+        flush_status(d, false, false);
 }
 
 void drv_run(struct drv *d)
@@ -851,8 +988,10 @@ void drv_run(struct drv *d)
         if (need_retry && d->next_logretry_ms == INT64_MAX)
             d->next_logretry_ms = t + LOGW_DEFAULT_RETRY_MS;
         trace_changes(d);
-        if (d->status_dirty || d->next_status_ms <= t)
-            drv_flush_status(d);
+        if (d->next_status_ms <= t)
+            flush_status(d, true, false);
+        else if (d->status_dirty)
+            flush_status(d, false, false);
         if (!work)
             break;
         /* loop while something is still due now */
@@ -933,6 +1072,7 @@ void drv_free(struct drv *d)
     free(d->mism_inst);
     free(d->mism_kind);
     free(d->snap);
+    free(d->last_status);
     free(d);
 }
 
