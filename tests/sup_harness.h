@@ -62,8 +62,8 @@ static inline void h_ctr(struct h *t, size_t i, const char *name, enum spec_rest
 }
 
 /* An exec/tcp/http probe with explicit knobs. */
-static inline void h_probe(struct spec_probe *p, enum spec_probe_kind kind, int timeout_s, int period_s,
-                    int fail_thr)
+static inline void h_probe(struct spec_probe *p, enum spec_probe_kind kind, int timeout_s,
+                           int period_s, int fail_thr)
 {
     memset(p, 0, sizeof *p);
     p->kind = kind;
@@ -190,8 +190,8 @@ static inline const char *h_at(struct h *t, int64_t now)
     return h_ev(t, SUP_EV_TICK);
 }
 
-static inline const char *h_backend(struct h *t, enum backend_event_type type, size_t ctr, uint64_t inst,
-                             int code)
+static inline const char *h_backend(struct h *t, enum backend_event_type type, size_t ctr,
+                                    uint64_t inst, int code)
 {
     struct sup_event ev = {.type = SUP_EV_BACKEND};
     ev.backend.type = type;
@@ -212,7 +212,7 @@ static inline const char *h_exited(struct h *t, size_t ctr, uint64_t inst, int c
 }
 
 static inline const char *h_done(struct h *t, size_t ctr, uint64_t inst, uint64_t tag,
-                          enum backend_result r)
+                                 enum backend_result r)
 {
     struct sup_event ev = {.type = SUP_EV_BACKEND};
     ev.backend.type = BACKEND_EV_EXEC_DONE;
@@ -266,15 +266,15 @@ static inline const struct sup_ctr_status *h_cs(const struct h *t, size_t i)
     return &sup_status(t->s)->ctr[i];
 }
 
-#define assert_acts(t, expr, expected)                                                            \
-    do {                                                                                          \
-        const char *got_ = (expr);                                                                \
-        if (strcmp(got_, (expected)) != 0) {                                                      \
-            fprintf(stderr, "at now=%lld\n  expected: %s\n  got:      %s\n", (long long)(t)->now, \
-                    (expected), got_);                                                            \
-            h_dump_notes(t);                                                                      \
-        }                                                                                         \
-        assert_string_equal(got_, (expected));                                                    \
+#define assert_acts(t, expr, expected)                                                             \
+    do {                                                                                           \
+        const char *got_ = (expr);                                                                 \
+        if (strcmp(got_, (expected)) != 0) {                                                       \
+            fprintf(stderr, "at now=%lld\n  expected: %s\n  got:      %s\n", (long long)(t)->now,  \
+                    (expected), got_);                                                             \
+            h_dump_notes(t);                                                                       \
+        }                                                                                          \
+        assert_string_equal(got_, (expected));                                                     \
     } while (0)
 
 #define assert_phase(t, i, name) assert_string_equal(h_cs((t), (i))->phase, (name))

@@ -334,8 +334,8 @@ static char *script_trace(uint64_t seed)
         for (size_t a = 0; a < t->a.n; a++) {
             const struct sup_action *x = &t->a.v[a];
             pod_buf_printf(&b, "%lld %s %zu %llu %s\n", (long long)t->now,
-                           sup_action_type_name(x->type), x->ctr,
-                           (unsigned long long)x->instance, x->text);
+                           sup_action_type_name(x->type), x->ctr, (unsigned long long)x->instance,
+                           x->text);
         }
         for (size_t i = 0; i < 2; i++) {
             const struct sup_ctr_status *cs = h_cs(t, i);

@@ -7,8 +7,8 @@ struct policy_row {
     enum spec_restart policy;
     int interval_s;
     int code;
-    const char *phase;      /* after the exit */
-    int64_t restart_at;     /* 0 = no timer */
+    const char *phase;  /* after the exit */
+    int64_t restart_at; /* 0 = no timer */
 };
 
 /* The container exits at t=10 s after running 10 s (backoff #1 = exactly 1000 ms). */
@@ -373,9 +373,8 @@ static void test_sup_rerun__never_two_instances(void **state)
     int up = 1;
     for (int k = 0; k < 50; k++) {
         t->now += 100;
-        const struct sup_event evs[] = {{.type = SUP_EV_RERUN},
-                                        {.type = SUP_EV_SIGNAL},
-                                        {.type = SUP_EV_TICK}};
+        const struct sup_event evs[] = {
+            {.type = SUP_EV_RERUN}, {.type = SUP_EV_SIGNAL}, {.type = SUP_EV_TICK}};
         h_step(t, &evs[k % 3]);
         for (size_t a = 0; a < t->a.n; a++)
             if (t->a.v[a].type == SUP_ACT_CTR_START) {

@@ -24,62 +24,66 @@
 /* ------------------------------------------------------------------ events (driver -> sup) */
 
 enum sup_event_type {
-    SUP_EV_TICK = 1,      /* a deadline returned by sup_next_deadline() has passed */
-    SUP_EV_START_POD,     /* `pod start` / `pod run` */
-    SUP_EV_STOP_POD,      /* graceful stop of the whole pod (`pod stop`, TERM) */
-    SUP_EV_KILL_POD,      /* kill the whole pod (`pod kill`, USR2) */
-    SUP_EV_BACKEND,       /* a backend event (ev.backend) */
-    SUP_EV_CONFIG_CHANGED,/* files of config volume `volume` changed (see cfg_* fields) */
-    SUP_EV_RELOAD_CONFIGS,/* `pod reload-configs NAME...`: as a completed change burst, no
-                             debounce */
-    SUP_EV_SIGNAL,        /* `pod signal [ctr]`: ctr = SIZE_MAX for all */
-    SUP_EV_RERUN,         /* `pod rerun ctr`: cycle one container regardless of policy */
-    SUP_EV_ADOPT,         /* after a daemon restart: what inspect says about ctr.  After
-                             sup_restore() the driver sends one ADOPT per container; until
-                             then nothing is started for that container. */
+    SUP_EV_TICK = 1,       /* a deadline returned by sup_next_deadline() has passed */
+    SUP_EV_START_POD,      /* `pod start` / `pod run` */
+    SUP_EV_STOP_POD,       /* graceful stop of the whole pod (`pod stop`, TERM) */
+    SUP_EV_KILL_POD,       /* kill the whole pod (`pod kill`, USR2) */
+    SUP_EV_BACKEND,        /* a backend event (ev.backend) */
+    SUP_EV_CONFIG_CHANGED, /* files of config volume `volume` changed (see cfg_* fields) */
+    SUP_EV_RELOAD_CONFIGS, /* `pod reload-configs NAME...`: as a completed change burst, no
+                              debounce */
+    SUP_EV_SIGNAL,         /* `pod signal [ctr]`: ctr = SIZE_MAX for all */
+    SUP_EV_RERUN,          /* `pod rerun ctr`: cycle one container regardless of policy */
+    SUP_EV_ADOPT,          /* after a daemon restart: what inspect says about ctr.  After
+                              sup_restore() the driver sends one ADOPT per container; until
+                              then nothing is started for that container. */
 };
 
 struct sup_event {
     enum sup_event_type type;
-    size_t ctr;                /* SIGNAL, RERUN, ADOPT */
-    struct backend_event backend; /* BACKEND */
-    size_t volume;             /* CONFIG_CHANGED, RELOAD_CONFIGS: spec volume index */
-    bool cfg_checksum_file;    /* CONFIG_CHANGED: the change is config/<name>.txt itself */
-    bool cfg_has_checksum_file;/* CONFIG_CHANGED: config/<name>.txt exists (cluster-managed) */
+    size_t ctr;                     /* SIGNAL, RERUN, ADOPT */
+    struct backend_event backend;   /* BACKEND */
+    size_t volume;                  /* CONFIG_CHANGED, RELOAD_CONFIGS: spec volume index */
+    bool cfg_checksum_file;         /* CONFIG_CHANGED: the change is config/<name>.txt itself */
+    bool cfg_has_checksum_file;     /* CONFIG_CHANGED: config/<name>.txt exists (cluster-managed) */
     struct backend_ctr_state adopt; /* ADOPT */
 };
 
 /* ------------------------------------------------------------------ actions (sup -> driver) */
 
 enum sup_action_type {
-    SUP_ACT_POD_CREATE = 1,  /* backend pod_create */
-    SUP_ACT_CTR_START,       /* backend ctr_start(ctr, instance) */
-    SUP_ACT_CTR_STOP,        /* backend ctr_stop(ctr, instance, timeout_ms) */
-    SUP_ACT_CTR_KILL,        /* backend ctr_kill(ctr, instance, sig) */
-    SUP_ACT_CTR_REMOVE,      /* backend ctr_remove(ctr) */
-    SUP_ACT_PROBE,           /* backend probe(req) — exec / tcp / http, startup/readiness/
-                                liveness probes and signal commands */
-    SUP_ACT_CANCEL,          /* backend cancel(tag) */
-    SUP_ACT_SIGNAL,          /* backend ctr_kill(ctr, instance, sig) for a config/user signal */
-    SUP_ACT_STATUS,          /* something visible changed: rewrite .pod.status */
-    SUP_ACT_NOTE,            /* a human-readable line for the daemon log / trace (text) */
-    SUP_ACT_POD_STOPPED,     /* stop/kill finished: nothing of the pod is running */
+    SUP_ACT_POD_CREATE = 1, /* backend pod_create */
+    SUP_ACT_CTR_START,      /* backend ctr_start(ctr, instance) */
+    SUP_ACT_CTR_STOP,       /* backend ctr_stop(ctr, instance, timeout_ms) */
+    SUP_ACT_CTR_KILL,       /* backend ctr_kill(ctr, instance, sig) */
+    SUP_ACT_CTR_REMOVE,     /* backend ctr_remove(ctr) */
+    SUP_ACT_PROBE,          /* backend probe(req) — exec / tcp / http, startup/readiness/
+                               liveness probes and signal commands */
+    SUP_ACT_CANCEL,         /* backend cancel(tag) */
+    SUP_ACT_SIGNAL,         /* backend ctr_kill(ctr, instance, sig) for a config/user signal */
+    SUP_ACT_STATUS,         /* something visible changed: rewrite .pod.status */
+    SUP_ACT_NOTE,           /* a human-readable line for the daemon log / trace (text) */
+    SUP_ACT_POD_STOPPED,    /* stop/kill finished: nothing of the pod is running */
 };
 
-enum sup_probe_role { SUP_PROBE_STARTUP = 0, SUP_PROBE_READINESS, SUP_PROBE_LIVENESS,
-                      SUP_PROBE_SIGNAL_CMD };
+enum sup_probe_role {
+    SUP_PROBE_STARTUP = 0,
+    SUP_PROBE_READINESS,
+    SUP_PROBE_LIVENESS,
+    SUP_PROBE_SIGNAL_CMD
+};
 
 struct sup_action {
     enum sup_action_type type;
     size_t ctr;
     uint64_t instance;
-    int64_t timeout_ms;  /* CTR_STOP */
-    int sig;             /* CTR_KILL, SIGNAL: Linux signal number */
-    enum sup_probe_role role; /* PROBE */
+    int64_t timeout_ms;             /* CTR_STOP */
+    int sig;                        /* CTR_KILL, SIGNAL: Linux signal number */
+    enum sup_probe_role role;       /* PROBE */
     struct backend_probe_req probe; /* PROBE (argv/host/path borrowed from the spec) */
-    uint64_t tag;        /* CANCEL */
-    int level;           /* NOTE: POD_LOG_* */
-    char text[200];      /* NOTE */
+    uint64_t tag;                   /* CANCEL */
+    int level;                      /* NOTE: POD_LOG_* */
+    char text[200];                 /* NOTE */
 };
 
 struct sup_actions {
@@ -91,19 +95,24 @@ void sup_actions_free(struct sup_actions *a);
 
 /* ------------------------------------------------------------------ status (for .pod.status) */
 
-enum sup_pod_phase { SUP_POD_CREATED = 0, SUP_POD_STARTING, SUP_POD_RUNNING, SUP_POD_STOPPING,
-                     SUP_POD_EXITED };
+enum sup_pod_phase {
+    SUP_POD_CREATED = 0,
+    SUP_POD_STARTING,
+    SUP_POD_RUNNING,
+    SUP_POD_STOPPING,
+    SUP_POD_EXITED
+};
 
 struct sup_ctr_status {
-    const char *phase;       /* waiting, creating, starting, running, stopping, backoff, exited,
-                                failed, gave-up, adopting (SPEC.md 8.2); static strings */
+    const char *phase; /* waiting, creating, starting, running, stopping, backoff, exited,
+                          failed, gave-up, adopting (SPEC.md 8.2); static strings */
     uint64_t instance;
-    unsigned start_count;    /* persisted across daemon restarts */
+    unsigned start_count; /* persisted across daemon restarts */
     unsigned restart_count;
     bool running, started, ready, live;
     bool has_exit_code;
     int exit_code;
-    int64_t backoff_ms;      /* current backoff delay (0 = none) */
+    int64_t backoff_ms;         /* current backoff delay (0 = none) */
     int64_t next_start_mono_ms; /* when waiting in backoff, else 0 */
     unsigned consecutive_failures;
     bool gave_up;

@@ -20,13 +20,13 @@
 
 /* ------------------------------------------------------------------ constants (SPEC.md 8) */
 
-#define MIN_RESTART_MS 1000          /* s6's nextstart: never restart faster than this */
-#define STOP_SLACK_MS 2000           /* after stop_timeout: sup sends SIGKILL itself */
-#define KILL_GRACE_MS 5000           /* after SIGKILL: no EXITED -> considered gone */
-#define CREATE_TIMEOUT_MS 300000     /* CTR_START without STARTED/START_FAILED */
-#define SIGNAL_CMD_TIMEOUT_MS 60000  /* signal command (exec) deadline */
-#define UNKNOWN_LIMIT 3              /* consecutive UNKNOWN probe results = one failure */
-#define GIVEUP_RING 64               /* failure times remembered for the give-up budget */
+#define MIN_RESTART_MS 1000         /* s6's nextstart: never restart faster than this */
+#define STOP_SLACK_MS 2000          /* after stop_timeout: sup sends SIGKILL itself */
+#define KILL_GRACE_MS 5000          /* after SIGKILL: no EXITED -> considered gone */
+#define CREATE_TIMEOUT_MS 300000    /* CTR_START without STARTED/START_FAILED */
+#define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
+#define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
+#define GIVEUP_RING 64              /* failure times remembered for the give-up budget */
 #define DEF_STARTUP_TIMEOUT_S 120
 #define DEF_ATTEMPT_TIMEOUT_S 120
 #define DEF_STARTUP_PERIOD_S 1
@@ -54,9 +54,9 @@ enum cph {
     CP__N
 };
 
-static const char *const cph_names[CP__N] = {"waiting", "creating", "starting", "running",
-                                              "stopping", "backoff", "exited", "failed",
-                                              "gave-up", "adopting"};
+static const char *const cph_names[CP__N] = {"waiting",  "creating", "starting", "running",
+                                             "stopping", "backoff",  "exited",   "failed",
+                                             "gave-up",  "adopting"};
 
 enum cev {
     CE_GO = 0,          /* start now (order / restart due / rerun / reload) */
@@ -79,16 +79,34 @@ enum cev {
     CE__N
 };
 
-static const char *const cev_names[CE__N] = {
-    "go", "started", "start-failed", "exited", "create-timeout", "startup-ok", "startup-timeout",
-    "startup-fail", "liveness-fail", "restart-due", "stop", "kill", "kill-due", "gone-due", "reload-config",
-    "reload-signal", "rerun"};
+static const char *const cev_names[CE__N] = {"go",
+                                             "started",
+                                             "start-failed",
+                                             "exited",
+                                             "create-timeout",
+                                             "startup-ok",
+                                             "startup-timeout",
+                                             "startup-fail",
+                                             "liveness-fail",
+                                             "restart-due",
+                                             "stop",
+                                             "kill",
+                                             "kill-due",
+                                             "gone-due",
+                                             "reload-config",
+                                             "reload-signal",
+                                             "rerun"};
 
 /* What to do when a stopping container has exited. */
 enum after_stop { AS_NONE = 0, AS_RESTART, AS_FAILED_START, AS_LIVENESS };
 
-enum { PR_STARTUP = SUP_PROBE_STARTUP, PR_READY = SUP_PROBE_READINESS,
-       PR_LIVE = SUP_PROBE_LIVENESS, PR_SIGCMD = SUP_PROBE_SIGNAL_CMD, PR__N };
+enum {
+    PR_STARTUP = SUP_PROBE_STARTUP,
+    PR_READY = SUP_PROBE_READINESS,
+    PR_LIVE = SUP_PROBE_LIVENESS,
+    PR_SIGCMD = SUP_PROBE_SIGNAL_CMD,
+    PR__N
+};
 
 struct probe_rt {
     uint64_t tag; /* attempt in flight, 0 = none */
@@ -296,7 +314,7 @@ static int64_t bo_reset_ms(const struct spec_container *c)
 static int64_t giveup_window_ms(const struct spec_container *c)
 {
     return (int64_t)(c->backoff.give_up_window_s > 0 ? c->backoff.give_up_window_s
-                                                       : DEF_GIVEUP_WINDOW_S) *
+                                                     : DEF_GIVEUP_WINDOW_S) *
            1000;
 }
 
@@ -419,9 +437,8 @@ static void probes_schedule_running(struct cx *x, size_t i, bool with_initial_de
         probe_reset(&c->pr[r]);
         if (!probe_active(sp))
             continue;
-        int64_t first = with_initial_delay
-                            ? c->running_since_ms + (int64_t)sp->initial_delay_s * 1000
-                            : x->now;
+        int64_t first =
+            with_initial_delay ? c->running_since_ms + (int64_t)sp->initial_delay_s * 1000 : x->now;
         c->pr[r].next_at_ms = imax(x->now, first);
     }
 }
@@ -540,8 +557,7 @@ static void schedule_restart(struct cx *x, size_t i, bool failure, const char *w
         c->gave_up = true;
         c->restart_at_ms = NEVER;
         note(x, POD_LOG_ERROR, i, "%s; gave up after %d failures within %d s", why,
-             sc(s, i)->backoff.give_up_count,
-             (int)(giveup_window_ms(sc(s, i)) / 1000));
+             sc(s, i)->backoff.give_up_count, (int)(giveup_window_ms(sc(s, i)) / 1000));
         return;
     }
     int64_t d = backoff_delay(s, i);
@@ -562,8 +578,7 @@ static void failed_start(struct cx *x, size_t i, const char *why)
         (void)record_failure(x, i);
         note(x, POD_LOG_ERROR, i, "%s; restart policy never: not retried (use rerun)", why);
         if (!c->seq_done && s->phase == SUP_POD_STARTING)
-            note(x, POD_LOG_ERROR, SIZE_MAX, "pod startup blocked at container %s",
-                 sc(s, i)->name);
+            note(x, POD_LOG_ERROR, SIZE_MAX, "pod startup blocked at container %s", sc(s, i)->name);
         return;
     }
     schedule_restart(x, i, true, why);
@@ -615,8 +630,8 @@ static void set_exit(struct ctr *c, const struct carg *a)
 static void update_stable(struct cx *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
-    bool ok = c->ph == CP_RUNNING && c->started &&
-              (!probe_active(&sc(x->s, i)->readiness) || c->ready);
+    bool ok =
+        c->ph == CP_RUNNING && c->started && (!probe_active(&sc(x->s, i)->readiness) || c->ready);
     if (ok && c->stable_since_ms < 0)
         c->stable_since_ms = x->now;
     else if (!ok)
@@ -863,7 +878,8 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
         break;
     case AS_LIVENESS:
         if (sc(s, i)->restart == SPEC_RESTART_NEVER) {
-            note(x, POD_LOG_WARN, i, "stopped after liveness failure; not restarted (policy never)");
+            note(x, POD_LOG_WARN, i,
+                 "stopped after liveness failure; not restarted (policy never)");
         } else {
             schedule_restart(x, i, true, "stopped after liveness failure");
         }
@@ -1285,7 +1301,9 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
         p->next_at_ms = NEVER;
         if (res != BACKEND_OK)
             note(x, POD_LOG_WARN, i, "signal command failed (%s)",
-                 res == BACKEND_TIMEOUT ? "timeout" : res == BACKEND_UNKNOWN ? "unknown" : "fail");
+                 res == BACKEND_TIMEOUT   ? "timeout"
+                 : res == BACKEND_UNKNOWN ? "unknown"
+                                          : "fail");
         return;
     }
     const struct spec_probe *sp = probe_of(k, role);
@@ -1313,8 +1331,7 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
     case PR_STARTUP:
         if (ok && p->succ >= thr(k->startup.success_threshold))
             dispatch(x, i, CE_STARTUP_OK, NULL);
-        else if (!ok && k->startup.failure_threshold > 0 &&
-                 p->fail >= k->startup.failure_threshold)
+        else if (!ok && k->startup.failure_threshold > 0 && p->fail >= k->startup.failure_threshold)
             dispatch(x, i, CE_STARTUP_FAIL, NULL);
         break;
     case PR_READY:
@@ -1364,10 +1381,9 @@ static void ev_backend(struct cx *x, const struct backend_event *be)
              (unsigned long long)be->instance, (unsigned long long)c->instance);
         return;
     }
-    struct carg a = {.exit_code = be->exit_code,
-                     .has_code = be->type == BACKEND_EV_EXITED,
-                     .msg = be->msg};
-    enum cev e = be->type == BACKEND_EV_STARTED      ? CE_STARTED
+    struct carg a = {
+        .exit_code = be->exit_code, .has_code = be->type == BACKEND_EV_EXITED, .msg = be->msg};
+    enum cev e = be->type == BACKEND_EV_STARTED        ? CE_STARTED
                  : be->type == BACKEND_EV_START_FAILED ? CE_START_FAILED
                                                        : CE_EXITED;
     dispatch(x, i, e, &a);
@@ -1417,8 +1433,7 @@ static bool ctr_due(struct cx *x, size_t i)
             a->tag = p->tag;
             a->role = (enum sup_probe_role)r;
             note(x, POD_LOG_WARN, i, "%s %s timed out; cancelled",
-                 sup_probe_role_name((enum sup_probe_role)r),
-                 r == PR_SIGCMD ? "command" : "probe");
+                 sup_probe_role_name((enum sup_probe_role)r), r == PR_SIGCMD ? "command" : "probe");
             probe_result(x, i, r, BACKEND_TIMEOUT);
             return true;
         }
@@ -1805,9 +1820,9 @@ const char *sup_pod_phase_name(enum sup_pod_phase p)
 
 const char *sup_action_type_name(enum sup_action_type t)
 {
-    static const char *const names[] = {"?",          "pod-create", "ctr-start", "ctr-stop",
-                                        "ctr-kill",   "ctr-remove", "probe",     "cancel",
-                                        "signal",     "status",     "note",      "pod-stopped"};
+    static const char *const names[] = {"?",        "pod-create", "ctr-start", "ctr-stop",
+                                        "ctr-kill", "ctr-remove", "probe",     "cancel",
+                                        "signal",   "status",     "note",      "pod-stopped"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -1819,10 +1834,9 @@ const char *sup_probe_role_name(enum sup_probe_role r)
 
 const char *sup_event_type_name(enum sup_event_type t)
 {
-    static const char *const names[] = {"?",       "tick",           "start-pod",
-                                        "stop-pod", "kill-pod",      "backend",
-                                        "config-changed", "reload-configs", "signal",
-                                        "rerun",   "adopt"};
+    static const char *const names[] = {"?",        "tick",    "start-pod",      "stop-pod",
+                                        "kill-pod", "backend", "config-changed", "reload-configs",
+                                        "signal",   "rerun",   "adopt"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -1831,13 +1845,13 @@ int sup_signal_number(const char *name)
     static const struct {
         const char *name;
         int num;
-    } sigs[] = {{"HUP", 1},     {"INT", 2},     {"QUIT", 3},   {"ILL", 4},     {"TRAP", 5},
-                {"ABRT", 6},    {"IOT", 6},     {"BUS", 7},    {"FPE", 8},     {"KILL", 9},
-                {"USR1", 10},   {"SEGV", 11},   {"USR2", 12},  {"PIPE", 13},   {"ALRM", 14},
-                {"TERM", 15},   {"STKFLT", 16}, {"CHLD", 17},  {"CONT", 18},   {"STOP", 19},
-                {"TSTP", 20},   {"TTIN", 21},   {"TTOU", 22},  {"URG", 23},    {"XCPU", 24},
-                {"XFSZ", 25},   {"VTALRM", 26}, {"PROF", 27},  {"WINCH", 28},  {"IO", 29},
-                {"POLL", 29},   {"PWR", 30},    {"SYS", 31}};
+    } sigs[] = {{"HUP", 1},   {"INT", 2},     {"QUIT", 3},  {"ILL", 4},    {"TRAP", 5},
+                {"ABRT", 6},  {"IOT", 6},     {"BUS", 7},   {"FPE", 8},    {"KILL", 9},
+                {"USR1", 10}, {"SEGV", 11},   {"USR2", 12}, {"PIPE", 13},  {"ALRM", 14},
+                {"TERM", 15}, {"STKFLT", 16}, {"CHLD", 17}, {"CONT", 18},  {"STOP", 19},
+                {"TSTP", 20}, {"TTIN", 21},   {"TTOU", 22}, {"URG", 23},   {"XCPU", 24},
+                {"XFSZ", 25}, {"VTALRM", 26}, {"PROF", 27}, {"WINCH", 28}, {"IO", 29},
+                {"POLL", 29}, {"PWR", 30},    {"SYS", 31}};
     if (!name || !*name)
         return -1;
     long long v;
@@ -1936,8 +1950,7 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
         json_t *nm = json_object_get(o, "name");
         if (!json_is_object(o) || !json_is_string(nm) ||
             strcmp(json_string_value(nm), sc(s, i)->name ? sc(s, i)->name : "") != 0) {
-            pod_err_set(err, POD_E_INVALID, 0, "supervisor state: container %zu does not match",
-                        i);
+            pod_err_set(err, POD_E_INVALID, 0, "supervisor state: container %zu does not match", i);
             goto out;
         }
     }
