@@ -18,3 +18,14 @@ test: deps $(TEST_BIN)
 # the case format; UPDATE=1 regenerates expected files).  The shell runner ignores RUNNER.
 golden: all
 	@bash tests/golden/run.sh $(PODC) $(BUILD)/golden
+
+# Benchmarks (not tests: no thresholds asserted).  Built into $(BUILD)/tests/bench/ (ci/bench.sh
+# wipes $(BUILD)/bench); `make bench` builds them and ci/bench.sh runs them.
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/bench/%)
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+bench: $(BENCH_BIN)

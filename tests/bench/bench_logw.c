@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_logw.c - log writer throughput vs `cat`, in the same run (make bench).
+ *
+ *   bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES]
+ *
+ * A child process writes MB megabytes of LINE_BYTES-byte lines (default 200 MB of 100-byte
+ * lines) into a pipe, in 64 KiB writes.  Two consumers read the same bytes from such a pipe:
+ *  - `cat` (posix_spawn, stdin = the pipe, stdout = DIR/cat.out);
+ *  - logw: this process reads 64 KiB chunks and calls logw_write with the real wall clock
+ *    (one clock_gettime per chunk, as the daemon does) into DIR/log with the default rotation
+ *    (10 MiB x 5 files, fsync at every rotation), then logw_eof + logw_close.
+ * Each is timed from the producer's start to the consumer's end; the rounds alternate and the
+ * best round of each counts (the machine is shared; the median is printed as well).  MB/s are
+ * input megabytes (10^6 bytes) per second.  Prints one result line per side and the ratio; no
+ * threshold is enforced here (the target, >= 80 %, is printed next to it).
+ */
+#include "pod/clk.h"
+#include "pod/fs.h"
+#include "pod/logw.h"
+#include "pod/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CHUNK ((size_t)64 * 1024)
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One block of lines that the producer repeats; its size is a multiple of the line length. */
+static char *make_block(size_t line, size_t *len)
+{
+    size_t lines = (1024 * 1024) / line;
+    char *b = xmalloc(lines * line);
+    for (size_t i = 0; i < lines; i++) {
+        char *l = b + i * line;
+        int n = snprintf(l, line, "%08zu ", i);
+        for (size_t j = (size_t)n; j < line - 1; j++)
+            l[j] = (char)('a' + (i + j) % 26);
+        l[line - 1] = '\n';
+    }
+    *len = lines * line;
+    return b;
+}
+
+/* Forks a producer writing total bytes (whole blocks) to a new pipe; returns the read end. */
+static int producer(const char *block, size_t blen, size_t total, pid_t *pid)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        perror("pipe");
+        exit(111);
+    }
+    *pid = fork();
+    if (*pid < 0) {
+        perror("fork");
+        exit(111);
+    }
+    if (*pid == 0) {
+        close(p[0]);
+        size_t sent = 0;
+        while (sent < total) {
+            for (size_t off = 0; off < blen && sent < total; off += CHUNK) {
+                size_t n = blen - off < CHUNK ? blen - off : CHUNK;
+                const char *q = block + off;
+                while (n) {
+                    ssize_t w = write(p[1], q, n);
+                    if (w < 0) {
+                        if (errno == EINTR)
+                            continue;
+                        _exit(1);
+                    }
+                    q += w;
+                    n -= (size_t)w;
+                    sent += (size_t)w;
+                }
+            }
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    return p[0];
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Waits for pid; returns its CPU time (user + system). */
+static double reap(pid_t pid)
+{
+    int st;
+    struct rusage ru;
+    while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench_logw: child failed (%d)\n", st);
+        exit(1);
+    }
+    return tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+}
+
+struct res {
+    double wall, cpu; /* seconds; cpu: the consumer's user + system time */
+};
+
+static void rm_dir_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = pod_path_join(dir, de->d_name);
+        unlink(p);
+        free(p);
+    }
+    closedir(d);
+}
+
+/* fs_real with fsync turned into a no-op: the same durability as cat (none). */
+static int nosync_fsync(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    (void)h;
+    (void)err;
+    return 0;
+}
+static struct fs_ops nosync_ops;
+
+static struct res run_cat(const char *dir, const char *block, size_t blen, size_t total,
+                          bool sync)
+{
+    char *out = pod_path_join(dir, "cat.out");
+    unlink(out);
+    double t0 = now_s();
+    pid_t prod;
+    int rfd = producer(block, blen, total, &prod);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, rfd, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    char *argv[] = {"cat", NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, "cat", &fa, NULL, argv, environ) != 0) {
+        fprintf(stderr, "bench_logw: cannot run cat\n");
+        exit(111);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(rfd);
+    struct res r;
+    r.cpu = reap(pid);
+    if (sync) { /* cat, then one fsync of its output: the same durability as logw at eof */
+        int fd = open(out, O_WRONLY);
+        if (fd < 0 || fsync(fd) < 0) {
+            perror("fsync");
+            exit(111);
+        }
+        close(fd);
+    }
+    r.wall = now_s() - t0;
+    reap(prod);
+    struct stat st;
+    if (stat(out, &st) < 0 || (size_t)st.st_size != total) {
+        fprintf(stderr, "bench_logw: cat copied %lld of %zu bytes\n", (long long)st.st_size,
+                total);
+        exit(1);
+    }
+    unlink(out);
+    free(out);
+    return r;
+}
+
+static struct res run_logw(const char *dir, const char *block, size_t blen, size_t total,
+                           bool sync, struct logw_stats *st_out)
+{
+    char *logdir = pod_path_join(dir, "log");
+    rm_dir_files(logdir);
+    struct logw_cfg cfg = {.fs = fs_real(), .dir = logdir, .base = "bench-pod-1.0.0-stdout"};
+    if (!sync) {
+        nosync_ops = fs_real_ops;
+        nosync_ops.fsync = nosync_fsync;
+        cfg.fs.ops = &nosync_ops;
+    }
+    struct logw *w = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    char *buf = xmalloc(CHUNK);
+    struct res r;
+    double t0 = now_s(), c0 = self_cpu();
+    pid_t prod;
+    int rfd = producer(block, blen, total, &prod);
+    if (logw_open(&cfg, &w, &e) < 0) {
+        fprintf(stderr, "bench_logw: %s\n", e.msg);
+        exit(111);
+    }
+    for (;;) {
+        ssize_t n = read(rfd, buf, CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            perror("read");
+            exit(111);
+        }
+        if (n == 0)
+            break;
+        if (logw_write(w, buf, (size_t)n, clk_wall_ns(&clk_real), &e) < 0) {
+            fprintf(stderr, "bench_logw: logw_write: %s\n", e.msg);
+            exit(1);
+        }
+    }
+    if (logw_eof(w, clk_wall_ns(&clk_real), &e) < 0) {
+        fprintf(stderr, "bench_logw: logw_eof: %s\n", e.msg);
+        exit(1);
+    }
+    *st_out = logw_stats(w);
+    logw_close(w);
+    r.wall = now_s() - t0;
+    r.cpu = self_cpu() - c0;
+    close(rfd);
+    reap(prod);
+    if (st_out->bytes_in != total || st_out->dropped_bytes || st_out->write_errors) {
+        fprintf(stderr, "bench_logw: logw took %llu of %zu bytes (errors %llu)\n",
+                (unsigned long long)st_out->bytes_in, total,
+                (unsigned long long)st_out->write_errors);
+        exit(1);
+    }
+    rm_dir_files(logdir);
+    rmdir(logdir);
+    free(logdir);
+    free(buf);
+    return r;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL;
+    long mb = 200, rounds = 3, line = 100;
+    int opt;
+    while ((opt = getopt(argc, argv, "d:m:r:l:")) != -1) {
+        switch (opt) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'm':
+            mb = atol(optarg);
+            break;
+        case 'r':
+            rounds = atol(optarg);
+            break;
+        case 'l':
+            line = atol(optarg);
+            break;
+        default:
+            fprintf(stderr, "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES]\n");
+            return 100;
+        }
+    }
+    if (mb < 1 || rounds < 1 || rounds > 50 || line < 2 || line > 65536)
+        return 100;
+    char tmpl[] = "/tmp/bench_logw.XXXXXX";
+    bool own_dir = !dir;
+    if (own_dir && !(dir = mkdtemp(tmpl))) {
+        perror("mkdtemp");
+        return 111;
+    }
+    mkdir(dir, 0755);
+    signal(SIGPIPE, SIG_IGN);
+    size_t blen;
+    char *block = make_block((size_t)line, &blen);
+    size_t total = ((size_t)mb * 1000000 / blen + 1) * blen; /* whole blocks */
+    /* 0: cat, 1: logw without fsync, 2: cat + fsync, 3: logw (default: fsync) */
+    double *tw[4], *tc[4];
+    for (int i = 0; i < 4; i++) {
+        tw[i] = xcalloc((size_t)rounds, sizeof *tw[i]);
+        tc[i] = xcalloc((size_t)rounds, sizeof *tc[i]);
+    }
+    struct logw_stats st = {0};
+    for (long r = 0; r < rounds; r++) {
+        struct res x[4];
+        x[0] = run_cat(dir, block, blen, total, false);
+        x[1] = run_logw(dir, block, blen, total, false, &st);
+        x[2] = run_cat(dir, block, blen, total, true);
+        x[3] = run_logw(dir, block, blen, total, true, &st);
+        for (int i = 0; i < 4; i++) {
+            tw[i][r] = x[i].wall;
+            tc[i][r] = x[i].cpu;
+        }
+    }
+    double mbytes = (double)total / 1e6, best[4], med[4], cpu[4];
+    for (int i = 0; i < 4; i++) {
+        qsort(tw[i], (size_t)rounds, sizeof *tw[i], cmp_d);
+        qsort(tc[i], (size_t)rounds, sizeof *tc[i], cmp_d);
+        best[i] = mbytes / tw[i][0];
+        med[i] = mbytes / tw[i][rounds / 2];
+        cpu[i] = mbytes / tc[i][0];
+    }
+    static const char *const what[4] = {
+        "cat (pipe -> file, no fsync)",
+        "logw, fsync disabled (same durability as cat)",
+        "cat + fsync of the output at the end",
+        "logw default (fsync at each rotation + eof)",
+    };
+    printf("input: %.0f MB of %ld-byte lines from a pipe (64 KiB writes), %ld rounds, dir %s\n",
+           mbytes, line, rounds, dir);
+    printf("logw: wall-clock timestamp per chunk, 10 MiB x 5 rotation; %llu rotations per run\n",
+           (unsigned long long)st.rotations);
+    printf("%-48s %12s %12s %14s\n", "MB/s of input", "wall best", "wall median",
+           "per CPU second");
+    for (int i = 0; i < 4; i++)
+        printf("%-48s %12.1f %12.1f %14.1f\n", what[i], best[i], med[i], cpu[i]);
+    printf("logw/cat, both without fsync: wall %.0f %% (best), %.0f %% (median), CPU %.0f %% "
+           "(target >= 80 %%)\n",
+           100.0 * best[1] / best[0], 100.0 * med[1] / med[0], 100.0 * cpu[1] / cpu[0]);
+    printf("logw/cat, both with fsync:    wall %.0f %% (best), %.0f %% (median), CPU %.0f %%\n",
+           100.0 * best[3] / best[2], 100.0 * med[3] / med[2], 100.0 * cpu[3] / cpu[2]);
+    printf("logw default vs plain cat:    wall %.0f %% (best), %.0f %% (median)\n",
+           100.0 * best[3] / best[0], 100.0 * med[3] / med[0]);
+    printf("load average: %s", "");
+    FILE *la = fopen("/proc/loadavg", "r");
+    char lbuf[64] = "?\n";
+    if (la) {
+        if (!fgets(lbuf, sizeof lbuf, la))
+            strcpy(lbuf, "?\n");
+        fclose(la);
+    }
+    fputs(lbuf, stdout);
+    for (int i = 0; i < 4; i++) {
+        free(tw[i]);
+        free(tc[i]);
+    }
+    if (own_dir)
+        rmdir(dir);
+    free(block);
+    return 0;
+}
