@@ -48,9 +48,15 @@ command -v podman >/dev/null 2>&1 || die "podman is not on PATH after installing
 
 # Writes the drop-in from the decisions below; only rewrites it when its content changes.
 write_conf() { # $1: 1 = no systemd, $2: 1 = use the wrapper
+    want=$(conf_text "$1" "$2")
+    [ "$want" != "$(cat "$CONF" 2>/dev/null)" ] || return 0
     [ "$(id -u)" = 0 ] || die "podman needs configuration in $CONF (run as root)"
     mkdir -p "$CONF_DIR"
-    tmp=$CONF.tmp.$$
+    printf '%s\n' "$want" >"$CONF.tmp.$$"
+    mv "$CONF.tmp.$$" "$CONF"
+    say "wrote $CONF"
+}
+conf_text() {
     {
         echo "# Written by pod/podc ci/podman-setup.sh; delete it (and $LIBEXEC) to re-detect."
         echo "[engine]"
@@ -64,13 +70,7 @@ write_conf() { # $1: 1 = no systemd, $2: 1 = use the wrapper
             echo "[engine.runtimes]"
             echo "podc-norlimit = [\"$WRAPPER\"]"
         fi
-    } >"$tmp"
-    if cmp -s "$tmp" "$CONF" 2>/dev/null; then
-        rm -f "$tmp"
-    else
-        mv "$tmp" "$CONF"
-        say "wrote $CONF"
-    fi
+    }
 }
 
 # Builds the wrapper when it is missing or its source changed (the installed copy of the
@@ -148,4 +148,4 @@ fi
 
 # ---- 5. smoke test ---------------------------------------------------------------------------
 [ "$out" = podman-ok ] || die "smoke test (podman run --rm $IMAGE) failed: $out"
-say "ok: podman $(podman version --format '{{.Client.Version}}'), image $IMAGE, runtime $([ "$use_wrapper" = 1 ] && echo "$WRAPPER" || echo default)"
+say "ok: $(podman --version), image $IMAGE, runtime $([ "$use_wrapper" = 1 ] && echo "$WRAPPER" || echo default)"
