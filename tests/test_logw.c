@@ -798,6 +798,24 @@ static void test_logw_open__unusable_dir_then_recovers_and_renumbers(void **stat
     fs_mem_free(m);
 }
 
+static void test_logw_write__lost_handle_is_reopened(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(0, 0, 0);
+    struct pod_err e = POD_ERR_ZERO;
+    wr(x->w, "a\n", 1);
+    fs_mem_set_crash_mode(x->m, FS_MEM_CRASH_KEEP);
+    fs_mem_crash(x->m); /* closes every handle under the live writer */
+    assert_int_equal(logw_write(x->w, "b\n", 2, 2, &e), -1);
+    assert_int_equal(e.sys_errno, EBADF);
+    assert_int_equal(logw_retry(x->w, 3, &e), 0);
+    wr(x->w, "c\n", 4);
+    char *d = get(x->m, CUR);
+    assert_string_equal(d, "0.000000001 0 a\n0.000000002 1 b\n0.000000004 2 c\n");
+    free(d);
+    fx_free(x);
+}
+
 /* ---- on a real disk ---- */
 
 static void test_logw_real__rotation_on_disk(void **state)
@@ -928,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_logw_rotate__failed_step_is_retried),
         cmocka_unit_test(test_logw_rotate__close_and_trim_failures_do_not_block),
         cmocka_unit_test(test_logw_open__unusable_dir_then_recovers_and_renumbers),
+        cmocka_unit_test(test_logw_write__lost_handle_is_reopened),
         cmocka_unit_test(test_logw_real__rotation_on_disk),
         cmocka_unit_test(test_logw_open__seq_continues_after_reopen),
         cmocka_unit_test(test_logw_parse_line__forms),

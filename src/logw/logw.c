@@ -15,6 +15,7 @@
 #include "pod/logw.h"
 #include "pod/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,6 +603,13 @@ static int drain(struct logw *w, int64_t now_wall_ns)
     return 0;
 failed:
     fail(w, &e);
+    if (e.sys_errno == EBADF) {
+        /* The handle is gone (e.g. the simulated machine crashed under a live writer): start
+         * over with recovery on the next try (a rotation then restarts from the beginning). */
+        w->h = -1;
+        w->rot = ROT_IDLE;
+        w->recovered = false;
+    }
     enforce_cap(w);
     return -1;
 }
