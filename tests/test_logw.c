@@ -172,9 +172,9 @@ static void test_logw_eof__partial_last_line_marked(void **state)
     assert_string_equal(d, "1795386838.123456789 0 done\n"
                            "1795386838.123456790 1+ no newline\n");
     free(d);
-    assert_int_equal(fs_mem_synced_len(x->m, CUR), (int64_t)strlen(
-                                                       "1795386838.123456789 0 done\n"
-                                                       "1795386838.123456790 1+ no newline\n"));
+    assert_int_equal(fs_mem_synced_len(x->m, CUR),
+                     (int64_t)strlen("1795386838.123456789 0 done\n"
+                                     "1795386838.123456790 1+ no newline\n"));
     /* eof with nothing pending writes nothing; the stream may start again (new container) */
     assert_int_equal(logw_eof(x->w, T0 + 2, &e), 0);
     wr(x->w, "again\n", T0 + 3);
@@ -192,10 +192,10 @@ static void test_logw_write__long_line_split_marked(void **state)
     (void)state;
     struct fx *x = fx_new(0, 0, 4);
     wr(x->w, "abcdefghij\n", 0);
-    wr(x->w, "1234\n", 0);  /* exactly max_line: one full record */
-    wr(x->w, "12345", 0);   /* max_line + 1 without newline: split, 1 byte carried */
+    wr(x->w, "1234\n", 0); /* exactly max_line: one full record */
+    wr(x->w, "12345", 0);  /* max_line + 1 without newline: split, 1 byte carried */
     wr(x->w, "\n", 0);
-    wr(x->w, "ab", 0);      /* carry across calls then overflow */
+    wr(x->w, "ab", 0); /* carry across calls then overflow */
     wr(x->w, "cdef\n", 0);
     char *d = get(x->m, CUR);
     assert_string_equal(d, "0.000000000 0+ abcd\n"
@@ -226,7 +226,6 @@ static void test_logw_close__flushes_partial_and_syncs(void **state)
     assert_int_equal(fs_mem_open_handles(x->m), 0);
     fx_free(x);
 }
-
 
 /* ---- rotation ---- */
 
@@ -402,7 +401,6 @@ static void test_logw_rotate__names_never_collide(void **state)
     fx_free(x);
 }
 
-
 /* ---- crash recovery: a crash after every single fs call ---- */
 
 struct crash_out {
@@ -429,8 +427,12 @@ static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, st
 {
     struct fs_mem *m = fs_mem_new();
     fs_mem_set_crash_mode(m, mode);
-    struct logw_cfg cfg = {.fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_bytes = 100,
-                           .max_files = max_files, .max_line = 16};
+    struct logw_cfg cfg = {.fs = fs_mem_fs(m),
+                           .dir = DIR,
+                           .base = BASE,
+                           .max_bytes = 100,
+                           .max_files = max_files,
+                           .max_line = 16};
     fs_mem_crash_at(m, k);
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
@@ -593,8 +595,12 @@ static void test_logw_open__seq_and_numbering_from_archives(void **state)
     fs_mem_put(m, DIR "/" BASE ".log.00000003", "1.000000000 41 x\n", 17, true);
     fs_mem_put(m, DIR "/" BASE ".log.1", "not ours\n", 9, true); /* not canonical: ignored */
     fs_mem_put(m, DIR "/other.log.00000009", "1.000000000 99 y\n", 17, true);
-    struct logw_cfg cfg = {.fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_bytes = 100,
-                           .max_files = 1, .max_line = 16};
+    struct logw_cfg cfg = {.fs = fs_mem_fs(m),
+                           .dir = DIR,
+                           .base = BASE,
+                           .max_bytes = 100,
+                           .max_files = 1,
+                           .max_line = 16};
     struct logw *w = NULL;
     assert_int_equal(logw_open(&cfg, &w, &(struct pod_err)POD_ERR_ZERO), 0);
     write_lines(w, 0, 4, 4, 0);
@@ -670,8 +676,8 @@ static void test_logw_diskfull__overflow_drops_newest_with_notice(void **state)
 {
     (void)state;
     struct fs_mem *m = fs_mem_new();
-    struct logw_cfg cfg = {.fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_line = 16,
-                           .max_backlog = 200};
+    struct logw_cfg cfg = {
+        .fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_line = 16, .max_backlog = 200};
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(logw_open(&cfg, &w, &e), 0);
@@ -706,8 +712,8 @@ static void test_logw_diskfull__big_failed_batch_cut_to_backlog(void **state)
 {
     (void)state;
     struct fs_mem *m = fs_mem_new();
-    struct logw_cfg cfg = {.fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_line = 16,
-                           .max_backlog = 100};
+    struct logw_cfg cfg = {
+        .fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_line = 16, .max_backlog = 100};
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(logw_open(&cfg, &w, &e), 0);
@@ -825,8 +831,12 @@ static void test_logw_real__rotation_on_disk(void **state)
     char *root = mkdtemp(tmpl);
     assert_non_null(root);
     char *dir = pod_path_join(root, "log");
-    struct logw_cfg cfg = {.fs = fs_real(), .dir = dir, .base = BASE, .max_bytes = 100,
-                           .max_files = 2, .max_line = 16};
+    struct logw_cfg cfg = {.fs = fs_real(),
+                           .dir = dir,
+                           .base = BASE,
+                           .max_bytes = 100,
+                           .max_files = 2,
+                           .max_line = 16};
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(logw_open(&cfg, &w, &e), 0);
@@ -890,8 +900,8 @@ static void test_logw_parse_line__forms(void **state)
     l = "1 0 ";
     assert_true(logw_parse_line(l, strlen(l), &r));
     assert_int_equal(r.msg_len, 0);
-    const char *bad[] = {"", "x 0 m", "1 x m", "1 0", "1 0m", "1. 0 m", "1 0+m", "-1 0 m",
-                         "1.1234567891 0 m"};
+    const char *bad[] = {"",      "x 0 m",  "1 x m",           "1 0", "1 0m", "1. 0 m",
+                         "1 0+m", "-1 0 m", "1.1234567891 0 m"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_false(logw_parse_line(bad[i], strlen(bad[i]), &r));
 }

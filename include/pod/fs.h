@@ -38,8 +38,8 @@ struct fs_ops {
     int (*list)(void *self, const char *dir, char ***names, struct pod_err *err);
     int (*mkdir_p)(void *self, const char *dir, struct pod_err *err);
     /* Reads up to len bytes of path at offset off into buf; *got = bytes read (0 at EOF). */
-    int (*read_at)(void *self, const char *path, int64_t off, void *buf, size_t len,
-                   size_t *got, struct pod_err *err);
+    int (*read_at)(void *self, const char *path, int64_t off, void *buf, size_t len, size_t *got,
+                   struct pod_err *err);
 };
 
 struct fs {
@@ -147,10 +147,10 @@ void fs_mem_fail_clear(struct fs_mem *m);
 void fs_mem_set_capacity(struct fs_mem *m, int64_t bytes); /* -1: unlimited (the default) */
 int64_t fs_mem_used(const struct fs_mem *m);               /* bytes in live files */
 void fs_mem_set_crash_mode(struct fs_mem *m, enum fs_mem_crash_mode mode);
-void fs_mem_crash(struct fs_mem *m);                    /* crash now; stays usable */
-void fs_mem_crash_at(struct fs_mem *m, uint64_t k);     /* 0 cancels */
+void fs_mem_crash(struct fs_mem *m);                /* crash now; stays usable */
+void fs_mem_crash_at(struct fs_mem *m, uint64_t k); /* 0 cancels */
 bool fs_mem_is_down(const struct fs_mem *m);
-void fs_mem_reboot(struct fs_mem *m);                   /* ends the down state */
+void fs_mem_reboot(struct fs_mem *m);                             /* ends the down state */
 uint64_t fs_mem_calls(const struct fs_mem *m, enum fs_mem_op op); /* calls made (ANY: all) */
 int fs_mem_open_handles(const struct fs_mem *m);
 /* Kind of the most recent call (FS_MEM_OP_ANY before the first). */

@@ -5,10 +5,11 @@
  * caller-supplied wall time (never the real clock), appends to <dir>/<base>.log and rotates by
  * size at line boundaries keeping a bounded number of rotated files, crash-safely (s6-log's
  * model: a resumable state machine - fsync, close, atomic rename to a never-reused name, open a
- * new file, trim - where a crash between any two steps loses nothing; logw_open recovers).  All I/O goes through the struct fs seam (pod/fs.h), so the same code runs on a
- * real disk and on the simulator's in-memory file system.  A write error (disk full) is counted
- * and reported and the data is kept in a bounded in-memory backlog to retry later; it never
- * aborts and never blocks.  Ownership: struct logw is opaque; logw_close frees it.
+ * new file, trim - where a crash between any two steps loses nothing; logw_open recovers).  All I/O
+ * goes through the struct fs seam (pod/fs.h), so the same code runs on a real disk and on the
+ * simulator's in-memory file system.  A write error (disk full) is counted and reported and the
+ * data is kept in a bounded in-memory backlog to retry later; it never aborts and never blocks.
+ * Ownership: struct logw is opaque; logw_close frees it.
  *
  * File format (SPEC.md section 9): one record per line,
  *     <sec>.<nsec9> <seq><mark> <message>\n        e.g. "1795386838.123456789 42 hello"
@@ -30,13 +31,13 @@
 
 struct logw_cfg {
     struct fs fs;
-    const char *dir;     /* e.g. "<poddir>/log" */
-    const char *base;    /* e.g. "web-mypod-1.0.0-stdout" -> <dir>/<base>.log */
-    int64_t max_bytes;   /* rotate when the current file would exceed this; default 10 MiB */
-    int max_files;       /* rotated files kept; default 5 */
-    size_t max_line;     /* longer lines are split (marked partial), default 16 KiB */
-    size_t max_backlog;  /* bytes kept in memory while the disk fails, default 1 MiB */
-    int64_t retry_ms;    /* logw_write retries a failing disk at most this often, default 1000 */
+    const char *dir;    /* e.g. "<poddir>/log" */
+    const char *base;   /* e.g. "web-mypod-1.0.0-stdout" -> <dir>/<base>.log */
+    int64_t max_bytes;  /* rotate when the current file would exceed this; default 10 MiB */
+    int max_files;      /* rotated files kept; default 5 */
+    size_t max_line;    /* longer lines are split (marked partial), default 16 KiB */
+    size_t max_backlog; /* bytes kept in memory while the disk fails, default 1 MiB */
+    int64_t retry_ms;   /* logw_write retries a failing disk at most this often, default 1000 */
 };
 
 #define LOGW_DEFAULT_MAX_BYTES ((int64_t)10 * 1024 * 1024)
@@ -46,17 +47,17 @@ struct logw_cfg {
 #define LOGW_DEFAULT_RETRY_MS 1000
 
 struct logw_stats {
-    uint64_t lines;          /* complete lines written */
-    uint64_t partial_lines;  /* lines written with the partial mark (split or unterminated) */
-    uint64_t bytes_in;       /* bytes accepted from the stream */
+    uint64_t lines;         /* complete lines written */
+    uint64_t partial_lines; /* lines written with the partial mark (split or unterminated) */
+    uint64_t bytes_in;      /* bytes accepted from the stream */
     uint64_t rotations;
-    uint64_t write_errors;   /* failed writes/renames (each retried later) */
-    uint64_t dropped_bytes;  /* bytes dropped because the backlog overflowed (reported) */
-    uint64_t backlog_bytes;  /* bytes waiting for the disk */
-    uint64_t dropped_lines;  /* records dropped (their seq numbers are skipped) */
-    uint64_t notices;        /* '!' records written (drop reports, recovery reports) */
-    uint64_t syncs;          /* fsyncs done */
-    bool failing;            /* the last attempt to reach the disk failed */
+    uint64_t write_errors;  /* failed writes/renames (each retried later) */
+    uint64_t dropped_bytes; /* bytes dropped because the backlog overflowed (reported) */
+    uint64_t backlog_bytes; /* bytes waiting for the disk */
+    uint64_t dropped_lines; /* records dropped (their seq numbers are skipped) */
+    uint64_t notices;       /* '!' records written (drop reports, recovery reports) */
+    uint64_t syncs;         /* fsyncs done */
+    bool failing;           /* the last attempt to reach the disk failed */
 };
 
 struct logw;

@@ -48,8 +48,8 @@ struct fs_mem {
     enum fs_mem_op last_op, crash_op;
 };
 
-static const char *const op_names[] = {"open", "write", "fsync", "close", "rename",
-                                       "unlink", "stat", "list", "mkdir", "read", "any"};
+static const char *const op_names[] = {"open", "write", "fsync", "close", "rename", "unlink",
+                                       "stat", "list",  "mkdir", "read",  "any"};
 
 /* ---- model helpers ---- */
 
@@ -226,8 +226,7 @@ static int mem_open_append(void *self, const char *path, struct pod_err *err)
     return end(m, do_open(m, path, err));
 }
 
-static ssize_t do_write(struct fs_mem *m, int h, const void *buf, size_t len,
-                        struct pod_err *err)
+static ssize_t do_write(struct fs_mem *m, int h, const void *buf, size_t len, struct pod_err *err)
 {
     struct mhandle *hd = find_handle(m, h);
     if (!hd)
@@ -365,9 +364,9 @@ static int mem_list(void *self, const char *dir, char ***names, struct pod_err *
     if (begin(m, FS_MEM_OP_LIST, dir, err) < 0)
         return end(m, -1);
     if (!is_dir(m, dir))
-        return end(m, pod_err_set(err, find_file(m, dir) ? POD_E_IO : POD_E_NOTFOUND,
-                                  find_file(m, dir) ? ENOTDIR : ENOENT, "open directory `%s`",
-                                  dir));
+        return end(m,
+                   pod_err_set(err, find_file(m, dir) ? POD_E_IO : POD_E_NOTFOUND,
+                               find_file(m, dir) ? ENOTDIR : ENOENT, "open directory `%s`", dir));
     char **v = xcalloc(1, sizeof *v);
     for (size_t i = 0; i < m->nfiles; i++)
         if (m->files[i]->path && in_dir(m->files[i]->path, dir))

@@ -75,8 +75,8 @@ static ssize_t real_write(void *self, int h, const void *buf, size_t len, struct
             /* All or nothing: cut the partial bytes off again (O_APPEND: they are at the end). */
             off_t end = lseek(h, 0, SEEK_END);
             if (end >= (off_t)done && ftruncate(h, end - (off_t)done) < 0) {
-                pod_err_set(err, POD_E_IO, e, "write (%zu of %zu bytes written, not undone)",
-                            done, len);
+                pod_err_set(err, POD_E_IO, e, "write (%zu of %zu bytes written, not undone)", done,
+                            len);
                 return -1;
             }
         }
@@ -121,8 +121,8 @@ static int real_unlink(void *self, const char *path, struct pod_err *err)
 {
     (void)self;
     if (unlink(path) < 0)
-        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno,
-                           "unlink `%s`", path);
+        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "unlink `%s`",
+                           path);
     return sync_dir_of(path, err);
 }
 

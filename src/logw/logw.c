@@ -225,8 +225,7 @@ static void put_record(struct logw *w, const char *ts, size_t ts_len, char mark,
     next_seq(w);
 }
 
-static void emit(struct logw *w, char mark, const char *a, size_t alen, const char *b,
-                 size_t blen)
+static void emit(struct logw *w, char mark, const char *a, size_t alen, const char *b, size_t blen)
 {
     put_record(w, w->ts, w->ts_len, mark, a, alen, b, blen);
     if (mark == '+')
@@ -241,8 +240,7 @@ static void emit(struct logw *w, char mark, const char *a, size_t alen, const ch
 static void record(struct logw *w, bool capped, char mark, const char *a, size_t alen,
                    const char *b, size_t blen)
 {
-    if (capped &&
-        (w->dropping || pending(w) + PREFIX_MAX + alen + blen + 1 > w->max_backlog)) {
+    if (capped && (w->dropping || pending(w) + PREFIX_MAX + alen + blen + 1 > w->max_backlog)) {
         if (!w->dropping)
             w->drop_errno = w->last_err.sys_errno;
         w->dropping = true;
@@ -838,8 +836,8 @@ int logw_files(const struct fs *fs, const char *dir, const char *base, char ***p
     qsort(nums, k, sizeof *nums, cmp_u64);
     char **v = xcalloc(1, sizeof *v);
     for (size_t i = 0; i < k; i++) {
-        char *p = xasprintf("%s/%s.log.%0*llu", dir, base, ARCHIVE_DIGITS,
-                            (unsigned long long)nums[i]);
+        char *p =
+            xasprintf("%s/%s.log.%0*llu", dir, base, ARCHIVE_DIGITS, (unsigned long long)nums[i]);
         pod_strv_push(&v, p);
         free(p);
     }

@@ -155,8 +155,7 @@ static int nosync_fsync(void *self, int h, struct pod_err *err)
 }
 static struct fs_ops nosync_ops;
 
-static struct res run_cat(const char *dir, const char *block, size_t blen, size_t total,
-                          bool sync)
+static struct res run_cat(const char *dir, const char *block, size_t blen, size_t total, bool sync)
 {
     char *out = pod_path_join(dir, "cat.out");
     unlink(out);
@@ -189,8 +188,7 @@ static struct res run_cat(const char *dir, const char *block, size_t blen, size_
     reap(prod);
     struct stat st;
     if (stat(out, &st) < 0 || (size_t)st.st_size != total) {
-        fprintf(stderr, "bench_logw: cat copied %lld of %zu bytes\n", (long long)st.st_size,
-                total);
+        fprintf(stderr, "bench_logw: cat copied %lld of %zu bytes\n", (long long)st.st_size, total);
         exit(1);
     }
     unlink(out);
@@ -198,8 +196,8 @@ static struct res run_cat(const char *dir, const char *block, size_t blen, size_
     return r;
 }
 
-static struct res run_logw(const char *dir, const char *block, size_t blen, size_t total,
-                           bool sync, struct logw_stats *st_out)
+static struct res run_logw(const char *dir, const char *block, size_t blen, size_t total, bool sync,
+                           struct logw_stats *st_out)
 {
     char *logdir = pod_path_join(dir, "log");
     rm_dir_files(logdir);
@@ -337,8 +335,7 @@ int main(int argc, char **argv)
            mbytes, line, rounds, dir);
     printf("logw: wall-clock timestamp per chunk, 10 MiB x 5 rotation; %llu rotations per run\n",
            (unsigned long long)st.rotations);
-    printf("%-48s %12s %12s %14s\n", "MB/s of input", "wall best", "wall median",
-           "per CPU second");
+    printf("%-48s %12s %12s %14s\n", "MB/s of input", "wall best", "wall median", "per CPU second");
     for (int i = 0; i < 4; i++)
         printf("%-48s %12.1f %12.1f %14.1f\n", what[i], best[i], med[i], cpu[i]);
     printf("logw/cat, both without fsync: wall %.0f %% (best), %.0f %% (median), CPU %.0f %% "
