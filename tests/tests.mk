@@ -15,9 +15,9 @@ test: deps $(TEST_BIN)
 -include $(TEST_BIN:%=%.d)
 
 # Golden tests of the podc command line and the compiled pod (tests/golden/run.sh documents
-# the case format; UPDATE=1 regenerates expected files).  The shell runner ignores RUNNER.
+# the case format; UPDATE=1 regenerates expected files).  RUNNER prefixes the podc runs.
 golden: all
-	@bash tests/golden/run.sh $(PODC) $(BUILD)/golden
+	@RUNNER="$(RUNNER)" bash tests/golden/run.sh $(PODC) $(BUILD)/golden
 
 # Benchmarks (not tests: no thresholds asserted).  Built into $(BUILD)/tests/bench/ (ci/bench.sh
 # wipes $(BUILD)/bench); `make bench` builds them and ci/bench.sh runs them.

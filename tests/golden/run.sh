@@ -31,7 +31,7 @@
 #                      <out> before pod-runs
 # Any file that a case creates besides <out>, <out>.portmappings.conf and
 # <out>.ingress.conf is a failure (no dotfiles, no temporaries); a failing compile must create
-# nothing at all.  On a mismatch the runner prints a unified diff and keeps actual.* files in
+# nothing at all.  RUNNER (make valgrind) prefixes every podc run.  On a mismatch the runner prints a unified diff and keeps actual.* files in
 # the work dir.  UPDATE=1 writes the expected files from the actual results instead.
 set -u
 
@@ -46,6 +46,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA="$ROOT/tests/data"
 CASES="$DATA/podc"
 UPDATE=${UPDATE:-0}
+# RUNNER (e.g. valgrind ...) prefixes the podc invocations; the pods run directly.
+RUNNER_ARGV=()
+read -r -a RUNNER_ARGV <<<"${RUNNER:-}"
 
 # Is podc static (then every pod must be too)?  Sanitizer/valgrind variants are dynamic.
 # (No PT_INTERP program header = static.)
@@ -137,7 +140,7 @@ run_case() {
 
     local before after
     before=$(listing "$dir")
-    (cd "$cwd" && env -i "${envv[@]}" "$PODC" "${args[@]}" >"$dir/actual.stdout" 2>"$dir/actual.stderr")
+    (cd "$cwd" && env -i "${envv[@]}" "${RUNNER_ARGV[@]}" "$PODC" "${args[@]}" >"$dir/actual.stdout" 2>"$dir/actual.stderr")
     echo $? >"$dir/actual.rc"
     after=$(listing "$dir")
     normalize "$dir/actual.stderr" "$dir"
