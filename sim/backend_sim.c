@@ -1095,6 +1095,9 @@ struct backend backend_sim_backend(struct backend_sim *b)
 
 void backend_sim_daemon_down(struct backend_sim *b)
 {
+    /* Output not yet handed over stays in the pipes (holder) or is lost (direct): mark the
+     * daemon gone first so that advance() does not deliver it to nobody. */
+    b->daemon_up = false;
     advance(b);
     for (size_t i = 0; i < b->n_ret; i++)
         free(b->ret[i]);

@@ -9,7 +9,7 @@ PODSIM := $(BUILD)/podsim
 SIM_SCN := $(sort $(wildcard sim/scenarios/*.scn))
 SIM_EXPLORE := $(sort $(wildcard sim/scenarios/explore-*.scn))
 # Seeds per explore scenario (the total over all of them is >= 1000).
-SIM_SEEDS ?= 0..399
+SIM_SEEDS ?= 0..499
 # valgrind is ~50x slower: a smaller campaign there (the full one runs in every other variant).
 ifneq ($(findstring valgrind,$(RUNNER)),)
 SIM_SEEDS := 0..9

@@ -28,6 +28,9 @@
 #define POD_NAME "simpod"
 #define LIVELOCK_STEPS 200000
 #define STOP_BOUND_MS (10 * 60 * 1000)
+/* A requested restart (rerun, signal, config change) may come this long after the request
+ * (plus the config debounce): a graceful stop of the old instance comes first. */
+#define EXCUSE_MS 60000
 
 /* ------------------------------------------------------------------ records */
 
@@ -63,6 +66,9 @@ struct simfs {
 struct cstate {
     unsigned starts_seen;
     bool excused;          /* the next start was asked for (pod start, rerun, config, signal) */
+    int64_t excused_until; /* ... and every start until then (debounce, stop of a rerun) */
+    uint64_t prev_instance;   /* the instance before the latest start */
+    uint64_t sup_seen_run;    /* last instance the supervisor reported running */
     unsigned prev_failures;
     uint64_t lossy[2];     /* log lines may be missing: dropped / crash with backlog */
     uint64_t rot_total[2]; /* rotations over all daemon lifetimes */
@@ -94,6 +100,8 @@ struct run {
     struct cstate *cs;
     struct pod_buf report;
     bool disk_full_now;
+    const struct scn_action **deferred; /* requests that came while no daemon ran */
+    size_t n_deferred;
 };
 
 static void record(struct run *r, int64_t t, const char *subject, const char *event,
@@ -510,7 +518,10 @@ static void apply_action(struct run *r, const struct scn_action *a)
         return;
     }
     if (!r->up) {
-        note(r, "user", "ignored", "no daemon");
+        /* the request waits for the daemon (the CLI's signal/action file is read on start) */
+        note(r, "user", "deferred", "no daemon running; applied when it is back");
+        r->deferred = xrealloc(r->deferred, (r->n_deferred + 1) * sizeof *r->deferred);
+        r->deferred[r->n_deferred++] = a;
         return;
     }
     struct sup_event ev;
@@ -518,6 +529,20 @@ static void apply_action(struct run *r, const struct scn_action *a)
     size_t n = r->spec->n_containers;
     switch (a->kind) {
     case SCN_A_START:
+        if (drv_pod_stopped(r->drv)) {
+            /* the daemon of a stopped pod has exited; `pod start` runs a new one */
+            for (size_t i = 0; i < n; i++)
+                for (int s = 0; s < 2; s++)
+                    r->cs[i].rot_total[s] += drv_log_stats(r->drv, i, s).rotations;
+            drv_free(r->drv);
+            r->drv = NULL;
+            r->up = false;
+            /* sup accepts START only in phase created, so the new daemon starts afresh
+             * (no state restore): instance numbers and counts begin again */
+            note(r, "daemon", "exit", "pod stopped; a new daemon starts afresh");
+            if (daemon_start(r, false) < 0)
+                return;
+        }
         ev.type = SUP_EV_START_POD;
         for (size_t i = 0; i < n; i++)
             r->cs[i].excused = true;
@@ -532,13 +557,16 @@ static void apply_action(struct run *r, const struct scn_action *a)
         ev.type = SUP_EV_SIGNAL;
         ev.ctr = a->ctr ? (size_t)ctr_index(r, a->ctr) : SIZE_MAX;
         for (size_t i = 0; i < n; i++)
-            if (ev.ctr == SIZE_MAX || ev.ctr == i)
+            if (ev.ctr == SIZE_MAX || ev.ctr == i) {
                 r->cs[i].excused = true;
+                r->cs[i].excused_until = r->clk.mono_ms + EXCUSE_MS;
+            }
         break;
     case SCN_A_RERUN:
         ev.type = SUP_EV_RERUN;
         ev.ctr = (size_t)ctr_index(r, a->ctr);
         r->cs[ev.ctr].excused = true;
+        r->cs[ev.ctr].excused_until = r->clk.mono_ms + EXCUSE_MS;
         break;
     case SCN_A_RELOAD:
     case SCN_A_CONFIG_CHANGE:
@@ -550,8 +578,11 @@ static void apply_action(struct run *r, const struct scn_action *a)
             ev.cfg_checksum_file = a->checksum_file;
             ev.cfg_has_checksum_file = a->managed;
             for (size_t i = 0; i < n; i++)
-                if (mounts_volume(&r->spec->containers[i], *v))
+                if (mounts_volume(&r->spec->containers[i], *v)) {
                     r->cs[i].excused = true;
+                    r->cs[i].excused_until =
+                        r->clk.mono_ms + r->spec->config_debounce_ms + EXCUSE_MS;
+                }
             drv_input(r->drv, &ev);
         }
         return;
@@ -580,7 +611,12 @@ static void check_step(struct run *r)
             bool first = cs->starts_seen == 0;
             cs->starts_seen = ob->starts;
             bool prev_ran = ob->exits > 0;
-            if (!first && !cs->excused && prev_ran) {
+            bool excused = cs->excused || r->clk.mono_ms <= cs->excused_until;
+            /* An instance the supervisor never saw running (its STARTED was lost and it exited
+             * meanwhile) counts as a failed start: policy rules for clean exits do not apply. */
+            bool failed_start = cs->sup_seen_run != cs->prev_instance;
+            cs->prev_instance = ob->instance;
+            if (!first && !excused && prev_ran && !failed_start) {
                 int64_t since = r->clk.mono_ms - ob->last_exit_ms;
                 bool vol0 = ob->last_exit_voluntary && ob->last_exit_code == 0;
                 switch (c->restart) {
@@ -607,14 +643,16 @@ static void check_step(struct run *r)
                 default:
                     break;
                 }
-                if (since < 1000 && !(ob->last_exit_ms == 0))
-                    violation(r, "%s: restarted %lld ms after its exit (floor 1000 ms)", c->name,
-                              (long long)since);
+                if (since < 1000 && ob->last_exit_voluntary)
+                    violation(r, "%s: restarted %lld ms after it crashed (floor 1000 ms)",
+                              c->name, (long long)since);
             }
             cs->excused = false;
         }
         if (st && i < st->n) {
             const struct sup_ctr_status *ss = &st->ctr[i];
+            if (ss->running && ss->started)
+                cs->sup_seen_run = ss->instance;
             if (ss->backoff_ms > 0 && c->backoff.max_ms > 0 && ss->backoff_ms > c->backoff.max_ms &&
                 ss->backoff_ms > 1000)
                 violation(r, "%s: backoff %lld ms above the cap %d ms", c->name,
@@ -691,9 +729,11 @@ static void check_logs(struct run *r)
                     }
                     last_i = in;
                     last_s = sq;
+                    /* a split long line carries its tokens in its first ('+') piece; the
+                     * unterminated last line of an instance has seq emitted + 1 */
                     for (size_t k = 0; k < nacct; k++)
                         if (acct[k].instance == in) {
-                            if (rec.mark == '+')
+                            if (acct[k].partial && sq == acct[k].emitted + 1)
                                 partial[k] = true;
                             else
                                 found[k]++;
@@ -1174,6 +1214,10 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
             note(r, "daemon", "restart", "re-adopting from the persisted state");
             if (daemon_start(r, true) < 0)
                 break;
+            size_t nd = r->n_deferred;
+            r->n_deferred = 0;
+            for (size_t k = 0; k < nd && r->up; k++)
+                apply_action(r, r->deferred[k]);
         }
         while (r->next_act < r->n_acts && r->acts[r->next_act].at_ms <= t)
             apply_action(r, &r->acts[r->next_act++]);
@@ -1216,7 +1260,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
     res->cov_dup = sc.events_dup;
     res->cov_pipe_blocked = sc.pipe_blocked;
     for (size_t i = 0; i < r->n_recs; i++) {
-        if (strcmp(r->recs[i].event, "probe-done") == 0 && strstr(r->recs[i].details, "timeout"))
+        if (strcmp(r->recs[i].event, "cancel") == 0 ||
+            (strcmp(r->recs[i].event, "probe-done") == 0 && strstr(r->recs[i].details, "timeout")))
             res->cov_probe_timeout++;
         else if (strcmp(r->recs[i].event, "log-rotated") == 0)
             res->cov_rotations++;
@@ -1236,6 +1281,7 @@ done:
     free(r->recs);
     free(r->acts);
     free(r->disk);
+    free(r->deferred);
     free(r->sfs.cr);
     free(r->cs);
     spec_free(r->spec);

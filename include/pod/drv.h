@@ -60,13 +60,16 @@ struct drv_cfg {
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
 #define DRV_STOP_GRACE_MS 5000 /* after a stop's timeout, the watchdog kills */
 #define DRV_RETRY_MS 1000      /* failed stop/kill calls and adoption are retried this often */
+#define DRV_ADOPT_WAIT_MS 30000 /* a created-but-not-running container is waited for this long
+                                   before it is adopted as it is */
 
 struct drv;
 
 /* Creates the driver (log dir, log writers, a fresh supervisor).  Nothing is started. */
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err) POD_WUR;
 /* After a daemon restart: restores the persisted state (text of DRV_STATE_FILE; NULL or "" =
- * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; retried while inspect fails). */
+ * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; retried while inspect fails, and
+ * while a container exists but has neither run nor finished: a start still in flight). */
 int drv_recover(struct drv *d, const char *state_text, struct pod_err *err) POD_WUR;
 /* A request from outside (start/stop/kill/signal/rerun/reload-configs/config change). */
 void drv_input(struct drv *d, const struct sup_event *ev);

@@ -58,8 +58,8 @@ struct drv {
     size_t n_w, cap_w;
     struct sup_event *pend; /* FIFO of synthesised events */
     size_t pend_head, pend_len, pend_cap;
-    bool *adopt_pending;
-    int64_t adopt_at_ms;
+    bool *adopt_pending, *adopt_waited;
+    int64_t adopt_at_ms, adopt_since_ms;
     uint64_t *mism_inst; /* reconcile: a mismatch seen once (instance), 0 = none */
     int *mism_kind;
     int64_t next_reconcile_ms, next_status_ms, next_logretry_ms;
@@ -775,6 +775,17 @@ static void adopt(struct drv *d)
             left = true;
             continue;
         }
+        /* Created but never finished: a `podman run` of the dead daemon may still be starting
+         * it.  Wait (bounded) instead of adopting it as exited. */
+        if (ev.adopt.exists && !ev.adopt.running && ev.adopt.finished_wall_ns == 0 &&
+            now_ms(d) - d->adopt_since_ms < DRV_ADOPT_WAIT_MS) {
+            if (!d->adopt_waited[i])
+                tr(d, cname(d, i), "adopt-wait", "instance=%llu created, not running yet",
+                   (unsigned long long)ev.adopt.instance);
+            d->adopt_waited[i] = true;
+            left = true;
+            continue;
+        }
         d->adopt_pending[i] = false;
         tr(d, cname(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d",
            ev.adopt.exists, ev.adopt.running, (unsigned long long)ev.adopt.instance,
@@ -861,6 +872,7 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->logs = xcalloc(2 * d->n + 1, sizeof *d->logs);
     d->bases = xcalloc(2 * d->n + 1, sizeof *d->bases);
     d->adopt_pending = xcalloc(d->n + 1, sizeof *d->adopt_pending);
+    d->adopt_waited = xcalloc(d->n + 1, sizeof *d->adopt_waited);
     d->mism_inst = xcalloc(d->n + 1, sizeof *d->mism_inst);
     d->mism_kind = xcalloc(d->n + 1, sizeof *d->mism_kind);
     d->snap = xcalloc(d->n + 1, sizeof *d->snap);
@@ -882,8 +894,12 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
             lc.base = d->bases[k];
             lc.max_bytes = cfg->log_max_bytes ? cfg->log_max_bytes : cfg->spec->logs.max_bytes;
             lc.max_files = cfg->log_max_files ? cfg->log_max_files : cfg->spec->logs.max_files;
+            /* small rotation sizes (tests, the simulator) need shorter line splits */
+            if (lc.max_bytes > 0 && lc.max_bytes < 4 * (int64_t)LOGW_DEFAULT_MAX_LINE)
+                lc.max_line = (size_t)(lc.max_bytes / 4 > 64 ? lc.max_bytes / 4 : 64);
             if (logw_open(&lc, &d->logs[k], &e2) < 0) {
                 pod_log(POD_LOG_WARN, "log %s: %s", d->bases[k], e2.msg);
+                tr(d, cname(d, i), "log-open-failed", "%s: %s", s ? "stderr" : "stdout", e2.msg);
                 d->logs[k] = NULL;
             }
         }
@@ -927,6 +943,7 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
     }
     for (size_t i = 0; i < d->n; i++)
         d->adopt_pending[i] = true;
+    d->adopt_since_ms = now_ms(d);
     adopt(d);
     trace_changes(d);
     return 0;
@@ -1069,6 +1086,7 @@ void drv_free(struct drv *d)
     free(d->w);
     free(d->pend);
     free(d->adopt_pending);
+    free(d->adopt_waited);
     free(d->mism_inst);
     free(d->mism_kind);
     free(d->snap);
