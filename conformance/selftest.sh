@@ -3,11 +3,15 @@
 #
 #   selftest.sh RUNNER FIXTURE_BUILD_DIR [POD...]
 #
-# The good fixture (conformance/fixtures/good) must fail no case at all; every broken fixture
-# (good + conformance/fixtures/broken/<name>/defect.patch, one defect each) must fail exactly
-# the cases in its expected-failures; every extra POD must pass every MUST case (and match
-# <dir of POD>/expected-failures when that file exists).  CONFORMANCE_JOBS runners at a time (default 3).  Finally no
-# process may be left that lives in, or names, the self-test's temporary directory.
+# 1. The good fixture (conformance/fixtures/good) fails no case at all; every broken fixture
+#    (good + conformance/fixtures/broken/<name>/defect.patch, one defect each) fails exactly
+#    the cases in its expected-failures; every extra POD passes every MUST case (and matches
+#    <dir of POD>/expected-failures when that file exists).  CONFORMANCE_JOBS runners at a time
+#    (default 4: they mostly wait on deadlines and grace periods).
+# 2. Runner checks: exit codes per tier, --level, --filter, --json, --strict, the
+#    pod.portmappings.conf tier rule, refusing a running pod, path validation, case-file
+#    diagnostics, Ctrl-C.
+# 3. No process may be left that lives in, or names, the self-test's temporary directory.
 set -euo pipefail
 
 runner=$(realpath "$1")
@@ -15,22 +19,33 @@ out=$(realpath -m "$2")
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 status_wait=${CONFORMANCE_STATUS_WAIT:-5}
-jobs=${CONFORMANCE_JOBS:-3} # runners mostly wait (deadlines, grace periods), little CPU
+jobs=${CONFORMANCE_JOBS:-4}
 
 rm -rf "$out"
 mkdir -p "$out/logs"
 work=$(mktemp -d /tmp/pod-conformance-selftest.XXXXXX)
 chmod 0711 "$work"
 trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work"
+problems=0
+problem() {
+    echo "conformance self-test: FAIL $*"
+    problems=$((problems + 1))
+}
+
+# ---- 1. fixtures -------------------------------------------------------------------------
 
 # name <TAB> pod <TAB> expected-failures file (empty: "no MUST case fails")
 jobs_list=()
-cp -R "$here/fixtures/good" "$out/good"
+fixture() { # name: good + its defect patch
+    cp -R "$here/fixtures/good" "$out/$1"
+    [ "$1" = good ] || patch -s -p1 -d "$out/$1" <"$here/fixtures/broken/$1/defect.patch"
+}
+fixture good
 jobs_list+=("good	$out/good/pod	$here/fixtures/good/expected-failures")
 for d in "$here"/fixtures/broken/*/; do
     name=$(basename "$d")
-    cp -R "$here/fixtures/good" "$out/$name"
-    patch -s -p1 -d "$out/$name" <"$d/defect.patch"
+    fixture "$name"
     jobs_list+=("$name	$out/$name/pod	$d/expected-failures")
 done
 for pod in "$@"; do
@@ -40,17 +55,15 @@ for pod in "$@"; do
 done
 
 run_one() { # name pod expected
-    local args=(--status-wait "$status_wait")
+    local args=(--status-wait "$status_wait") start=$SECONDS rc=0
     [ -n "$3" ] && args+=(--expect-failures "$3")
-    TMPDIR="$work" "$runner" "${args[@]}" "$2" >"$out/logs/$1.log" 2>&1
+    "$runner" "${args[@]}" "$2" >"$out/logs/$1.log" 2>&1 || rc=$?
+    echo "$rc $((SECONDS - start))" >"$out/logs/$1.rc"
 }
 
-failed=0
 running=0
-names=()
 for j in "${jobs_list[@]}"; do
     IFS=$'\t' read -r name pod exp <<<"$j"
-    names+=("$name")
     run_one "$name" "$pod" "$exp" &
     running=$((running + 1))
     if [ "$running" -ge "$jobs" ]; then
@@ -60,23 +73,115 @@ for j in "${jobs_list[@]}"; do
 done
 wait || true
 
-declare -A rc
 for j in "${jobs_list[@]}"; do
     IFS=$'\t' read -r name pod exp <<<"$j"
     log="$out/logs/$name.log"
+    read -r rc secs <"$out/logs/$name.rc"
     summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" || echo "no summary")
-    if grep -q '^# failures are exactly the expected ones' "$log" ||
-        { [ -z "$exp" ] && grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log" &&
-            ! grep -q '^FAIL MUST' "$log"; }; then
-        printf 'conformance self-test: %-22s ok   (%s)\n' "$name" "$summary"
+    if [ "$rc" = 0 ]; then
+        printf 'conformance self-test: %-22s ok   %-36s %3s s\n' "$name" "($summary)" "$secs"
     else
-        printf 'conformance self-test: %-22s FAIL (%s)\n' "$name" "$summary"
+        problem "$name (exit $rc; $summary)"
         sed 's/^/    /' "$log"
-        failed=$((failed + 1))
     fi
 done
 
-# Nothing may outlive the runners: no process whose cwd or command line is under $work.
+# ---- 2. runner checks ----------------------------------------------------------------------
+
+check() { # description, then the command; the command must succeed
+    local what=$1
+    shift
+    if ! "$@" >"$out/logs/check.log" 2>&1; then
+        problem "runner check: $what"
+        sed 's/^/    /' "$out/logs/check.log"
+    fi
+}
+expect_rc() { # rc, then the command; leaves its output in $out/logs/last.log
+    local want=$1 rc=0
+    shift
+    "$@" >"$out/logs/last.log" 2>&1 || rc=$?
+    [ "$rc" = "$want" ] || { echo "exit $rc, wanted $want"; cat "$out/logs/last.log"; return 1; }
+}
+has() { grep -qE -- "$1" "$out/logs/last.log" || { echo "no line matching /$1/:"; cat "$out/logs/last.log"; return 1; }; }
+
+r=$runner
+ok_must_fail() { # a MUST failure exits 1, the summary line is exact
+    expect_rc 1 "$r" --filter '^rm-fresh-twice$' "$out/rm-fresh-fails/pod" &&
+        has '^FAIL MUST +rm-fresh-twice: step 1 `rm`: exited with 1' && has '^0 passed, 1 failed$'
+}
+check "a MUST failure exits 1 with an exact summary" ok_must_fail
+
+should_only() { # SHOULD failures alone exit 0; --strict makes them count
+    expect_rc 0 "$r" --filter '^readiness-' "$out/readiness-stdout/pod" &&
+        has '^FAIL SHOULD readiness-fresh' && has '^0 passed, 2 failed$' &&
+        expect_rc 1 "$r" --strict --filter '^readiness-fresh$' "$out/readiness-stdout/pod"
+}
+check "SHOULD failures exit 0, --strict exits 1" should_only
+
+levels() { # --level must skips SHOULD and MAY cases and says so
+    expect_rc 0 "$r" --level must --filter '^(help|ps-fresh|rm-fresh-twice)$' "$out/good/pod" &&
+        has '^skip MAY +help: tier MAY not selected' && has '^skip SHOULD ps-fresh' &&
+        has '^ok +MUST +rm-fresh-twice$' && has '^1 passed, 0 failed, 2 skipped$'
+}
+check "--level must skips SHOULD/MAY" levels
+
+json() { # --json is one document whose counts add up
+    expect_rc 1 "$r" --json --filter 'create-ramdisks' "$out/ramdisks-log-line/pod" &&
+        jq -e '.failed == 2 and .passed == 0 and .must_failed == 2 and (.cases | length) == 2
+               and all(.cases[]; .result == "FAIL" and (.reason | test("token `\\[INFO\\]`")))' \
+            "$out/logs/last.log"
+}
+check "--json" json
+
+no_portmappings() { # without pod.portmappings.conf, a stale .pod.status is only a SHOULD
+    cp -R "$out/status-stale" "$work/nopm" && rm "$work/nopm/pod.portmappings.conf" &&
+        expect_rc 0 "$r" --status-wait 2 --filter '^status-updated-advances$' "$work/nopm/pod" &&
+        has '^FAIL SHOULD status-updated-advances' && rm -rf "$work/nopm"
+}
+check "freshness is SHOULD without pod.portmappings.conf" no_portmappings
+
+refuse_running() { # a live supervisor named in .pod.status: refuse unless --force
+    cp -R "$out/good" "$work/live" && "$work/live/pod" run &&
+        expect_rc 100 "$r" --filter '^help$' "$work/live/pod" && has 'refusing to test a pod' &&
+        expect_rc 0 "$r" --force --filter '^help$' "$work/live/pod" &&
+        "$work/live/pod" rm && rm -rf "$work/live"
+}
+check "refuses a running pod without --force" refuse_running
+
+paths() { # relative paths and shell metacharacters are refused before anything runs
+    mkdir -p "$work/a b" && cp -R "$out/good/." "$work/a b/" &&
+        expect_rc 100 "$r" "$work/a b/pod" && has 'spaces or shell metacharacters' &&
+        expect_rc 100 "$r" conformance/fixtures/good/pod && has 'absolute path' &&
+        rm -rf "$work/a b"
+}
+check "pod path validation" paths
+
+case_errors() { # a broken corpus is reported as file:line
+    mkdir -p "$work/cases" &&
+        printf 'case: x\ntier: MUST\nevidence: e\nstep: run\n  exit: sometimes\n' >"$work/cases/bad.case" &&
+        expect_rc 100 "$r" --cases "$work/cases" --list &&
+        has "bad.case:5: exit \`sometimes\`: expected 0, nonzero or any" &&
+        printf 'case: x\nevidence: e\nexit: 0\n' >"$work/cases/bad.case" &&
+        expect_rc 100 "$r" --cases "$work/cases" --list && has 'bad.case:3: `exit:` must be indented' &&
+        printf 'case: x\nevidence: e\nstep: run; reboot\n' >"$work/cases/bad.case" &&
+        expect_rc 100 "$r" --cases "$work/cases" --list && has 'bad.case:3: step `run; reboot`' &&
+        rm -rf "$work/cases"
+}
+check "case-file diagnostics" case_errors
+
+interrupt() { # SIGINT mid-case: exit 130, everything the pod started is gone
+    local rc=0
+    "$r" --filter '^run-detaches$' "$out/lingering-writer/pod" >"$out/logs/last.log" 2>&1 &
+    local pid=$!
+    sleep 1
+    kill -INT "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 130 ] || { echo "exit $rc, wanted 130"; cat "$out/logs/last.log"; return 1; }
+}
+check "SIGINT cleans up and exits 130" interrupt
+
+# ---- 3. nothing left behind ----------------------------------------------------------------
+
 leaks=""
 for p in /proc/[0-9]*; do
     cwd=$(readlink "$p/cwd" 2>/dev/null || true)
@@ -85,13 +190,9 @@ for p in /proc/[0-9]*; do
     *"$work"*) leaks="$leaks ${p#/proc/}($cmd)" ;;
     esac
 done
-if [ -n "$leaks" ]; then
-    echo "conformance self-test: processes left behind:$leaks"
-    failed=$((failed + 1))
-fi
-if [ -n "$(ls -A "$work")" ]; then
-    echo "conformance self-test: temporary files left in $work: $(ls -A "$work")"
-    failed=$((failed + 1))
-fi
-[ "$failed" -eq 0 ] || { echo "conformance self-test: $failed problem(s)"; exit 1; }
-echo "conformance self-test: ${#jobs_list[@]} pods checked, all as expected"
+[ -z "$leaks" ] || problem "processes left behind:$leaks"
+left=$(ls -A "$work")
+[ -z "$left" ] || problem "temporary files left in $work: $left"
+
+[ "$problems" -eq 0 ] || { echo "conformance self-test: $problems problem(s)"; exit 1; }
+echo "conformance self-test: ${#jobs_list[@]} pods as expected, runner checks passed, nothing left behind"
