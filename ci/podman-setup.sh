@@ -39,10 +39,10 @@ apt_install() {
     say "installing $*"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null || die "apt-get update failed"
-    # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends "$@" >/dev/null || die "apt-get install $* failed"
 }
 missing=$(pkg_missing podman runc conmon catatonit busybox-static jq uidmap slirp4netns)
+# shellcheck disable=SC2086 # a list of package names
 [ -z "$missing" ] || apt_install $missing
 command -v podman >/dev/null 2>&1 || die "podman is not on PATH after installing it"
 
@@ -86,12 +86,13 @@ install_wrapper() {
         apt_install gcc libc6-dev
         cc=$(command -v cc || command -v gcc) || die "no C compiler after installing gcc"
     fi
-    runc=$(command -v runc) || die "runc not found"
+    runc=$(command -v runc || { [ -x /usr/sbin/runc ] && echo /usr/sbin/runc; }) ||
+        die "runc not found"
     mkdir -p "$LIBEXEC"
-    "$cc" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -DRUNC_PATH="\"$runc\"" \
-        -o "$WRAPPER.tmp" "$WRAPPER_SRC" || die "cannot compile $WRAPPER_SRC"
-    mv "$WRAPPER.tmp" "$WRAPPER"
-    cp "$WRAPPER_SRC" "$WRAPPER.c"
+    "$cc" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -DRUNC_PATH="\"$runc\"" \
+        -o "$WRAPPER.tmp.$$" "$WRAPPER_SRC" || die "cannot compile $WRAPPER_SRC"
+    mv "$WRAPPER.tmp.$$" "$WRAPPER"
+    cp "$WRAPPER_SRC" "$WRAPPER.c.tmp.$$" && mv "$WRAPPER.c.tmp.$$" "$WRAPPER.c"
     say "installed OCI runtime wrapper $WRAPPER (execs $runc)"
 }
 

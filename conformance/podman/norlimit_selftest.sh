@@ -24,7 +24,7 @@ for f in "$dir"/*.json; do
     fi
     n=$((n + 1))
 done
-if [ "$(ls "$tmp" | wc -l)" != "$n" ]; then
+if [ "$(find "$tmp" -type f | wc -l)" != "$n" ]; then
     echo "FAIL runc-norlimit: temporary files left behind: $(ls "$tmp")"; bad=$((bad + 1))
 fi
 [ "$n" -gt 0 ] || { echo "FAIL runc-norlimit: no cases in $dir"; exit 1; }
