@@ -1000,9 +1000,11 @@ static bool read_first_line(int fd, int within_ms)
     return got;
 }
 
+/* Writes a line every 50 ms for at most 15 s (so that the reader surely closes while it is
+ * still writing, however slowly podman starts), stops at the first failed write. */
 #define EPIPE_SCRIPT                                                                               \
-    "grep SigIgn /proc/$$/status >&2; i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); "      \
-    "sleep 0.05; done; echo survived >&2"
+    "grep SigIgn /proc/$$/status >&2; i=0; while [ $i -lt 300 ]; do echo line$i || break; "        \
+    "i=$((i+1)); sleep 0.05; done; echo survived >&2"
 
 /* 5c. The reader of a passthrough stdout pipe goes away: what happens to the writer. */
 static int check_passthrough_reader_gone(struct ctx *c, struct pod_buf *why, struct pod_buf *ev)
