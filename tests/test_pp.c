@@ -346,8 +346,7 @@ static void test_pp_run__directive_errors(void **state)
 {
     (void)state;
     struct run r;
-    run_pp(&r, "a: 1\n#endif\n#ifdef ${X}\n#ifdef\nb: 1\n#endif\n#ifelse x\n#endifx\n", NULL,
-           NULL);
+    run_pp(&r, "a: 1\n#endif\n#ifdef ${X}\n#ifdef\nb: 1\n#endif\n#ifelse x\n#endifx\n", NULL, NULL);
     assert_int_equal(r.rc, -1);
     assert_string_equal(r.diags, "pod.yaml:2:1: error: #endif without a matching #if\n"
                                  "pod.yaml:3:1: error: missing #endif for this #if block\n");
