@@ -89,20 +89,27 @@ static struct pod_spec *full_spec(void)
     s->runtime = SPEC_RUNTIME_EXECUTABLE;
     s->name = xstrdup("mypod");
     s->version = xstrdup("1.2.3-rc.1");
-    static const char *const labels[] = {"app", "team-a/x.y", "empty", "", "utf8", "\xc3\xa9t\xc3\xa9 \"q\""};
+    static const char *const labels[] = {"app", "team-a/x.y", "empty",
+                                         "",    "utf8",       "\xc3\xa9t\xc3\xa9 \"q\""};
     s->labels = kvs(3, labels);
     s->n_labels = 3;
 
     s->n_volumes = 4;
     s->volumes = xcalloc(4, sizeof *s->volumes);
-    s->volumes[0] = (struct spec_volume){xstrdup("data"), SPEC_VOL_VOLUME, NULL, SPEC_SHARED_POD,
-                                         false, NULL, 10, 3};
-    s->volumes[1] = (struct spec_volume){xstrdup("tmp"), SPEC_VOL_RAMDISK, xstrdup("10M"),
-                                         SPEC_SHARED_NO, false, NULL, 12, 3};
-    s->volumes[2] = (struct spec_volume){xstrdup("cfg"), SPEC_VOL_CONFIG, NULL, SPEC_SHARED_HOST,
-                                         true, NULL, 14, 5};
-    s->volumes[3] = (struct spec_volume){xstrdup("hostdir"), SPEC_VOL_HOST, NULL, SPEC_SHARED_NO,
-                                         false, xstrdup("/srv/data"), 16, 7};
+    s->volumes[0] = (struct spec_volume){
+        xstrdup("data"), SPEC_VOL_VOLUME, NULL, SPEC_SHARED_POD, false, NULL, 10, 3};
+    s->volumes[1] = (struct spec_volume){
+        xstrdup("tmp"), SPEC_VOL_RAMDISK, xstrdup("10M"), SPEC_SHARED_NO, false, NULL, 12, 3};
+    s->volumes[2] = (struct spec_volume){
+        xstrdup("cfg"), SPEC_VOL_CONFIG, NULL, SPEC_SHARED_HOST, true, NULL, 14, 5};
+    s->volumes[3] = (struct spec_volume){xstrdup("hostdir"),
+                                         SPEC_VOL_HOST,
+                                         NULL,
+                                         SPEC_SHARED_NO,
+                                         false,
+                                         xstrdup("/srv/data"),
+                                         16,
+                                         7};
 
     s->n_containers = 2;
     s->containers = xcalloc(2, sizeof *s->containers);
@@ -403,8 +410,7 @@ static struct pod_spec *expose_spec(void)
     struct spec_container *a = &s->containers[0], *b = &s->containers[1];
     a->n_expose = 3;
     a->expose = xcalloc(3, sizeof *a->expose);
-    a->expose[0] = (struct spec_expose){80, 29001, xstrdup("0.0.0.0"), 2001, 4096, false, NULL,
-                                        0};
+    a->expose[0] = (struct spec_expose){80, 29001, xstrdup("0.0.0.0"), 2001, 4096, false, NULL, 0};
     a->expose[1] = (struct spec_expose){81, 8081, NULL, 0, 4096, false, NULL, 0}; /* no cluster */
     a->expose[2] = (struct spec_expose){82, 0, NULL, 2003, 4096, false, NULL, 0}; /* no host */
     b->n_expose = 1;
@@ -598,8 +604,7 @@ static void test_emit_image__write_then_probe(void **state)
     struct tmp *t = *state;
     const char payload[] = "{\"hello\":\"pod\"}";
     struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(emit_image_write(t->elf, payload, strlen(payload), t->img, &err),
-                     0);
+    assert_int_equal(emit_image_write(t->elf, payload, strlen(payload), t->img, &err), 0);
     struct stat st;
     assert_int_equal(stat(t->img, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0755);
@@ -699,8 +704,7 @@ static void test_emit_image__write_into_missing_dir_fails(void **state)
 {
     (void)state;
     struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(emit_image_write("/proc/self/exe", "x", 1, "/nonexistent/dir/pod", &err),
-                     -1);
+    assert_int_equal(emit_image_write("/proc/self/exe", "x", 1, "/nonexistent/dir/pod", &err), -1);
     assert_int_equal(err.code, POD_E_IO);
     assert_non_null(strstr(err.msg, "/nonexistent/dir/pod"));
 }
@@ -718,8 +722,7 @@ int main(void)
         cmocka_unit_test(test_emit_crc32c__known_answer),
         cmocka_unit_test_setup_teardown(test_emit_image__plain_elf_is_plain, tmp_setup,
                                         tmp_teardown),
-        cmocka_unit_test_setup_teardown(test_emit_image__write_then_probe, tmp_setup,
-                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_emit_image__write_then_probe, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_emit_image__truncation_is_detected, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_emit_image__flipped_bytes_are_detected, tmp_setup,

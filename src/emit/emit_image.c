@@ -104,8 +104,7 @@ static int elf_size(int fd, const char *path, uint64_t file_size, uint64_t *out,
     if (eh.e_phnum) {
         if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > file_size ||
             (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > file_size - eh.e_phoff)
-            return pod_err_set(err, POD_E_CORRUPT, 0, "`%s`: damaged ELF program headers",
-                               path);
+            return pod_err_set(err, POD_E_CORRUPT, 0, "`%s`: damaged ELF program headers", path);
         uint64_t e = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
         if (e > end)
             end = e;
@@ -153,7 +152,8 @@ int emit_image_probe(const char *path, enum emit_image_kind *kind, char **payloa
         goto out;
     }
     unsigned char tr[TRAILER_LEN];
-    if (fsize - esize < TRAILER_LEN || pread_all(fd, tr, TRAILER_LEN, (off_t)(fsize - TRAILER_LEN)) < 0 ||
+    if (fsize - esize < TRAILER_LEN ||
+        pread_all(fd, tr, TRAILER_LEN, (off_t)(fsize - TRAILER_LEN)) < 0 ||
         memcmp(tr, MAGIC_HEAD, 8) != 0 || memcmp(tr + 24, MAGIC_END, 8) != 0) {
         pod_err_set(err, POD_E_CORRUPT, 0,
                     "damaged pod executable `%s`: %llu bytes after the ELF image but no valid "

@@ -34,20 +34,15 @@ static const struct enum_name vol_type_names[] = {{SPEC_VOL_VOLUME, "volume"},
                                                   {0, NULL}};
 static const struct enum_name shared_names[] = {
     {SPEC_SHARED_NO, "no"}, {SPEC_SHARED_POD, "pod"}, {SPEC_SHARED_HOST, "host"}, {0, NULL}};
-static const struct enum_name restart_names[] = {{SPEC_RESTART_NEVER, "never"},
-                                                 {SPEC_RESTART_ALWAYS, "always"},
-                                                 {SPEC_RESTART_ON_CONFIG, "on-config"},
-                                                 {SPEC_RESTART_ON_INTERVAL, "on-interval"},
-                                                 {SPEC_RESTART_ON_FAILURE, "on-failure"},
-                                                 {0, NULL}};
+static const struct enum_name restart_names[] = {
+    {SPEC_RESTART_NEVER, "never"},           {SPEC_RESTART_ALWAYS, "always"},
+    {SPEC_RESTART_ON_CONFIG, "on-config"},   {SPEC_RESTART_ON_INTERVAL, "on-interval"},
+    {SPEC_RESTART_ON_FAILURE, "on-failure"}, {0, NULL}};
 static const struct enum_name kind_names[] = {
     {SPEC_CTR_MAIN, "main"}, {SPEC_CTR_INIT, "init"}, {SPEC_CTR_SIDECAR, "sidecar"}, {0, NULL}};
-static const struct enum_name probe_names[] = {{SPEC_PROBE_NONE, "none"},
-                                               {SPEC_PROBE_EXEC, "exec"},
-                                               {SPEC_PROBE_EXIT, "exit"},
-                                               {SPEC_PROBE_TCP, "tcp"},
-                                               {SPEC_PROBE_HTTP, "http"},
-                                               {0, NULL}};
+static const struct enum_name probe_names[] = {{SPEC_PROBE_NONE, "none"}, {SPEC_PROBE_EXEC, "exec"},
+                                               {SPEC_PROBE_EXIT, "exit"}, {SPEC_PROBE_TCP, "tcp"},
+                                               {SPEC_PROBE_HTTP, "http"}, {0, NULL}};
 
 static json_t *j_enum(const struct enum_name *t, int v)
 {
@@ -83,8 +78,8 @@ static json_t *j_kvs(const struct spec_kv *kv, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:o,s:o}", "name", j_str(kv[i].name), "value",
-                                           j_str(kv[i].value)));
+        json_array_append_new(
+            a, json_pack("{s:o,s:o}", "name", j_str(kv[i].name), "value", j_str(kv[i].value)));
     return a;
 }
 
@@ -161,8 +156,8 @@ static json_t *j_container(const struct spec_container *c)
     SET(o, "signal_cmd", j_strv(c->signal_cmd));
     json_t *ma = json_array();
     for (size_t i = 0; i < c->n_mounts; i++)
-        json_array_append_new(ma, json_pack("{s:o,s:o}", "dest", j_str(c->mounts[i].dest),
-                                            "volume", j_str(c->mounts[i].volume)));
+        json_array_append_new(ma, json_pack("{s:o,s:o}", "dest", j_str(c->mounts[i].dest), "volume",
+                                            j_str(c->mounts[i].volume)));
     SET(o, "mounts", ma);
     SET(o, "startup", j_probe(&c->startup));
     SET(o, "readiness", j_probe(&c->readiness));

@@ -74,10 +74,10 @@ struct opt {
 };
 
 static const struct opt opts[] = {
-    {'f', "file", true, OPT_FILE},        {'o', "outfile", true, OPT_OUT},
-    {'d', "dir", true, OPT_DIR},          {'p', "preprocess", true, OPT_PP},
-    {'e', "source-env", false, OPT_ENV},  {0, "strict", false, OPT_STRICT},
-    {'h', "help", false, OPT_HELP},       {'V', "version", false, OPT_VERSION},
+    {'f', "file", true, OPT_FILE},       {'o', "outfile", true, OPT_OUT},
+    {'d', "dir", true, OPT_DIR},         {'p', "preprocess", true, OPT_PP},
+    {'e', "source-env", false, OPT_ENV}, {0, "strict", false, OPT_STRICT},
+    {'h', "help", false, OPT_HELP},      {'V', "version", false, OPT_VERSION},
 };
 
 static int usage_error(const char *fmt, const char *a)
@@ -207,10 +207,10 @@ static void print_diags(const char *file, struct spec_diags *d)
     }
 }
 
-/* Writes data to path through a temporary file in the same directory and a rename, so no
- * reader ever sees a partial file.  Not fsync'ed (compiler output; see emit_image_write). */
-static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                        struct pod_err *err)
+/* Writes data to a new temporary file next to path; *tmp_out names it.  Not fsync'ed
+ * (compiler output, see emit_image_write); the caller renames it into place. */
+static int stage_file(const char *path, const void *data, size_t len, unsigned mode, char **tmp_out,
+                      struct pod_err *err)
 {
     char *dir = pod_dirname(path);
     char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
@@ -236,25 +236,13 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
         e = errno;
     if (close(fd) < 0 && !e)
         e = errno;
-    if (!e && rename(tmp, path) < 0)
-        e = errno;
-    if (e)
+    if (e) {
         unlink(tmp);
-    free(tmp);
-    return e ? pod_err_set(err, POD_E_IO, e, "write `%s`", path) : 0;
-}
-
-/* Writes text to path atomically, or removes path when text is empty (no stale file). */
-static int write_or_remove(const char *path, const char *text, struct pod_err *err)
-{
-    if (!*text) {
-        struct stat st;
-        if (lstat(path, &st) == 0)
-            pod_log(POD_LOG_INFO, "Removing %s (nothing to write)", path);
-        return pod_unlink_if_exists(path, err);
+        free(tmp);
+        return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
     }
-    pod_log(POD_LOG_INFO, "Writing %s", path);
-    return write_atomic(path, text, strlen(text), 0644, err);
+    *tmp_out = tmp;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ compile */
@@ -361,7 +349,8 @@ static int load_and_preprocess(struct compile *c)
     struct pod_err err = POD_ERR_ZERO;
     if (pod_read_file(c->in, SPEC_MAX_INPUT_BYTES, &c->text, &c->len, &err) < 0) {
         if (err.code == POD_E_NOTFOUND || err.sys_errno == EISDIR) {
-            pod_log(POD_LOG_ERROR, "Yaml file does not exist: %s", c->in);
+            pod_log(POD_LOG_ERROR, "Yaml file %s: %s",
+                    err.code == POD_E_NOTFOUND ? "does not exist" : "is a directory", c->in);
             return POD_EXIT_REJECTED;
         }
         pod_log(POD_LOG_ERROR, "%s", err.msg);
@@ -394,39 +383,86 @@ static int load_and_preprocess(struct compile *c)
     return 0;
 }
 
+/* One output: its final path and, once staged, the temporary file holding its content
+ * (NULL when the file must not exist). */
+struct output {
+    char *path;
+    char *tmp;
+};
+
+/* Stages every output in a temporary file first and renames them into place only when all
+ * of them were written, so a failure (disk full, no such directory) changes nothing.  The
+ * .conf files are renamed before the executable: a fresh executable implies fresh .conf
+ * files. */
 static int write_outputs(struct compile *c)
 {
     struct pod_err err = POD_ERR_ZERO;
     const struct pod_spec *s = c->spec;
-    char *pm_path = xasprintf("%s.portmappings.conf", c->out);
-    char *ing_path = xasprintf("%s.ingress.conf", c->out);
-    char *pm = emit_portmappings(s);
-    char *ing = emit_ingress(s);
+    struct output outs[3] = {
+        {xasprintf("%s.portmappings.conf", c->out), NULL},
+        {xasprintf("%s.ingress.conf", c->out), NULL},
+        {xstrdup(c->out), NULL},
+    };
+    char *texts[2] = {emit_portmappings(s), emit_ingress(s)};
     int rc = -1;
 
-    /* The .conf files first: a fresh executable implies fresh .conf files. */
-    if (write_or_remove(pm_path, pm, &err) < 0 || write_or_remove(ing_path, ing, &err) < 0)
-        goto out;
-    pod_log(POD_LOG_OK, "Writing pod executable to %s", c->out);
+    for (int i = 0; i < 2; i++)
+        if (*texts[i] &&
+            stage_file(outs[i].path, texts[i], strlen(texts[i]), 0644, &outs[i].tmp, &err) < 0)
+            goto out;
     if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
         char *bin = NULL;
         size_t len = 0;
         if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &bin, &len, &err) < 0)
             goto out;
-        rc = write_atomic(c->out, bin, len, 0755, &err);
+        int r = stage_file(c->out, bin, len, 0755, &outs[2].tmp, &err);
         free(bin);
+        if (r < 0)
+            goto out;
     } else {
+        char *dir = pod_dirname(c->out);
+        char *tmp = xasprintf("%s/.%s.podc-new", dir, pod_basename(c->out));
+        free(dir);
         char *json = emit_spec_json(s);
-        rc = emit_image_write(c->self_exe, json, strlen(json), c->out, &err);
+        int r = emit_image_write(c->self_exe, json, strlen(json), tmp, &err);
         free(json);
+        if (r < 0) {
+            free(tmp);
+            goto out;
+        }
+        outs[2].tmp = tmp;
     }
+
+    for (int i = 0; i < 3; i++) {
+        if (outs[i].tmp) {
+            pod_log(i == 2 ? POD_LOG_OK : POD_LOG_INFO, "Writing %s%s",
+                    i == 2 ? "pod executable to " : "", outs[i].path);
+            if (rename(outs[i].tmp, outs[i].path) < 0) {
+                pod_err_set(&err, POD_E_IO, errno, "rename `%s` to `%s`", outs[i].tmp,
+                            outs[i].path);
+                goto out;
+            }
+            free(pod_steal_ptr(&outs[i].tmp));
+        } else {
+            struct stat st;
+            if (lstat(outs[i].path, &st) == 0)
+                pod_log(POD_LOG_INFO, "Removing %s (nothing to write)", outs[i].path);
+            if (pod_unlink_if_exists(outs[i].path, &err) < 0)
+                goto out;
+        }
+    }
+    rc = 0;
 out:
     if (rc < 0)
         pod_log(POD_LOG_ERROR, "%s", err.msg);
-    free(pm);
-    free(ing);
-    free(pm_path);
-    free(ing_path);
+    for (int i = 0; i < 3; i++) {
+        if (outs[i].tmp)
+            unlink(outs[i].tmp);
+        free(outs[i].tmp);
+        free(outs[i].path);
+    }
+    free(texts[0]);
+    free(texts[1]);
     return rc < 0 ? POD_EXIT_SYSTEM : POD_EXIT_OK;
 }
 
@@ -464,16 +500,15 @@ static int compile(struct compile *c)
                     n_err, n_warn);
         else if (n_warn)
             pod_log(POD_LOG_ERROR,
-                    "%s: %zu warning(s), which --strict treats as errors: no output written",
-                    c->in, n_warn);
+                    "%s: %zu warning(s), which --strict treats as errors: no output written", c->in,
+                    n_warn);
         else
             pod_log(POD_LOG_ERROR, "%s: rejected: no output written", c->in);
         return POD_EXIT_REJECTED;
     }
     pod_log(POD_LOG_INFO,
             "Compiling \"%s-%s\" for api version: \"%s\" and runtime \"%s\", YAML file: %s.",
-            c->pod_name, c->spec->version ? c->spec->version : "",
-            c->spec->api ? c->spec->api : "",
+            c->pod_name, c->spec->version ? c->spec->version : "", c->spec->api ? c->spec->api : "",
             c->spec->runtime == SPEC_RUNTIME_EXECUTABLE ? "executable" : "podman", c->in);
     return write_outputs(c);
 }

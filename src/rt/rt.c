@@ -146,8 +146,7 @@ static int act_info(struct rt_ctx *ctx, const char *action)
     for (size_t c = 0; c < s->n_containers; c++)
         for (size_t i = 0; i < s->containers[c].n_expose; i++)
             if (s->containers[c].expose[i].host_port > 0)
-                pod_buf_printf(&b, "%s%d", b.len ? " " : "",
-                               s->containers[c].expose[i].host_port);
+                pod_buf_printf(&b, "%s%d", b.len ? " " : "", s->containers[c].expose[i].host_port);
     print_kv("", "hostPorts", b.data);
     pod_buf_free(&b);
 
@@ -210,8 +209,8 @@ static int act_info(struct rt_ctx *ctx, const char *action)
             if (x->host_port <= 0)
                 continue;
             if (x->host_interface && *x->host_interface)
-                pod_buf_printf(&b, "%s%s:%d:%d", b.len ? " " : "", x->host_interface,
-                               x->host_port, x->target_port);
+                pod_buf_printf(&b, "%s%s:%d:%d", b.len ? " " : "", x->host_interface, x->host_port,
+                               x->target_port);
             else
                 pod_buf_printf(&b, "%s%d:%d", b.len ? " " : "", x->host_port, x->target_port);
         }
