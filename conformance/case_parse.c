@@ -191,8 +191,10 @@ static int case_key(struct parser *p, const char *key, const char *val)
         if (!*val)
             return fail(p, "`step:` needs the action and its arguments");
         if (!args_ok(val))
-            return fail(p, "step `%s`: only letters, digits, spaces, `_=.,:/+-` and "
-                           "${CONTAINER} are allowed", val);
+            return fail(p,
+                        "step `%s`: only letters, digits, spaces, `_=.,:/+-` and "
+                        "${CONTAINER} are allowed",
+                        val);
         new_step(p, CF_STEP_INVOKE)->args = xstrdup(val);
     } else if (strcmp(key, "wait") == 0) {
         char what[32] = "";
@@ -214,8 +216,9 @@ static int case_key(struct parser *p, const char *key, const char *val)
             return fail(p, "check `%s`: expected executable", val);
         new_step(p, CF_STEP_CHECK_EXEC);
     } else {
-        return fail(p, "unknown key `%s` (case keys: case tier tier-without-portmappings "
-                       "evidence about cwd user; steps: step wait check)",
+        return fail(p,
+                    "unknown key `%s` (case keys: case tier tier-without-portmappings "
+                    "evidence about cwd user; steps: step wait check)",
                     key);
     }
     return 0;
@@ -275,19 +278,16 @@ static int step_key(struct parser *p, const char *key, const char *val)
         } else if (strcmp(val, "none") == 0) {
             s->procs = CF_PROCS_NONE;
             s->procs_within_s = 0;
-        } else if (strncmp(val, "none within ", 12) == 0 &&
-                   parse_seconds(val + 12, &within) == 0) {
+        } else if (strncmp(val, "none within ", 12) == 0 && parse_seconds(val + 12, &within) == 0) {
             s->procs = CF_PROCS_NONE;
             s->procs_within_s = within;
         } else {
-            return fail(p, "processes `%s`: expected any, same, none or none within SECONDS",
-                        val);
+            return fail(p, "processes `%s`: expected any, same, none or none within SECONDS", val);
         }
     } else if (strcmp(key, "unchanged") == 0) {
         char buf[64];
         snprintf(buf, sizeof(buf), "%s", val);
-        for (char *save = NULL, *w = strtok_r(buf, " ", &save); w;
-             w = strtok_r(NULL, " ", &save)) {
+        for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
             if (strcmp(w, "pod") == 0)
                 s->unchanged_pod = true;
             else if (strcmp(w, "cwd") == 0)
@@ -296,8 +296,7 @@ static int step_key(struct parser *p, const char *key, const char *val)
                 return fail(p, "unchanged `%s`: expected pod and/or cwd", w);
         }
     } else {
-        return fail(p, "unknown step key `%s` (timeout eof exit stdout processes unchanged)",
-                    key);
+        return fail(p, "unknown step key `%s` (timeout eof exit stdout processes unchanged)", key);
     }
     return 0;
 }
@@ -305,8 +304,8 @@ static int step_key(struct parser *p, const char *key, const char *val)
 /* Expectations of a step; they are indented below it. */
 static bool is_step_key(const char *key)
 {
-    static const char *const keys[] = {"timeout", "eof", "exit", "stdout", "processes",
-                                       "unchanged"};
+    static const char *const keys[] = {"timeout", "eof",       "exit",
+                                       "stdout",  "processes", "unchanged"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i]) == 0)
             return true;

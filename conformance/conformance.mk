@@ -7,8 +7,8 @@
 #                    [CONFORMANCE_FLAGS='--status-wait 30 --json ...']
 #                                            the suite on any Pod API executable
 #
-# The runner, pod-conformance, links only src/util/xalloc.c of libpod (so that a half-edited module elsewhere
-# cannot break it).
+# The runner, pod-conformance, links only src/util/xalloc.c of libpod (so that a half-edited
+# module elsewhere cannot break it).
 
 CONF_BUILD := $(BUILD)/conformance
 CONF_RUNNER := $(CONF_BUILD)/pod-conformance

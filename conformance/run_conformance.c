@@ -192,8 +192,9 @@ static int read_status(const char *path, long long *updated, char *why, size_t w
         long long u = atoll(v);
         long long now = (long long)time(NULL);
         if (u < now - STATUS_MAX_AGE_S || u > now + STATUS_MAX_AGE_S)
-            snprintf(why, why_len, "`updated: %s` is %lld s away from now (simplenetesd needs "
-                                   "it within %d s)",
+            snprintf(why, why_len,
+                     "`updated: %s` is %lld s away from now (simplenetesd needs "
+                     "it within %d s)",
                      v, u - now, STATUS_MAX_AGE_S);
         else {
             *updated = u;
@@ -469,9 +470,10 @@ static char **make_env(const struct suite *s, bool drop, const char *home)
     const char *path = getenv("PATH");
     pod_strv_push(&env, "PATH");
     free(env[0]);
-    env[0] = xasprintf("PATH=%s",
-                       path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                                              "/sbin:/bin");
+    env[0] =
+        xasprintf("PATH=%s", path && *path ? path
+                                           : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                                             "/sbin:/bin");
     const char *user = NULL;
     if (drop) {
         struct passwd *pw = getpwuid(s->nobody_uid);
@@ -768,8 +770,8 @@ static bool pod_looks_running(const char *exe, char *why, size_t len)
     if (text) {
         char v[64], st[64] = "";
         status_value(text, "status", st, sizeof(st));
-        bool stopped = strcmp(st, "exited") == 0 || strcmp(st, "removed") == 0 ||
-                       strcmp(st, "stopped") == 0;
+        bool stopped =
+            strcmp(st, "exited") == 0 || strcmp(st, "removed") == 0 || strcmp(st, "stopped") == 0;
         if (status_value(text, "pid", v, sizeof(v)) && all_digits(v) && atoll(v) > 0 &&
             (kill((pid_t)atoll(v), 0) == 0 || errno == EPERM)) {
             running = true;
@@ -777,8 +779,7 @@ static bool pod_looks_running(const char *exe, char *why, size_t len)
         } else if (!stopped && status_value(text, "updated", v, sizeof(v)) && all_digits(v) &&
                    atoll(v) > (long long)time(NULL) - 30) {
             running = true;
-            snprintf(why, len, "%s was updated %lld s ago", path,
-                     (long long)time(NULL) - atoll(v));
+            snprintf(why, len, "%s was updated %lld s ago", path, (long long)time(NULL) - atoll(v));
         }
     }
     free(text);
@@ -807,8 +808,20 @@ static bool reachable_by_others(const char *dir)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    enum { O_LEVEL = 256, O_FILTER, O_WAIT, O_CONTAINER, O_ENV, O_FORCE, O_JSON, O_STRICT,
-           O_EXPECT, O_CASES, O_KEEP, O_LIST };
+    enum {
+        O_LEVEL = 256,
+        O_FILTER,
+        O_WAIT,
+        O_CONTAINER,
+        O_ENV,
+        O_FORCE,
+        O_JSON,
+        O_STRICT,
+        O_EXPECT,
+        O_CASES,
+        O_KEEP,
+        O_LIST
+    };
     static const struct option longs[] = {
         {"level", required_argument, NULL, O_LEVEL},
         {"filter", required_argument, NULL, O_FILTER},
@@ -900,8 +913,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         return fprintf(stderr, "pod-conformance: one pod at a time\n"), -1;
     if (!o->pod && !o->list)
         return fprintf(stderr, "pod-conformance: which pod? (see --help)\n"), -1;
-    if (o->filter_src && regcomp(&o->filter, o->filter_src, REG_EXTENDED | REG_NOSUB) != 0)
-        return fprintf(stderr, "pod-conformance: bad --filter regex `%s`\n", o->filter_src), -1;
+    if (o->filter_src && regcomp(&o->filter, o->filter_src, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "pod-conformance: bad --filter regex `%s`\n", o->filter_src);
+        o->filter_src = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -909,15 +925,17 @@ static int validate_pod(const char *pod)
 {
     struct stat st;
     if (pod[0] != '/') {
-        fprintf(stderr, "pod-conformance: `%s`: give an absolute path (simplenetesd always "
-                        "invokes pods by absolute path)\n",
+        fprintf(stderr,
+                "pod-conformance: `%s`: give an absolute path (simplenetesd always "
+                "invokes pods by absolute path)\n",
                 pod);
         return -1;
     }
     if (!shell_safe_path(pod)) {
-        fprintf(stderr, "pod-conformance: `%s`: the path holds spaces or shell metacharacters; "
-                        "simplenetesd pastes it unquoted into `sh -c`, so it could not run this "
-                        "pod (allowed: letters, digits, `._/+-@:,=%%`)\n",
+        fprintf(stderr,
+                "pod-conformance: `%s`: the path holds spaces or shell metacharacters; "
+                "simplenetesd pastes it unquoted into `sh -c`, so it could not run this "
+                "pod (allowed: letters, digits, `._/+-@:,=%%`)\n",
                 pod);
         return -1;
     }
@@ -942,8 +960,9 @@ static char *make_tmp_root(bool need_others)
     }
     chmod(tmpl, 0711);
     if (need_others && !reachable_by_others(tmpl)) {
-        fprintf(stderr, "pod-conformance: %s is not reachable by the unprivileged user; set "
-                        "TMPDIR to a world-searchable directory\n",
+        fprintf(stderr,
+                "pod-conformance: %s is not reachable by the unprivileged user; set "
+                "TMPDIR to a world-searchable directory\n",
                 tmpl);
         rmdir(tmpl);
         free(tmpl);
@@ -954,38 +973,47 @@ static char *make_tmp_root(bool need_others)
 
 int main(int argc, char **argv)
 {
-    struct options o = {.cases_dir = CF_CASES_DIR, .level = CF_TIER_MAY, .status_wait_s = 60,
-                        .container = "main"};
-    if (parse_args(argc, argv, &o) < 0)
-        return EXIT_USAGE;
+    struct options o = {
+        .cases_dir = CF_CASES_DIR, .level = CF_TIER_MAY, .status_wait_s = 60, .container = "main"};
+    int rc = 0;
     struct cf_corpus k = {0};
+    struct result *res = NULL;
+    struct suite s = {.opt = &o, .is_root = geteuid() == 0};
+    if (parse_args(argc, argv, &o) < 0) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
     char diag[600];
     if (cf_corpus_load(o.cases_dir, &k, diag, sizeof(diag)) < 0) {
         fprintf(stderr, "pod-conformance: %s\n", diag);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
     }
     if (o.list) {
         for (size_t i = 0; i < k.ncases; i++)
             printf("%-6s %-32s %s:%d  %s\n", cf_tier_name(k.cases[i].tier), k.cases[i].name,
                    k.cases[i].file, k.cases[i].line, k.cases[i].about ? k.cases[i].about : "");
-        cf_corpus_free(&k);
-        return 0;
+        goto out;
     }
-    if (validate_pod(o.pod) < 0)
-        return EXIT_USAGE;
+    if (validate_pod(o.pod) < 0) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
     char why[600];
     if (!o.force && pod_looks_running(o.pod, why, sizeof(why))) {
-        fprintf(stderr, "pod-conformance: refusing to test a pod that looks running (%s): its "
-                        "copies would share its podman names.  Stop it, or use --force.\n",
+        fprintf(stderr,
+                "pod-conformance: refusing to test a pod that looks running (%s): its "
+                "copies would share its podman names.  Stop it, or use --force.\n",
                 why);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
     }
     if (cf_proc_init() < 0) {
-        fprintf(stderr, "pod-conformance: cannot become a child subreaper: %s\n",
-                strerror(errno));
-        return EXIT_SYSTEM;
+        fprintf(stderr, "pod-conformance: cannot become a child subreaper: %s\n", strerror(errno));
+        rc = EXIT_SYSTEM;
+        goto out;
     }
-    struct suite s = {.opt = &o, .is_root = geteuid() == 0, .exe_name = cf_basename(o.pod)};
+    s.exe_name = cf_basename(o.pod);
     struct passwd *pw = getpwnam("nobody");
     s.nobody_uid = pw ? pw->pw_uid : NOBODY_ID;
     s.nobody_gid = pw ? pw->pw_gid : NOBODY_ID;
@@ -996,15 +1024,17 @@ int main(int argc, char **argv)
     free(pm);
     free(dir);
     s.tmp_root = make_tmp_root(s.is_root);
-    if (!s.tmp_root)
-        return EXIT_SYSTEM;
+    if (!s.tmp_root) {
+        rc = EXIT_SYSTEM;
+        goto out;
+    }
     if (!o.json)
         printf("# pod-conformance %s (%s; `.pod.status` freshness is %s)%s%s\n", o.pod,
                s.portmappings ? "ships pod.portmappings.conf" : "no pod.portmappings.conf",
                s.portmappings ? "MUST" : "SHOULD", o.keep ? "; case directories under " : "",
                o.keep ? s.tmp_root : "");
 
-    struct result *res = xcalloc(k.ncases, sizeof(*res));
+    res = xcalloc(k.ncases, sizeof(*res));
     size_t n = 0;
     int passed = 0, failed = 0, skipped = 0, must_failed = 0;
     for (size_t i = 0; i < k.ncases && !cf_interrupted(); i++) {
@@ -1033,7 +1063,7 @@ int main(int argc, char **argv)
     if (!o.keep)
         cf_remove_tree(s.tmp_root);
 
-    int rc = must_failed || (o.strict && failed) ? EXIT_MUST_FAILED : 0;
+    rc = must_failed || (o.strict && failed) ? EXIT_MUST_FAILED : 0;
     if (cf_interrupted()) {
         fprintf(stderr, "pod-conformance: interrupted; everything the pod started was killed\n");
         rc = EXIT_INTERRUPTED;
@@ -1056,6 +1086,7 @@ int main(int argc, char **argv)
         if (m == 0 && !o.json)
             printf("# failures are exactly the expected ones (%s)\n", o.expect_file);
     }
+out:
     free(res);
     free(s.tmp_root);
     cf_corpus_free(&k);

@@ -307,8 +307,7 @@ static void note(char *buf, size_t len, size_t *used, int *found, const char *l,
         l += 2;
         pl -= 2;
     }
-    int w = snprintf(buf + *used, len - *used, "%s`%.*s` %s", *found ? ", " : "", (int)pl, l,
-                     what);
+    int w = snprintf(buf + *used, len - *used, "%s`%.*s` %s", *found ? ", " : "", (int)pl, l, what);
     if (w > 0 && (size_t)w < len - *used)
         *used += (size_t)w;
     (*found)++;
