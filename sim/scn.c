@@ -774,7 +774,7 @@ static int parse_top(struct parser *p, struct scn_ctr **cur)
     if (strcmp(w, "pod-file") == 0) {
         if (p->n != 2)
             return perr(p, p->t[0].col, "expected `pod-file PATH`");
-        if (s->pod_text || s->pod_file)
+        if (s->pod_text || s->pod_file || s->pod_line)
             return perr(p, p->t[0].col, "the pod spec is given twice");
         s->pod_file = xstrdup(p->t[1].s);
         s->pod_file_line = p->line;

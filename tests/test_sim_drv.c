@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sim_drv.c - the sim backend (scripted containers, faults, output path model) and the
+ * driver (sup <-> backend, status file, reconcile, retries) on a fake clock and fs_mem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/backend_sim.h"
+#include "../sim/scn.h"
+#include "pod/drv.h"
+#include "pod/fs.h"
+#include "pod/util.h"
+
+struct env {
+    struct scn *scn;
+    struct pod_spec *spec;
+    struct clk_fake clk;
+    struct backend_sim *bs;
+    struct backend be;
+    struct fs_mem *mem;
+    struct drv *drv;
+    struct pod_buf trace;
+};
+
+static void trace_cb(void *self, int64_t t, const char *subject, const char *event,
+                     const char *details)
+{
+    struct env *e = self;
+    pod_buf_printf(&e->trace, "%lld %s %s %s\n", (long long)t, subject, event, details);
+}
+
+static void sim_trace_cb(void *self, int64_t t, const char *ctr, const char *event,
+                         const char *details)
+{
+    trace_cb(self, t, ctr, event, details);
+}
+
+static void quiet(void *self, int level, const char *msg)
+{
+    (void)self;
+    (void)level;
+    (void)msg;
+}
+
+static struct env *env_new(const char *text, bool with_drv)
+{
+    struct env *e = xcalloc(1, sizeof *e);
+    struct pod_err err = POD_ERR_ZERO;
+    pod_log_set_sink(quiet, NULL);
+    if (scn_parse(text, strlen(text), "t.scn", &e->scn, &err) < 0)
+        fail_msg("%s", err.msg);
+    struct spec_diags dg = {0};
+    struct spec_opts so = {.file = "t.scn", .pod_name = "p", .check_files = false};
+    if (spec_load(e->scn->pod_text, e->scn->pod_len, &so, &dg, &e->spec) < 0)
+        fail_msg("spec rejected (%zu errors)", dg.n_errors);
+    spec_diags_free(&dg);
+    for (size_t i = 0; i < e->scn->n_ctrs; i++)
+        e->scn->ctrs[i].spec_idx = (size_t)spec_find_container(e->spec, e->scn->ctrs[i].name);
+    for (size_t i = 0; i < e->scn->n_faults; i++)
+        if (e->scn->faults[i].ctr)
+            e->scn->faults[i].ctr_idx =
+                (size_t)spec_find_container(e->spec, e->scn->faults[i].ctr);
+    clk_fake_init(&e->clk, 1700000000LL * 1000000000LL);
+    struct backend_sim_cfg bc = {.scn = e->scn, .spec = e->spec, .clk = &e->clk, .seed = 1,
+                                 .trace = sim_trace_cb, .trace_self = e};
+    e->bs = backend_sim_new(&bc);
+    e->be = backend_sim_backend(e->bs);
+    e->mem = fs_mem_new();
+    if (with_drv) {
+        struct drv_cfg dc = {.spec = e->spec, .backend = e->be, .clk = clk_fake_clock(&e->clk),
+                             .fs = fs_mem_fs(e->mem), .dir = "pod", .seed = 1,
+                             .trace = trace_cb, .trace_self = e};
+        assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
+    }
+    return e;
+}
+
+static void env_free(struct env *e)
+{
+    drv_free(e->drv);
+    backend_sim_free(e->bs);
+    fs_mem_free(e->mem);
+    spec_free(e->spec);
+    scn_free(e->scn);
+    pod_buf_free(&e->trace);
+    free(e);
+}
+
+/* Runs the driver's discrete-event loop until `until` (mono ms). */
+static void run_until(struct env *e, int64_t until)
+{
+    for (int guard = 0; guard < 100000; guard++) {
+        int64_t t = drv_next_deadline(e->drv);
+        if (t > until)
+            break;
+        clk_fake_set(&e->clk, t);
+        drv_run(e->drv);
+    }
+    clk_fake_set(&e->clk, until);
+    drv_run(e->drv);
+}
+
+static int poll_all(struct env *e, struct backend_event *evs, size_t max)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    return e->be.ops->poll_events(e->be.self, evs, max, &err);
+}
+
+static char *status_text(struct env *e, size_t *len)
+{
+    char *txt = NULL;
+    if (fs_mem_get(e->mem, "pod/" DRV_STATUS_FILE, &txt, len) < 0)
+        return NULL;
+    return txt;
+}
+
+#define POD1                                                                                       \
+    "pod:\n  api: 1.0.0-beta2\n  podVersion: 1.0.0\n  containers:\n    - name: web\n"              \
+    "      image: x\n      restart: always\n"
+
+/* ------------------------------------------------------------------ backend */
+
+static void test_backend_sim__lifecycle_and_output(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "container web\n  start-latency 300ms\n  exit 4 after 2s\n"
+                                 "  stdout 2/s\n",
+                            false);
+    struct pod_err err = POD_ERR_ZERO;
+    struct backend_event ev[16];
+    assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), 0);
+    assert_int_equal(e->be.ops->next_deadline(e->be.self), 300);
+    clk_fake_set(&e->clk, 299);
+    assert_int_equal(poll_all(e, ev, 16), 0);
+    clk_fake_set(&e->clk, 300);
+    assert_int_equal(poll_all(e, ev, 16), 1);
+    assert_int_equal(ev[0].type, BACKEND_EV_STARTED);
+    assert_int_equal(ev[0].instance, 1);
+    struct backend_ctr_state cs;
+    assert_int_equal(e->be.ops->inspect(e->be.self, 0, &cs, &err), 0);
+    assert_true(cs.exists && cs.running);
+    /* lines at 800 and 1300 ms are delivered on the 1 s flush grid */
+    clk_fake_set(&e->clk, 1000);
+    int n = poll_all(e, ev, 16);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].type, BACKEND_EV_OUTPUT);
+    uint64_t inst, seq;
+    assert_true(sim_line_parse(ev[0].data, ev[0].len, "web", 0, &inst, &seq));
+    assert_int_equal(inst, 1);
+    assert_int_equal(seq, 1);
+    clk_fake_set(&e->clk, 2300);
+    n = poll_all(e, ev, 16);
+    int exited = 0, eof = 0;
+    for (int i = 0; i < n; i++) {
+        if (ev[i].type == BACKEND_EV_EXITED) {
+            exited++;
+            assert_int_equal(ev[i].exit_code, 4);
+        }
+        eof += ev[i].type == BACKEND_EV_OUTPUT_EOF;
+    }
+    assert_int_equal(exited, 1);
+    assert_int_equal(eof, 2);
+    size_t na;
+    const struct sim_out_acct *a = backend_sim_out(e->bs, 0, 0, &na);
+    assert_int_equal(na, 1);
+    assert_int_equal(a[0].emitted, 5); /* at 0.3 (start) 0.8 1.3 1.8 2.3 (exit) */
+    assert_int_equal(a[0].delivered, 5);
+    assert_int_equal(backend_sim_obs(e->bs, 0)->last_exit_code, 4);
+    assert_true(backend_sim_obs(e->bs, 0)->last_exit_voluntary);
+    env_free(e);
+}
+
+static void test_backend_sim__probes_hang_and_cancel(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "container web\n  probe readiness fail code 3 attempts 1\n"
+                                 "  probe readiness hang attempts 2\n",
+                            false);
+    struct pod_err err = POD_ERR_ZERO;
+    struct backend_event ev[8];
+    assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), 0);
+    clk_fake_set(&e->clk, 100);
+    assert_int_equal(poll_all(e, ev, 8), 1);
+    struct backend_probe_req req = {.kind = BACKEND_PROBE_EXEC, .ctr = 0, .instance = 1,
+                                    .tag = 7, .role = 1};
+    assert_int_equal(e->be.ops->probe(e->be.self, &req, &err), 0);
+    clk_fake_set(&e->clk, 110);
+    assert_int_equal(poll_all(e, ev, 8), 1);
+    assert_int_equal(ev[0].type, BACKEND_EV_EXEC_DONE);
+    assert_int_equal(ev[0].tag, 7);
+    assert_int_equal(ev[0].result, BACKEND_FAIL);
+    assert_int_equal(ev[0].exit_code, 3);
+    req.tag = 8;
+    assert_int_equal(e->be.ops->probe(e->be.self, &req, &err), 0);
+    clk_fake_set(&e->clk, 100000);
+    assert_int_equal(poll_all(e, ev, 8), 0); /* hangs */
+    assert_int_equal(e->be.ops->cancel(e->be.self, 8, &err), 0);
+    assert_int_equal(poll_all(e, ev, 8), 0); /* and never reports after the cancel */
+    assert_int_equal(backend_sim_counters(e->bs).probes_cancelled, 1);
+    env_free(e);
+}
+
+static void test_backend_sim__faults(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "fault start fail times 1\nfault event lose type started\n",
+                            false);
+    struct pod_err err = POD_ERR_ZERO;
+    struct backend_event ev[8];
+    assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "injected"));
+    assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), 0);
+    clk_fake_set(&e->clk, 500);
+    assert_int_equal(poll_all(e, ev, 8), 0); /* STARTED lost ... */
+    struct backend_ctr_state cs;
+    assert_int_equal(e->be.ops->inspect(e->be.self, 0, &cs, &err), 0);
+    assert_true(cs.running); /* ... but inspect tells the truth */
+    assert_int_equal(backend_sim_counters(e->bs).events_lost, 1);
+    env_free(e);
+}
+
+static void test_backend_sim__output_path_models(void **state)
+{
+    (void)state;
+    for (int direct = 0; direct < 2; direct++) {
+        char text[512];
+        snprintf(text, sizeof text, "%s%s", direct ? "output-path direct\n" : "",
+                 POD1 "container web\n  stdout 100/s bytes 1000\n");
+        struct env *e = env_new(text, false);
+        struct pod_err err = POD_ERR_ZERO;
+        struct backend_event ev[64];
+        assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), 0);
+        clk_fake_set(&e->clk, 100);
+        poll_all(e, ev, 64);
+        backend_sim_daemon_down(e->bs);
+        clk_fake_set(&e->clk, 10100); /* 1000 lines of 1000 bytes while nobody reads */
+        backend_sim_idle(e->bs);
+        size_t na;
+        const struct sim_out_acct *a = backend_sim_out(e->bs, 0, 0, &na);
+        if (direct) {
+            assert_int_equal(a[0].epipe, 1001); /* EPIPE: lost, counted (0.1 s .. 10.1 s) */
+            assert_int_equal(a[0].emitted, 1001);
+        } else {
+            assert_int_equal(a[0].epipe, 0); /* the pipe fills (64 KiB) and the writer blocks */
+            assert_int_equal(a[0].emitted, SIM_PIPE_CAPACITY / 1000);
+            assert_int_equal(backend_sim_counters(e->bs).pipe_blocked, 1);
+        }
+        backend_sim_daemon_up(e->bs);
+        int n = poll_all(e, ev, 64);
+        uint64_t lines = 0;
+        for (int i = 0; i < n; i++)
+            if (ev[i].type == BACKEND_EV_OUTPUT)
+                for (size_t k = 0; k < ev[i].len; k++)
+                    lines += ev[i].data[k] == '\n';
+        assert_int_equal(lines, direct ? 0 : SIM_PIPE_CAPACITY / 1000);
+        env_free(e);
+    }
+}
+
+/* ------------------------------------------------------------------ driver */
+
+static void test_drv__start_writes_status(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "container web\n  stdout 1/s\n", true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 5200);
+    size_t len;
+    char *txt = status_text(e, &len);
+    assert_non_null(txt);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(drv_status_check(txt, len, &err), 0);
+    char *v = drv_status_get(txt, len, "web", "status");
+    assert_string_equal(v, "running");
+    free(v);
+    v = drv_status_get(txt, len, NULL, "readiness");
+    assert_string_equal(v, "1");
+    free(v);
+    v = drv_status_get(txt, len, "web", "startCount");
+    assert_string_equal(v, "1");
+    free(v);
+    v = drv_status_get(txt, len, NULL, "updated");
+    assert_string_equal(v, "1700000005"); /* refreshed 5 s after the last change (0.1 s) */
+    free(v);
+    free(txt);
+    /* the output reached the log file through the fs seam */
+    char *log = NULL;
+    size_t ll;
+    assert_int_equal(fs_mem_get(e->mem, "pod/log/web-p-1.0.0-stdout.log", &log, &ll), 0);
+    assert_non_null(strstr(log, "web stdout i1 n000001"));
+    free(log);
+    assert_non_null(strstr(e->trace.data, "web started instance=1"));
+    env_free(e);
+}
+
+static void test_drv_status_check__rejects_malformed(void **state)
+{
+    (void)state;
+    struct pod_err err = POD_ERR_ZERO;
+    const char *good = "pod: p-1\nupdated: 17\nstatus: running\nreadiness: 1\ncontainers:\n"
+                       "    - name: web\n      status: running\n";
+    assert_int_equal(drv_status_check(good, strlen(good), &err), 0);
+    const char *bad[] = {
+        "pod: p-1\nupdated: x\nstatus: running\nreadiness: 1\n",
+        "pod: p-1\nupdated: 1\nstatus: running\nreadiness: 2\n",
+        "pod: p-1\nupdated: 1\nstatus: running\n",
+        "pod: p-1\nupdated: 1\nstatus:running\nreadiness: 1\n",
+        "pod: p-1\nupdated: 1\nstatus: running\nreadiness: 1\ncontainers:\n  - name: x\n",
+        "pod: p-1\nupdated: 1\nstatus: running\nreadiness: 1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(drv_status_check(bad[i], strlen(bad[i]), &err), -1);
+    char *v = drv_status_get(good, strlen(good), "web", "status");
+    assert_string_equal(v, "running");
+    free(v);
+    assert_null(drv_status_get(good, strlen(good), "db", "status"));
+    assert_null(drv_status_get(good, strlen(good), NULL, "nothere"));
+}
+
+static void test_drv__reconcile_repairs_lost_exit(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "container web\n  exit 1 after 2s instances 1\n"
+                                 "fault event lose type exited times 1\n",
+                            true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 9000);
+    /* the exit at 2.1 s went unnoticed so far */
+    assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 1);
+    run_until(e, 15000);
+    assert_non_null(strstr(e->trace.data, "web reconcile exited instance=1 code=1 (event lost)"));
+    assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 2);
+    env_free(e);
+}
+
+static void test_drv__failed_stop_is_retried(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "fault stop fail times 2\n", true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 1000);
+    ev.type = SUP_EV_STOP_POD;
+    drv_input(e->drv, &ev);
+    run_until(e, 30000);
+    assert_false(backend_sim_obs(e->bs, 0)->running);
+    assert_true(drv_pod_stopped(e->drv));
+    assert_non_null(strstr(e->trace.data, "web retry stop instance=1"));
+    env_free(e);
+}
+
+static void test_drv__recover_readopts_running(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    char *state_text = NULL;
+    size_t len;
+    assert_int_equal(fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &state_text, &len), 0);
+    /* the daemon dies; a new one starts from the persisted state */
+    backend_sim_daemon_down(e->bs);
+    drv_free(e->drv);
+    e->drv = NULL;
+    backend_sim_daemon_up(e->bs);
+    struct pod_err err = POD_ERR_ZERO;
+    struct drv_cfg dc = {.spec = e->spec, .backend = e->be, .clk = clk_fake_clock(&e->clk),
+                         .fs = fs_mem_fs(e->mem), .dir = "pod", .seed = 2,
+                         .trace = trace_cb, .trace_self = e};
+    assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
+    assert_int_equal(drv_recover(e->drv, state_text, &err), 0);
+    free(state_text);
+    run_until(e, 10000);
+    assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 1); /* adopted, not restarted */
+    assert_true(drv_sup_status(e->drv)->ctr[0].running);
+    assert_non_null(strstr(e->trace.data, "web adopt exists=1 running=1 instance=1"));
+    /* a damaged state file is an error, not a crash */
+    struct drv *d2 = NULL;
+    assert_int_equal(drv_new(&dc, &d2, &err), 0);
+    assert_int_equal(drv_recover(d2, "{not json", &err), -1);
+    drv_free(d2);
+    env_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test(test_backend_sim__lifecycle_and_output),
+        cmocka_unit_test(test_backend_sim__probes_hang_and_cancel),
+        cmocka_unit_test(test_backend_sim__faults),
+        cmocka_unit_test(test_backend_sim__output_path_models),
+        cmocka_unit_test(test_drv__start_writes_status),
+        cmocka_unit_test(test_drv_status_check__rejects_malformed),
+        cmocka_unit_test(test_drv__reconcile_repairs_lost_exit),
+        cmocka_unit_test(test_drv__failed_stop_is_retried),
+        cmocka_unit_test(test_drv__recover_readopts_running),
+    };
+    return cmocka_run_group_tests(t, NULL, NULL);
+}
