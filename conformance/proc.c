@@ -133,6 +133,9 @@ static bool read_stat(pid_t pid, struct cf_proc *p, char *state)
         clen = sizeof(p->comm) - 1;
     memcpy(p->comm, lp + 1, clen);
     p->comm[clen] = '\0';
+    for (char *c = p->comm; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     int ppid;
     unsigned long long start;
     if (sscanf(rp + 2,

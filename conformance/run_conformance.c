@@ -99,6 +99,14 @@ static bool shell_safe_path(const char *p)
     return true;
 }
 
+/* Pod output quoted in a reason: printable ASCII only (keeps lines and JSON intact). */
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
 static const char *first_line(const char *s, char *buf, size_t len)
 {
     while (*s == '\n')
@@ -108,6 +116,7 @@ static const char *first_line(const char *s, char *buf, size_t len)
         n = len - 1;
     memcpy(buf, s, n);
     buf[n] = '\0';
+    sanitize(buf);
     return buf;
 }
 
@@ -122,6 +131,7 @@ static const char *last_line(const char *s, char *buf, size_t len)
     size_t l = n - b < len ? n - b : len - 1;
     memcpy(buf, s + b, l);
     buf[l] = '\0';
+    sanitize(buf);
     return buf;
 }
 
@@ -272,9 +282,11 @@ static int check_stdout(const struct cf_step *st, const char *out, char *why, si
     int rc = 0;
     for (char *save = NULL, *t = strtok_r(copy, seps, &save); t && rc == 0;
          t = strtok_r(NULL, seps, &save))
-        if (regexec(&st->out_rx, t, 0, NULL, 0) != 0)
+        if (regexec(&st->out_rx, t, 0, NULL, 0) != 0) {
+            sanitize(t);
             rc = step_fail(why, len, "stdout %s `%.100s` does not match /%s/",
                            st->out == CF_OUT_TOKENS ? "token" : "line", t, st->out_re);
+        }
     free(copy);
     return rc;
 }
