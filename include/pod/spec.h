@@ -26,7 +26,7 @@ struct spec_diag {
     int line, col; /* 1-based, into the file the user wrote; 0 = no position */
     char *path;    /* e.g. "containers[0].restart", may be "" */
     char *msg;
-    char *file;    /* NULL = the spec's file; else e.g. the .env file (pp_parse_env) */
+    char *file; /* NULL = the spec's file; else e.g. the .env file (pp_parse_env) */
 };
 
 struct spec_diags {
@@ -85,11 +85,11 @@ struct spec_kv {
 struct spec_volume {
     char *name;
     enum spec_vol_type type;
-    char *size;         /* ramdisk: e.g. "10M" (always <digits>M after validation) */
+    char *size;              /* ramdisk: e.g. "10M" (always <digits>M after validation) */
     enum spec_shared shared; /* volume */
-    bool encrypted;     /* config: refused by the validator (not implemented) */
-    char *bind;         /* host: absolute path after validation (relative ones made absolute
-                           against srcdir, podc -d) */
+    bool encrypted;          /* config: refused by the validator (not implemented) */
+    char *bind;              /* host: absolute path after validation (relative ones made absolute
+                                against srcdir, podc -d) */
     int line, col;
 };
 
@@ -109,9 +109,9 @@ struct spec_probe {
     int attempt_timeout_s; /* timeoutSeconds; defaults from timeout_s */
     int success_threshold;
     int failure_threshold;
-    int port;          /* TCP/HTTP: the container's targetPort (must be exposed with a hostPort) */
-    int host_port;     /* TCP/HTTP: resolved hostPort the host-side probe connects to */
-    char *http_path;   /* HTTP: request path, default "/" */
+    int port;        /* TCP/HTTP: the container's targetPort (must be exposed with a hostPort) */
+    int host_port;   /* TCP/HTTP: resolved hostPort the host-side probe connects to */
+    char *http_path; /* HTTP: request path, default "/" */
     char **signal_targets; /* startupProbe.signal: container names to signal after startup */
 };
 
@@ -128,8 +128,8 @@ struct spec_ingress {
 };
 
 struct spec_expose {
-    int target_port; /* 0 for the executable runtime */
-    int host_port;   /* 0 = none */
+    int target_port;      /* 0 for the executable runtime */
+    int host_port;        /* 0 = none */
     char *host_interface; /* NULL = from --host-interface / podman default */
     int cluster_port;     /* 0 = none */
     int max_conn;         /* default 4096 */
@@ -139,11 +139,11 @@ struct spec_expose {
 };
 
 struct spec_backoff {
-    int initial_ms;          /* first restart delay, default 1000 */
-    int max_ms;              /* cap, default 300000 */
-    int reset_s;             /* running/ready this long resets the backoff, default 600 */
-    int give_up_count;       /* 0 = never give up */
-    int give_up_window_s;    /* N failures within this window -> give up, default 600 */
+    int initial_ms;       /* first restart delay, default 1000 */
+    int max_ms;           /* cap, default 300000 */
+    int reset_s;          /* running/ready this long resets the backoff, default 600 */
+    int give_up_count;    /* 0 = never give up */
+    int give_up_window_s; /* N failures within this window -> give up, default 600 */
 };
 
 struct spec_container {
@@ -157,14 +157,14 @@ struct spec_container {
     size_t n_env;
     enum spec_restart restart;
     int restart_interval_s; /* on-interval:x */
-    char *signal_sig;  /* e.g. "HUP" (without SIG prefix), NULL = none */
-    char **signal_cmd; /* argv, NULL = none; exclusive with signal_sig */
+    char *signal_sig;       /* e.g. "HUP" (without SIG prefix), NULL = none */
+    char **signal_cmd;      /* argv, NULL = none; exclusive with signal_sig */
     struct spec_mount *mounts;
     size_t n_mounts;
     struct spec_probe startup, readiness, liveness;
     struct spec_expose *expose;
     size_t n_expose;
-    bool network_host; /* network: host (original 0.4.0) */
+    bool network_host;  /* network: host (original 0.4.0) */
     int stop_timeout_s; /* graceful stop before kill, default 10 */
     struct spec_backoff backoff;
     int line, col;
@@ -176,10 +176,10 @@ struct spec_logcfg {
 };
 
 struct pod_spec {
-    char *api;        /* "1.0.0-beta1" | "1.0.0-beta2" */
+    char *api; /* "1.0.0-beta1" | "1.0.0-beta2" */
     enum spec_runtime runtime;
-    char *name;       /* pod name (podc's positional argument) */
-    char *version;    /* podVersion */
+    char *name;    /* pod name (podc's positional argument) */
+    char *version; /* podVersion */
     struct spec_kv *labels;
     size_t n_labels;
     struct spec_volume *volumes;
@@ -187,7 +187,7 @@ struct pod_spec {
     struct spec_container *containers;
     size_t n_containers;
     /* runtime: executable */
-    char *exec_file;  /* absolute path of executable.file (resolved against srcdir) */
+    char *exec_file; /* absolute path of executable.file (resolved against srcdir) */
     struct spec_expose *exec_expose;
     size_t n_exec_expose;
     /* pod-level extensions */
@@ -203,8 +203,8 @@ const char *spec_ctr_kind_name(enum spec_ctr_kind k);
 const char *spec_probe_kind_name(enum spec_probe_kind k);
 
 /* Names derived from the model (new strings). */
-char *spec_pod_fullname(const struct pod_spec *s);                     /* "<name>-<ver>" */
-char *spec_container_fullname(const struct pod_spec *s, size_t i);    /* "<ctr>-<name>-<ver>" */
+char *spec_pod_fullname(const struct pod_spec *s);                 /* "<name>-<ver>" */
+char *spec_container_fullname(const struct pod_spec *s, size_t i); /* "<ctr>-<name>-<ver>" */
 char *spec_volume_fullname(const struct pod_spec *s, const struct spec_volume *v);
 const struct spec_volume *spec_find_volume(const struct pod_spec *s, const char *name);
 int spec_find_container(const struct pod_spec *s, const char *name); /* index or -1 */
@@ -232,13 +232,13 @@ void spec_line_map_add_span(struct spec_line_map *m, int out_col, int src_col, b
 void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_line, int *src_col);
 
 struct spec_opts {
-    const char *file;        /* name used in diagnostics (the user's file) */
-    const char *pod_name;    /* positional pod name */
-    const char *srcdir;      /* base for relative host binds and executable.file (podc -d) */
-    const char *builddir;    /* directory of the output: config volumes must exist under
-                                <builddir>/config/<name> */
+    const char *file;     /* name used in diagnostics (the user's file) */
+    const char *pod_name; /* positional pod name */
+    const char *srcdir;   /* base for relative host binds and executable.file (podc -d) */
+    const char *builddir; /* directory of the output: config volumes must exist under
+                             <builddir>/config/<name> */
     const struct spec_line_map *map;
-    bool check_files;        /* check config dirs / executable.file on disk (podc: true) */
+    bool check_files; /* check config dirs / executable.file on disk (podc: true) */
 };
 
 /* Limits on hostile input. */
