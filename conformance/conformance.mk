@@ -21,6 +21,18 @@ CONF_UTIL_OBJ := $(BUILD)/src/util/xalloc.o
 # ship one, match their expected-failures file).  Adding one is one line plus its build rule:
 #   CONFORMANCE_PODS += $(BUILD)/conformance/pods/hello/pod
 CONFORMANCE_PODS ?=
+CONFORMANCE_PODS += $(CONF_BUILD)/pods/executable/pod
+
+# podc output for `runtime: executable` (the release dir holds config/ before podc runs, as
+# `sns pod compile` arranges).
+$(CONF_BUILD)/pods/executable/pod: $(PODC) conformance/pods/executable/pod.yaml \
+                                   conformance/pods/executable/expected-failures \
+                                   conformance/fixtures/good/pod
+	rm -rf $(dir $@) && mkdir -p $(dir $@)config
+	cp -R conformance/fixtures/good/config/app $(dir $@)config/
+	cp conformance/pods/executable/expected-failures $(dir $@)
+	SPACE_LOG_LEVEL=1 $(PODC) fixture -f conformance/pods/executable/pod.yaml -o $(CURDIR)/$@ \
+	  -d $(CURDIR)/conformance/fixtures/good
 
 $(BUILD)/conformance/run_conformance.o: ALL_CFLAGS += -DCF_CASES_DIR='"$(CURDIR)/conformance/cases"'
 
@@ -28,11 +40,12 @@ $(CONF_RUNNER): $(CONF_OBJ) $(CONF_UTIL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^
 
-conformance: $(CONF_RUNNER) $(CONFORMANCE_PODS)
 ifdef POD
+conformance: $(CONF_RUNNER)
 	$(CONF_RUNNER) --level $(or $(LEVEL),all) $(if $(CONFORMANCE_FILTER),--filter '$(CONFORMANCE_FILTER)') \
 	  $(CONFORMANCE_FLAGS) $(POD)
 else
+conformance: $(CONF_RUNNER) $(CONFORMANCE_PODS)
 	@bash conformance/selftest.sh $(CONF_RUNNER) $(CONF_BUILD)/fixtures $(CONFORMANCE_PODS)
 endif
 
