@@ -40,17 +40,17 @@ enum cstate { CS_NONE = 0, CS_CREATING, CS_RUNNING, CS_EXITED };
 
 struct gen {
     unsigned per_s, bytes;
-    uint64_t base_k;  /* line number at base_ms */
+    uint64_t base_k; /* line number at base_ms */
     int64_t base_ms;
     uint64_t emitted; /* lines written by the current instance (seq 1..emitted) */
     uint64_t pending; /* written, still in the pipe (the highest seqs) */
     int64_t first_pending_ms;
     bool blocked;
     int64_t blocked_since;
-    bool orphaned;     /* direct: no reader for this instance any more */
-    bool eof_pending;  /* the instance ended; pipe closes after the pending data */
+    bool orphaned;    /* direct: no reader for this instance any more */
+    bool eof_pending; /* the instance ended; pipe closes after the pending data */
     bool partial_pending;
-    size_t acct;       /* index into the ctr's accounting */
+    size_t acct; /* index into the ctr's accounting */
 };
 
 struct sctr {
@@ -90,7 +90,7 @@ struct backend_sim {
     size_t n_fl, cap_fl;
     struct qev *q;
     size_t q_head, q_len, q_cap;
-    char **ret;       /* data of returned events, freed at the next poll */
+    char **ret; /* data of returned events, freed at the next poll */
     size_t n_ret, cap_ret;
     uint64_t *fault_seen; /* per scenario fault: matching calls seen */
     uint64_t rng;
@@ -279,8 +279,7 @@ static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t
     switch (fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
     case FIRE_FAIL:
         trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
-        return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s",
-                           scn_op_name(op));
+        return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s", scn_op_name(op));
     case FIRE_HANG:
         trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
         return 1;
@@ -447,8 +446,8 @@ static void gen_until(struct backend_sim *b, size_t ctr, int64_t t)
                 g->blocked = true;
                 g->blocked_since = lt;
                 b->cnt.pipe_blocked++;
-                trace(b, c->name, "pipe-full", "%s blocked instance=%llu",
-                      s ? "stderr" : "stdout", (unsigned long long)c->instance);
+                trace(b, c->name, "pipe-full", "%s blocked instance=%llu", s ? "stderr" : "stdout",
+                      (unsigned long long)c->instance);
                 break;
             }
             if (g->pending == 0)
@@ -506,8 +505,8 @@ static void deliver(struct backend_sim *b, size_t ctr, bool force)
             a->delivered += g->pending;
             g->pending = 0;
             if (g->eof_pending && g->partial_pending) {
-                size_t n = sim_line_text(line, sizeof line, c->name, s, a->instance,
-                                         g->emitted + 1, 40);
+                size_t n =
+                    sim_line_text(line, sizeof line, c->name, s, a->instance, g->emitted + 1, 40);
                 struct backend_event ev;
                 memset(&ev, 0, sizeof ev);
                 ev.type = BACKEND_EV_OUTPUT;
@@ -643,8 +642,11 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->partial = pl != NULL;
         gen_reset(b, it->ctr, c->instance);
         if (r && r->kind == SCN_R_EXIT) {
-            struct item e = {.at = now_ms(b) + r->dur_ms, .kind = IT_EXIT, .ctr = it->ctr,
-                             .instance = c->instance, .code = r->code};
+            struct item e = {.at = now_ms(b) + r->dur_ms,
+                             .kind = IT_EXIT,
+                             .ctr = it->ctr,
+                             .instance = c->instance,
+                             .code = r->code};
             add_item(b, &e);
         }
         notify_simple(b, BACKEND_EV_STARTED, it->ctr, c->instance, 0, NULL);
@@ -682,15 +684,20 @@ static void handle_item(struct backend_sim *b, const struct item *it)
             int64_t d = r ? r->dur_ms : 10;
             int code = r ? r->code : 143;
             if (d < it->timeout_ms || it->timeout_ms < 0) {
-                struct item e = {.at = now_ms(b) + d, .kind = IT_STOP_EXIT, .ctr = it->ctr,
-                                 .instance = c->instance, .code = code};
+                struct item e = {.at = now_ms(b) + d,
+                                 .kind = IT_STOP_EXIT,
+                                 .ctr = it->ctr,
+                                 .instance = c->instance,
+                                 .code = code};
                 add_item(b, &e);
                 break;
             }
         }
         if (it->timeout_ms >= 0) {
-            struct item e = {.at = now_ms(b) + it->timeout_ms, .kind = IT_KILL_EXIT,
-                             .ctr = it->ctr, .instance = c->instance};
+            struct item e = {.at = now_ms(b) + it->timeout_ms,
+                             .kind = IT_KILL_EXIT,
+                             .ctr = it->ctr,
+                             .instance = c->instance};
             add_item(b, &e);
         }
         break;
@@ -799,7 +806,8 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     const struct scn_rule *lat = rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
     const struct scn_rule *sf = rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
     struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
-                      .kind = sf ? IT_START_FAILED : IT_STARTED, .ctr = ctr,
+                      .kind = sf ? IT_START_FAILED : IT_STARTED,
+                      .ctr = ctr,
                       .instance = instance};
     add_item(b, &it);
     return 0;
@@ -834,7 +842,10 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     }
     if (c->st != CS_RUNNING)
         return 0;
-    struct item it = {.at = now_ms(b) + delay, .kind = IT_TERM, .ctr = ctr, .instance = instance,
+    struct item it = {.at = now_ms(b) + delay,
+                      .kind = IT_TERM,
+                      .ctr = ctr,
+                      .instance = instance,
                       .timeout_ms = timeout_ms};
     add_item(b, &it);
     return 0;
@@ -853,17 +864,19 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
     if (c->instance != instance || c->st != CS_RUNNING)
         return pod_err_set(err, POD_E_BACKEND, 0, "sim: container %s is not running", c->name);
     if (sig == 9) {
-        struct item it = {.at = now_ms(b) + delay + 10, .kind = IT_KILL_EXIT, .ctr = ctr,
-                          .instance = instance};
+        struct item it = {
+            .at = now_ms(b) + delay + 10, .kind = IT_KILL_EXIT, .ctr = ctr, .instance = instance};
         add_item(b, &it);
     } else if (sig == 15) {
-        struct item it = {.at = now_ms(b) + delay, .kind = IT_TERM, .ctr = ctr,
-                          .instance = instance, .timeout_ms = -1};
+        struct item it = {.at = now_ms(b) + delay,
+                          .kind = IT_TERM,
+                          .ctr = ctr,
+                          .instance = instance,
+                          .timeout_ms = -1};
         add_item(b, &it);
     } else {
         c->obs.signals++;
-        trace(b, c->name, "signalled", "sig=%d instance=%llu", sig,
-              (unsigned long long)instance);
+        trace(b, c->name, "signalled", "sig=%d instance=%llu", sig, (unsigned long long)instance);
     }
     return 0;
 }
@@ -916,8 +929,7 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
     }
     int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
     uint64_t att = c->instance == req->instance ? ++c->att[role] : 0;
-    struct item it = {.kind = IT_EXEC_DONE, .ctr = ctr, .instance = req->instance,
-                      .tag = req->tag};
+    struct item it = {.kind = IT_EXEC_DONE, .ctr = ctr, .instance = req->instance, .tag = req->tag};
     if (c->instance != req->instance || c->st != CS_RUNNING) {
         it.at = now_ms(b) + 10 + delay;
         it.result = req->kind == BACKEND_PROBE_EXEC ? BACKEND_UNKNOWN : BACKEND_FAIL;
@@ -972,8 +984,7 @@ static int op_inspect(void *self, size_t ctr, struct backend_ctr_state *out, str
     int64_t delay;
     int r = call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
     if (r != 0)
-        return r < 0 ? -1
-                     : pod_err_set(err, POD_E_TIMEOUT, 0, "sim: inspect timed out (injected)");
+        return r < 0 ? -1 : pod_err_set(err, POD_E_TIMEOUT, 0, "sim: inspect timed out (injected)");
     run_items(b);
     const struct sctr *c = &b->c[ctr];
     memset(out, 0, sizeof *out);

@@ -67,16 +67,16 @@ struct sim_out_acct {
 
 /* Ground truth about one container, for invariants. */
 struct sim_ctr_obs {
-    uint64_t instance;     /* current/last instance, 0 = never created */
+    uint64_t instance; /* current/last instance, 0 = never created */
     bool exists, running, starting;
-    unsigned starts;       /* ctr_start calls accepted */
-    unsigned runs;         /* instances that reached running */
+    unsigned starts; /* ctr_start calls accepted */
+    unsigned runs;   /* instances that reached running */
     unsigned exits;
     int last_exit_code;
     bool last_exit_voluntary; /* exited on its own (not stop/kill/remove) */
     int64_t last_exit_ms;
-    unsigned signals;         /* non-TERM/KILL signals delivered while running */
-    unsigned overlaps;        /* ctr_start while the previous instance still ran */
+    unsigned signals;  /* non-TERM/KILL signals delivered while running */
+    unsigned overlaps; /* ctr_start while the previous instance still ran */
 };
 
 struct backend_sim;
@@ -100,8 +100,8 @@ const struct sim_out_acct *backend_sim_out(const struct backend_sim *b, size_t c
                                            size_t *n);
 /* Fault/coverage counters. */
 struct sim_counters {
-    unsigned faults_fired, events_lost, events_dup, probes_hung, probes_cancelled,
-        pipe_blocked, epipe_lines;
+    unsigned faults_fired, events_lost, events_dup, probes_hung, probes_cancelled, pipe_blocked,
+        epipe_lines;
 };
 struct sim_counters backend_sim_counters(const struct backend_sim *b);
 

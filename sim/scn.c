@@ -161,8 +161,8 @@ static int want_int(struct parser *p, size_t i, long long min, long long max, lo
     const char *s = p->t[i].s;
     bool neg = s[0] == '-' && min < 0;
     long long x;
-    if (!pod_parse_int(neg ? s + 1 : s, 0, max > -min ? max : -min, &x) ||
-        (neg ? -x : x) < min || (neg ? -x : x) > max)
+    if (!pod_parse_int(neg ? s + 1 : s, 0, max > -min ? max : -min, &x) || (neg ? -x : x) < min ||
+        (neg ? -x : x) > max)
         return perr(p, p->t[i].col, "expected a number in %lld..%lld, got `%s`", min, max, s);
     *v = neg ? -x : x;
     return 0;
@@ -267,8 +267,8 @@ static int parse_filter(struct parser *p, size_t i, struct scn_filter *f, struct
             fault->ctr = xstrdup(p->t[i + 1].s);
             i += 2;
         } else if (fault && fault->op == SCN_OP_EVENT && strcmp(w, "type") == 0) {
-            static const char *const evn[] = {"any", "started", "start-failed", "exited",
-                                              "exec-done", "output"};
+            static const char *const evn[] = {"any",    "started",   "start-failed",
+                                              "exited", "exec-done", "output"};
             if (i + 1 >= p->n)
                 return perr(p, p->t[i].col, "`type` needs an event type");
             size_t k;
@@ -381,7 +381,8 @@ static int parse_rule(struct parser *p, struct scn_ctr *c)
                 i += 2;
             }
         } else {
-            return perr(p, p->t[0].col, "expected `on-term exit CODE [after D]` or `on-term ignore`");
+            return perr(p, p->t[0].col,
+                        "expected `on-term exit CODE [after D]` or `on-term ignore`");
         }
     } else if (strcmp(w, "probe") == 0) {
         static const char *const roles[] = {"startup", "readiness", "liveness", "exec", "any"};
@@ -401,8 +402,7 @@ static int parse_rule(struct parser *p, struct scn_ctr *c)
         else if (strcmp(p->t[2].s, "fail") == 0) {
             r.result = SCN_FAIL;
             r.code = 1;
-        }
-        else if (strcmp(p->t[2].s, "hang") == 0)
+        } else if (strcmp(p->t[2].s, "hang") == 0)
             r.result = SCN_HANG;
         else
             return perr(p, p->t[2].col, "expected pass|fail|hang, got `%s`", p->t[2].s);
@@ -439,7 +439,7 @@ static int parse_rule(struct parser *p, struct scn_ctr *c)
 
 const char *scn_op_name(enum scn_op op)
 {
-    static const char *const n[] = {"pod-create", "start", "stop",  "kill", "remove",
+    static const char *const n[] = {"pod-create", "start",  "stop",    "kill",  "remove",
                                     "probe",      "cancel", "inspect", "event", "disk"};
     return (unsigned)op < SCN_OP_COUNT_ ? n[op] : "?";
 }
@@ -452,8 +452,8 @@ const char *scn_role_name(enum scn_role r)
 
 const char *scn_ev_name(enum scn_ev e)
 {
-    static const char *const n[] = {"any", "started", "start-failed", "exited", "exec-done",
-                                    "output"};
+    static const char *const n[] = {"any",    "started",   "start-failed",
+                                    "exited", "exec-done", "output"};
     return (unsigned)e <= SCN_EV_OUTPUT ? n[e] : "?";
 }
 
@@ -654,7 +654,8 @@ static int parse_expect(struct parser *p)
     } else if (strcmp(p->t[1].s, "no") == 0) {
         x.kind = SCN_X_NO;
         if (p->n < 4)
-            return perr(p, p->t[1].col, "expected `expect no CTR EVENT [text] [after T] [before T]`");
+            return perr(p, p->t[1].col,
+                        "expected `expect no CTR EVENT [text] [after T] [before T]`");
         size_t end = p->n;
         for (size_t i = 4; i + 1 < p->n; i++) {
             if (!p->t[i].quoted &&
@@ -681,7 +682,8 @@ static int parse_expect(struct parser *p)
             if (parse_cmp_op(p->t[opi].s, &x.op) == 0)
                 break;
         if (opi == p->n || opi == 1 || opi + 2 != p->n)
-            return perr(p, p->t[1].col, "expected `expect METRIC... OP VALUE` (OP: == != < <= > >=)");
+            return perr(p, p->t[1].col,
+                        "expected `expect METRIC... OP VALUE` (OP: == != < <= > >=)");
         if (opi - 1 > 4)
             return perr(p, p->t[5].col, "metric too long (at most 4 words)");
         for (size_t i = 1; i < opi; i++)
@@ -821,8 +823,7 @@ static int parse_top(struct parser *p, struct scn_ctr **cur)
     return perr(p, p->t[0].col, "unknown statement `%s`", w);
 }
 
-int scn_parse(const char *text, size_t len, const char *file, struct scn **out,
-              struct pod_err *err)
+int scn_parse(const char *text, size_t len, const char *file, struct scn **out, struct pod_err *err)
 {
     struct parser p;
     memset(&p, 0, sizeof p);

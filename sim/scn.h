@@ -53,8 +53,13 @@ enum scn_rule_kind {
 enum scn_result { SCN_PASS = 0, SCN_FAIL, SCN_HANG };
 
 /* Probe roles as written in scenarios (numbered like enum sup_probe_role). */
-enum scn_role { SCN_ROLE_STARTUP = 0, SCN_ROLE_READINESS, SCN_ROLE_LIVENESS, SCN_ROLE_EXEC,
-                SCN_ROLE_ANY };
+enum scn_role {
+    SCN_ROLE_STARTUP = 0,
+    SCN_ROLE_READINESS,
+    SCN_ROLE_LIVENESS,
+    SCN_ROLE_EXEC,
+    SCN_ROLE_ANY
+};
 
 struct scn_rule {
     enum scn_rule_kind kind;
@@ -93,27 +98,33 @@ enum scn_op {
 };
 
 enum scn_fault_kind {
-    SCN_F_FAIL = 0, /* the call fails at once (returns -1) */
-    SCN_F_HANG,     /* the call never completes */
-    SCN_F_SLOW,     /* the call completes dur_ms late */
-    SCN_F_LOSE,     /* event: never delivered */
-    SCN_F_DUP,      /* event: delivered twice */
-    SCN_F_FULL,     /* disk: no space (ENOSPC) during the window */
+    SCN_F_FAIL = 0,     /* the call fails at once (returns -1) */
+    SCN_F_HANG,         /* the call never completes */
+    SCN_F_SLOW,         /* the call completes dur_ms late */
+    SCN_F_LOSE,         /* event: never delivered */
+    SCN_F_DUP,          /* event: delivered twice */
+    SCN_F_FULL,         /* disk: no space (ENOSPC) during the window */
     SCN_F_CRASH_ROTATE, /* disk: the daemon crashes in the middle of the nth rotation */
 };
 
 /* Event types a lose/dup fault may select (0 = any). */
-enum scn_ev { SCN_EV_ANY = 0, SCN_EV_STARTED, SCN_EV_START_FAILED, SCN_EV_EXITED,
-              SCN_EV_EXEC_DONE, SCN_EV_OUTPUT };
+enum scn_ev {
+    SCN_EV_ANY = 0,
+    SCN_EV_STARTED,
+    SCN_EV_START_FAILED,
+    SCN_EV_EXITED,
+    SCN_EV_EXEC_DONE,
+    SCN_EV_OUTPUT
+};
 
 struct scn_fault {
     enum scn_op op;
     enum scn_fault_kind kind;
-    int64_t dur_ms;  /* SLOW */
-    char *ctr;       /* NULL = any container */
-    size_t ctr_idx;  /* set by the runner */
-    enum scn_ev ev;  /* EVENT */
-    unsigned step;   /* CRASH_ROTATE: fs call within the rotation after which to crash (1..) */
+    int64_t dur_ms; /* SLOW */
+    char *ctr;      /* NULL = any container */
+    size_t ctr_idx; /* set by the runner */
+    enum scn_ev ev; /* EVENT */
+    unsigned step;  /* CRASH_ROTATE: fs call within the rotation after which to crash (1..) */
     struct scn_filter f;
     int line;
 };
@@ -132,8 +143,8 @@ enum scn_act_kind {
 struct scn_action {
     enum scn_act_kind kind;
     int64_t at_ms;
-    char *ctr;   /* SIGNAL (NULL = all), RERUN */
-    char **vols; /* RELOAD, CONFIG_CHANGE (NULL-terminated) */
+    char *ctr;                   /* SIGNAL (NULL = all), RERUN */
+    char **vols;                 /* RELOAD, CONFIG_CHANGE (NULL-terminated) */
     bool checksum_file, managed; /* CONFIG_CHANGE */
     int64_t down_ms;             /* CRASH */
     int line;
@@ -163,17 +174,17 @@ struct scn {
     char *name;
     uint64_t seed;
     int64_t run_for_ms;
-    bool output_direct;     /* output-path direct (no fd holder) */
-    bool autostart;         /* `start` at 0 s unless `autostart no` */
-    int64_t wall0_s;        /* wall clock at simulated time 0 */
+    bool output_direct; /* output-path direct (no fd holder) */
+    bool autostart;     /* `start` at 0 s unless `autostart no` */
+    int64_t wall0_s;    /* wall clock at simulated time 0 */
     int64_t output_flush_ms;
-    int64_t log_max_bytes;  /* 0 = from the spec */
-    int log_max_files;      /* 0 = from the spec */
-    int64_t reconcile_ms;   /* driver inspect cadence, 0 = driver default */
-    char *pod_text;         /* inline spec (NULL when pod_file) */
+    int64_t log_max_bytes; /* 0 = from the spec */
+    int log_max_files;     /* 0 = from the spec */
+    int64_t reconcile_ms;  /* driver inspect cadence, 0 = driver default */
+    char *pod_text;        /* inline spec (NULL when pod_file) */
     size_t pod_len;
-    int pod_line;           /* first line of the inline spec in the scenario file */
-    char *pod_file;         /* path relative to the scenario file */
+    int pod_line;   /* first line of the inline spec in the scenario file */
+    char *pod_file; /* path relative to the scenario file */
     int pod_file_line, pod_file_col;
     char **var_names, **var_values;
     size_t n_vars;

@@ -54,9 +54,9 @@ struct crash_rot {
 /* The file-system wrapper: crash-during-rotation and "the daemon is dead" failures. */
 struct simfs {
     struct fs inner;
-    bool dead;        /* every call fails with EIO (the daemon process is gone) */
-    bool crashed;     /* the crash point was reached: the loop must kill the daemon */
-    int countdown;    /* >0: calls left before the crash */
+    bool dead;     /* every call fails with EIO (the daemon process is gone) */
+    bool crashed;  /* the crash point was reached: the loop must kill the daemon */
+    int countdown; /* >0: calls left before the crash */
     uint64_t rotations;
     struct crash_rot *cr;
     size_t n_cr;
@@ -65,10 +65,10 @@ struct simfs {
 
 struct cstate {
     unsigned starts_seen;
-    bool excused;          /* the next start was asked for (pod start, rerun, config, signal) */
-    int64_t excused_until; /* ... and every start until then (debounce, stop of a rerun) */
-    uint64_t prev_instance;   /* the instance before the latest start */
-    uint64_t sup_seen_run;    /* last instance the supervisor reported running */
+    bool excused;           /* the next start was asked for (pod start, rerun, config, signal) */
+    int64_t excused_until;  /* ... and every start until then (debounce, stop of a rerun) */
+    uint64_t prev_instance; /* the instance before the latest start */
+    uint64_t sup_seen_run;  /* last instance the supervisor reported running */
     unsigned prev_failures;
     uint64_t lossy[2];     /* log lines may be missing: dropped / crash with backlog */
     uint64_t rot_total[2]; /* rotations over all daemon lifetimes */
@@ -387,8 +387,7 @@ static int bind_names(struct scn *scn, const struct pod_spec *spec, struct pod_e
         int k = spec_find_container(spec, scn->ctrs[i].name);
         if (k < 0)
             return pod_err_set(err, POD_E_INVALID, 0, "%s:%d:%d: no container `%s` in the pod",
-                               scn->file, scn->ctrs[i].line, scn->ctrs[i].col,
-                               scn->ctrs[i].name);
+                               scn->file, scn->ctrs[i].line, scn->ctrs[i].col, scn->ctrs[i].name);
         scn->ctrs[i].spec_idx = (size_t)k;
     }
     for (size_t i = 0; i < scn->n_faults; i++) {
@@ -409,8 +408,8 @@ static int bind_names(struct scn *scn, const struct pod_spec *spec, struct pod_e
             const struct spec_volume *vol = spec_find_volume(spec, *v);
             if (!vol || vol->type != SPEC_VOL_CONFIG)
                 return pod_err_set(err, POD_E_INVALID, 0,
-                                   "%s:%d:1: no config volume `%s` in the pod", scn->file,
-                                   a->line, *v);
+                                   "%s:%d:1: no config volume `%s` in the pod", scn->file, a->line,
+                                   *v);
         }
     }
     return 0;
@@ -496,9 +495,9 @@ static bool mounts_volume(const struct spec_container *c, const char *vol)
 
 static void apply_action(struct run *r, const struct scn_action *a)
 {
-    static const char *const names[] = {"?",      "start",  "stop",          "kill",
-                                        "signal", "reload-configs", "rerun", "config-change",
-                                        "daemon-crash"};
+    static const char *const names[] = {"?",     "start",         "stop",
+                                        "kill",  "signal",        "reload-configs",
+                                        "rerun", "config-change", "daemon-crash"};
     struct pod_buf d = {0};
     if (a->ctr)
         pod_buf_adds(&d, a->ctr);
@@ -603,8 +602,8 @@ static void check_step(struct run *r)
         const struct spec_container *c = &r->spec->containers[i];
         struct cstate *cs = &r->cs[i];
         if (ob->overlaps) {
-            violation(r, "%s: a new instance was started while instance %llu still ran",
-                      c->name, (unsigned long long)ob->instance);
+            violation(r, "%s: a new instance was started while instance %llu still ran", c->name,
+                      (unsigned long long)ob->instance);
             ((struct sim_ctr_obs *)ob)->overlaps = 0;
         }
         if (ob->starts != cs->starts_seen) {
@@ -626,12 +625,12 @@ static void check_step(struct run *r)
                     break;
                 case SPEC_RESTART_ON_FAILURE:
                     if (vol0)
-                        violation(r, "%s: restarted after a clean exit under on-failure",
-                                  c->name);
+                        violation(r, "%s: restarted after a clean exit under on-failure", c->name);
                     break;
                 case SPEC_RESTART_ON_CONFIG:
                     if (vol0)
-                        violation(r, "%s: restarted after a clean exit under on-config without a "
+                        violation(r,
+                                  "%s: restarted after a clean exit under on-config without a "
                                   "config change",
                                   c->name);
                     break;
@@ -644,8 +643,8 @@ static void check_step(struct run *r)
                     break;
                 }
                 if (since < 1000 && ob->last_exit_voluntary)
-                    violation(r, "%s: restarted %lld ms after it crashed (floor 1000 ms)",
-                              c->name, (long long)since);
+                    violation(r, "%s: restarted %lld ms after it crashed (floor 1000 ms)", c->name,
+                              (long long)since);
             }
             cs->excused = false;
         }
@@ -721,7 +720,8 @@ static void check_logs(struct run *r)
                         continue;
                     if (in < last_i || (in == last_i && sq <= last_s)) {
                         if (order_ok)
-                            violation(r, "%s: line i%llu n%llu after i%llu n%llu (duplicate or "
+                            violation(r,
+                                      "%s: line i%llu n%llu after i%llu n%llu (duplicate or "
                                       "out of order)",
                                       base, (unsigned long long)in, (unsigned long long)sq,
                                       (unsigned long long)last_i, (unsigned long long)last_s);
@@ -745,16 +745,15 @@ static void check_logs(struct run *r)
             pod_strv_free(paths);
             struct logw_stats ls = drv_log_stats(r->drv, i, s);
             uint64_t rot = r->cs[i].rot_total[s] + ls.rotations;
-            int max_files = r->scn->log_max_files ? r->scn->log_max_files
-                                                  : r->spec->logs.max_files;
+            int max_files = r->scn->log_max_files ? r->scn->log_max_files : r->spec->logs.max_files;
             bool retention = rot > (uint64_t)max_files;
             bool lossy = r->cs[i].lossy[s] || ls.dropped_lines || ls.backlog_bytes;
             for (size_t k = 0; k < nacct; k++) {
                 const struct sim_out_acct *a = &acct[k];
                 if (found[k] > a->delivered)
                     violation(r, "%s: instance %llu: %llu lines in the logs, only %llu written",
-                              base, (unsigned long long)a->instance,
-                              (unsigned long long)found[k], (unsigned long long)a->delivered);
+                              base, (unsigned long long)a->instance, (unsigned long long)found[k],
+                              (unsigned long long)a->delivered);
                 else if (found[k] < a->delivered && !retention && !lossy)
                     violation(r, "%s: instance %llu: %llu of %llu lines lost", base,
                               (unsigned long long)a->instance,
@@ -980,15 +979,17 @@ static char *metric(struct run *r, const struct scn_expect *x)
             return xasprintf("%u", ob->signals);
     }
     if (strcmp(w0, "log") == 0 && x->n_words == 4) {
-        int s = strcmp(x->words[2], "stdout") == 0 ? 0 : strcmp(x->words[2], "stderr") == 0 ? 1 : -1;
+        int s = strcmp(x->words[2], "stdout") == 0   ? 0
+                : strcmp(x->words[2], "stderr") == 0 ? 1
+                                                     : -1;
         if (s < 0)
             return NULL;
         const char *what = x->words[3];
         if (!strcmp(what, "lines") || !strcmp(what, "partial") || !strcmp(what, "files") ||
             !strcmp(what, "notices"))
             return xasprintf("%llu", (unsigned long long)count_log(r, (size_t)ci, s, what));
-        struct logw_stats ls = r->drv ? drv_log_stats(r->drv, (size_t)ci, s)
-                                      : (struct logw_stats){0};
+        struct logw_stats ls =
+            r->drv ? drv_log_stats(r->drv, (size_t)ci, s) : (struct logw_stats){0};
         if (!strcmp(what, "rotations"))
             return xasprintf("%llu", (unsigned long long)(r->cs[ci].rot_total[s] + ls.rotations));
         if (!strcmp(what, "dropped"))
@@ -1165,17 +1166,18 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
     for (size_t i = 0; i < r->n_acts; i++)
         if (r->acts[i].line == 0 && !(scn->autostart && i == 0))
             r->acts[i].line = 1000000 + (int)i;
-    qsort(r->acts, r->n_acts, sizeof *r->acts, cmp_act);
-    qsort(r->disk, r->n_disk, sizeof *r->disk, cmp_disk);
+    if (r->n_acts > 1)
+        qsort(r->acts, r->n_acts, sizeof *r->acts, cmp_act);
+    if (r->n_disk > 1)
+        qsort(r->disk, r->n_disk, sizeof *r->disk, cmp_disk);
 
     struct backend_sim_cfg bc = {.scn = scn,
                                  .spec = r->spec,
                                  .clk = &r->clk,
                                  .seed = r->seed,
                                  .swarm = r->have_swarm ? &r->swarm : NULL,
-                                 .trace = o->fmt != SIM_TRACE_NONE || !o->no_checks
-                                              ? sim_trace_cb
-                                              : NULL,
+                                 .trace = o->fmt != SIM_TRACE_NONE || !o->no_checks ? sim_trace_cb
+                                                                                    : NULL,
                                  .trace_self = r};
     r->bs = backend_sim_new(&bc);
     if (res->params)
@@ -1192,8 +1194,7 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
             t = r->clk.mono_ms;
         if (t == last_t) {
             if (++same > LIVELOCK_STEPS) {
-                violation(r, "livelock: no progress at this time after %d steps",
-                          LIVELOCK_STEPS);
+                violation(r, "livelock: no progress at this time after %d steps", LIVELOCK_STEPS);
                 break;
             }
         } else {
@@ -1249,7 +1250,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
                 if (backend_sim_obs(r->bs, i)->running)
                     any = true;
             if (!drv_pod_stopped(r->drv) || any)
-                violation(r, "the pod did not stop within %d s of a stop request after the "
+                violation(r,
+                          "the pod did not stop within %d s of a stop request after the "
                           "faults healed",
                           STOP_BOUND_MS / 1000);
         }

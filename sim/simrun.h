@@ -23,8 +23,8 @@ enum sim_trace_fmt { SIM_TRACE_NONE = 0, SIM_TRACE_TEXT, SIM_TRACE_JSON };
 
 struct sim_opts {
     bool seed_set;
-    uint64_t seed;          /* overrides the scenario's seed when seed_set */
-    bool explore;           /* random fault schedule derived from explore_seed */
+    uint64_t seed; /* overrides the scenario's seed when seed_set */
+    bool explore;  /* random fault schedule derived from explore_seed */
     uint64_t explore_seed;
     enum sim_trace_fmt fmt; /* what sim_result.trace holds */
     bool no_checks;         /* bench: skip per-step invariant checks */
@@ -36,10 +36,10 @@ struct sim_result {
     size_t n_events;     /* trace records */
     unsigned violations; /* invariant violations */
     unsigned failed_expects;
-    char *report;        /* one line per violation / failed expectation */
-    char *params;        /* explore: the derived fault parameters (one line) */
-    int64_t sim_ms;      /* simulated time covered */
-    uint64_t steps;      /* loop iterations */
+    char *report;   /* one line per violation / failed expectation */
+    char *params;   /* explore: the derived fault parameters (one line) */
+    int64_t sim_ms; /* simulated time covered */
+    uint64_t steps; /* loop iterations */
     /* coverage ("sometimes") counters */
     unsigned cov_crashes, cov_faults, cov_lost, cov_dup, cov_backoff_cap, cov_gave_up,
         cov_probe_timeout, cov_rotations, cov_disk_full, cov_rotation_crash, cov_signals,

@@ -62,18 +62,26 @@ static struct env *env_new(const char *text, bool with_drv)
         e->scn->ctrs[i].spec_idx = (size_t)spec_find_container(e->spec, e->scn->ctrs[i].name);
     for (size_t i = 0; i < e->scn->n_faults; i++)
         if (e->scn->faults[i].ctr)
-            e->scn->faults[i].ctr_idx =
-                (size_t)spec_find_container(e->spec, e->scn->faults[i].ctr);
+            e->scn->faults[i].ctr_idx = (size_t)spec_find_container(e->spec, e->scn->faults[i].ctr);
     clk_fake_init(&e->clk, 1700000000LL * 1000000000LL);
-    struct backend_sim_cfg bc = {.scn = e->scn, .spec = e->spec, .clk = &e->clk, .seed = 1,
-                                 .trace = sim_trace_cb, .trace_self = e};
+    struct backend_sim_cfg bc = {.scn = e->scn,
+                                 .spec = e->spec,
+                                 .clk = &e->clk,
+                                 .seed = 1,
+                                 .trace = sim_trace_cb,
+                                 .trace_self = e};
     e->bs = backend_sim_new(&bc);
     e->be = backend_sim_backend(e->bs);
     e->mem = fs_mem_new();
     if (with_drv) {
-        struct drv_cfg dc = {.spec = e->spec, .backend = e->be, .clk = clk_fake_clock(&e->clk),
-                             .fs = fs_mem_fs(e->mem), .dir = "pod", .seed = 1,
-                             .trace = trace_cb, .trace_self = e};
+        struct drv_cfg dc = {.spec = e->spec,
+                             .backend = e->be,
+                             .clk = clk_fake_clock(&e->clk),
+                             .fs = fs_mem_fs(e->mem),
+                             .dir = "pod",
+                             .seed = 1,
+                             .trace = trace_cb,
+                             .trace_self = e};
         assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
     }
     return e;
@@ -185,8 +193,8 @@ static void test_backend_sim__probes_hang_and_cancel(void **state)
     assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), 0);
     clk_fake_set(&e->clk, 100);
     assert_int_equal(poll_all(e, ev, 8), 1);
-    struct backend_probe_req req = {.kind = BACKEND_PROBE_EXEC, .ctr = 0, .instance = 1,
-                                    .tag = 7, .role = 1};
+    struct backend_probe_req req = {
+        .kind = BACKEND_PROBE_EXEC, .ctr = 0, .instance = 1, .tag = 7, .role = 1};
     assert_int_equal(e->be.ops->probe(e->be.self, &req, &err), 0);
     clk_fake_set(&e->clk, 110);
     assert_int_equal(poll_all(e, ev, 8), 1);
@@ -207,8 +215,8 @@ static void test_backend_sim__probes_hang_and_cancel(void **state)
 static void test_backend_sim__faults(void **state)
 {
     (void)state;
-    struct env *e = env_new(POD1 "fault start fail times 1\nfault event lose type started\n",
-                            false);
+    struct env *e =
+        env_new(POD1 "fault start fail times 1\nfault event lose type started\n", false);
     struct pod_err err = POD_ERR_ZERO;
     struct backend_event ev[8];
     assert_int_equal(e->be.ops->ctr_start(e->be.self, 0, 1, &err), -1);
@@ -371,9 +379,14 @@ static void test_drv__recover_readopts_running(void **state)
     e->drv = NULL;
     backend_sim_daemon_up(e->bs);
     struct pod_err err = POD_ERR_ZERO;
-    struct drv_cfg dc = {.spec = e->spec, .backend = e->be, .clk = clk_fake_clock(&e->clk),
-                         .fs = fs_mem_fs(e->mem), .dir = "pod", .seed = 2,
-                         .trace = trace_cb, .trace_self = e};
+    struct drv_cfg dc = {.spec = e->spec,
+                         .backend = e->be,
+                         .clk = clk_fake_clock(&e->clk),
+                         .fs = fs_mem_fs(e->mem),
+                         .dir = "pod",
+                         .seed = 2,
+                         .trace = trace_cb,
+                         .trace_self = e};
     assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
     assert_int_equal(drv_recover(e->drv, state_text, &err), 0);
     free(state_text);

@@ -160,11 +160,13 @@ static void test_scn_parse__errors_have_positions(void **state)
     (void)state;
     expect_err("bogus 1\n", "t.scn:1:1: unknown statement `bogus`");
     expect_err(POD "run-for 10x\n", "t.scn:6:9: bad duration `10x`");
-    expect_err(POD "seed 1\n  exit 1 after 2s\n", "t.scn:7:3: indented line outside a `container` block");
+    expect_err(POD "seed 1\n  exit 1 after 2s\n",
+               "t.scn:7:3: indented line outside a `container` block");
     expect_err("seed 1\n", "t.scn:1:1: no pod spec");
     expect_err(POD "name \"open\n", "t.scn:6:6: unterminated string");
     expect_err(POD "container web\n  exit 1 after\n", "t.scn:7:");
-    expect_err(POD "container web\n  probe readiness maybe\n", "t.scn:7:19: expected pass|fail|hang");
+    expect_err(POD "container web\n  probe readiness maybe\n",
+               "t.scn:7:19: expected pass|fail|hang");
     expect_err(POD "fault start explode\n", "t.scn:6:13: call faults are");
     expect_err(POD "at 5s dance\n", "t.scn:6:7: unknown action `dance`");
     expect_err(POD "expect starts web\n", "expected `expect METRIC... OP VALUE`");

@@ -43,14 +43,14 @@ struct drv_cfg {
     struct backend backend;
     struct clk clk;
     struct fs fs;
-    const char *dir;          /* pod directory: .pod.status, .pod.state, log/ */
-    uint64_t seed;            /* supervisor RNG (backoff jitter) */
-    long pid;                 /* daemon pid for the status file, 0 = empty */
-    int64_t reconcile_ms;     /* inspect cadence, default 10000 */
-    int64_t status_refresh_ms;/* rewrite .pod.status at least this often, default 5000 */
-    int64_t log_max_bytes;    /* 0 = spec->logs.max_bytes */
-    int log_max_files;        /* 0 = spec->logs.max_files */
-    drv_trace_fn *trace;      /* may be NULL */
+    const char *dir;           /* pod directory: .pod.status, .pod.state, log/ */
+    uint64_t seed;             /* supervisor RNG (backoff jitter) */
+    long pid;                  /* daemon pid for the status file, 0 = empty */
+    int64_t reconcile_ms;      /* inspect cadence, default 10000 */
+    int64_t status_refresh_ms; /* rewrite .pod.status at least this often, default 5000 */
+    int64_t log_max_bytes;     /* 0 = spec->logs.max_bytes */
+    int log_max_files;         /* 0 = spec->logs.max_files */
+    drv_trace_fn *trace;       /* may be NULL */
     void *trace_self;
 };
 
@@ -60,8 +60,9 @@ struct drv_cfg {
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
 #define DRV_STOP_GRACE_MS 5000 /* after a stop's timeout, the watchdog kills */
 #define DRV_RETRY_MS 1000      /* failed stop/kill calls and adoption are retried this often */
-#define DRV_ADOPT_WAIT_MS 30000 /* a created-but-not-running container is waited for this long
-                                   before it is adopted as it is */
+#define DRV_ADOPT_WAIT_MS                                                                          \
+    30000 /* a created-but-not-running container is waited for this long                           \
+             before it is adopted as it is */
 
 struct drv;
 

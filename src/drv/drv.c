@@ -67,7 +67,7 @@ struct drv {
     bool stopped;
     int64_t created_s, started_s;
     struct ctr_snap *snap;
-    char *last_status; /* last status written, for skipping identical rewrites */
+    char *last_status;       /* last status written, for skipping identical rewrites */
     uint64_t last_sig;       /* cheap signature of what the status shows */
     uint64_t last_state_sig; /* ... of what the persisted state holds */
     char pod_phase[16];
@@ -298,9 +298,9 @@ static int write_atomic(struct drv *d, const char *path, const char *tmp, const 
 static char *render_state(struct drv *d)
 {
     char *sup_text = sup_save(d->sup);
-    char *out = xasprintf("{\"created\":%lld,\"started\":%lld,\"sup\":%s}\n",
-                          (long long)d->created_s, (long long)d->started_s,
-                          sup_text && *sup_text ? sup_text : "null");
+    char *out =
+        xasprintf("{\"created\":%lld,\"started\":%lld,\"sup\":%s}\n", (long long)d->created_s,
+                  (long long)d->started_s, sup_text && *sup_text ? sup_text : "null");
     free(sup_text);
     return out;
 }
@@ -366,8 +366,8 @@ static uint64_t state_sig(const struct drv *d)
         MIX(c->backoff_ms);
         MIX(c->consecutive_failures);
         MIX(c->gave_up);
-        for (const char *p = c->phase ? c->phase : ""; *p; p++)
-            MIX(*p);
+        MIX(c->started); /* startup completed: the place in the order was passed */
+        MIX(c->phase && strcmp(c->phase, "failed") == 0);
     }
 #undef MIX
     return h;
@@ -522,13 +522,13 @@ static void exec_action(struct drv *d, const struct sup_action *a)
             d->cap_fl = d->cap_fl ? d->cap_fl * 2 : 8;
             d->fl = xrealloc(d->fl, d->cap_fl * sizeof *d->fl);
         }
-        d->fl[d->n_fl++] = (struct flight){req.tag, req.ctr, req.instance, (int)a->role,
-                                           req.deadline_mono_ms};
+        d->fl[d->n_fl++] =
+            (struct flight){req.tag, req.ctr, req.instance, (int)a->role, req.deadline_mono_ms};
         if (be->ops->probe(be->self, &req, &err) < 0) {
             tr(d, cn, "call-failed", "%s: %s", role_name((int)a->role), err.msg);
             d->n_fl--;
-            pend_backend(d, BACKEND_EV_EXEC_DONE, req.ctr, req.instance, req.tag,
-                         BACKEND_UNKNOWN, 125, err.msg);
+            pend_backend(d, BACKEND_EV_EXEC_DONE, req.ctr, req.instance, req.tag, BACKEND_UNKNOWN,
+                         125, err.msg);
         }
         break;
     }
@@ -647,8 +647,7 @@ static void on_backend(struct drv *d, const struct backend_event *e)
         watch_drop(d, e->ctr, e->instance);
         break;
     case BACKEND_EV_EXITED:
-        tr(d, cn, "exited", "instance=%llu code=%d", (unsigned long long)e->instance,
-           e->exit_code);
+        tr(d, cn, "exited", "instance=%llu code=%d", (unsigned long long)e->instance, e->exit_code);
         watch_drop(d, e->ctr, e->instance);
         break;
     case BACKEND_EV_EXEC_DONE: {
@@ -662,8 +661,8 @@ static void on_backend(struct drv *d, const struct backend_event *e)
         }
         int role = d->fl[i].role;
         d->fl[i] = d->fl[--d->n_fl];
-        const char *ev = e->result == BACKEND_OK     ? "ok"
-                         : e->result == BACKEND_FAIL ? "fail"
+        const char *ev = e->result == BACKEND_OK        ? "ok"
+                         : e->result == BACKEND_FAIL    ? "fail"
                          : e->result == BACKEND_TIMEOUT ? "timeout"
                                                         : "error";
         tr(d, cn, role == SUP_PROBE_SIGNAL_CMD ? "exec-done" : "probe-done", "%s %s code=%d",
@@ -729,8 +728,8 @@ static bool run_watches(struct drv *d)
             if (cs.exists && cs.instance == w.instance && cs.finished_wall_ns > 0) {
                 tr(d, cn, "reconcile", "exited instance=%llu code=%d (no exit event)",
                    (unsigned long long)w.instance, cs.exit_code);
-                pend_backend(d, BACKEND_EV_EXITED, w.ctr, w.instance, 0, BACKEND_OK,
-                             cs.exit_code, NULL);
+                pend_backend(d, BACKEND_EV_EXITED, w.ctr, w.instance, 0, BACKEND_OK, cs.exit_code,
+                             NULL);
             }
             d->w[i] = d->w[--d->n_w];
             continue;
@@ -787,9 +786,8 @@ static void adopt(struct drv *d)
             continue;
         }
         d->adopt_pending[i] = false;
-        tr(d, cname(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d",
-           ev.adopt.exists, ev.adopt.running, (unsigned long long)ev.adopt.instance,
-           ev.adopt.exit_code);
+        tr(d, cname(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d", ev.adopt.exists,
+           ev.adopt.running, (unsigned long long)ev.adopt.instance, ev.adopt.exit_code);
         feed(d, &ev);
         drain_pending(d);
     }
@@ -920,8 +918,7 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
         json_t *root = json_loads(state_text, 0, &je);
         if (!root || !json_is_object(root)) {
             json_decref(root);
-            return pod_err_set(err, POD_E_CORRUPT, 0, "state file: %s (line %d)", je.text,
-                               je.line);
+            return pod_err_set(err, POD_E_CORRUPT, 0, "state file: %s (line %d)", je.text, je.line);
         }
         json_t *c = json_object_get(root, "created");
         json_t *s = json_object_get(root, "started");
@@ -1157,8 +1154,7 @@ int drv_status_check(const char *text, size_t len, struct pod_err *err)
         const char *v;
         if (!in_ctrs) {
             if (!split_kv(p, n, &kl, &v, &vl))
-                return pod_err_set(err, POD_E_CORRUPT, 0, "status:%d: expected `key: value`",
-                                   line);
+                return pod_err_set(err, POD_E_CORRUPT, 0, "status:%d: expected `key: value`", line);
             if (kl == 10 && memcmp(p, "containers", 10) == 0 && vl == 0) {
                 in_ctrs = true;
                 continue;
