@@ -7,10 +7,16 @@
  *
  * Semantics both implementations share (the contract the log writer relies on):
  *  - write appends all of buf or nothing (fs_real truncates a partial write away again);
- *  - directory operations (creating a file, rename, unlink, mkdir) are durable when the call
- *    returns (fs_real fsyncs the directory); file *contents* are durable only up to the last
- *    successful fsync of a handle to that file;
- *  - rename replaces an existing target atomically (POSIX rename).
+ *  - file *contents* are durable only up to the last successful fsync of a handle to that file;
+ *  - directory operations (creating a file, rename, unlink) are durable once sync_dir of their
+ *    directory returned 0 (fs_real: an fsync of the directory; the operations themselves do not
+ *    sync, so a writer decides how often to pay for it).  mkdir_p is durable on return.  fs_mem
+ *    is more optimistic here: its directory operations are durable at once (see below);
+ *  - rename replaces an existing target atomically (POSIX rename);
+ *  - writeback starts writing a handle's dirty data to the disk without waiting for it (a hint
+ *    that makes a later fsync cheaper; it makes nothing durable).
+ * sync_dir and writeback are optional: a struct fs_ops that leaves them NULL (e.g. a wrapper
+ * written before they existed) gets a no-op from fs_sync_dir/fs_writeback.
  * Paths are plain strings ("dir/name"); no "..", no "//". */
 #ifndef POD_FS_H
 #define POD_FS_H
@@ -40,6 +46,10 @@ struct fs_ops {
     /* Reads up to len bytes of path at offset off into buf; *got = bytes read (0 at EOF). */
     int (*read_at)(void *self, const char *path, int64_t off, void *buf, size_t len, size_t *got,
                    struct pod_err *err);
+    /* Makes the directory operations done so far in dir durable (optional, NULL: no-op). */
+    int (*sync_dir)(void *self, const char *dir, struct pod_err *err);
+    /* Starts writeback of h's dirty data without waiting (optional, NULL: no-op). */
+    int (*writeback)(void *self, int h, struct pod_err *err);
 };
 
 struct fs {
@@ -90,6 +100,14 @@ static inline int fs_mkdir_p(const struct fs *f, const char *dir, struct pod_err
 {
     return f->ops->mkdir_p(f->self, dir, err);
 }
+static inline int fs_sync_dir(const struct fs *f, const char *dir, struct pod_err *err)
+{
+    return f->ops->sync_dir ? f->ops->sync_dir(f->self, dir, err) : 0;
+}
+static inline int fs_writeback(const struct fs *f, int h, struct pod_err *err)
+{
+    return f->ops->writeback ? f->ops->writeback(f->self, h, err) : 0;
+}
 static inline int fs_read_at(const struct fs *f, const char *path, int64_t off, void *buf,
                              size_t len, size_t *got, struct pod_err *err)
 {
@@ -105,7 +123,8 @@ static inline int fs_read_at(const struct fs *f, const char *path, int64_t off, 
  *    (FS_MEM_CRASH_TORN: a torn tail, as a real disk may leave), or keeps them all
  *    (FS_MEM_CRASH_KEEP: a process crash, the kernel still had the data);
  *  - closes every handle (later use: EBADF);
- *  - keeps the directory tree as it is (directory operations are durable at once).
+ *  - keeps the directory tree as it is (directory operations are durable at once: sync_dir is
+ *    a counted call that can fail or be crashed after, but changes nothing; writeback too).
  * Fault injection (each failure is all-or-nothing, i.e. nothing changes):
  *  - fs_mem_fail: calls nth .. nth+count-1 (1-based, counted from now) of one kind fail with
  *    errno errnum (count 0 = forever, until fs_mem_fail_clear);
@@ -126,6 +145,8 @@ enum fs_mem_op {
     FS_MEM_OP_LIST,
     FS_MEM_OP_MKDIR,
     FS_MEM_OP_READ,
+    FS_MEM_OP_SYNCDIR,
+    FS_MEM_OP_WRITEBACK,
     FS_MEM_OP_COUNT_, /* number of kinds */
     FS_MEM_OP_ANY = FS_MEM_OP_COUNT_,
 };

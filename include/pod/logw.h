@@ -29,15 +29,32 @@
 #include "pod/err.h"
 #include "pod/fs.h"
 
+/* When the writer fsyncs on its own (SPEC.md section 9.5). */
+enum logw_sync {
+    /* The default: at each rotation the finished file is fsynced and then its directory (once,
+     * covering the rename, the previous new file and deletions); logw_eof and logw_close fsync
+     * the current file (and the directory if it changed).  Writeback of the current file is
+     * started every writeback_bytes so that these fsyncs find little left to write. */
+    LOGW_SYNC_ROTATE = 0,
+    /* Never fsync on its own (only an explicit logw_sync does): the durability of `cat` - a
+     * daemon crash loses nothing written (the kernel has it), a power loss may lose what the
+     * kernel had not written back yet. */
+    LOGW_SYNC_NONE,
+};
+
 struct logw_cfg {
     struct fs fs;
-    const char *dir;    /* e.g. "<poddir>/log" */
-    const char *base;   /* e.g. "web-mypod-1.0.0-stdout" -> <dir>/<base>.log */
-    int64_t max_bytes;  /* rotate when the current file would exceed this; default 10 MiB */
-    int max_files;      /* rotated files kept; default 5 */
-    size_t max_line;    /* longer lines are split (marked partial), default 16 KiB */
-    size_t max_backlog; /* bytes kept in memory while the disk fails, default 1 MiB */
-    int64_t retry_ms;   /* logw_write retries a failing disk at most this often, default 1000 */
+    const char *dir;     /* e.g. "<poddir>/log" */
+    const char *base;    /* e.g. "web-mypod-1.0.0-stdout" -> <dir>/<base>.log */
+    int64_t max_bytes;   /* rotate when the current file would exceed this; default 10 MiB */
+    int max_files;       /* rotated files kept; default 5 */
+    size_t max_line;     /* longer lines are split (marked partial), default 16 KiB */
+    size_t max_backlog;  /* bytes kept in memory while the disk fails, default 1 MiB */
+    int64_t retry_ms;    /* logw_write retries a failing disk at most this often, default 1000 */
+    enum logw_sync sync; /* fsync policy, default LOGW_SYNC_ROTATE */
+    /* LOGW_SYNC_ROTATE: start writeback of the current file after this many bytes (fs_writeback;
+     * 0 = max_bytes / 8, < 0 = never). */
+    int64_t writeback_bytes;
 };
 
 #define LOGW_DEFAULT_MAX_BYTES ((int64_t)10 * 1024 * 1024)
@@ -56,7 +73,9 @@ struct logw_stats {
     uint64_t backlog_bytes; /* bytes waiting for the disk */
     uint64_t dropped_lines; /* records dropped (their seq numbers are skipped) */
     uint64_t notices;       /* '!' records written (drop reports, recovery reports) */
-    uint64_t syncs;         /* fsyncs done */
+    uint64_t syncs;         /* fsyncs done (files) */
+    uint64_t dir_syncs;     /* directory syncs done (fs_sync_dir) */
+    uint64_t writebacks;    /* writeback starts (fs_writeback) */
     bool failing;           /* the last attempt to reach the disk failed */
 };
 
@@ -75,9 +94,10 @@ int logw_write(struct logw *w, const void *data, size_t len, int64_t now_wall_ns
 int logw_retry(struct logw *w, int64_t now_wall_ns, struct pod_err *err);
 /* The stream ended: flushes a partial last line (marked partial). */
 int logw_eof(struct logw *w, int64_t now_wall_ns, struct pod_err *err);
-/* A flush point: fsyncs the current file if anything was written since the last fsync.  After it
- * returns 0 every record written before is durable (also guaranteed after a rotation, logw_eof
- * and logw_close). */
+/* A flush point: fsyncs the current file if anything was written since the last fsync, and its
+ * directory if a file was created, renamed or deleted since the last directory sync.  After it
+ * returns 0 every record written before is durable (with LOGW_SYNC_ROTATE also guaranteed after
+ * a rotation, logw_eof and logw_close; LOGW_SYNC_NONE leaves fsyncs to this call alone). */
 int logw_sync(struct logw *w, struct pod_err *err);
 struct logw_stats logw_stats(const struct logw *w);
 /* The last I/O error ("" when none yet); valid until the next call on w. */

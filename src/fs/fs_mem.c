@@ -48,8 +48,9 @@ struct fs_mem {
     enum fs_mem_op last_op, crash_op;
 };
 
-static const char *const op_names[] = {"open", "write", "fsync", "close", "rename", "unlink",
-                                       "stat", "list",  "mkdir", "read",  "any"};
+static const char *const op_names[] = {"open",     "write",     "fsync", "close", "rename",
+                                       "unlink",   "stat",      "list",  "mkdir", "read",
+                                       "sync_dir", "writeback", "any"};
 
 /* ---- model helpers ---- */
 
@@ -437,6 +438,29 @@ static int mem_read_at(void *self, const char *path, int64_t off, void *buf, siz
     return end(m, 0);
 }
 
+/* Directory operations are durable at once in this model: sync_dir only checks its argument
+ * (and can fail or be crashed after, like every call). */
+static int mem_sync_dir(void *self, const char *dir, struct pod_err *err)
+{
+    struct fs_mem *m = self;
+    if (begin(m, FS_MEM_OP_SYNCDIR, dir, err) < 0)
+        return end(m, -1);
+    if (!is_dir(m, dir))
+        return end(m, pod_err_set(err, POD_E_NOTFOUND, ENOENT, "sync_dir `%s`", dir));
+    return end(m, 0);
+}
+
+/* A hint on a real disk; nothing to do here (it makes nothing durable). */
+static int mem_writeback(void *self, int h, struct pod_err *err)
+{
+    struct fs_mem *m = self;
+    if (begin(m, FS_MEM_OP_WRITEBACK, "(handle)", err) < 0)
+        return end(m, -1);
+    if (!find_handle(m, h))
+        return end(m, pod_err_set(err, POD_E_IO, EBADF, "writeback (handle %d)", h));
+    return end(m, 0);
+}
+
 const struct fs_ops fs_mem_ops = {
     .open_append = mem_open_append,
     .write = mem_write,
@@ -448,6 +472,8 @@ const struct fs_ops fs_mem_ops = {
     .list = mem_list,
     .mkdir_p = mem_mkdir_p,
     .read_at = mem_read_at,
+    .sync_dir = mem_sync_dir,
+    .writeback = mem_writeback,
 };
 
 /* ---- public API ---- */

@@ -2,9 +2,11 @@
 /* fs_real.c - the POSIX implementation of the file-system seam (include/pod/fs.h).
  *
  * Handles are file descriptors.  To give the seam's contract on a real disk: a write either
- * appends all of its bytes or (after a short write) truncates the partial bytes away again, and
- * directory operations (create, rename, unlink, mkdir) fsync the directory before returning.
- * Stateless: `self` is unused.
+ * appends all of its bytes or (after a short write) truncates the partial bytes away again.
+ * Create, rename and unlink do not fsync the directory (each would be an ext4 journal commit);
+ * sync_dir does, once for all of them, when the caller needs them durable.  mkdir_p (rare)
+ * fsyncs the parents it changed.  writeback is sync_file_range(SYNC_FILE_RANGE_WRITE): it
+ * starts writeback of the dirty pages and does not wait.  Stateless: `self` is unused.
  */
 #include "pod/fs.h"
 #include "pod/util.h"
@@ -17,40 +19,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int sync_dir_of(const char *path, struct pod_err *err)
+static int sync_dir_fd(const char *dir, struct pod_err *err)
 {
-    char *dir = pod_dirname(path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        pod_err_set(err, POD_E_IO, e, "open directory `%s`", dir);
-        free(dir);
-        return -1;
+        return pod_err_set(err, e == ENOENT ? POD_E_NOTFOUND : POD_E_IO, e, "open directory `%s`",
+                           dir);
     }
     int rc = 0;
     if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
         rc = pod_err_set(err, POD_E_IO, errno, "fsync directory `%s`", dir);
     close(fd);
+    return rc;
+}
+
+static int sync_dir_of(const char *path, struct pod_err *err)
+{
+    char *dir = pod_dirname(path);
+    int rc = sync_dir_fd(dir, err);
     free(dir);
     return rc;
+}
+
+static int real_sync_dir(void *self, const char *dir, struct pod_err *err)
+{
+    (void)self;
+    return sync_dir_fd(dir, err);
+}
+
+static int real_writeback(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    if (sync_file_range(h, 0, 0, SYNC_FILE_RANGE_WRITE) < 0 && errno != EINVAL && errno != ESPIPE)
+        return pod_err_set(err, POD_E_IO, errno, "sync_file_range");
+    return 0;
 }
 
 static int real_open_append(void *self, const char *path, struct pod_err *err)
 {
     (void)self;
-    /* O_EXCL first so that a newly created name can be made durable (fsync of the directory). */
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-        if (sync_dir_of(path, err) < 0) {
-            close(fd);
-            return -1;
-        }
-        return fd;
-    }
-    if (errno != EEXIST)
-        return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open `%s`",
-                           path);
-    fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open `%s`",
                            path);
@@ -108,13 +117,7 @@ static int real_rename(void *self, const char *from, const char *to, struct pod_
     if (rename(from, to) < 0)
         return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno,
                            "rename `%s` to `%s`", from, to);
-    if (sync_dir_of(to, err) < 0)
-        return -1;
-    char *d1 = pod_dirname(from), *d2 = pod_dirname(to);
-    int same = strcmp(d1, d2) == 0;
-    free(d1);
-    free(d2);
-    return same ? 0 : sync_dir_of(from, err);
+    return 0;
 }
 
 static int real_unlink(void *self, const char *path, struct pod_err *err)
@@ -123,7 +126,7 @@ static int real_unlink(void *self, const char *path, struct pod_err *err)
     if (unlink(path) < 0)
         return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "unlink `%s`",
                            path);
-    return sync_dir_of(path, err);
+    return 0;
 }
 
 static int real_stat_size(void *self, const char *path, int64_t *size, struct pod_err *err)
@@ -241,6 +244,8 @@ const struct fs_ops fs_real_ops = {
     .list = real_list,
     .mkdir_p = real_mkdir_p,
     .read_at = real_read_at,
+    .sync_dir = real_sync_dir,
+    .writeback = real_writeback,
 };
 
 struct fs fs_real(void)

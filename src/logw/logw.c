@@ -28,10 +28,11 @@
 
 enum rot_state {
     ROT_IDLE,
-    ROT_SYNC,   /* fsync the full current file */
-    ROT_CLOSE,  /* close it */
-    ROT_RENAME, /* rename <base>.log -> <base>.log.<N> (N never used before) */
-    ROT_OPEN,   /* create the new <base>.log */
+    ROT_SYNC,    /* fsync the full current file */
+    ROT_CLOSE,   /* close it */
+    ROT_RENAME,  /* rename <base>.log -> <base>.log.<N> (N never used before) */
+    ROT_SYNCDIR, /* sync the directory: the rename is durable before the new name is created */
+    ROT_OPEN,    /* create the new <base>.log */
 };
 
 struct logw {
@@ -41,11 +42,15 @@ struct logw {
     int max_files;
     size_t max_line, max_backlog;
     int64_t retry_ns;
+    bool sync_rotate; /* cfg.sync == LOGW_SYNC_ROTATE */
+    int64_t wb_step;  /* start writeback every wb_step bytes (0: never) */
+    int64_t wb_mark;  /* cur_size at the last writeback start */
 
     bool recovered; /* recover() has completed */
     int h;          /* handle of the current file, -1 when not open */
     int64_t cur_size;
-    bool dirty; /* written since the last fsync */
+    bool dirty;     /* written since the last fsync */
+    bool dir_dirty; /* a file was created/renamed/deleted in dir since the last sync_dir */
     enum rot_state rot;
     uint64_t next_archive;
     uint64_t *archives; /* existing rotated files' N, ascending */
@@ -202,12 +207,19 @@ static int cmp_u64(const void *a, const void *b)
 static void put_record(struct logw *w, const char *ts, size_t ts_len, char mark, const char *a,
                        size_t alen, const char *b, size_t blen)
 {
-    out_reserve(w, PREFIX_MAX + alen + blen + 1);
+    size_t need = PREFIX_MAX + alen + blen + 1;
+    if (w->cap - w->len < need)
+        out_reserve(w, need);
     char *p = w->out + w->len;
-    memcpy(p, ts, ts_len);
+    /* Fixed-size copies (a few vector moves instead of memcpy calls): ts_len <= 31 and
+     * seq_len <= 21, so both stay inside the PREFIX_MAX bytes reserved. */
+    if (ts == w->ts)
+        memcpy(p, w->ts, sizeof w->ts);
+    else
+        memcpy(p, ts, ts_len);
     p += ts_len;
     *p++ = ' ';
-    memcpy(p, w->seq_str, w->seq_len);
+    memcpy(p, w->seq_str, sizeof w->seq_str);
     p += w->seq_len;
     if (mark)
         *p++ = mark;
@@ -258,6 +270,8 @@ static void record(struct logw *w, bool capped, char mark, const char *a, size_t
 static void split(struct logw *w, const char *p, size_t len, bool capped)
 {
     const char *end = p + len;
+    if (w->off == w->len)
+        w->off = w->len = 0; /* everything was written: start the buffer over */
     while (p < end) {
         size_t avail = (size_t)(end - p);
         size_t room = w->max_line - w->carry_len; /* message bytes this record can still take */
@@ -409,6 +423,7 @@ static int recover(struct logw *w, struct pod_err *e)
         if (h < 0)
             return -1;
         w->h = h;
+        w->dir_dirty = true; /* it may have been created */
     }
     int64_t size = 0;
     if (fs_stat_size(&w->fs, w->cur_path, &size, e) < 0)
@@ -436,6 +451,7 @@ static int recover(struct logw *w, struct pod_err *e)
     int64_t last_ts_ns = src->have ? src->last.ts_ns : 0;
     set_seq(w, next);
     w->cur_size = size;
+    w->wb_mark = size;
     w->recovered = true;
 
     /* Records queued while recovery failed were numbered from 0: take them out, put the repair
@@ -479,7 +495,7 @@ static int rot_step(struct logw *w, struct pod_err *e)
     case ROT_IDLE:
         return 0;
     case ROT_SYNC:
-        if (w->dirty) {
+        if (w->dirty && w->sync_rotate) {
             if (fs_fsync(&w->fs, w->h, e) < 0)
                 return -1;
             w->dirty = false;
@@ -507,16 +523,26 @@ static int rot_step(struct logw *w, struct pod_err *e)
             w->next_archive++;
             w->st.rotations++;
             w->trim_pending = w->narchives > (size_t)w->max_files;
+            w->dir_dirty = true;
         }
-        w->rot = ROT_OPEN;
+        w->rot = w->sync_rotate && w->dir_dirty ? ROT_SYNCDIR : ROT_OPEN;
         return 0;
     }
+    case ROT_SYNCDIR:
+        if (fs_sync_dir(&w->fs, w->dir, e) < 0)
+            return -1;
+        w->dir_dirty = false;
+        w->st.dir_syncs++;
+        w->rot = ROT_OPEN;
+        return 0;
     case ROT_OPEN: {
         int h = fs_open_append(&w->fs, w->cur_path, e);
         if (h < 0)
             return -1;
         w->h = h;
         w->cur_size = 0;
+        w->wb_mark = 0;
+        w->dir_dirty = true; /* the new name is durable after the next sync_dir */
         w->rot = ROT_IDLE;
         return 0;
     }
@@ -540,6 +566,7 @@ static bool trim(struct logw *w)
         }
         memmove(w->archives, w->archives + 1, (w->narchives - 1) * sizeof *w->archives);
         w->narchives--;
+        w->dir_dirty = true;
     }
     w->trim_pending = false;
     return true;
@@ -596,6 +623,13 @@ static int drain(struct logw *w, int64_t now_wall_ns)
         w->off += n;
         w->cur_size += (int64_t)n;
         w->dirty = true;
+        if (w->wb_step && w->cur_size - w->wb_mark >= w->wb_step) {
+            /* A hint (see logw.h): a failure costs nothing but a slower fsync later. */
+            struct pod_err we = POD_ERR_ZERO;
+            w->wb_mark = w->cur_size;
+            if (fs_writeback(&w->fs, w->h, &we) == 0)
+                w->st.writebacks++;
+        }
     }
     w->failing = false;
     return 0;
@@ -647,6 +681,8 @@ int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err
     size_t max_line = cfg->max_line ? cfg->max_line : LOGW_DEFAULT_MAX_LINE;
     if (cfg->max_files < 0 || max_bytes < 0 || cfg->retry_ms < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "log writer: negative limit");
+    if (cfg->sync != LOGW_SYNC_ROTATE && cfg->sync != LOGW_SYNC_NONE)
+        return pod_err_set(err, POD_E_INVALID, 0, "log writer: bad sync policy %d", (int)cfg->sync);
     if (max_bytes < (int64_t)(max_line + PREFIX_MAX + 1))
         return pod_err_set(err, POD_E_INVALID, 0,
                            "log writer: max_bytes %lld is smaller than one record (max_line %zu "
@@ -662,6 +698,10 @@ int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err
     w->max_line = max_line;
     w->max_backlog = cfg->max_backlog ? cfg->max_backlog : LOGW_DEFAULT_MAX_BACKLOG;
     w->retry_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
+    w->sync_rotate = cfg->sync == LOGW_SYNC_ROTATE;
+    if (w->sync_rotate && cfg->writeback_bytes >= 0)
+        w->wb_step =
+            cfg->writeback_bytes ? cfg->writeback_bytes : (max_bytes / 8 > 0 ? max_bytes / 8 : 1);
     w->h = -1;
     w->next_archive = 1;
     w->carry = xmalloc(max_line);
@@ -710,14 +750,24 @@ int logw_retry(struct logw *w, int64_t now_wall_ns, struct pod_err *err)
 
 int logw_sync(struct logw *w, struct pod_err *err)
 {
-    if (w->dirty && w->h >= 0 && w->rot == ROT_IDLE) {
-        struct pod_err e = POD_ERR_ZERO;
+    if (w->h < 0 || w->rot != ROT_IDLE)
+        return result(w, err);
+    struct pod_err e = POD_ERR_ZERO;
+    if (w->dirty) {
         if (fs_fsync(&w->fs, w->h, &e) < 0) {
             fail(w, &e);
             return result(w, err);
         }
         w->dirty = false;
         w->st.syncs++;
+    }
+    if (w->dir_dirty) {
+        if (fs_sync_dir(&w->fs, w->dir, &e) < 0) {
+            fail(w, &e);
+            return result(w, err);
+        }
+        w->dir_dirty = false;
+        w->st.dir_syncs++;
     }
     return result(w, err);
 }
@@ -727,7 +777,7 @@ int logw_eof(struct logw *w, int64_t now_wall_ns, struct pod_err *err)
     set_ts(w, now_wall_ns);
     flush_carry(w, w->failing || pending(w));
     (void)drain(w, now_wall_ns);
-    return logw_sync(w, err);
+    return w->sync_rotate ? logw_sync(w, err) : result(w, err);
 }
 
 struct logw_stats logw_stats(const struct logw *w)
@@ -751,7 +801,8 @@ void logw_close(struct logw *w)
     (void)drain(w, w->ts_ns);
     struct pod_err e = POD_ERR_ZERO;
     if (w->h >= 0) {
-        (void)logw_sync(w, &e);
+        if (w->sync_rotate)
+            (void)logw_sync(w, &e);
         (void)fs_close(&w->fs, w->h, &e);
     }
     free(w->out);
