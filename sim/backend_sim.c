@@ -635,6 +635,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->obs.starting = false;
         c->obs.runs++;
         c->start_ms = now_ms(b);
+        c->obs.last_start_ms = c->start_ms;
         c->term_seen = false;
         memset(c->att, 0, sizeof c->att);
         const struct scn_rule *r = run_rule(b, it->ctr, c->instance);

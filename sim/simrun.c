@@ -100,6 +100,8 @@ struct run {
     struct cstate *cs;
     struct pod_buf report;
     bool disk_full_now;
+    bool restarted_now; /* a daemon (re)started in this step: its state may be stale (a state
+                           file write fails while the disk is full) */
     const struct scn_action **deferred; /* requests that came while no daemon ran */
     size_t n_deferred;
 };
@@ -661,6 +663,16 @@ static void check_step(struct run *r)
                 r->res->cov_backoff_cap++;
             if (ss->gave_up)
                 r->res->cov_gave_up++;
+            /* the backoff streak resets only after resetSeconds of stable running (or when a
+             * user request restarted the container) */
+            int64_t reset_ms = (int64_t)(c->backoff.reset_s > 0 ? c->backoff.reset_s : 600) * 1000;
+            bool completed = !ob->running && ob->last_exit_voluntary && ob->last_exit_code == 0;
+            if (cs->prev_failures > 0 && ss->consecutive_failures == 0 && !r->restarted_now &&
+                r->clk.mono_ms > cs->excused_until && !cs->excused && !completed &&
+                (!ob->running || r->clk.mono_ms - ob->last_start_ms < reset_ms))
+                violation(r, "%s: backoff reset after %lld ms of running (resetSeconds %lld)",
+                          c->name, (long long)(r->clk.mono_ms - ob->last_start_ms),
+                          (long long)(reset_ms / 1000));
             cs->prev_failures = ss->consecutive_failures;
         }
     }
@@ -1203,6 +1215,7 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
         }
         clk_fake_set(&r->clk, t);
         res->steps++;
+        r->restarted_now = false;
         while (r->next_disk < r->n_disk && r->disk[r->next_disk].at <= t) {
             bool full = r->disk[r->next_disk++].full;
             r->disk_full_now = full;
@@ -1215,6 +1228,7 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
             note(r, "daemon", "restart", "re-adopting from the persisted state");
             if (daemon_start(r, true) < 0)
                 break;
+            r->restarted_now = true;
             size_t nd = r->n_deferred;
             r->n_deferred = 0;
             for (size_t k = 0; k < nd && r->up; k++)

@@ -402,6 +402,43 @@ static void test_drv__recover_readopts_running(void **state)
     env_free(e);
 }
 
+static void test_drv__recover_stuck_created_is_restarted(void **state)
+{
+    (void)state;
+    /* a `podman run` that never completes: the container stays created, never runs */
+    struct env *e = env_new(POD1 "fault start hang times 1\n", true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 2000);
+    backend_sim_daemon_down(e->bs);
+    drv_free(e->drv);
+    e->drv = NULL;
+    backend_sim_daemon_up(e->bs);
+    struct pod_err err = POD_ERR_ZERO;
+    struct drv_cfg dc = {.spec = e->spec,
+                         .backend = e->be,
+                         .clk = clk_fake_clock(&e->clk),
+                         .fs = fs_mem_fs(e->mem),
+                         .dir = "pod",
+                         .seed = 2,
+                         .trace = trace_cb,
+                         .trace_self = e};
+    assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
+    char *st = NULL;
+    size_t len;
+    assert_int_equal(fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &st, &len), 0);
+    assert_int_equal(drv_recover(e->drv, st, &err), 0);
+    free(st);
+    run_until(e, 2000 + DRV_ADOPT_WAIT_MS - 1000);
+    assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 1); /* still waiting for it */
+    assert_non_null(strstr(e->trace.data, "web adopt-wait instance=1"));
+    run_until(e, 2000 + DRV_ADOPT_WAIT_MS + 5000);
+    assert_non_null(strstr(e->trace.data, "web adopt-stuck instance=1 never ran"));
+    assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 2); /* started again */
+    assert_true(backend_sim_obs(e->bs, 0)->running);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -414,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_drv__reconcile_repairs_lost_exit),
         cmocka_unit_test(test_drv__failed_stop_is_retried),
         cmocka_unit_test(test_drv__recover_readopts_running),
+        cmocka_unit_test(test_drv__recover_stuck_created_is_restarted),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -70,7 +70,8 @@ struct drv;
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err) POD_WUR;
 /* After a daemon restart: restores the persisted state (text of DRV_STATE_FILE; NULL or "" =
  * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; retried while inspect fails, and
- * while a container exists but has neither run nor finished: a start still in flight). */
+ * while a container exists but has neither run nor finished: a start still in flight; one still
+ * in that state after DRV_ADOPT_WAIT_MS is adopted as missing, so it is started again). */
 int drv_recover(struct drv *d, const char *state_text, struct pod_err *err) POD_WUR;
 /* A request from outside (start/stop/kill/signal/rerun/reload-configs/config change). */
 void drv_input(struct drv *d, const struct sup_event *ev);

@@ -785,6 +785,14 @@ static void adopt(struct drv *d)
             left = true;
             continue;
         }
+        if (ev.adopt.exists && !ev.adopt.running && ev.adopt.finished_wall_ns == 0) {
+            /* still created-not-run after the wait: it never ran, so it has no exit code to
+             * adopt (an init container must not count as completed): adopt it as missing, the
+             * supervisor starts it again (ctr_start replaces the stuck container) */
+            tr(d, cname(d, i), "adopt-stuck", "instance=%llu never ran; adopted as missing",
+               (unsigned long long)ev.adopt.instance);
+            memset(&ev.adopt, 0, sizeof ev.adopt);
+        }
         d->adopt_pending[i] = false;
         tr(d, cname(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d", ev.adopt.exists,
            ev.adopt.running, (unsigned long long)ev.adopt.instance, ev.adopt.exit_code);
