@@ -120,6 +120,24 @@ static void test_pp_parse_env__lines(void **state)
     pp_vars_free(&v);
 }
 
+static void test_pp_parse_env__variable_limit(void **state)
+{
+    (void)state;
+    struct pod_buf b = {0};
+    for (int i = 0; i < 1005; i++)
+        pod_buf_printf(&b, "V%d=x\n", i);
+    struct pp_vars v = {0};
+    struct spec_diags d = {0};
+    pp_parse_env(b.data, b.len, "pod.env", &v, &d);
+    assert_int_equal(v.n, 1000);
+    assert_int_equal(d.n_errors, 1);
+    assert_int_equal(d.v[0].line, 1001);
+    assert_string_equal(d.v[0].msg, "more than 1000 variables");
+    spec_diags_free(&d);
+    pp_vars_free(&v);
+    pod_buf_free(&b);
+}
+
 /* ------------------------------------------------------------------ substitution */
 
 static void test_pp_run__substitutes_braced_vars_verbatim(void **state)
@@ -494,6 +512,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pp_vars_set__first_definition_wins),
         cmocka_unit_test(test_pp_parse_env__lines),
+        cmocka_unit_test(test_pp_parse_env__variable_limit),
         cmocka_unit_test(test_pp_run__substitutes_braced_vars_verbatim),
         cmocka_unit_test(test_pp_run__undefined_var_is_error_with_position),
         cmocka_unit_test(test_pp_run__fallback_lookup_after_vars),

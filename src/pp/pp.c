@@ -80,6 +80,8 @@ static size_t name_len(const char *s, size_t n)
 
 /* ------------------------------------------------------------------ .env */
 
+#define PP_MAX_VARS 1000 /* variables are looked up linearly */
+
 void pp_parse_env(const char *text, size_t len, const char *env_file, struct pp_vars *vars,
                   struct spec_diags *diags)
 {
@@ -111,6 +113,12 @@ void pp_parse_env(const char *text, size_t len, const char *env_file, struct pp_
             spec_diag_add_file(diags, env_file, SPEC_SEV_WARNING, lineno, 1, "",
                                "podVersion cannot be defined in the .env file; ignored (it is "
                                "taken from the podVersion: field)");
+        } else if (vars->n >= PP_MAX_VARS) {
+            spec_diag_add_file(diags, env_file, SPEC_SEV_ERROR, lineno, 1, "",
+                               "more than %d variables", PP_MAX_VARS);
+            free(name);
+            free(value);
+            break;
         } else if (pp_vars_get(vars, name)) {
             const char *first = pp_vars_get(&seen_at, name);
             if (first)

@@ -186,15 +186,19 @@ void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_lin
     }
     const struct map_line *l = &m->lines[line - 1];
     *src_line = l->src_line;
-    const struct map_span *sp = NULL;
-    for (size_t i = 0; i < l->n_spans; i++) {
-        if (l->spans[i].out_col <= col)
-            sp = &l->spans[i];
+    /* the last span starting at or before col (binary search: a line may hold many
+     * substitutions) */
+    size_t lo = 0, hi = l->n_spans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->spans[mid].out_col <= col)
+            lo = mid + 1;
         else
-            break;
+            hi = mid;
     }
-    if (!sp)
+    if (lo == 0)
         return;
+    const struct map_span *sp = &l->spans[lo - 1];
     *src_col = sp->literal ? sp->src_col + (col - sp->out_col) : sp->src_col;
 }
 

@@ -63,6 +63,7 @@ struct builder {
     size_t len;
     size_t *line_start; /* byte offset of each line, for character -> byte columns */
     size_t n_lines;
+    size_t cache_line, cache_chars, cache_off; /* last character -> byte conversion */
     struct snode *stack[SPEC_MAX_DEPTH + 1];
     size_t depth;
     struct anchor *anchors;
@@ -71,19 +72,28 @@ struct builder {
     bool failed;
 };
 
-static void pos_of(const struct builder *b, yaml_mark_t m, int *line, int *col)
+static void pos_of(struct builder *b, yaml_mark_t m, int *line, int *col)
 {
-    /* libyaml counts columns in characters; diagnostics use bytes */
+    /* libyaml counts columns in characters; diagnostics use bytes.  Events arrive in
+     * increasing position order, so continue from the last conversion on the same line
+     * (a 4 MiB single-line document must not cost O(n^2)). */
     size_t byte_col = m.column;
     if (m.line < b->n_lines) {
-        size_t off = b->line_start[m.line], chars = 0;
+        size_t start = b->line_start[m.line], off = start, chars = 0;
+        if (b->cache_line == m.line && b->cache_chars <= m.column) {
+            off = b->cache_off;
+            chars = b->cache_chars;
+        }
         while (off < b->len && chars < m.column && b->text[off] != '\n') {
             off++;
             while (off < b->len && ((unsigned char)b->text[off] & 0xC0) == 0x80)
                 off++;
             chars++;
         }
-        byte_col = off - b->line_start[m.line];
+        b->cache_line = m.line;
+        b->cache_chars = chars;
+        b->cache_off = off;
+        byte_col = off - start;
     }
     int l = (int)m.line + 1, c = (int)byte_col + 1;
     spec_map_pos(b->opts ? b->opts->map : NULL, l, c, line, col);
@@ -278,7 +288,12 @@ int spec_parse(const char *text, size_t len, const struct spec_opts *opts, struc
                       SPEC_MAX_INPUT_BYTES);
         return -1;
     }
-    struct builder b = {.opts = opts, .diags = diags, .tree = tree, .text = text, .len = len};
+    struct builder b = {.opts = opts,
+                        .diags = diags,
+                        .tree = tree,
+                        .text = text,
+                        .len = len,
+                        .cache_line = (size_t)-1};
     size_t cap = 64;
     b.line_start = xmalloc(cap * sizeof *b.line_start);
     b.line_start[b.n_lines++] = 0;

@@ -125,11 +125,14 @@ static void check_keys(struct vctx *v, const struct snode *map, const char *path
         bool ok = false;
         const char *best = NULL;
         size_t best_d = 99;
+        bool suggest = v->diags->n_warnings < 200; /* bounded work on hostile input */
         for (const char *const *p = known; *p; p++) {
             if (strcmp(*p, k->value) == 0) {
                 ok = true;
                 break;
             }
+            if (!suggest)
+                continue;
             size_t d = edit_distance(*p, k->value);
             if (d < best_d) {
                 best_d = d;
