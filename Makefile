@@ -43,7 +43,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc
 
-.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run san-suites format format-check lint \
+.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run fuzz-replay san-suites format format-check lint \
         bench clean sim conformance conformance-podman golden
 .DEFAULT_GOAL := all
 
@@ -117,6 +117,19 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB) $(LIBS)
+
+# The same targets built as plain programs (-DPOD_FUZZ_MAIN) replay their corpora in `make test`
+# (and so under asan and valgrind), so a seed that crashes can never slip in.
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c $(LIB) $$(FUZZ_EXTRA_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPOD_FUZZ_MAIN $(ALL_LDFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB) $(LIBS)
+
+fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@set -e; for f in $(FUZZ_REPLAY_BIN); do n=$${f##*/fuzz_}; \
+	  echo "== replay tests/fuzz/$${n}_corpus"; \
+	  $(RUNNER) ./$$f tests/fuzz/$${n}_corpus/*; done
+test: fuzz-replay
 
 fuzz:
 	$(MAKE) VARIANT=fuzz CC=clang STATIC=0 CFLAGS="-O1 -g" \

@@ -2,7 +2,7 @@
 /* fuzz_scenario.c - libFuzzer target for the simulator's scenario parser (sim/scn.c).
  *
  * Built with -fsanitize=fuzzer it is a libFuzzer target (seed corpus:
- * tests/fuzz/scenario_corpus/).  Built with -DPOD_FUZZ_STANDALONE it has a plain main that
+ * tests/fuzz/scenario_corpus/).  Built with -DPOD_FUZZ_MAIN it has a plain main that
  * replays the files named on the command line (regression runs without libFuzzer).
  * Every input must either parse (and be freed) or be rejected with a "file:line:col:" message.
  */
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifdef POD_FUZZ_STANDALONE
+#ifdef POD_FUZZ_MAIN
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
