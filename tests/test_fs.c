@@ -121,6 +121,16 @@ static void common_ops(const struct fs *f, const char *root)
     char *missing = pod_path_join(root, "missing");
     assert_int_equal(fs_list(f, missing, &names, &e), -1);
     assert_int_equal(e.code, POD_E_NOTFOUND);
+    /* sync_dir on a directory; writeback (a hint) on a live handle */
+    assert_int_equal(fs_sync_dir(f, dir, &e), 0);
+    assert_int_equal(fs_sync_dir(f, missing, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    h = fs_open_append(f, p2, &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_write(f, h, "y", 1, &e), 1);
+    assert_int_equal(fs_writeback(f, h, &e), 0);
+    assert_int_equal(fs_close(f, h, &e), 0);
+    check_content(f, p2, "xy");
     free(missing);
     free(dir);
     free(p1);
@@ -145,6 +155,21 @@ static void test_fs_real__bad_handle(void **state)
     assert_int_equal(fs_write(&f, 12345, "x", 1, &e), -1);
     assert_int_equal(e.sys_errno, EBADF);
     assert_int_equal(fs_fsync(&f, 12345, &e), -1);
+    assert_int_equal(fs_writeback(&f, 12345, &e), -1);
+    assert_int_equal(e.sys_errno, EBADF);
+}
+
+/* sync_dir and writeback are optional ops: a table without them gets a no-op. */
+static void test_fs__optional_ops_default_to_noop(void **state)
+{
+    (void)state;
+    struct fs_ops ops = fs_real_ops;
+    ops.sync_dir = NULL;
+    ops.writeback = NULL;
+    struct fs f = {&ops, NULL};
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(fs_sync_dir(&f, "/nonexistent/dir", &e), 0);
+    assert_int_equal(fs_writeback(&f, 12345, &e), 0);
 }
 
 static void test_fs_mem__ops(void **state)
@@ -209,6 +234,12 @@ static void test_fs_mem__fail_nth_and_count(void **state)
     size_t got;
     assert_int_equal(fs_read_at(&f, "x", 0, buf, 1, &got, &e), -1);
     assert_int_equal(e.sys_errno, EACCES);
+    assert_int_equal(fs_sync_dir(&f, ".", &e), -1);
+    assert_int_equal(e.sys_errno, EACCES);
+    assert_int_equal(fs_writeback(&f, h, &e), -1);
+    assert_int_equal(e.sys_errno, EACCES);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), 1);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_WRITEBACK), 1);
     /* close reports the failure but releases the handle (close(2) on Linux) */
     assert_int_equal(fs_close(&f, h, &e), -1);
     assert_int_equal(fs_mem_open_handles(m), 0);
@@ -366,6 +397,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_fs_real__ops),
         cmocka_unit_test(test_fs_real__bad_handle),
+        cmocka_unit_test(test_fs__optional_ops_default_to_noop),
         cmocka_unit_test(test_fs_mem__ops),
         cmocka_unit_test(test_fs_mem__fail_nth_and_count),
         cmocka_unit_test(test_fs_mem__capacity_enospc),

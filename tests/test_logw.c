@@ -423,7 +423,8 @@ static bool contains(const int *v, size_t n, int x)
  * survives (with KEEP: every
  * line of a logw_write that returned 0), what was durable at the crash is still there, and
  * everything after recovery is written. */
-static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, struct crash_out *o)
+static void crash_run(enum fs_mem_crash_mode mode, enum logw_sync sync, int max_files, uint64_t k,
+                      struct crash_out *o)
 {
     struct fs_mem *m = fs_mem_new();
     fs_mem_set_crash_mode(m, mode);
@@ -432,7 +433,9 @@ static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, st
                            .base = BASE,
                            .max_bytes = 100,
                            .max_files = max_files,
-                           .max_line = 16};
+                           .max_line = 16,
+                           .sync = sync,
+                           .writeback_bytes = 30};
     fs_mem_crash_at(m, k);
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
@@ -447,7 +450,7 @@ static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, st
         uint64_t rot = logw_stats(w).rotations;
         int rc = logw_write(w, b.data, b.len, T0 + chunk, &e);
         pod_buf_free(&b);
-        if (logw_stats(w).rotations > rot && next > synced_upto)
+        if (sync == LOGW_SYNC_ROTATE && logw_stats(w).rotations > rot && next > synced_upto)
             synced_upto = next; /* earlier lines were in the rotated file: fsync'd */
         next += lines;
         if (rc == 0)
@@ -472,8 +475,11 @@ static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, st
     o->op = fs_mem_crash_op(m);
     logw_close(w); /* the dead process: every call fails */
     fs_mem_reboot(m);
-    if (!w)
-        synced_upto = written_upto = next; /* close returned: everything was flushed */
+    if (!w) { /* the crash hit a call of close: everything was written (and synced) */
+        written_upto = next;
+        if (sync == LOGW_SYNC_ROTATE)
+            synced_upto = next;
+    }
     size_t nd = 0;
     int *dur = all_nums_torn(m, 100, mode == FS_MEM_CRASH_TORN, mode == FS_MEM_CRASH_TORN, &nd);
     assert_int_equal(logw_open(&cfg, &w, &e), 0);
@@ -511,16 +517,16 @@ static void crash_run(enum fs_mem_crash_mode mode, int max_files, uint64_t k, st
     fs_mem_free(m);
 }
 
-static void crash_sweep(enum fs_mem_crash_mode mode, int max_files)
+static void crash_sweep_sync(enum fs_mem_crash_mode mode, enum logw_sync sync, int max_files)
 {
     struct crash_out o;
-    crash_run(mode, max_files, 0, &o);
+    crash_run(mode, sync, max_files, 0, &o);
     assert_false(o.crashed);
     uint64_t total = o.calls;
     bool seen[FS_MEM_OP_COUNT_ + 1] = {0};
     for (uint64_t k = 1; k <= total; k++) {
         struct crash_out c;
-        crash_run(mode, max_files, k, &c);
+        crash_run(mode, sync, max_files, k, &c);
         assert_true(c.crashed);
         seen[c.op] = true;
     }
@@ -528,8 +534,17 @@ static void crash_sweep(enum fs_mem_crash_mode mode, int max_files)
     assert_true(seen[FS_MEM_OP_MKDIR] && seen[FS_MEM_OP_LIST] && seen[FS_MEM_OP_OPEN] &&
                 seen[FS_MEM_OP_STAT] && seen[FS_MEM_OP_WRITE] && seen[FS_MEM_OP_FSYNC] &&
                 seen[FS_MEM_OP_CLOSE] && seen[FS_MEM_OP_RENAME]);
+    if (sync == LOGW_SYNC_ROTATE)
+        assert_true(seen[FS_MEM_OP_SYNCDIR] && seen[FS_MEM_OP_WRITEBACK]);
+    else /* only the explicit logw_sync calls sync (the file and the directory) */
+        assert_false(seen[FS_MEM_OP_WRITEBACK]);
     if (max_files < 100)
         assert_true(seen[FS_MEM_OP_UNLINK]);
+}
+
+static void crash_sweep(enum fs_mem_crash_mode mode, int max_files)
+{
+    crash_sweep_sync(mode, LOGW_SYNC_ROTATE, max_files);
 }
 
 static void test_logw_crash__power_loss_after_each_call(void **state)
@@ -555,6 +570,208 @@ static void test_logw_crash__with_retention_after_each_call(void **state)
     (void)state;
     crash_sweep(FS_MEM_CRASH_DROP, 2);
     crash_sweep(FS_MEM_CRASH_TORN, 2);
+}
+
+/* sync=none: only the explicit flush points (logw_sync) make records durable; a process crash
+ * still loses nothing written. */
+static void test_logw_crash__sync_none_after_each_call(void **state)
+{
+    (void)state;
+    crash_sweep_sync(FS_MEM_CRASH_KEEP, LOGW_SYNC_NONE, 1000);
+    crash_sweep_sync(FS_MEM_CRASH_DROP, LOGW_SYNC_NONE, 2);
+    crash_sweep_sync(FS_MEM_CRASH_TORN, LOGW_SYNC_NONE, 1000);
+}
+
+/* ---- fsync policy ---- */
+
+static struct logw *open_cfg(struct fs_mem *m, enum logw_sync sync, int64_t writeback)
+{
+    struct logw_cfg cfg = {.fs = fs_mem_fs(m),
+                           .dir = DIR,
+                           .base = BASE,
+                           .max_bytes = 200,
+                           .max_files = 2,
+                           .max_line = 16,
+                           .sync = sync,
+                           .writeback_bytes = writeback};
+    struct logw *w = NULL;
+    assert_int_equal(logw_open(&cfg, &w, &(struct pod_err)POD_ERR_ZERO), 0);
+    return w;
+}
+
+static void test_logw_sync__none_never_fsyncs_on_its_own(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct logw *w = open_cfg(m, LOGW_SYNC_NONE, 0);
+    write_lines(w, 0, 60, 3, T0);
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logw_eof(w, T0, &e), 0);
+    assert_true(logw_stats(w).rotations >= 5);
+    assert_true(fs_mem_calls(m, FS_MEM_OP_UNLINK) > 0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), 0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), 0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_WRITEBACK), 0);
+    assert_int_equal(logw_stats(w).syncs, 0);
+    assert_int_equal(fs_mem_synced_len(m, CUR), 0);
+    /* an explicit flush point still makes everything durable: the rotated files kept (never
+     * fsynced), the current file and the directory */
+    assert_int_equal(logw_sync(w, &e), 0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), 2 + 1);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), 1);
+    char **files = fs_mem_files(m);
+    assert_int_equal(pod_strv_len(files), 3);
+    for (size_t i = 0; files[i]; i++) {
+        char *d = get(m, files[i]);
+        assert_int_equal(fs_mem_synced_len(m, files[i]), (int64_t)strlen(d));
+        free(d);
+    }
+    pod_strv_free(files);
+    assert_int_equal(logw_sync(w, &e), 0); /* nothing new: no call */
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), 3);
+    wr(w, "tail\n", T0);
+    logw_close(w); /* no fsync at close either */
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), 3);
+    char *d;
+    d = get(m, CUR);
+    assert_non_null(strstr(d, " tail\n"));
+    free(d);
+    size_t n = 0;
+    int *nums = all_nums(m, 200, &n);
+    assert_true(n > 0);
+    assert_int_equal(nums[n - 1], 59);
+    free(nums);
+    fs_mem_free(m);
+}
+
+/* sync=rotate: per rotation one fsync of the finished file and one directory sync (covering the
+ * rename, the previous new file and the deletions), none per create/unlink. */
+static void test_logw_sync__rotate_one_dir_sync_per_rotation(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct logw *w = open_cfg(m, LOGW_SYNC_ROTATE, -1);
+    write_lines(w, 0, 60, 3, T0);
+    uint64_t rot = logw_stats(w).rotations;
+    assert_true(rot >= 5);
+    assert_true(fs_mem_calls(m, FS_MEM_OP_UNLINK) >= rot - 2);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), rot);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), rot);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_WRITEBACK), 0); /* writeback_bytes < 0 */
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logw_eof(w, T0, &e), 0); /* the current file and its (new) name */
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC), rot + 1);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), rot + 1);
+    assert_int_equal(logw_stats(w).syncs, rot + 1);
+    assert_int_equal(logw_stats(w).dir_syncs, rot + 1);
+    assert_int_equal(logw_sync(w, &e), 0); /* nothing changed since: no call */
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_FSYNC) + fs_mem_calls(m, FS_MEM_OP_SYNCDIR),
+                     2 * rot + 2);
+    logw_close(w);
+    fs_mem_free(m);
+}
+
+/* The directory sync comes after the rename and before the new current file is created (so a
+ * power loss cannot keep the new name but lose the rename); a failing one is retried. */
+static void test_logw_sync__dir_synced_between_rename_and_create(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct logw *w = open_cfg(m, LOGW_SYNC_ROTATE, 0);
+    fs_mem_fail(m, FS_MEM_OP_SYNCDIR, 1, 1, EIO);
+    struct pod_buf b = {0};
+    for (int i = 0; i < 8; i++)
+        pod_buf_printf(&b, "L%05d-xxxxxxxx\n", i);
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logw_write(w, b.data, b.len, T0, &e), -1);
+    assert_int_equal(e.sys_errno, EIO);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_RENAME), 1);
+    char *d = get(m, CUR);
+    assert_null(d); /* renamed away, not created again yet */
+    d = get(m, DIR "/" BASE ".log.00000001");
+    assert_non_null(d);
+    assert_int_equal(fs_mem_synced_len(m, DIR "/" BASE ".log.00000001"), (int64_t)strlen(d));
+    free(d);
+    assert_int_equal(logw_retry(w, T0, &e), 0);
+    d = get(m, CUR);
+    assert_non_null(d);
+    free(d);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_SYNCDIR), 2);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_RENAME), 1);
+    logw_close(w);
+    size_t n = 0;
+    int *nums = all_nums(m, 200, &n);
+    assert_int_equal(n, 8);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(nums[i], (int)i);
+    free(nums);
+    pod_buf_free(&b);
+    fs_mem_free(m);
+}
+
+/* Early writeback: started every writeback_bytes of the current file (default max_bytes / 8),
+ * never with sync=none or writeback_bytes < 0; a failing one is ignored. */
+static void test_logw_sync__writeback_every_n_bytes(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct logw *w = open_cfg(m, LOGW_SYNC_ROTATE, 100);
+    /* 40 records of 39-40 bytes ("1795386838.123456789 NN L00000-xxxxxxxx\n"), one per call */
+    write_lines(w, 0, 40, 1, T0);
+    uint64_t wb = fs_mem_calls(m, FS_MEM_OP_WRITEBACK);
+    assert_int_equal(logw_stats(w).writebacks, wb);
+    /* 5 records per 200-byte file; a writeback after the 3rd record of each (>= 100 bytes) */
+    assert_int_equal(wb, 8);
+    fs_mem_fail(m, FS_MEM_OP_WRITEBACK, 1, 0, EIO);
+    write_lines(w, 40, 8, 1, T0); /* ignored failures: the writes succeed */
+    assert_int_equal(logw_stats(w).writebacks, wb);
+    assert_int_equal(logw_stats(w).write_errors, 0);
+    logw_close(w);
+    fs_mem_free(m);
+
+    m = fs_mem_new();
+    w = open_cfg(m, LOGW_SYNC_ROTATE, 0); /* default: max_bytes / 8 = 25 bytes */
+    write_lines(w, 0, 8, 1, T0);
+    assert_int_equal(fs_mem_calls(m, FS_MEM_OP_WRITEBACK), 8);
+    logw_close(w);
+    fs_mem_free(m);
+}
+
+/* The fast path increments seq in place: digit roll-overs inside one call and across calls
+ * with a line split between them. */
+static void test_logw_write__seq_rolls_over_digits(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(1024 * 1024, 0, 0);
+    struct pod_buf b = {0};
+    for (int i = 0; i < 1005; i++)
+        pod_buf_printf(&b, "m%d\n", i);
+    wr(x->w, "", T0);
+    struct pod_err e = POD_ERR_ZERO;
+    size_t cut = 2001; /* inside a line ("m4xx") */
+    assert_true(b.len > cut && b.data[cut - 1] != '\n' && b.data[cut] != '\n');
+    assert_int_equal(logw_write(x->w, b.data, cut, T0, &e), 0);
+    assert_int_equal(logw_write(x->w, b.data + cut, b.len - cut, T0, &e), 0);
+    char *d = get(x->m, CUR);
+    assert_non_null(strstr(d, "1795386838.123456789 9 m9\n1795386838.123456789 10 m10\n"));
+    assert_non_null(strstr(d, " 99 m99\n1795386838.123456789 100 m100\n"));
+    assert_non_null(strstr(d, " 999 m999\n1795386838.123456789 1000 m1000\n"));
+    int i = 0;
+    for (char *p = d; *p; i++) {
+        char *nl = strchr(p, '\n');
+        struct logw_rec r;
+        assert_true(logw_parse_line(p, (size_t)(nl - p), &r));
+        assert_int_equal(r.seq, (uint64_t)i);
+        char want[16];
+        snprintf(want, sizeof want, "m%d", i);
+        assert_int_equal(r.msg_len, strlen(want));
+        assert_memory_equal(r.msg, want, r.msg_len);
+        p = nl + 1;
+    }
+    assert_int_equal(i, 1005);
+    free(d);
+    pod_buf_free(&b);
+    fx_free(x);
 }
 
 static void test_logw_open__torn_tail_repaired_and_reported(void **state)
@@ -925,6 +1142,10 @@ static void test_logw_open__bad_config(void **state)
     c.max_bytes = 0;
     c.max_files = -1;
     assert_int_equal(logw_open(&c, &w, &e), -1);
+    c.max_files = 0;
+    c.sync = (enum logw_sync)7;
+    assert_int_equal(logw_open(&c, &w, &e), -1);
+    assert_int_equal(e.code, POD_E_INVALID);
     assert_null(w);
     fs_mem_free(m);
 }
@@ -947,6 +1168,12 @@ int main(void)
         cmocka_unit_test(test_logw_crash__torn_tail_after_each_call),
         cmocka_unit_test(test_logw_crash__process_crash_after_each_call),
         cmocka_unit_test(test_logw_crash__with_retention_after_each_call),
+        cmocka_unit_test(test_logw_crash__sync_none_after_each_call),
+        cmocka_unit_test(test_logw_sync__none_never_fsyncs_on_its_own),
+        cmocka_unit_test(test_logw_sync__rotate_one_dir_sync_per_rotation),
+        cmocka_unit_test(test_logw_sync__dir_synced_between_rename_and_create),
+        cmocka_unit_test(test_logw_sync__writeback_every_n_bytes),
+        cmocka_unit_test(test_logw_write__seq_rolls_over_digits),
         cmocka_unit_test(test_logw_open__torn_tail_repaired_and_reported),
         cmocka_unit_test(test_logw_open__seq_and_numbering_from_archives),
         cmocka_unit_test(test_logw_diskfull__backlog_kept_and_retried),

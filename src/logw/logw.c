@@ -51,6 +51,9 @@ struct logw {
     int64_t cur_size;
     bool dirty;     /* written since the last fsync */
     bool dir_dirty; /* a file was created/renamed/deleted in dir since the last sync_dir */
+    /* sync=none: rotated files from this N on may hold unsynced records (logw_sync fsyncs
+     * them); UINT64_MAX: none */
+    uint64_t unsynced_from;
     enum rot_state rot;
     uint64_t next_archive;
     uint64_t *archives; /* existing rotated files' N, ascending */
@@ -266,6 +269,55 @@ static void record(struct logw *w, bool capped, char mark, const char *a, size_t
     emit(w, mark, a, alen, b, blen);
 }
 
+/* The common case of split, kept tight: complete lines of at most max_line bytes, nothing
+ * carried, nothing being dropped.  The prefix "<ts> <seq> " lives in one small buffer copied
+ * with a fixed size and seq is incremented in it; the line is copied with its newline.  Returns
+ * the bytes consumed (it stops before a line it cannot take whole). */
+static size_t split_fast(struct logw *w, const char *p, const char *end)
+{
+    char pre[PREFIX_MAX];
+    size_t tl = w->ts_len, dl = w->seq_len;
+    memcpy(pre, w->ts, tl);
+    pre[tl] = ' ';
+    char *d = pre + tl + 1; /* the digits of seq */
+    memcpy(d, w->seq_str, dl);
+    d[dl] = ' ';
+    size_t plen = tl + dl + 2;
+    const char *start = p;
+    uint64_t n = 0;
+    while (p < end) {
+        size_t avail = (size_t)(end - p);
+        const char *nl = memchr(p, '\n', avail < w->max_line + 1 ? avail : w->max_line + 1);
+        if (!nl)
+            break;
+        size_t l = (size_t)(nl - p) + 1;
+        if (w->cap - w->len < sizeof pre + l)
+            out_reserve(w, sizeof pre + l);
+        char *o = w->out + w->len;
+        memcpy(o, pre, sizeof pre); /* plen <= 42 < PREFIX_MAX */
+        memcpy(o + plen, p, l);
+        w->len += plen + l;
+        p = nl + 1;
+        n++;
+        size_t i = dl;
+        while (i > 0 && d[i - 1] == '9')
+            d[--i] = '0';
+        if (i > 0) {
+            d[i - 1]++;
+        } else { /* 99 -> 100 */
+            memmove(d + 1, d, dl + 1);
+            d[0] = '1';
+            dl++;
+            plen++;
+        }
+    }
+    w->seq += n;
+    memcpy(w->seq_str, d, dl);
+    w->seq_len = dl;
+    w->st.lines += n;
+    return (size_t)(p - start);
+}
+
 /* Splits input into records (see the header comment of logw.h). */
 static void split(struct logw *w, const char *p, size_t len, bool capped)
 {
@@ -273,6 +325,11 @@ static void split(struct logw *w, const char *p, size_t len, bool capped)
     if (w->off == w->len)
         w->off = w->len = 0; /* everything was written: start the buffer over */
     while (p < end) {
+        if (!capped && w->carry_len == 0) {
+            p += split_fast(w, p, end);
+            if (p == end)
+                break;
+        }
         size_t avail = (size_t)(end - p);
         size_t room = w->max_line - w->carry_len; /* message bytes this record can still take */
         size_t scan = avail < room + 1 ? avail : room + 1;
@@ -521,6 +578,8 @@ static int rot_step(struct logw *w, struct pod_err *e)
             w->archives = xrealloc(w->archives, (w->narchives + 1) * sizeof *w->archives);
             w->archives[w->narchives++] = w->next_archive;
             w->next_archive++;
+            if (w->dirty && w->unsynced_from == UINT64_MAX)
+                w->unsynced_from = w->archives[w->narchives - 1]; /* ROT_SYNC skipped it */
             w->st.rotations++;
             w->trim_pending = w->narchives > (size_t)w->max_files;
             w->dir_dirty = true;
@@ -541,6 +600,7 @@ static int rot_step(struct logw *w, struct pod_err *e)
             return -1;
         w->h = h;
         w->cur_size = 0;
+        w->dirty = false;
         w->wb_mark = 0;
         w->dir_dirty = true; /* the new name is durable after the next sync_dir */
         w->rot = ROT_IDLE;
@@ -699,6 +759,8 @@ int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err
     w->max_backlog = cfg->max_backlog ? cfg->max_backlog : LOGW_DEFAULT_MAX_BACKLOG;
     w->retry_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
     w->sync_rotate = cfg->sync == LOGW_SYNC_ROTATE;
+    /* sync=none: the rotated files found at start may hold unsynced records too */
+    w->unsynced_from = w->sync_rotate ? UINT64_MAX : 0;
     if (w->sync_rotate && cfg->writeback_bytes >= 0)
         w->wb_step =
             cfg->writeback_bytes ? cfg->writeback_bytes : (max_bytes / 8 > 0 ? max_bytes / 8 : 1);
@@ -753,6 +815,30 @@ int logw_sync(struct logw *w, struct pod_err *err)
     if (w->h < 0 || w->rot != ROT_IDLE)
         return result(w, err);
     struct pod_err e = POD_ERR_ZERO;
+    while (w->unsynced_from != UINT64_MAX) {
+        /* sync=none: rotated files that were never fsynced (and still exist) */
+        size_t i = 0;
+        while (i < w->narchives && w->archives[i] < w->unsynced_from)
+            i++;
+        if (i == w->narchives) {
+            w->unsynced_from = UINT64_MAX;
+            break;
+        }
+        char *ap = archive_path(w, w->archives[i]);
+        int h = fs_open_append(&w->fs, ap, &e);
+        free(ap);
+        int rc = h < 0 ? -1 : fs_fsync(&w->fs, h, &e);
+        if (h >= 0) {
+            struct pod_err ce = POD_ERR_ZERO;
+            (void)fs_close(&w->fs, h, &ce);
+        }
+        if (rc < 0) {
+            fail(w, &e);
+            return result(w, err);
+        }
+        w->st.syncs++;
+        w->unsynced_from = w->archives[i] + 1;
+    }
     if (w->dirty) {
         if (fs_fsync(&w->fs, w->h, &e) < 0) {
             fail(w, &e);

@@ -36,6 +36,8 @@
 extern char **environ;
 
 #define CHUNK ((size_t)64 * 1024)
+/* The consumer's read size: cat's (coreutils 9.1 reads 128 KiB); set by -b. */
+static size_t rd_size = 128 * 1024;
 
 static double now_s(void)
 {
@@ -198,7 +200,7 @@ static struct res run_logw(const char *dir, const char *block, size_t blen, size
                            .writeback_bytes = writeback};
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
-    char *buf = xmalloc(CHUNK);
+    char *buf = xmalloc(rd_size);
     struct res r;
     double t0 = now_s(), c0 = self_cpu();
     pid_t prod;
@@ -208,7 +210,7 @@ static struct res run_logw(const char *dir, const char *block, size_t blen, size
         exit(111);
     }
     for (;;) {
-        ssize_t n = read(rfd, buf, CHUNK);
+        ssize_t n = read(rfd, buf, rd_size);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -281,9 +283,10 @@ static struct res run(int v, const char *dir, const char *block, size_t blen, si
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
-                    "[-o VARIANT,...]\n  variants: cat none catsync rotate rotate-nowb "
-                    "(default: cat,none,catsync,rotate)\n");
+    fprintf(stderr,
+            "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
+            "[-o VARIANT,...] [-b READ_KiB]\n  variants: cat none catsync rotate rotate-nowb "
+            "(default: cat,none,catsync,rotate)\n");
 }
 
 int main(int argc, char **argv)
@@ -292,7 +295,7 @@ int main(int argc, char **argv)
     long mb = 200, rounds = 3, line = 100;
     bool on[NV] = {true, true, true, true, false};
     int opt;
-    while ((opt = getopt(argc, argv, "d:m:r:l:o:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:m:r:l:o:b:")) != -1) {
         switch (opt) {
         case 'd':
             dir = optarg;
@@ -305,6 +308,13 @@ int main(int argc, char **argv)
             break;
         case 'l':
             line = atol(optarg);
+            break;
+        case 'b':
+            rd_size = (size_t)atol(optarg) * 1024;
+            if (rd_size < 1024 || rd_size > 16 * 1024 * 1024) {
+                usage();
+                return 100;
+            }
             break;
         case 'o': {
             memset(on, 0, sizeof on);
