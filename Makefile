@@ -79,7 +79,7 @@ check: deps
 	@echo "make check: all suites passed ($(VARIANT))"
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(PODSIM)
 	@bash ci/demo.sh $(BUILD)
 
 # Timings (podc compile, compiled pod); areas append sections to ci/bench.sh.

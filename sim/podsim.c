@@ -32,7 +32,7 @@ static void quiet_sink(void *self, int level, const char *msg)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: podsim run FILE [--seed N] [--trace text|json]\n"
+    fprintf(stderr, "usage: podsim run FILE [--seed N] [--trace text|json] [--dump DIR]\n"
                     "       podsim check [--update] FILE...\n"
                     "       podsim explore FILE --seeds A..B [--trace text|json]\n"
                     "       podsim bench [--hours H]\n");
@@ -111,6 +111,8 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
             if (trace_fmt(argv[++i], &o.fmt) < 0)
                 return usage();
+        } else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc) {
+            o.dump_dir = argv[++i];
         } else if (!file && argv[i][0] != '-') {
             file = argv[i];
         } else {
@@ -131,6 +133,10 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     fputs(res.trace, stdout);
+    if (res.dump_error) {
+        fprintf(stderr, "podsim: --dump %s: %s\n", o.dump_dir, res.dump_error);
+        rc = 1;
+    }
     if (res.report && *res.report) {
         fputs(res.report, stderr);
         rc = 1;

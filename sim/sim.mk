@@ -39,6 +39,12 @@ sim: $(PODSIM)
 	  cmp -s $(BUILD)/sim/det/$$n.1 $(BUILD)/sim/det/$$n.2 || \
 	    { echo "nondeterministic trace: $$f"; exit 1; }; done; \
 	  echo "$(words $(SIM_SCN)) scenarios: identical traces"
+	@echo "== podsim run --dump: the simulated pod directory written to disk"
+	@set -e; d=$(BUILD)/sim/dump; rm -rf $$d; \
+	  $(RUNNER) ./$(PODSIM) run sim/scenarios/demo-nr5.scn --dump $$d > /dev/null; \
+	  grep -qx 'readiness: 0' $$d/pod/.pod.status; grep -qx 'status: exited' $$d/pod/.pod.status; \
+	  test "$$(grep -c ' web stdout ' $$d/pod/log/web-simpod-0.1.0-stdout.log)" -gt 200; \
+	  echo "dump ok: $$(find $$d -type f | wc -l) files"
 	@set -e; for f in $(SIM_EXPLORE); do \
 	  $(RUNNER) ./$(PODSIM) explore $$f --seeds $(SIM_SEEDS); done
 

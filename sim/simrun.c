@@ -1106,6 +1106,32 @@ static void render(struct run *r)
     r->res->trace = pod_buf_take(&b);
 }
 
+/* Copies every file of the simulated file system under dir (the demo shows them).  Returns
+ * NULL, or a new string saying what failed. */
+static char *dump_files(const struct fs_mem *m, const char *dir)
+{
+    struct fs real = fs_real();
+    struct pod_err e = POD_ERR_ZERO;
+    char **files = fs_mem_files(m);
+    char *failure = NULL;
+    for (size_t i = 0; files && files[i] && !failure; i++) {
+        char *data = NULL;
+        size_t len = 0;
+        if (fs_mem_get(m, files[i], &data, &len) < 0)
+            continue;
+        char *dst = pod_path_join(dir, files[i][0] == '/' ? files[i] + 1 : files[i]);
+        char *parent = pod_dirname(dst);
+        if (real.ops->mkdir_p(real.self, parent, &e) < 0 ||
+            pod_write_file_atomic(dst, data, len, 0644, &e) < 0)
+            failure = xstrdup(e.msg);
+        free(parent);
+        free(dst);
+        free(data);
+    }
+    pod_strv_free(files);
+    return failure;
+}
+
 /* ------------------------------------------------------------------ the loop */
 
 static int64_t next_time(struct run *r)
@@ -1285,6 +1311,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
             res->cov_signals++;
     }
     check_expects(r);
+    if (o->dump_dir)
+        res->dump_error = dump_files(r->mem, o->dump_dir);
 done:
     res->n_events = r->n_recs;
     render(r);
@@ -1309,5 +1337,6 @@ void sim_result_free(struct sim_result *r)
     free(r->trace);
     free(r->report);
     free(r->params);
+    free(r->dump_error);
     memset(r, 0, sizeof *r);
 }

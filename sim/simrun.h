@@ -29,6 +29,8 @@ struct sim_opts {
     enum sim_trace_fmt fmt; /* what sim_result.trace holds */
     bool no_checks;         /* bench: skip per-step invariant checks */
     int64_t run_for_ms;     /* overrides the scenario's run-for when > 0 */
+    const char *dump_dir;   /* when set: the simulated pod directory (.pod.status, log/...) is
+                               copied there at the end of the run (podsim run --dump) */
 };
 
 struct sim_result {
@@ -41,6 +43,7 @@ struct sim_result {
     int64_t sim_ms; /* simulated time covered */
     uint64_t steps; /* loop iterations */
     /* coverage ("sometimes") counters */
+    char *dump_error; /* dump_dir: why the copy failed, NULL when it worked */
     unsigned cov_crashes, cov_faults, cov_lost, cov_dup, cov_backoff_cap, cov_gave_up,
         cov_probe_timeout, cov_rotations, cov_disk_full, cov_rotation_crash, cov_signals,
         cov_pipe_blocked;
