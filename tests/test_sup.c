@@ -570,6 +570,198 @@ static void test_sup_adopt__mid_startup_resumes_order(void **state)
     h_free(t);
 }
 
+/* SPEC 8.6: a container that exited 0 after a successful start counts as ready for the pod,
+ * whatever its policy; an exit != 0, or a clean exit under `always` (backoff), does not. */
+static void test_sup_ready__clean_exit_after_start_counts(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    h_ctr(t, 1, "job", SPEC_RESTART_ON_FAILURE);
+    h_ctr(t, 2, "once", SPEC_RESTART_NEVER);
+    h_ctr(t, 3, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[3].restart_interval_s = 20;
+    h_go(t, 1);
+    h_ev(t, SUP_EV_START_POD);
+    for (size_t i = 0; i < 4; i++)
+        h_started(t, i, 1);
+    assert_true(sup_status(t->s)->ready);
+    t->now = 1000;
+    assert_acts(t, h_exited(t, 1, 1, 0), "");
+    assert_phase(t, 1, "exited");
+    assert_true(sup_status(t->s)->ready);
+    assert_acts(t, h_exited(t, 2, 1, 0), "");
+    assert_true(sup_status(t->s)->ready);
+    assert_acts(t, h_exited(t, 3, 1, 0), "");
+    assert_phase(t, 3, "exited");
+    assert_true(sup_status(t->s)->ready);
+    /* The next interval run: not ready while it is being created, ready once started. */
+    assert_acts(t, h_at(t, 21000), "start c3#2");
+    assert_false(sup_status(t->s)->ready);
+    h_started(t, 3, 2);
+    assert_true(sup_status(t->s)->ready);
+    /* A clean exit under always is a restart (backoff): not ready. */
+    assert_acts(t, h_exited(t, 0, 1, 0), "");
+    assert_phase(t, 0, "backoff");
+    assert_false(sup_status(t->s)->ready);
+    assert_acts(t, h_at(t, 22000), "start c0#2");
+    h_started(t, 0, 2);
+    assert_true(sup_status(t->s)->ready);
+    /* An exit != 0 under never stays exited and is not ready. */
+    assert_acts(t, h_ctr_ev(t, SUP_EV_RERUN, 2), "start c2#2");
+    h_started(t, 2, 2);
+    assert_true(sup_status(t->s)->ready);
+    assert_acts(t, h_exited(t, 2, 2, 3), "");
+    assert_phase(t, 2, "exited");
+    assert_false(sup_status(t->s)->ready);
+    h_free(t);
+}
+
+/* Restores a one-container pod whose state was saved while container 0 was still `creating`
+ * (its startup pending), as a stale .pod.state after a full disk leaves it. */
+static void restore_mid_create(struct h *t)
+{
+    h_go(t, 5);
+    t->now = 10000;
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    char *saved = sup_save(t->s);
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 5);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+    assert_phase(t, 0, "adopting");
+}
+
+/* wall clock = 1.7e9 s + mono */
+#define W0_NS 1700000000000000000LL
+#define WALL(ms) (W0_NS + (int64_t)(ms) * (int64_t)1000000)
+
+static const char *adopt_exited(struct h *t, int code, int64_t started_ms, int64_t finished_ms)
+{
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 0};
+    ev.adopt.exists = true;
+    ev.adopt.instance = 1;
+    ev.adopt.exit_code = code;
+    ev.adopt.started_wall_ns = WALL(started_ms);
+    ev.adopt.finished_wall_ns = WALL(finished_ms);
+    ev.wall_ns = WALL(t->now);
+    return h_step(t, &ev);
+}
+
+/* SPEC 8.9 (explore-web seeds 686, 956): an on-interval container ran and exited 0 while the
+ * daemon was down, but the saved state still says its startup was pending.  It was started
+ * (no startup probe): not a failed start (no backoff), and the interval counts from its exit
+ * as inspect reports it, not from the adoption. */
+static void test_sup_adopt__clean_exit_with_stale_pending_startup(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[0].restart_interval_s = 20;
+    restore_mid_create(t);
+    t->now = 26624;
+    assert_acts(t, adopt_exited(t, 0, 10100, 13289), "");
+    assert_phase(t, 0, "exited");
+    assert_true(has_note(t, "counted as started"));
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 0);
+    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 33289);
+    assert_int_equal(sup_status(t->s)->phase, SUP_POD_RUNNING);
+    assert_true(sup_status(t->s)->ready);
+    assert_acts(t, h_at(t, 33288), "");
+    assert_acts(t, h_at(t, 33289), "start c0#2");
+    h_free(t);
+}
+
+/* The same with a long downtime: the interval has passed, the restart is due at once.  Without
+ * the wall clock (wall_ns 0) the exit counts as happening at the adoption. */
+static void test_sup_adopt__interval_from_exit_time(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[0].restart_interval_s = 20;
+    restore_mid_create(t);
+    t->now = 90000;
+    assert_acts(t, adopt_exited(t, 0, 10100, 13289), "start c0#2");
+    h_free(t);
+
+    t = h_new();
+    h_ctr(t, 0, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[0].restart_interval_s = 20;
+    restore_mid_create(t);
+    t->now = 90000;
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 0};
+    ev.adopt.exists = true;
+    ev.adopt.instance = 1;
+    ev.adopt.finished_wall_ns = WALL(13289);
+    assert_acts(t, h_step(t, &ev), "");
+    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 110000);
+    h_free(t);
+
+    /* A container past its startup (saved running) that exited while the daemon was down:
+     * the interval counts from its exit too. */
+    t = h_new();
+    h_ctr(t, 0, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[0].restart_interval_s = 20;
+    h_go(t, 5);
+    t->now = 10000;
+    h_ev(t, SUP_EV_START_POD);
+    h_started(t, 0, 1);
+    char *saved = sup_save(t->s);
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 5);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+    t->now = 26624;
+    assert_acts(t, adopt_exited(t, 0, 10100, 13289), "");
+    assert_false(has_note(t, "counted as started"));
+    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 33289);
+    h_free(t);
+}
+
+/* With a cmd startup probe the daemon cannot know whether the probe passed: a clean exit is a
+ * completed run, an exit != 0 stays a failed start (never: `failed`, the order blocks).
+ * Without a startup probe an exit != 0 is a crash of a started container (never: `exited`).
+ * An `exit: true` container keeps its rule: 0 = completed, else a failed start. */
+static void test_sup_adopt__stale_pending_startup_by_probe_kind(void **state)
+{
+    (void)state;
+    static const struct {
+        enum spec_probe_kind startup;
+        int code;
+        const char *phase;
+        bool ready;
+    } rows[] = {
+        {SPEC_PROBE_EXEC, 0, "exited", true}, {SPEC_PROBE_EXEC, 1, "failed", false},
+        {SPEC_PROBE_NONE, 0, "exited", true}, {SPEC_PROBE_NONE, 1, "exited", false},
+        {SPEC_PROBE_EXIT, 0, "exited", true}, {SPEC_PROBE_EXIT, 1, "failed", false},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        struct h *t = h_new();
+        h_ctr(t, 0, "one", SPEC_RESTART_NEVER);
+        h_ctr(t, 1, "two", SPEC_RESTART_ALWAYS);
+        if (rows[r].startup == SPEC_PROBE_EXEC)
+            h_probe(&t->c[0].startup, SPEC_PROBE_EXEC, 30, 1, 0);
+        else
+            t->c[0].startup.kind = rows[r].startup;
+        restore_mid_create(t);
+        struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
+        assert_acts(t, h_step(t, &ev), ""); /* `two`: missing, not reached by the order yet */
+        t->now = 20000;
+        const char *acts = adopt_exited(t, rows[r].code, 10100, 13000);
+        if (strcmp(h_cs(t, 0)->phase, rows[r].phase) != 0)
+            fprintf(stderr, "row %zu: phase %s\n", r, h_cs(t, 0)->phase);
+        assert_phase(t, 0, rows[r].phase);
+        /* the order goes on unless the start failed */
+        assert_string_equal(acts, strcmp(rows[r].phase, "failed") == 0 ? "" : "start c1#1");
+        h_started(t, 1, 1);
+        assert_int_equal(sup_status(t->s)->ready, rows[r].ready);
+        h_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +786,10 @@ int main(void)
         cmocka_unit_test(test_sup_restore__rejects_bad_state),
         cmocka_unit_test(test_sup_adopt__running_exited_missing),
         cmocka_unit_test(test_sup_adopt__mid_startup_resumes_order),
+        cmocka_unit_test(test_sup_ready__clean_exit_after_start_counts),
+        cmocka_unit_test(test_sup_adopt__clean_exit_with_stale_pending_startup),
+        cmocka_unit_test(test_sup_adopt__interval_from_exit_time),
+        cmocka_unit_test(test_sup_adopt__stale_pending_startup_by_probe_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

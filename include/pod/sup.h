@@ -47,6 +47,9 @@ struct sup_event {
     bool cfg_checksum_file;         /* CONFIG_CHANGED: the change is config/<name>.txt itself */
     bool cfg_has_checksum_file;     /* CONFIG_CHANGED: config/<name>.txt exists (cluster-managed) */
     struct backend_ctr_state adopt; /* ADOPT */
+    int64_t wall_ns;                /* ADOPT: the wall clock (Unix ns) at now_ms, to place
+                                       inspect's started/finished times on the monotonic axis
+                                       (0 = unknown: an exit counts as happening at now_ms) */
 };
 
 /* ------------------------------------------------------------------ actions (sup -> driver) */
@@ -120,8 +123,8 @@ struct sup_ctr_status {
 
 struct sup_status {
     enum sup_pod_phase phase;
-    bool ready;   /* pod readiness: every main container with a readiness probe is ready and
-                     every started container is running (see SPEC.md) */
+    bool ready;   /* pod readiness: the pod is running and every container is running and
+                     ready, or exited 0 after a successful start (SPEC.md 8.6) */
     bool healthy; /* every container is live and nothing gave up */
     size_t n;
     struct sup_ctr_status *ctr; /* n entries, owned by struct sup */

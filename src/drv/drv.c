@@ -769,6 +769,7 @@ static void adopt(struct drv *d)
         memset(&ev, 0, sizeof ev);
         ev.type = SUP_EV_ADOPT;
         ev.ctr = i;
+        ev.wall_ns = clk_wall_ns(&d->cfg.clk); /* places inspect's wall times at now */
         if (be->ops->inspect(be->self, i, &ev.adopt, &err) < 0) {
             tr(d, cname(d, i), "call-failed", "inspect: %s", err.msg);
             left = true;

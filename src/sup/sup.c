@@ -121,7 +121,8 @@ struct ctr {
     uint64_t instance;
     unsigned start_count, restart_count;
     bool started, ready, live;
-    bool seq_done; /* passed its place in the startup order */
+    bool completed; /* down after a successful start and a clean exit (0): ready for the pod */
+    bool seq_done;  /* passed its place in the startup order */
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -487,6 +488,7 @@ static void pod_stop_advance(struct cx *x);
 static void leave_up(struct ctr *c)
 {
     c->started = false;
+    c->completed = false;
     c->ready = false;
     c->stable_since_ms = -1;
     c->create_deadline_ms = NEVER;
@@ -584,8 +586,10 @@ static void failed_start(struct cx *x, size_t i, const char *why)
     schedule_restart(x, i, true, why);
 }
 
-/* A started container exited on its own: apply the restart policy (original 3.4). */
-static void policy_exit(struct cx *x, size_t i, int code)
+/* A started container exited on its own at exit_ms (now, or earlier for an instance adopted
+ * exited): apply the restart policy (original 3.4).  The on-interval timer counts from the exit;
+ * backoff delays count from now. */
+static void policy_exit(struct cx *x, size_t i, int code, int64_t exit_ms)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
@@ -613,8 +617,9 @@ static void policy_exit(struct cx *x, size_t i, int code)
     c->ph = CP_EXITED;
     if (k->restart == SPEC_RESTART_ON_INTERVAL && code == 0) {
         int64_t d = imax((int64_t)k->restart_interval_s * 1000, MIN_RESTART_MS);
-        c->restart_at_ms = x->now + d;
-        note(x, POD_LOG_INFO, i, "%s; restart on interval in %lld ms", why, (long long)d);
+        c->restart_at_ms = imin(exit_ms, x->now) + d;
+        note(x, POD_LOG_INFO, i, "%s; restart on interval in %lld ms", why,
+             (long long)imax(0, c->restart_at_ms - x->now));
         return;
     }
     c->restart_at_ms = NEVER;
@@ -777,6 +782,7 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
     if (startup_kind(k) == SPEC_PROBE_EXIT && c->has_exit && c->exit_code == 0) {
         leave_up(c);
         c->started = true;
+        c->completed = true;
         c->seq_done = true;
         c->ph = CP_EXITED;
         note(x, POD_LOG_OK, i, "completed (exit 0)");
@@ -785,7 +791,7 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
         fan_out(x, i);
         c->pending_reload = 0; /* the next run reads the new config anyway */
         if (c->ph == CP_EXITED)
-            policy_exit(x, i, 0);
+            policy_exit(x, i, 0, x->now);
         advance_sequence(x);
         return;
     }
@@ -821,7 +827,8 @@ static void h_exited_running(struct cx *x, size_t i, const struct carg *a)
     probes_cancel_all(x, i);
     leave_up(c);
     c->pending_reload = 0;
-    policy_exit(x, i, c->has_exit ? c->exit_code : -1);
+    c->completed = c->has_exit && c->exit_code == 0;
+    policy_exit(x, i, c->has_exit ? c->exit_code : -1, x->now);
 }
 
 static void h_liveness_fail(struct cx *x, size_t i, const struct carg *a)
@@ -1217,6 +1224,34 @@ static void ev_config_changed(struct cx *x, const struct sup_event *ev)
         cfg_fire(x, ev->volume, "changed");
 }
 
+/* inspect's finish time of an adopted exited instance on the monotonic axis: now minus how
+ * long ago it finished by the wall clock (ev->wall_ns is the wall clock at now).  Never later
+ * than now; now when either wall time is unknown or the finish lies in the future (clock step). */
+static int64_t adopt_exit_ms(const struct cx *x, const struct sup_event *ev)
+{
+    int64_t fin = ev->adopt.finished_wall_ns, wall = ev->wall_ns;
+    if (wall <= 0 || fin <= 0 || fin >= wall)
+        return x->now;
+    return x->now - (wall - fin) / 1000000;
+}
+
+/* An adopted instance exited while the saved state says its startup had not completed (the
+ * state file may be stale: disk full, crash right after a start).  It ran: without a startup
+ * probe running is being started, so it counts as started (then exited with its code, as if
+ * the daemon had seen it); with a cmd/tcp/http startup probe the daemon cannot know whether
+ * the probe passed, so only a clean exit (0) counts as a completed run, not as a crash; any
+ * other code stays a failed start.  `exit: true` and init containers: h_exited_starting
+ * decides (0 = completed). */
+static bool adopt_exit_was_started(const struct spec_container *k,
+                                   const struct backend_ctr_state *st)
+{
+    if (startup_kind(k) == SPEC_PROBE_EXIT)
+        return false;
+    if (st->exit_code == 0)
+        return true;
+    return !probe_active(&k->startup) && st->started_wall_ns > 0;
+}
+
 static void ev_adopt(struct cx *x, const struct sup_event *ev)
 {
     struct sup *s = x->s;
@@ -1253,10 +1288,15 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         if (s->phase == SUP_POD_STOPPING) {
             set_exit(c, &a);
             c->ph = CP_EXITED;
-        } else if (c->seq_done) {
+        } else if (c->seq_done || adopt_exit_was_started(sc(s, i), st)) {
+            if (!c->seq_done)
+                note(x, POD_LOG_INFO, i,
+                     "its startup was pending in the saved state, but it ran: counted as started");
+            c->seq_done = true;
             set_exit(c, &a);
             c->ph = CP_EXITED;
-            policy_exit(x, i, st->exit_code);
+            c->completed = st->exit_code == 0;
+            policy_exit(x, i, st->exit_code, adopt_exit_ms(x, ev));
         } else {
             c->ph = CP_STARTING;
             h_exited_starting(x, i, &a);
@@ -1539,7 +1579,7 @@ static bool ctr_ok_for_ready(const struct sup *s, size_t i)
     case CP_RUNNING:
         return c->started && c->ready;
     case CP_EXITED:
-        return c->has_exit && c->exit_code == 0 && c->started;
+        return c->completed && c->has_exit && c->exit_code == 0;
     default:
         return false;
     }
