@@ -2,7 +2,7 @@
 /* bench_logw.c - log writer throughput vs `cat`, in the same run (make bench).
  *
  *   bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] [-o VARIANT,...] [-b READ_KiB]
- *              [-w WRITEBACK_KiB]
+ *              [-w WRITEBACK_KiB] [-k MAX_FILES]
  *
  * A child process writes MB megabytes of LINE_BYTES-byte lines (default 200 MB of 100-byte
  * lines) into a pipe, in 64 KiB writes.  Each variant reads the same bytes from such a pipe:
@@ -48,6 +48,8 @@ extern char **environ;
 static size_t rd_size = 128 * 1024;
 /* logw_cfg.writeback_bytes of the sync=rotate variant (0: logw's default); set by -w. */
 static int64_t wb_bytes = 0;
+/* logw_cfg.max_files (0: the default, 5); set by -k (e.g. -k 1000: no deletions). */
+static int keep_files = 0;
 
 static double now_s(void)
 {
@@ -139,7 +141,15 @@ static double self_cpu(void)
 
 struct res {
     double wall, cpu; /* seconds; cpu: the consumer's user + system time */
+    double user;      /* the consumer's user time (logw variants only) */
 };
+
+static double self_user(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return tv_s(ru.ru_utime);
+}
 
 static void rm_dir_files(const char *dir)
 {
@@ -209,12 +219,13 @@ static struct res run_logw(const char *dir, const char *block, size_t blen, size
                            .dir = logdir,
                            .base = "bench-pod-1.0.0-stdout",
                            .sync = sync,
-                           .writeback_bytes = writeback};
+                           .writeback_bytes = writeback,
+                           .max_files = keep_files};
     struct logw *w = NULL;
     struct pod_err e = POD_ERR_ZERO;
     char *buf = xmalloc(rd_size);
     struct res r;
-    double t0 = now_s(), c0 = self_cpu();
+    double t0 = now_s(), c0 = self_cpu(), u0 = self_user();
     pid_t prod;
     int rfd = producer(block, blen, total, &prod);
     if (logw_open(&cfg, &w, &e) < 0) {
@@ -244,6 +255,7 @@ static struct res run_logw(const char *dir, const char *block, size_t blen, size
     logw_close(w);
     r.wall = now_s() - t0;
     r.cpu = self_cpu() - c0;
+    r.user = self_user() - u0;
     close(rfd);
     reap(prod);
     if (st_out->bytes_in != total || st_out->dropped_bytes || st_out->write_errors) {
@@ -295,10 +307,12 @@ static struct res run(int v, const char *dir, const char *block, size_t blen, si
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
-                    "[-o VARIANT,...] [-b READ_KiB] [-w WRITEBACK_KiB]\n  variants: cat none "
-                    "catsync rotate rotate-nowb "
-                    "(default: cat,none,catsync,rotate)\n");
+    fprintf(
+        stderr,
+        "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
+        "[-o VARIANT,...] [-b READ_KiB] [-w WRITEBACK_KiB] [-k MAX_FILES]\n  variants: cat none "
+        "catsync rotate rotate-nowb "
+        "(default: cat,none,catsync,rotate)\n");
 }
 
 int main(int argc, char **argv)
@@ -307,7 +321,7 @@ int main(int argc, char **argv)
     long mb = 200, rounds = 3, line = 100;
     bool on[NV] = {true, true, true, true, false};
     int opt;
-    while ((opt = getopt(argc, argv, "d:m:r:l:o:b:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:m:r:l:o:b:w:k:")) != -1) {
         switch (opt) {
         case 'd':
             dir = optarg;
@@ -327,6 +341,9 @@ int main(int argc, char **argv)
                 usage();
                 return 100;
             }
+            break;
+        case 'k':
+            keep_files = atoi(optarg);
             break;
         case 'w':
             wb_bytes = (int64_t)atol(optarg) * 1024;
@@ -372,6 +389,7 @@ int main(int argc, char **argv)
     }
     struct logw_stats st[NV];
     memset(st, 0, sizeof st);
+    double usum[NV] = {0}, csum[NV] = {0};
     for (long r = 0; r < rounds; r++) {
         for (int i = 0; i < NV; i++) { /* interleaved: load changes hit every variant alike */
             if (!on[i])
@@ -379,6 +397,8 @@ int main(int argc, char **argv)
             struct res x = run(i, dir, block, blen, total, &st[i]);
             tw[i][r] = x.wall;
             tc[i][r] = x.cpu;
+            usum[i] += x.user;
+            csum[i] += x.cpu;
         }
     }
     double mbytes = (double)total / 1e6, best[NV] = {0}, med[NV] = {0}, cbest[NV] = {0},
@@ -404,7 +424,9 @@ int main(int argc, char **argv)
             continue;
         printf("%-48s %10.1f %10.1f %10.1f %10.1f", vwhat[i], best[i], med[i], cbest[i], cmed[i]);
         if (i != V_CAT && i != V_CATSYNC)
-            printf("   (%llu rotations, %llu fsyncs, %llu dir syncs, %llu writebacks)",
+            printf("   (user %.0f %% of CPU; %llu rotations, %llu fsyncs, %llu dir syncs, %llu "
+                   "writebacks)",
+                   csum[i] > 0 ? 100.0 * usum[i] / csum[i] : 0.0,
                    (unsigned long long)st[i].rotations, (unsigned long long)st[i].syncs,
                    (unsigned long long)st[i].dir_syncs, (unsigned long long)st[i].writebacks);
         printf("\n");
