@@ -259,7 +259,7 @@ int emit_image_write(const char *self_exe, const char *payload, size_t len, cons
     if (in < 0)
         return pod_err_set(err, POD_E_IO, errno, "open runtime image `%s`", self_exe);
     struct stat st;
-    uint64_t esize;
+    uint64_t esize = 0;
     if (fstat(in, &st) < 0) {
         int e = errno;
         close(in);
