@@ -4,8 +4,9 @@
  * Splits the byte stream into lines, prefixes each with a sub-second timestamp taken from the
  * caller-supplied wall time (never the real clock), appends to <dir>/<base>.log and rotates by
  * size at line boundaries keeping a bounded number of rotated files, crash-safely (s6-log's
- * model: a resumable state machine - fsync, close, atomic rename to a never-reused name, open a
- * new file, trim - where a crash between any two steps loses nothing; logw_open recovers).  All I/O
+ * model: a resumable state machine - fsync, close, atomic rename to a never-reused name, sync
+ * the directory, open a new file, trim - where a crash between any two steps loses nothing;
+ * logw_open recovers; the fsync policy is cfg.sync).  All I/O
  * goes through the struct fs seam (pod/fs.h), so the same code runs on a real disk and on the
  * simulator's in-memory file system.  A write error (disk full) is counted and reported and the
  * data is kept in a bounded in-memory backlog to retry later; it never aborts and never blocks.

@@ -9,8 +9,13 @@
  *
  * Rotation is a resumable state machine (rot_step); each state is one fs call, a failed step is
  * retried later from the same state, and a crash between any two steps is recovered by
- * logw_open (recover).  This file must not read the clock, sleep, or call the OS directly: all
- * I/O goes through struct fs.
+ * logw_open (recover).  fsync policy (cfg.sync, SPEC.md section 9.5): with LOGW_SYNC_ROTATE one
+ * fsync of the finished file and one directory sync per rotation (dir_dirty tracks creates,
+ * renames and deletions since the last one) plus early writeback every wb_step bytes; with
+ * LOGW_SYNC_NONE nothing unless logw_sync is called (unsynced_from tracks rotated files it must
+ * still fsync).  The common case of formatting (complete lines, nothing carried, the disk
+ * keeping up) runs in split_fast.  This file must not read the clock, sleep, or call the OS
+ * directly: all I/O goes through struct fs.
  */
 #include "pod/logw.h"
 #include "pod/util.h"
