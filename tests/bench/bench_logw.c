@@ -2,7 +2,7 @@
 /* bench_logw.c - log writer throughput vs `cat`, in the same run (make bench).
  *
  *   bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] [-o VARIANT,...] [-b READ_KiB]
- *              [-w WRITEBACK_KiB] [-k MAX_FILES]
+ *              [-w WRITEBACK_KiB] [-k MAX_FILES] [-p PIPE_KiB]
  *
  * A child process writes MB megabytes of LINE_BYTES-byte lines (default 200 MB of 100-byte
  * lines) into a pipe, in 64 KiB writes.  Each variant reads the same bytes from such a pipe:
@@ -50,6 +50,8 @@ static size_t rd_size = 128 * 1024;
 static int64_t wb_bytes = 0;
 /* logw_cfg.max_files (0: the default, 5); set by -k (e.g. -k 1000: no deletions). */
 static int keep_files = 0;
+/* Pipe capacity for both sides (F_SETPIPE_SZ; 0: the system default, 64 KiB); set by -p. */
+static int pipe_size = 0;
 
 static double now_s(void)
 {
@@ -80,6 +82,10 @@ static int producer(const char *block, size_t blen, size_t total, pid_t *pid)
     int p[2];
     if (pipe(p) < 0) {
         perror("pipe");
+        exit(111);
+    }
+    if (pipe_size && fcntl(p[0], F_SETPIPE_SZ, pipe_size) < 0) {
+        perror("F_SETPIPE_SZ");
         exit(111);
     }
     *pid = fork();
@@ -307,12 +313,11 @@ static struct res run(int v, const char *dir, const char *block, size_t blen, si
 
 static void usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
-        "[-o VARIANT,...] [-b READ_KiB] [-w WRITEBACK_KiB] [-k MAX_FILES]\n  variants: cat none "
-        "catsync rotate rotate-nowb "
-        "(default: cat,none,catsync,rotate)\n");
+    fprintf(stderr, "usage: bench_logw [-d DIR] [-m MB] [-r ROUNDS] [-l LINE_BYTES] "
+                    "[-o VARIANT,...] [-b READ_KiB] [-w WRITEBACK_KiB] [-k MAX_FILES] [-p "
+                    "PIPE_KiB]\n  variants: cat none "
+                    "catsync rotate rotate-nowb "
+                    "(default: cat,none,catsync,rotate)\n");
 }
 
 int main(int argc, char **argv)
@@ -321,7 +326,7 @@ int main(int argc, char **argv)
     long mb = 200, rounds = 3, line = 100;
     bool on[NV] = {true, true, true, true, false};
     int opt;
-    while ((opt = getopt(argc, argv, "d:m:r:l:o:b:w:k:")) != -1) {
+    while ((opt = getopt(argc, argv, "d:m:r:l:o:b:w:k:p:")) != -1) {
         switch (opt) {
         case 'd':
             dir = optarg;
@@ -341,6 +346,9 @@ int main(int argc, char **argv)
                 usage();
                 return 100;
             }
+            break;
+        case 'p':
+            pipe_size = atoi(optarg) * 1024;
             break;
         case 'k':
             keep_files = atoi(optarg);
