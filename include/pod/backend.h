@@ -25,20 +25,20 @@
 enum backend_stream { BACKEND_STDOUT = 0, BACKEND_STDERR = 1 };
 
 enum backend_result {
-    BACKEND_OK = 0,      /* exec exited 0 / tcp connected / http 2xx-3xx */
-    BACKEND_FAIL,        /* exec exited non-zero / refused / http other status */
-    BACKEND_UNKNOWN,     /* the backend itself failed (podman 125/126/127, container gone) */
-    BACKEND_TIMEOUT,     /* deadline passed (reported by the driver after cancel) */
+    BACKEND_OK = 0,  /* exec exited 0 / tcp connected / http 2xx-3xx */
+    BACKEND_FAIL,    /* exec exited non-zero / refused / http other status */
+    BACKEND_UNKNOWN, /* the backend itself failed (podman 125/126/127, container gone) */
+    BACKEND_TIMEOUT, /* deadline passed (reported by the driver after cancel) */
 };
 
 enum backend_event_type {
-    BACKEND_EV_STARTED = 1, /* container instance is running */
-    BACKEND_EV_START_FAILED,/* could not create/start; msg says why */
-    BACKEND_EV_EXITED,      /* container instance exited; exit_code valid */
-    BACKEND_EV_EXEC_DONE,   /* exec/probe `tag` finished; result + exit_code */
-    BACKEND_EV_OUTPUT,      /* bytes the container wrote on stream (data/len, borrowed until
-                               the next poll_events call) */
-    BACKEND_EV_OUTPUT_EOF,  /* the container's stream was closed */
+    BACKEND_EV_STARTED = 1,  /* container instance is running */
+    BACKEND_EV_START_FAILED, /* could not create/start; msg says why */
+    BACKEND_EV_EXITED,       /* container instance exited; exit_code valid */
+    BACKEND_EV_EXEC_DONE,    /* exec/probe `tag` finished; result + exit_code */
+    BACKEND_EV_OUTPUT,       /* bytes the container wrote on stream (data/len, borrowed until
+                                the next poll_events call) */
+    BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
 };
 
 struct backend_event {

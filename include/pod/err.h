@@ -39,7 +39,9 @@ struct pod_err {
     char msg[512];
 };
 
-#define POD_ERR_ZERO {0, 0, {0}}
+/* clang-format off */
+#define POD_ERR_ZERO {.code = 0}
+/* clang-format on */
 
 #if defined(__GNUC__)
 #define POD_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -8,8 +8,8 @@
 static void default_sink(void *self, int level, const char *msg)
 {
     (void)self;
-    static const char *const hdr[] = {"", "[ERROR] ", "[WARN]  ", "[OK]    ", "[INFO]  ",
-                                      "[DEBUG] "};
+    static const char *const hdr[] = {"",         "[ERROR] ", "[WARN]  ",
+                                      "[OK]    ", "[INFO]  ", "[DEBUG] "};
     fprintf(stderr, "%s%s\n", hdr[level >= 1 && level <= 5 ? level : 0], msg);
 }
 
