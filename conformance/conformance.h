@@ -143,8 +143,6 @@ void cf_manifest_diff(const char *before, const char *after, char *buf, size_t l
 /* Whole small file, NUL-terminated (NULL when unreadable or larger than max). */
 char *cf_read_file(const char *path, size_t max);
 /* Directory part of path (a new string); last component (a pointer into path). */
-char *cf_dirname(const char *path);
-const char *cf_basename(const char *path);
 /* chown -R (no symlink following). */
 int cf_chown_tree(const char *dir, uid_t uid, gid_t gid);
 /* rm -rf, making directories writable/searchable first. */

@@ -7,15 +7,15 @@
 #                    [CONFORMANCE_FLAGS='--status-wait 30 --json ...']
 #                                            the suite on any Pod API executable
 #
-# The runner, pod-conformance, links only src/util/xalloc.c of libpod (so that a half-edited
-# module elsewhere cannot break it).
+# The runner, pod-conformance, links only src/util/{xalloc,fsio,err}.c of libpod (so that a
+# half-edited module elsewhere cannot break it).
 
 CONF_BUILD := $(BUILD)/conformance
 CONF_RUNNER := $(CONF_BUILD)/pod-conformance
 CONF_SRC := conformance/run_conformance.c conformance/case_parse.c conformance/proc.c \
             conformance/tree.c
 CONF_OBJ := $(CONF_SRC:%.c=$(BUILD)/%.o)
-CONF_UTIL_OBJ := $(BUILD)/src/util/xalloc.o
+CONF_UTIL_OBJ := $(BUILD)/src/util/xalloc.o $(BUILD)/src/util/fsio.o $(BUILD)/src/util/err.o
 
 # Pod API executables the self-test also runs (they must pass every MUST case and, when they
 # ship one, match their expected-failures file).  Adding one is one line plus its build rule:

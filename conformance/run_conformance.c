@@ -185,17 +185,17 @@ static int read_status(const char *path, long long *updated, char *why, size_t w
 {
     char *text = cf_read_file(path, 1 << 20);
     if (!text) {
-        snprintf(why, why_len, "`%s` is missing", cf_basename(path));
+        snprintf(why, why_len, "`%s` is missing", pod_basename(path));
         return -1;
     }
     char v[64];
     int rc = -1;
     if (!status_value(text, "readiness", v, sizeof(v)))
-        snprintf(why, why_len, "`%s` has no `readiness: ` line", cf_basename(path));
+        snprintf(why, why_len, "`%s` has no `readiness: ` line", pod_basename(path));
     else if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
         snprintf(why, why_len, "`readiness: %s` is not 0 or 1", v);
     else if (!status_value(text, "updated", v, sizeof(v)))
-        snprintf(why, why_len, "`%s` has no `updated: ` line", cf_basename(path));
+        snprintf(why, why_len, "`%s` has no `updated: ` line", pod_basename(path));
     else if (!all_digits(v))
         snprintf(why, why_len, "`updated: %s` is not an epoch in seconds", v);
     else {
@@ -775,8 +775,8 @@ static void usage(FILE *f)
 /* The pod looks running when `.NAME.status` names a live pid, or was updated lately. */
 static bool pod_looks_running(const char *exe, char *why, size_t len)
 {
-    char *dir = cf_dirname(exe);
-    char *path = xasprintf("%s/.%s.status", dir, cf_basename(exe));
+    char *dir = pod_dirname(exe);
+    char *path = xasprintf("%s/.%s.status", dir, pod_basename(exe));
     char *text = cf_read_file(path, 1 << 20);
     bool running = false;
     if (text) {
@@ -1025,11 +1025,11 @@ int main(int argc, char **argv)
         rc = EXIT_SYSTEM;
         goto out;
     }
-    s.exe_name = cf_basename(o.pod);
+    s.exe_name = pod_basename(o.pod);
     struct passwd *pw = getpwnam("nobody");
     s.nobody_uid = pw ? pw->pw_uid : NOBODY_ID;
     s.nobody_gid = pw ? pw->pw_gid : NOBODY_ID;
-    char *dir = cf_dirname(o.pod);
+    char *dir = pod_dirname(o.pod);
     char *pm = xasprintf("%s/pod.portmappings.conf", dir);
     struct stat st;
     s.portmappings = stat(pm, &st) == 0 && S_ISREG(st.st_mode);

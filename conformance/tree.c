@@ -129,8 +129,8 @@ static int copy_config(struct copy_budget *b, const char *src, const char *dst)
 int cf_copy_pod(const char *exe, const char *dst, char *msg, size_t msg_len)
 {
     struct copy_budget b = {.msg = msg, .msg_len = msg_len};
-    char *dir = cf_dirname(exe);
-    const char *name = cf_basename(exe);
+    char *dir = pod_dirname(exe);
+    const char *name = pod_basename(exe);
     struct stat st;
     int rc = 0;
     char *t = xasprintf("%s/%s", dst, name);
@@ -182,22 +182,6 @@ char *cf_read_file(const char *path, size_t max)
         return NULL;
     }
     return pod_buf_take(&b);
-}
-
-char *cf_dirname(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return xstrdup(".");
-    if (slash == path)
-        return xstrdup("/");
-    return xstrndup(path, (size_t)(slash - path));
-}
-
-const char *cf_basename(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 /* ------------------------------------------------------------------ */
