@@ -58,8 +58,15 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+# The static podc is also the runtime image copied into every compiled pod: its debug info
+# and symbols go to podc.debug (found by gdb through the debuglink), so each pod and each
+# compile carry ~1/3 fewer bytes.  Sanitizer/valgrind builds keep everything in place.
 $(PODC): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+ifeq ($(STATIC),1)
+	objcopy --only-keep-debug $@ $@.debug
+	objcopy --strip-all --add-gnu-debuglink=$@.debug $@
+endif
 
 # Installs missing Debian packages (no-op when everything is present).
 deps:
