@@ -383,6 +383,15 @@ static int load_and_preprocess(struct compile *c)
     return 0;
 }
 
+/* Whether diags already holds an error on line (1-based; 0 = no position). */
+static bool on_error_line(const struct spec_diags *d, int line)
+{
+    for (size_t i = 0; line > 0 && i < d->n; i++)
+        if (d->v[i].sev == SPEC_SEV_ERROR && d->v[i].line == line)
+            return true;
+    return false;
+}
+
 /* One output: its final path and, once staged, the temporary file holding its content
  * (NULL when the file must not exist). */
 struct output {
@@ -475,9 +484,12 @@ static int compile(struct compile *c)
     if (rc)
         return rc;
 
-    if (c->diags.n_errors == 0 && c->env_diags.n_errors == 0) {
-        const char *text = c->pp.text ? c->pp.text : c->text;
-        size_t len = c->pp.text ? c->pp.len : c->len;
+    /* Validation runs even after preprocessing errors (an undefined variable was substituted
+     * as empty), so that every problem is reported in one run; its diagnostics on a line that
+     * already has a preprocessing error are follow-ups of that error and are left out. */
+    const char *text = c->pp.text ? c->pp.text : c->text;
+    size_t len = c->pp.text ? c->pp.len : c->len;
+    if (len > 0 || c->len == 0) {
         struct spec_opts so = {
             .file = c->in,
             .pod_name = c->pod_name,
@@ -486,7 +498,25 @@ static int compile(struct compile *c)
             .map = c->pp.map,
             .check_files = true,
         };
-        spec_load(text, len, &so, &c->diags, &c->spec);
+        struct spec_diags vd = {0};
+        struct pod_spec *spec = NULL;
+        spec_load(text, len, &so, &vd, &spec);
+        bool pp_failed = c->diags.n_errors > 0 || c->env_diags.n_errors > 0;
+        for (size_t i = 0; i < vd.n; i++) {
+            const struct spec_diag *dg = &vd.v[i];
+            if (pp_failed && on_error_line(&c->diags, dg->line))
+                continue;
+            if (dg->file)
+                spec_diag_add_file(&c->diags, dg->file, dg->sev, dg->line, dg->col, dg->path,
+                                   "%s", dg->msg);
+            else
+                spec_diag_add(&c->diags, dg->sev, dg->line, dg->col, dg->path, "%s", dg->msg);
+        }
+        spec_diags_free(&vd);
+        if (pp_failed)
+            spec_free(spec);
+        else
+            c->spec = spec;
     }
 
     if (c->env_file)
