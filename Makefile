@@ -159,8 +159,9 @@ format-check:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 -Iinclude \
-	  --suppress=missingIncludeSystem --suppress=unusedFunction src sim
-	@! grep -nE '#include <(unistd|poll|time|fcntl|signal|sys/)' src/sup/*.c src/spec/spec_validate.c \
+	  --suppress=missingIncludeSystem --suppress=unusedFunction src sim conformance
+	@! grep -nE '#include <(unistd|poll|time|fcntl|signal|sys/)' src/sup/*.c src/logw/*.c src/drv/*.c \
+	  src/spec/spec_validate.c \
 	  || { echo "lint: pure modules must not include OS headers"; exit 1; }
 	scan-build-14 --status-bugs $(MAKE) VARIANT=scan STATIC=0 all
 
