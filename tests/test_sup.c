@@ -3,6 +3,7 @@
  * names, stale events, save/restore and adoption.  Table-style: each test feeds events with
  * explicit `now` values and asserts the exact action line (see sup_harness.h). */
 #include "sup_harness.h"
+#include <jansson.h>
 
 static void test_sup_new__initial_status(void **state)
 {
@@ -453,6 +454,14 @@ static void test_sup_save__round_trip(void **state)
     assert_int_equal(sup_restore(s2, j1, &err), 0);
     char *j2 = sup_save(s2);
     assert_string_equal(j1, j2);
+    /* sup_save writes canonical compact JSON: jansson re-dumps it byte for byte. */
+    json_t *parsed = json_loads(j1, 0, NULL);
+    assert_non_null(parsed);
+    char *redump = json_dumps(parsed, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(redump, j1);
+    assert_non_null(strstr(j1, "\"failures_mono_ms\":[100]"));
+    free(redump);
+    json_decref(parsed);
     const struct sup_status *st = sup_status(s2);
     assert_int_equal(st->phase, SUP_POD_RUNNING);
     assert_string_equal(st->ctr[0].phase, "adopting");

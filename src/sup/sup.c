@@ -1907,39 +1907,50 @@ int sup_signal_number(const char *name)
 
 /* ------------------------------------------------------------------ save / restore */
 
+/* Appends a JSON string literal (the names are validated, but escape anyway). */
+static void save_str(struct pod_buf *b, const char *v)
+{
+    pod_buf_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            pod_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            pod_buf_printf(b, "\\u%04x", *p);
+        else
+            pod_buf_addc(b, (char)*p);
+    }
+    pod_buf_addc(b, '"');
+}
+
+/* The same compact JSON jansson would write (sup_restore reads it with jansson), built
+ * directly: the driver persists it after every visible change, so it is on the hot path. */
 char *sup_save(const struct sup *s)
 {
-    json_t *root = json_object();
-    json_object_set_new(root, "version", json_integer(1));
-    json_object_set_new(root, "phase", json_string(sup_pod_phase_name(s->phase)));
-    json_object_set_new(root, "next_tag", json_integer((json_int_t)s->next_tag));
-    json_t *arr = json_array();
+    struct pod_buf b = {0};
+    pod_buf_printf(&b, "{\"version\":1,\"phase\":");
+    save_str(&b, sup_pod_phase_name(s->phase));
+    pod_buf_printf(&b, ",\"next_tag\":%llu,\"containers\":[", (unsigned long long)s->next_tag);
     for (size_t i = 0; i < s->n; i++) {
         const struct ctr *c = &s->c[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(sc(s, i)->name ? sc(s, i)->name : ""));
-        json_object_set_new(o, "instance", json_integer((json_int_t)c->instance));
-        json_object_set_new(o, "start_count", json_integer(c->start_count));
-        json_object_set_new(o, "restart_count", json_integer(c->restart_count));
-        json_object_set_new(o, "seq_done", json_boolean(c->seq_done));
-        json_object_set_new(o, "streak", json_integer(c->streak));
-        json_object_set_new(o, "backoff_ms", json_integer(c->backoff_ms));
-        json_object_set_new(o, "gave_up", json_boolean(c->ph == CP_GAVE_UP));
-        json_object_set_new(o, "failed", json_boolean(c->ph == CP_FAILED));
+        pod_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+        save_str(&b, sc(s, i)->name ? sc(s, i)->name : "");
+        pod_buf_printf(&b,
+                       ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
+                       "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
+                       "\"failed\":%s",
+                       (unsigned long long)c->instance, (long long)c->start_count,
+                       (long long)c->restart_count, c->seq_done ? "true" : "false",
+                       (long long)c->streak, (long long)c->backoff_ms,
+                       c->ph == CP_GAVE_UP ? "true" : "false", c->ph == CP_FAILED ? "true" : "false");
         if (c->has_exit)
-            json_object_set_new(o, "exit_code", json_integer(c->exit_code));
-        json_t *f = json_array();
+            pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
+        pod_buf_adds(&b, ",\"failures_mono_ms\":[");
         for (size_t k = 0; k < c->n_fail; k++)
-            json_array_append_new(f, json_integer(c->fail_ms[k]));
-        json_object_set_new(o, "failures_mono_ms", f);
-        json_array_append_new(arr, o);
+            pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_ms[k]);
+        pod_buf_adds(&b, "]}");
     }
-    json_object_set_new(root, "containers", arr);
-    char *txt = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    char *r = xstrdup(txt ? txt : "{}");
-    free(txt);
-    return r;
+    pod_buf_adds(&b, "]}");
+    return pod_buf_take(&b);
 }
 
 static int get_int(json_t *o, const char *key, long long min, long long max, long long *out)

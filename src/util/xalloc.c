@@ -92,14 +92,22 @@ void pod_buf_addc(struct pod_buf *b, char c)
 
 void pod_buf_vprintf(struct pod_buf *b, const char *fmt, va_list ap)
 {
+    /* Format straight into the free space; only when it does not fit, grow and format again
+     * (measuring first with vsnprintf(NULL, 0) is slow in glibc: a byte-wise overflow path). */
+    pod_buf_reserve(b, 64);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(b->data + b->len, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+        b->data[b->len] = '\0';
         return;
-    pod_buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= room) {
+        pod_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 
