@@ -507,8 +507,8 @@ static int compile(struct compile *c)
             if (pp_failed && on_error_line(&c->diags, dg->line))
                 continue;
             if (dg->file)
-                spec_diag_add_file(&c->diags, dg->file, dg->sev, dg->line, dg->col, dg->path,
-                                   "%s", dg->msg);
+                spec_diag_add_file(&c->diags, dg->file, dg->sev, dg->line, dg->col, dg->path, "%s",
+                                   dg->msg);
             else
                 spec_diag_add(&c->diags, dg->sev, dg->line, dg->col, dg->path, "%s", dg->msg);
         }

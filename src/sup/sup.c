@@ -1934,14 +1934,14 @@ char *sup_save(const struct sup *s)
         const struct ctr *c = &s->c[i];
         pod_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
         save_str(&b, sc(s, i)->name ? sc(s, i)->name : "");
-        pod_buf_printf(&b,
-                       ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
-                       "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
-                       "\"failed\":%s",
-                       (unsigned long long)c->instance, (long long)c->start_count,
-                       (long long)c->restart_count, c->seq_done ? "true" : "false",
-                       (long long)c->streak, (long long)c->backoff_ms,
-                       c->ph == CP_GAVE_UP ? "true" : "false", c->ph == CP_FAILED ? "true" : "false");
+        pod_buf_printf(
+            &b,
+            ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
+            "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
+            "\"failed\":%s",
+            (unsigned long long)c->instance, (long long)c->start_count, (long long)c->restart_count,
+            c->seq_done ? "true" : "false", (long long)c->streak, (long long)c->backoff_ms,
+            c->ph == CP_GAVE_UP ? "true" : "false", c->ph == CP_FAILED ? "true" : "false");
         if (c->has_exit)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
         pod_buf_adds(&b, ",\"failures_mono_ms\":[");
