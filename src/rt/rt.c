@@ -222,6 +222,37 @@ static int act_info(struct rt_ctx *ctx, const char *action)
     return POD_EXIT_OK;
 }
 
+/* ------------------------------------------------------------------ create-ramdisks */
+
+/* `-l` lists the ramdisks as name:size, one per line, and nothing else (simplenetesd parses
+ * it, as root, before `run`): static data, so it works in this build.  Creating (no flag) and
+ * deleting (-d) mount tmpfs and arrive with the runtime. */
+static int act_unavailable(struct rt_ctx *ctx, const char *action);
+
+static int act_create_ramdisks(struct rt_ctx *ctx, const char *action)
+{
+    bool list = false, del = false;
+    for (int i = 0; i < ctx->argc; i++) {
+        const char *a = ctx->argv[i];
+        if (strcmp(a, "-l") == 0 || strcmp(a, "--list") == 0) {
+            list = true;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--delete") == 0) {
+            del = true;
+        } else {
+            pod_log(POD_LOG_ERROR, "%s: unknown option '%s' (use -l|--list or -d|--delete)", action,
+                    a);
+            return POD_EXIT_USAGE;
+        }
+    }
+    if (!list || del)
+        return act_unavailable(ctx, del ? "create-ramdisks -d" : action);
+    const struct pod_spec *s = ctx->spec;
+    for (size_t i = 0; i < s->n_volumes; i++)
+        if (s->volumes[i].type == SPEC_VOL_RAMDISK)
+            printf("%s:%s\n", s->volumes[i].name, s->volumes[i].size ? s->volumes[i].size : "");
+    return POD_EXIT_OK;
+}
+
 /* ------------------------------------------------------------------ not yet available */
 
 static int act_unavailable(struct rt_ctx *ctx, const char *action)
@@ -261,7 +292,7 @@ static const struct action actions[] = {
     {"signal", act_unavailable, true},
     {"logs", act_unavailable, true},
     {"create-volumes", act_unavailable, true},
-    {"create-ramdisks", act_unavailable, true},
+    {"create-ramdisks", act_create_ramdisks, true},
     {"reload-configs", act_unavailable, true},
     {"rm", act_unavailable, true},
     {"purge", act_unavailable, true},
