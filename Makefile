@@ -125,12 +125,13 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB) $(LIBS)
 
-# The same targets built as plain programs (-DPOD_FUZZ_MAIN) replay their corpora in `make test`
-# (and so under asan and valgrind), so a seed that crashes can never slip in.
+# The same targets linked with a plain main (tests/fuzz/replay_main.c) replay their corpora in
+# `make test` (and so under asan and valgrind), so a seed that crashes can never slip in.
 FUZZ_REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
-$(BUILD)/fuzz-replay/%: tests/fuzz/%.c $(LIB) $$(FUZZ_EXTRA_$$*)
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIB) $$(FUZZ_EXTRA_$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DPOD_FUZZ_MAIN $(ALL_LDFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(FUZZ_EXTRA_$*) \
+	  $(LIB) $(LIBS)
 
 fuzz-replay: $(FUZZ_REPLAY_BIN)
 	@set -e; for f in $(FUZZ_REPLAY_BIN); do n=$${f##*/fuzz_}; \

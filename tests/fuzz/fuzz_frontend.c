@@ -11,9 +11,8 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iinclude \
  *     tests/fuzz/fuzz_frontend.c build/asan/libpod.a -lyaml -ljansson -o fz
  *   ./fz tests/fuzz/frontend_corpus   (or link src/pp, src/spec and src/util sources)
- * Without -fsanitize=fuzzer, define POD_FUZZ_MAIN to get a plain main that replays the files
- * given as arguments (crun's tests_libcrun_fuzzer.c pattern):
- *   cc -DPOD_FUZZ_MAIN ... && ./fz tests/fuzz/frontend_corpus/<files>
+ * Without libFuzzer, link tests/fuzz/replay_main.c for a plain main that replays the files
+ * given as arguments (crun's tests_libcrun_fuzzer.c pattern; `make fuzz-replay` does).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,26 +99,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(buf);
     return 0;
 }
-
-#ifdef POD_FUZZ_MAIN
-#include <stdio.h>
-
-int main(int argc, char **argv)
-{
-    int failed = 0;
-    for (int i = 1; i < argc; i++) {
-        char *text;
-        size_t len;
-        struct pod_err e = POD_ERR_ZERO;
-        if (pod_read_file(argv[i], SPEC_MAX_INPUT_BYTES + 16, &text, &len, &e) != 0) {
-            fprintf(stderr, "%s: %s\n", argv[i], e.msg);
-            failed = 1;
-            continue;
-        }
-        LLVMFuzzerTestOneInput((const uint8_t *)text, len);
-        free(text);
-    }
-    printf("replayed %d input(s)\n", argc - 1);
-    return failed;
-}
-#endif

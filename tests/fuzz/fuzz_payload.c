@@ -31,25 +31,3 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     spec_free(s);
     return 0;
 }
-
-#ifdef POD_FUZZ_MAIN
-#include <stdio.h>
-
-/* Without libFuzzer: replays the files named on the command line (make test). */
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        struct pod_err err = POD_ERR_ZERO;
-        if (pod_read_file(argv[i], 4u << 20, &buf, &len, &err) < 0) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 1;
-        }
-        LLVMFuzzerTestOneInput((const unsigned char *)buf, len);
-        free(buf);
-    }
-    printf("replayed %d input(s)\n", argc - 1);
-    return 0;
-}
-#endif

@@ -2,8 +2,8 @@
 /* fuzz_scenario.c - libFuzzer target for the simulator's scenario parser (sim/scn.c).
  *
  * Built with -fsanitize=fuzzer it is a libFuzzer target (seed corpus:
- * tests/fuzz/scenario_corpus/).  Built with -DPOD_FUZZ_MAIN it has a plain main that
- * replays the files named on the command line (regression runs without libFuzzer).
+ * tests/fuzz/scenario_corpus/).  Linked with tests/fuzz/replay_main.c it replays the files
+ * named on the command line (regression runs without libFuzzer, `make fuzz-replay`).
  * Every input must either parse (and be freed) or be rejected with a "file:line:col:" message.
  */
 #include <stddef.h>
@@ -36,21 +36,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#ifdef POD_FUZZ_MAIN
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        struct pod_err err = POD_ERR_ZERO;
-        if (pod_read_file(argv[i], 4u << 20, &buf, &len, &err) < 0) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 1;
-        }
-        LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-        free(buf);
-    }
-    return 0;
-}
-#endif
