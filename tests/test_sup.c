@@ -604,9 +604,10 @@ static void test_sup_ready__clean_exit_after_start_counts(void **state)
     assert_acts(t, h_exited(t, 3, 1, 0), "");
     assert_phase(t, 3, "exited");
     assert_true(sup_status(t->s)->ready);
-    /* The next interval run: not ready while it is being created, ready once started. */
+    /* The next interval run is a scheduled re-run of a completed container: the pod stays
+     * ready while it is created and started (test_sup_ready__interval_rerun_*). */
     assert_acts(t, h_at(t, 21000), "start c3#2");
-    assert_false(sup_status(t->s)->ready);
+    assert_true(sup_status(t->s)->ready);
     h_started(t, 3, 2);
     assert_true(sup_status(t->s)->ready);
     /* A clean exit under always is a restart (backoff): not ready. */
@@ -623,6 +624,264 @@ static void test_sup_ready__clean_exit_after_start_counts(void **state)
     assert_acts(t, h_exited(t, 2, 2, 3), "");
     assert_phase(t, 2, "exited");
     assert_false(sup_status(t->s)->ready);
+    h_free(t);
+}
+
+/* Brings instance `inst` of container i (an exec startup probe) through its startup. */
+static void pass_startup(struct h *t, size_t i, uint64_t inst)
+{
+    h_started(t, i, inst);
+    const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    assert_int_equal(p->role, SUP_PROBE_STARTUP);
+    h_done(t, i, inst, p->tag, BACKEND_OK);
+    assert_phase(t, i, "running");
+}
+
+/* SPEC 8.6: the interval re-run of an on-interval container that completed keeps the pod
+ * ready while it is created, starts and runs (a periodic job must not flap the pod's
+ * readiness); the container's own `ready` keeps describing the instance. */
+static void test_sup_ready__interval_rerun_keeps_pod_ready(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    h_ctr(t, 1, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[1].restart_interval_s = 20;
+    h_probe(&t->c[1].startup, SPEC_PROBE_EXEC, 30, 1, 0);
+    h_probe(&t->c[1].readiness, SPEC_PROBE_EXEC, 30, 6, 1);
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    assert_acts(t, h_started(t, 0, 1), "start c1#1");
+    pass_startup(t, 1, 1);
+    /* the first run: not ready until its readiness probe succeeded */
+    assert_false(sup_status(t->s)->ready);
+    const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    assert_int_equal(p->role, SUP_PROBE_READINESS);
+    h_done(t, 1, 1, p->tag, BACKEND_OK);
+    assert_true(sup_status(t->s)->ready);
+    t->now = 1000;
+    assert_acts(t, h_exited(t, 1, 1, 0), "");
+    assert_phase(t, 1, "exited");
+    assert_true(sup_status(t->s)->ready);
+    /* the re-run: creating, starting, running (readiness pending, then failing) */
+    assert_acts(t, h_at(t, 21000), "start c1#2");
+    assert_phase(t, 1, "creating");
+    assert_true(sup_status(t->s)->ready);
+    assert_false(h_cs(t, 1)->ready);
+    t->now = 21100;
+    h_started(t, 1, 2);
+    assert_phase(t, 1, "starting");
+    assert_true(sup_status(t->s)->ready);
+    assert_false(h_cs(t, 1)->ready);
+    p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    h_done(t, 1, 2, p->tag, BACKEND_OK);
+    assert_phase(t, 1, "running");
+    assert_true(sup_status(t->s)->ready);
+    assert_false(h_cs(t, 1)->ready);
+    p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    assert_int_equal(p->role, SUP_PROBE_READINESS);
+    h_done(t, 1, 2, p->tag, BACKEND_FAIL);
+    assert_false(h_cs(t, 1)->ready);
+    assert_true(sup_status(t->s)->ready);
+    /* it completes again: the next run is scheduled, the pod never was not ready */
+    t->now = 30000;
+    h_exited(t, 1, 2, 0);
+    assert_phase(t, 1, "exited");
+    assert_true(sup_status(t->s)->ready);
+    assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 50000);
+    assert_acts(t, h_at(t, 50000), "start c1#3");
+    assert_true(sup_status(t->s)->ready);
+    h_free(t);
+}
+
+enum rerun_failure {
+    RF_START_FAILED,
+    RF_EXIT_STARTING,
+    RF_STARTUP_TIMEOUT,
+    RF_EXIT_RUNNING,
+    RF_GIVE_UP,
+    RF_LIVENESS
+};
+
+/* SPEC 8.6: a re-run that fails (start failed, exit before its startup, startup timeout, exit
+ * != 0, give-up, liveness failure) makes the pod not ready at once, and its restart after the
+ * failure is no scheduled re-run any more: the pod stays not ready until it has started. */
+static void test_sup_ready__failing_interval_rerun_makes_pod_unready(void **state)
+{
+    (void)state;
+    static const struct {
+        enum rerun_failure how;
+        const char *phase; /* right after the failure */
+    } rows[] = {
+        {RF_START_FAILED, "backoff"},     {RF_EXIT_STARTING, "backoff"},
+        {RF_STARTUP_TIMEOUT, "stopping"}, {RF_EXIT_RUNNING, "backoff"},
+        {RF_GIVE_UP, "gave-up"},          {RF_LIVENESS, "stopping"},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        struct h *t = h_new();
+        h_ctr(t, 0, "cron", SPEC_RESTART_ON_INTERVAL);
+        t->c[0].restart_interval_s = 20;
+        h_probe(&t->c[0].startup, SPEC_PROBE_EXEC, 30, 1, 0);
+        if (rows[r].how == RF_GIVE_UP)
+            t->c[0].backoff.give_up_count = 1;
+        if (rows[r].how == RF_LIVENESS)
+            h_probe(&t->c[0].liveness, SPEC_PROBE_EXEC, 30, 6, 1);
+        h_go(t, 1);
+        assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+        pass_startup(t, 0, 1);
+        if (rows[r].how == RF_LIVENESS) {
+            const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+            assert_non_null(p);
+            h_done(t, 0, 1, p->tag, BACKEND_OK);
+        }
+        t->now = 1000;
+        h_exited(t, 0, 1, 0);
+        assert_true(sup_status(t->s)->ready);
+        assert_acts(t, h_at(t, 21000), "start c0#2");
+        assert_true(sup_status(t->s)->ready);
+        t->now = 21100;
+        switch (rows[r].how) {
+        case RF_START_FAILED:
+            h_backend(t, BACKEND_EV_START_FAILED, 0, 2, 0);
+            break;
+        case RF_EXIT_STARTING:
+            h_started(t, 0, 2);
+            assert_true(sup_status(t->s)->ready);
+            h_exited(t, 0, 2, 1);
+            break;
+        case RF_STARTUP_TIMEOUT:
+            h_started(t, 0, 2);
+            assert_true(sup_status(t->s)->ready);
+            assert_acts(t, h_at(t, 51100), "cancel c0 tag2; stop c0#2 10000");
+            break;
+        case RF_EXIT_RUNNING:
+        case RF_GIVE_UP:
+            pass_startup(t, 0, 2);
+            assert_true(sup_status(t->s)->ready);
+            t->now = 25000;
+            h_exited(t, 0, 2, 1);
+            break;
+        case RF_LIVENESS: {
+            pass_startup(t, 0, 2);
+            assert_true(sup_status(t->s)->ready);
+            const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+            assert_non_null(p);
+            assert_int_equal(p->role, SUP_PROBE_LIVENESS);
+            assert_acts(t, h_done(t, 0, 2, p->tag, BACKEND_FAIL), "stop c0#2 10000");
+            break;
+        }
+        }
+        if (strcmp(h_cs(t, 0)->phase, rows[r].phase) != 0)
+            fprintf(stderr, "row %zu: phase %s\n", r, h_cs(t, 0)->phase);
+        assert_phase(t, 0, rows[r].phase);
+        assert_false(sup_status(t->s)->ready);
+        if (strcmp(rows[r].phase, "stopping") == 0) {
+            h_exited(t, 0, 2, 137);
+            assert_phase(t, 0, "backoff");
+            assert_false(sup_status(t->s)->ready);
+        }
+        if (strcmp(h_cs(t, 0)->phase, "backoff") == 0) {
+            assert_acts(t, h_at(t, h_cs(t, 0)->next_start_mono_ms), "start c0#3");
+            assert_false(sup_status(t->s)->ready);
+            pass_startup(t, 0, 3);
+            assert_true(sup_status(t->s)->ready);
+        }
+        h_free(t);
+    }
+}
+
+/* The rule is only for scheduled re-runs of a completed container: a restart after a crash
+ * (any policy, on-interval included) or after a clean exit under `always` makes the pod not
+ * ready in backoff and until the new instance has started. */
+static void test_sup_ready__crash_restart_still_unready(void **state)
+{
+    (void)state;
+    static const struct {
+        enum spec_restart policy;
+        int code;
+    } rows[] = {
+        {SPEC_RESTART_ALWAYS, 1},
+        {SPEC_RESTART_ALWAYS, 0},
+        {SPEC_RESTART_ON_FAILURE, 1},
+        {SPEC_RESTART_ON_INTERVAL, 1},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        struct h *t = h_new();
+        h_ctr(t, 0, "c", rows[r].policy);
+        t->c[0].restart_interval_s = 20;
+        h_go(t, 1);
+        h_boot1(t);
+        assert_true(sup_status(t->s)->ready);
+        t->now = 1000;
+        assert_acts(t, h_exited(t, 0, 1, rows[r].code), "");
+        assert_phase(t, 0, "backoff");
+        assert_false(sup_status(t->s)->ready);
+        assert_acts(t, h_at(t, 2000), "start c0#2");
+        assert_phase(t, 0, "creating");
+        assert_false(sup_status(t->s)->ready);
+        h_started(t, 0, 2);
+        assert_true(sup_status(t->s)->ready);
+        h_free(t);
+    }
+}
+
+/* SPEC 8.6/8.7: a config change (or `pod signal`) that re-runs a completed on-config container
+ * keeps the pod ready, also across a planned restart of that re-run; a failing re-run makes it
+ * not ready.  `pod rerun` is an operator's cycle, not a scheduled re-run. */
+static void test_sup_ready__config_rerun_of_completed_keeps_pod_ready(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    t->spec.config_debounce_ms = 0;
+    h_volume(t, 0, "cfg");
+    h_ctr(t, 0, "job", SPEC_RESTART_ON_CONFIG);
+    h_mount(t, 0, "cfg");
+    h_go(t, 1);
+    h_boot1(t);
+    t->now = 1000;
+    assert_acts(t, h_exited(t, 0, 1, 0), "");
+    assert_phase(t, 0, "exited");
+    assert_true(sup_status(t->s)->ready);
+    t->now = 5000;
+    assert_acts(t, h_cfg(t, 0, false, false), "start c0#2");
+    assert_true(sup_status(t->s)->ready);
+    assert_false(h_cs(t, 0)->ready);
+    /* a second change while it is being created: restarted once it started, still ready */
+    assert_acts(t, h_cfg(t, 0, false, false), "");
+    assert_acts(t, h_started(t, 0, 2), "stop c0#2 10000");
+    assert_phase(t, 0, "stopping");
+    assert_true(sup_status(t->s)->ready);
+    assert_acts(t, h_exited(t, 0, 2, 143), "start c0#3");
+    assert_true(sup_status(t->s)->ready);
+    h_started(t, 0, 3);
+    assert_true(sup_status(t->s)->ready);
+    t->now = 6000;
+    assert_acts(t, h_exited(t, 0, 3, 0), "");
+    assert_true(sup_status(t->s)->ready);
+    /* `pod signal` re-runs it as well */
+    assert_acts(t, h_ctr_ev(t, SUP_EV_SIGNAL, 0), "start c0#4");
+    assert_true(sup_status(t->s)->ready);
+    /* ... and a failure of the re-run makes the pod not ready */
+    h_started(t, 0, 4);
+    t->now = 7000;
+    assert_acts(t, h_exited(t, 0, 4, 2), "");
+    assert_phase(t, 0, "backoff");
+    assert_false(sup_status(t->s)->ready);
+    assert_acts(t, h_at(t, h_cs(t, 0)->next_start_mono_ms), "start c0#5");
+    assert_false(sup_status(t->s)->ready);
+    h_started(t, 0, 5);
+    t->now = 9000;
+    assert_acts(t, h_exited(t, 0, 5, 0), "");
+    assert_true(sup_status(t->s)->ready);
+    /* `pod rerun` of the completed container: not ready until it has started */
+    assert_acts(t, h_ctr_ev(t, SUP_EV_RERUN, 0), "start c0#6");
+    assert_false(sup_status(t->s)->ready);
+    h_started(t, 0, 6);
+    assert_true(sup_status(t->s)->ready);
     h_free(t);
 }
 
@@ -796,6 +1055,10 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__running_exited_missing),
         cmocka_unit_test(test_sup_adopt__mid_startup_resumes_order),
         cmocka_unit_test(test_sup_ready__clean_exit_after_start_counts),
+        cmocka_unit_test(test_sup_ready__interval_rerun_keeps_pod_ready),
+        cmocka_unit_test(test_sup_ready__failing_interval_rerun_makes_pod_unready),
+        cmocka_unit_test(test_sup_ready__crash_restart_still_unready),
+        cmocka_unit_test(test_sup_ready__config_rerun_of_completed_keeps_pod_ready),
         cmocka_unit_test(test_sup_adopt__clean_exit_with_stale_pending_startup),
         cmocka_unit_test(test_sup_adopt__interval_from_exit_time),
         cmocka_unit_test(test_sup_adopt__stale_pending_startup_by_probe_kind),

@@ -122,7 +122,11 @@ struct ctr {
     unsigned start_count, restart_count;
     bool started, ready, live;
     bool completed; /* down after a successful start and a clean exit (0): ready for the pod */
-    bool seq_done;  /* passed its place in the startup order */
+    /* This instance is a scheduled re-run of a completed container (interval timer, config
+     * change, signal): it keeps counting as ready for the pod while it is created, starts and
+     * runs, and across a planned restart of it, until it fails or exits (SPEC.md 8.6). */
+    bool rerun_ready;
+    bool seq_done; /* passed its place in the startup order */
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -530,6 +534,8 @@ static void do_stop(struct cx *x, size_t i, enum after_stop after)
     const struct spec_container *k = sc(x->s, i);
     probes_cancel_all(x, i);
     leave_up(c);
+    if (after != AS_RESTART)
+        c->rerun_ready = false;
     c->ph = CP_STOPPING;
     c->after = after;
     c->kill_at_ms = x->now + stop_timeout_ms(k) + STOP_SLACK_MS;
@@ -542,6 +548,7 @@ static void do_kill(struct cx *x, size_t i)
     struct ctr *c = &x->s->c[i];
     probes_cancel_all(x, i);
     leave_up(c);
+    c->rerun_ready = false;
     c->ph = CP_STOPPING;
     c->gone_at_ms = x->now + KILL_GRACE_MS;
     struct sup_action *a = act(x, SUP_ACT_CTR_KILL, i);
@@ -553,6 +560,7 @@ static void schedule_restart(struct cx *x, size_t i, bool failure, const char *w
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
+    c->rerun_ready = false;
     c->streak++;
     if (failure && record_failure(x, i)) {
         c->ph = CP_GAVE_UP;
@@ -574,6 +582,7 @@ static void failed_start(struct cx *x, size_t i, const char *why)
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
     leave_up(c);
+    c->rerun_ready = false;
     if (sc(s, i)->restart == SPEC_RESTART_NEVER) {
         c->ph = CP_FAILED;
         c->streak++;
@@ -689,6 +698,16 @@ static void fan_out(struct cx *x, size_t i)
     }
 }
 
+/* A scheduled re-run (interval timer, config change, signal) of a down container: when it had
+ * completed, the new instance keeps the pod ready until it fails (SPEC.md 8.6). */
+static void start_scheduled_rerun(struct cx *x, size_t i)
+{
+    struct ctr *c = &x->s->c[i];
+    bool was_completed = c->completed && c->has_exit && c->exit_code == 0;
+    do_start(x, i);
+    c->rerun_ready = was_completed && c->ph == CP_CREATING;
+}
+
 /* ---- handlers (table entries) */
 
 static void h_start(struct cx *x, size_t i, const struct carg *a)
@@ -779,6 +798,7 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
     const struct spec_container *k = sc(s, i);
     set_exit(c, a);
     probes_cancel_all(x, i);
+    c->rerun_ready = false; /* completed (then `completed` counts) or a failed start */
     if (startup_kind(k) == SPEC_PROBE_EXIT && c->has_exit && c->exit_code == 0) {
         leave_up(c);
         c->started = true;
@@ -828,6 +848,7 @@ static void h_exited_running(struct cx *x, size_t i, const struct carg *a)
     leave_up(c);
     c->pending_reload = 0;
     c->completed = c->has_exit && c->exit_code == 0;
+    c->rerun_ready = false; /* clean: `completed` counts; else a crash (backoff) */
     policy_exit(x, i, c->has_exit ? c->exit_code : -1, x->now);
 }
 
@@ -866,6 +887,8 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
     leave_up(c);
     enum after_stop after = c->after;
     c->after = AS_NONE;
+    if (after != AS_RESTART || !pod_active(s))
+        c->rerun_ready = false;
     c->ph = CP_EXITED;
     c->restart_at_ms = NEVER;
     if (!pod_active(s)) {
@@ -1008,7 +1031,14 @@ static void h_reload_exited(struct cx *x, size_t i, const struct carg *a)
         return;
     note(x, POD_LOG_INFO, i, "not running; rerun by restart policy %s",
          spec_restart_name(k->restart));
-    do_start(x, i);
+    start_scheduled_rerun(x, i);
+}
+
+/* The interval timer of an on-interval container that exited 0. */
+static void h_interval_due(struct cx *x, size_t i, const struct carg *a)
+{
+    (void)a;
+    start_scheduled_rerun(x, i);
 }
 
 static void h_rerun_waiting(struct cx *x, size_t i, const struct carg *a)
@@ -1084,7 +1114,7 @@ static cfn *const table[CP__N][CE__N] = {
         },
     [CP_EXITED] =
         {
-            [CE_RESTART_DUE] = h_start,
+            [CE_RESTART_DUE] = h_interval_due,
             [CE_STOP] = h_stop_down,
             [CE_KILL] = h_stop_down,
             [CE_RERUN] = h_start,
@@ -1576,8 +1606,13 @@ static bool ctr_ok_for_ready(const struct sup *s, size_t i)
 {
     const struct ctr *c = &s->c[i];
     switch (c->ph) {
+    case CP_CREATING:
+    case CP_STARTING:
+        return c->rerun_ready;
     case CP_RUNNING:
-        return c->started && c->ready;
+        return (c->started && c->ready) || c->rerun_ready;
+    case CP_STOPPING:
+        return c->rerun_ready && c->after == AS_RESTART;
     case CP_EXITED:
         return c->completed && c->has_exit && c->exit_code == 0;
     default:
@@ -1776,6 +1811,7 @@ static void ev_rerun(struct cx *x, size_t i)
     }
     struct ctr *c = &s->c[i];
     note(x, POD_LOG_INFO, i, "rerun requested");
+    c->rerun_ready = false; /* an operator's cycle, not a scheduled re-run */
     c->gave_up = false;
     c->n_fail = 0;
     c->streak = 0;
