@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,6 +440,53 @@ static void test_drv__recover_stuck_created_is_restarted(void **state)
     env_free(e);
 }
 
+static void capture_log(void *self, int level, const char *msg)
+{
+    (void)level;
+    pod_buf_printf(self, "%s\n", msg);
+}
+
+/* SPEC 10.2: the rename of .pod.state is made durable with a sync of the pod directory (fs_real's
+ * rename does not sync it); .pod.status is not synced (its next rewrite is at most 5 s away). */
+static void test_drv__state_write_syncs_dir(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, true);
+    struct pod_buf logged = {0};
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    pod_log_set_sink(capture_log, &logged);
+    /* a forced flush writes both files: two renames, one directory sync (the state's) */
+    uint64_t sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR);
+    uint64_t rn = fs_mem_calls(e->mem, FS_MEM_OP_RENAME);
+    drv_flush_status(e->drv);
+    assert_int_equal(fs_mem_calls(e->mem, FS_MEM_OP_RENAME) - rn, 2);
+    assert_int_equal(fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR) - sd, 1);
+    assert_null(logged.data); /* the sync of "pod" (the directory exists) succeeded */
+    /* the periodic refresh rewrites only .pod.status: no directory sync */
+    sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR);
+    rn = fs_mem_calls(e->mem, FS_MEM_OP_RENAME);
+    run_until(e, 9000);
+    assert_true(fs_mem_calls(e->mem, FS_MEM_OP_RENAME) - rn >= 1);
+    assert_int_equal(fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR) - sd, 0);
+    /* the sync follows the rename, and its failure is reported */
+    fs_mem_fail(e->mem, FS_MEM_OP_SYNCDIR, 1, 1, EIO);
+    fs_mem_put(e->mem, "pod/" DRV_STATE_FILE, "old", 3, true);
+    drv_flush_status(e->drv);
+    char *st = NULL;
+    size_t len;
+    assert_int_equal(fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &st, &len), 0);
+    assert_non_null(strstr(st, "\"sup\":{")); /* renamed into place before the sync */
+    free(st);
+    assert_non_null(logged.data);
+    assert_non_null(strstr(logged.data, "could not write pod/" DRV_STATE_FILE));
+    assert_null(strstr(logged.data, DRV_STATUS_FILE));
+    pod_log_set_sink(quiet, NULL);
+    pod_buf_free(&logged);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -452,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_drv__failed_stop_is_retried),
         cmocka_unit_test(test_drv__recover_readopts_running),
         cmocka_unit_test(test_drv__recover_stuck_created_is_restarted),
+        cmocka_unit_test(test_drv__state_write_syncs_dir),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -275,9 +275,10 @@ static char *render_status(struct drv *d)
     return pod_buf_take(&b);
 }
 
-/* tmp + fsync + rename through the seam. */
+/* tmp + fsync + rename through the seam.  With sync_dir the rename is made durable too (a sync of
+ * the pod directory): fs_real's rename does not sync the directory itself (SPEC.md 10.2). */
 static int write_atomic(struct drv *d, const char *path, const char *tmp, const char *data,
-                        size_t len, struct pod_err *err)
+                        size_t len, bool sync_dir, struct pod_err *err)
 {
     const struct fs *fs = &d->cfg.fs;
     struct pod_err e2 = POD_ERR_ZERO;
@@ -292,7 +293,9 @@ static int write_atomic(struct drv *d, const char *path, const char *tmp, const 
     }
     if (fs_close(fs, h, err) < 0)
         return -1;
-    return fs_rename(fs, tmp, path, err);
+    if (fs_rename(fs, tmp, path, err) < 0)
+        return -1;
+    return sync_dir ? fs_sync_dir(fs, d->cfg.dir, err) : 0;
 }
 
 static char *render_state(struct drv *d)
@@ -407,11 +410,11 @@ static void flush_status(struct drv *d, bool refresh, bool force)
     if (force || ssig != d->last_state_sig) {
         d->last_state_sig = ssig;
         char *st = render_state(d);
-        if (write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), &err) < 0)
+        if (write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), true, &err) < 0)
             pod_log(POD_LOG_WARN, "could not write %s: %s", d->state_path, err.msg);
         free(st);
     }
-    if (write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), &err) < 0) {
+    if (write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), false, &err) < 0) {
         pod_log(POD_LOG_WARN, "could not write %s: %s", d->status_path, err.msg);
         free(txt);
         free(d->last_status);
