@@ -26,7 +26,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude $(CFLAGS) $(SAN_CFLAGS) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_LDFLAGS)
-LIBS := -lyaml -ljansson
+LIBS := -lyaml -ljansson -pthread
 
 ifneq ($(SAN_CFLAGS),)
 STATIC := 0

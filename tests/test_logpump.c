@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/* test_logpump.c - the log pump (the daemon's log path, pod/logpump.h) with its real writer
+ * thread: the files equal those of logw run inline; order; backpressure with the eventfd
+ * notification; eof, sync and detach; a failing disk retried by the writer on its own; close
+ * drains the queue.  The fs is fs_mem behind a wrapper that can block or fail writes (the
+ * wrapper's switches are the only state the test thread shares with the writer). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pod/fs.h"
+#include "pod/logpump.h"
+#include "pod/logw.h"
+#include "pod/util.h"
+
+#define T0 ((int64_t)1795386838000000000)
+#define DIR "/pod/log"
+
+/* ---- fs_mem behind a gate: writes can be held (blocked) or failed with ENOSPC ---- */
+
+struct gate {
+    struct fs inner;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool closed;          /* writes wait until the gate opens */
+    int blocked;          /* writes waiting now */
+    atomic_bool fail;     /* writes fail with ENOSPC */
+    atomic_int writes_ok; /* successful writes */
+};
+
+static struct gate *G;
+
+static int g_open(void *self, const char *path, struct pod_err *err)
+{
+    (void)self;
+    return fs_open_append(&G->inner, path, err);
+}
+
+static ssize_t g_write(void *self, int h, const void *buf, size_t len, struct pod_err *err)
+{
+    (void)self;
+    pthread_mutex_lock(&G->mu);
+    G->blocked++;
+    pthread_cond_broadcast(&G->cv);
+    while (G->closed)
+        pthread_cond_wait(&G->cv, &G->mu);
+    G->blocked--;
+    pthread_mutex_unlock(&G->mu);
+    if (atomic_load(&G->fail))
+        return pod_err_set(err, POD_E_IO, ENOSPC, "write: %s", strerror(ENOSPC));
+    ssize_t n = fs_write(&G->inner, h, buf, len, err);
+    if (n >= 0)
+        atomic_fetch_add(&G->writes_ok, 1);
+    return n;
+}
+
+static int g_fsync(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    return fs_fsync(&G->inner, h, err);
+}
+static int g_close(void *self, int h, struct pod_err *err)
+{
+    (void)self;
+    return fs_close(&G->inner, h, err);
+}
+static int g_rename(void *self, const char *a, const char *b, struct pod_err *err)
+{
+    (void)self;
+    return fs_rename(&G->inner, a, b, err);
+}
+static int g_unlink(void *self, const char *path, struct pod_err *err)
+{
+    (void)self;
+    return fs_unlink(&G->inner, path, err);
+}
+static int g_stat(void *self, const char *path, int64_t *size, struct pod_err *err)
+{
+    (void)self;
+    return fs_stat_size(&G->inner, path, size, err);
+}
+static int g_list(void *self, const char *dir, char ***names, struct pod_err *err)
+{
+    (void)self;
+    return fs_list(&G->inner, dir, names, err);
+}
+static int g_mkdir(void *self, const char *dir, struct pod_err *err)
+{
+    (void)self;
+    return fs_mkdir_p(&G->inner, dir, err);
+}
+static int g_read_at(void *self, const char *path, int64_t off, void *buf, size_t len, size_t *got,
+                     struct pod_err *err)
+{
+    (void)self;
+    return fs_read_at(&G->inner, path, off, buf, len, got, err);
+}
+static int g_sync_dir(void *self, const char *dir, struct pod_err *err)
+{
+    (void)self;
+    return fs_sync_dir(&G->inner, dir, err);
+}
+
+static const struct fs_ops gate_ops = {
+    .open_append = g_open,
+    .write = g_write,
+    .fsync = g_fsync,
+    .close = g_close,
+    .rename = g_rename,
+    .unlink = g_unlink,
+    .stat_size = g_stat,
+    .list = g_list,
+    .mkdir_p = g_mkdir,
+    .read_at = g_read_at,
+    .sync_dir = g_sync_dir,
+};
+
+static void gate_set(bool closed)
+{
+    pthread_mutex_lock(&G->mu);
+    G->closed = closed;
+    pthread_cond_broadcast(&G->cv);
+    pthread_mutex_unlock(&G->mu);
+}
+
+/* Waits (hang guard: 10 s, then the test fails) until a writer is blocked in the gate. */
+static void gate_wait_blocked(void)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&G->mu);
+    int rc = 0;
+    while (G->blocked == 0 && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&G->cv, &G->mu, &dl);
+    bool ok = G->blocked > 0;
+    pthread_mutex_unlock(&G->mu);
+    assert_true(ok);
+}
+
+struct fx {
+    struct fs_mem *m;
+    struct gate g;
+};
+
+static struct fx *fx_new(void)
+{
+    struct fx *x = xcalloc(1, sizeof *x);
+    x->m = fs_mem_new();
+    x->g.inner = fs_mem_fs(x->m);
+    pthread_mutex_init(&x->g.mu, NULL);
+    pthread_cond_init(&x->g.cv, NULL);
+    atomic_init(&x->g.fail, false);
+    atomic_init(&x->g.writes_ok, 0);
+    G = &x->g;
+    return x;
+}
+
+static void fx_free(struct fx *x)
+{
+    pthread_mutex_destroy(&x->g.mu);
+    pthread_cond_destroy(&x->g.cv);
+    fs_mem_free(x->m);
+    free(x);
+    G = NULL;
+}
+
+static struct logw *open_w(struct fs fs, const char *base, int64_t max_bytes, int max_files,
+                           size_t max_line)
+{
+    struct logw_cfg cfg = {.fs = fs,
+                           .dir = DIR,
+                           .base = base,
+                           .max_bytes = max_bytes,
+                           .max_files = max_files,
+                           .max_line = max_line,
+                           .retry_ms = 10};
+    struct logw *w = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logw_open(&cfg, &w, &e), 0);
+    return w;
+}
+
+static char *get(struct fs_mem *m, const char *path)
+{
+    char *d = NULL;
+    if (fs_mem_get(m, path, &d, NULL) < 0)
+        return NULL;
+    return d;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 33;
+}
+
+/* A chunk of output: short and empty lines, a line longer than max_line, and no newline at the
+ * end half of the time. */
+static size_t make_chunk(uint64_t *s, char *buf, size_t cap)
+{
+    size_t n = 1 + rng(s) % cap;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rng(s) % 100;
+        buf[i] = r < 8 ? '\n' : (char)('a' + r % 26);
+    }
+    if (rng(s) % 4 == 0 && n > 300)
+        memset(buf + 10, 'L', 290); /* one run longer than max_line (200) */
+    return n;
+}
+
+/* The same chunks through the pump (3 streams, 3 small buffers: the caller waits for buffers)
+ * and inline: every file is byte-identical, rotated files and retention included. */
+static void pump_matches_inline(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct fs_mem *ref = fs_mem_new();
+    const char *bases[3] = {"a-stdout", "a-stderr", "b-stdout"};
+    struct logw *inl[3];
+    int id[3];
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 3, .buf_size = 512};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    assert_int_equal(logpump_buf_size(p), 512);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    for (int i = 0; i < 3; i++) {
+        inl[i] = open_w(fs_mem_fs(ref), bases[i], 2048, 3, 200);
+        id[i] = logpump_attach(p, open_w(gfs, bases[i], 2048, 3, 200));
+        assert_int_equal(id[i], i);
+    }
+    uint64_t s = 42;
+    int64_t ts = T0;
+    for (int k = 0; k < 600; k++) {
+        int i = (int)(rng(&s) % 3);
+        char *b = logpump_reserve_wait(p);
+        size_t n = make_chunk(&s, b, 512);
+        ts += (int64_t)(rng(&s) % 5000000);
+        struct pod_err we = POD_ERR_ZERO;
+        assert_int_equal(logw_write(inl[i], b, n, ts, &we), 0);
+        logpump_submit(p, id[i], b, n, ts);
+    }
+    for (int i = 0; i < 3; i++) {
+        struct pod_err we = POD_ERR_ZERO;
+        assert_int_equal(logw_eof(inl[i], ts + i, &we), 0);
+        logpump_eof(p, id[i], ts + i);
+    }
+    logpump_flush(p);
+    for (int i = 0; i < 3; i++) {
+        struct logw_stats a = logw_stats(inl[i]), b = logpump_stats(p, id[i], NULL, 0);
+        assert_int_equal(a.lines, b.lines);
+        assert_int_equal(a.partial_lines, b.partial_lines);
+        assert_int_equal(a.bytes_in, b.bytes_in);
+        assert_int_equal(a.rotations, b.rotations);
+        assert_true(b.rotations > 3); /* retention deleted files */
+        logw_close(inl[i]);
+    }
+    logpump_close(p);
+    char **fa = fs_mem_files(ref), **fb = fs_mem_files(x->m);
+    assert_int_equal(pod_strv_len(fa), pod_strv_len(fb));
+    assert_int_equal(pod_strv_len(fa), 12); /* 3 streams x (current + 3 rotated) */
+    for (size_t i = 0; fa[i]; i++) {
+        assert_string_equal(fa[i], fb[i]);
+        char *da = get(ref, fa[i]), *db = get(x->m, fb[i]);
+        assert_non_null(da);
+        assert_non_null(db);
+        assert_string_equal(da, db);
+        free(da);
+        free(db);
+    }
+    pod_strv_free(fa);
+    pod_strv_free(fb);
+    assert_int_equal(fs_mem_open_handles(x->m), 0);
+    fs_mem_free(ref);
+    fx_free(x);
+}
+
+static bool readable(int fd, int timeout_ms)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    return poll(&pf, 1, timeout_ms) == 1 && (pf.revents & POLLIN);
+}
+
+/* All buffers queued behind a blocked disk: reserve says NULL (the loop would stop reading),
+ * the fd stays quiet; once the disk moves the fd becomes readable and reserve works again;
+ * the chunks land in submission order. */
+static void backpressure_and_notify(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "web-stdout", 0, 0, 0));
+    gate_set(true);
+    char *b1 = logpump_reserve(p), *b2 = logpump_reserve(p);
+    assert_non_null(b1);
+    assert_non_null(b2);
+    memcpy(b1, "one\n", 4);
+    logpump_submit(p, id, b1, 4, T0);
+    gate_wait_blocked(); /* the writer holds b1 in a write */
+    memcpy(b2, "two\nthree\n", 10);
+    logpump_submit(p, id, b2, 10, T0 + 1);
+    assert_null(logpump_reserve(p));
+    assert_false(readable(logpump_fd(p), 0));
+    gate_set(false);
+    assert_true(readable(logpump_fd(p), 10000)); /* hang guard, not a timing assertion */
+    logpump_ack_fd(p);
+    assert_false(readable(logpump_fd(p), 0));
+    char *b3 = logpump_reserve(p);
+    assert_non_null(b3);
+    logpump_submit(p, id, b3, 0, T0 + 2); /* n == 0 gives it back */
+    logpump_flush(p);
+    char *d = get(x->m, DIR "/web-stdout.log");
+    assert_non_null(d);
+    assert_string_equal(d, "1795386838.000000000 0 one\n"
+                           "1795386838.000000001 1 two\n"
+                           "1795386838.000000001 2 three\n");
+    free(d);
+    /* every buffer is free again */
+    char *all[2] = {logpump_reserve(p), logpump_reserve(p)};
+    assert_non_null(all[0]);
+    assert_non_null(all[1]);
+    assert_null(logpump_reserve(p));
+    logpump_submit(p, id, all[0], 0, 0);
+    logpump_submit(p, id, all[1], 0, 0);
+    logpump_close(p);
+    fx_free(x);
+}
+
+/* eof flushes the partial last line; sync makes it durable; detach closes the file, keeps the
+ * stats and ignores later items (their buffers go back to the pool). */
+static void eof_sync_detach(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 1, .buf_size = 64};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "job-stderr", 0, 0, 0));
+    char *b = logpump_reserve_wait(p);
+    memcpy(b, "half", 4);
+    logpump_submit(p, id, b, 4, T0);
+    logpump_flush(p);
+    char *d = get(x->m, DIR "/job-stderr.log");
+    assert_string_equal(d, ""); /* an unterminated line waits */
+    free(d);
+    logpump_eof(p, id, T0 + 5);
+    logpump_sync(p, id);
+    logpump_flush(p);
+    d = get(x->m, DIR "/job-stderr.log");
+    assert_string_equal(d, "1795386838.000000005 0+ half\n");
+    assert_int_equal(fs_mem_synced_len(x->m, DIR "/job-stderr.log"), (int64_t)strlen(d));
+    free(d);
+    assert_int_equal(logpump_stats(p, id, NULL, 0).partial_lines, 1);
+    logpump_detach(p, id);
+    logpump_flush(p);
+    assert_int_equal(fs_mem_open_handles(x->m), 0);
+    b = logpump_reserve_wait(p);
+    memcpy(b, "late\n", 5);
+    logpump_submit(p, id, b, 5, T0 + 9); /* ignored */
+    logpump_eof(p, id, T0 + 9);
+    logpump_flush(p);
+    assert_non_null(logpump_reserve(p)); /* the buffer came back */
+    struct logw_stats st = logpump_stats(p, id, NULL, 0);
+    assert_int_equal(st.bytes_in, 4);
+    assert_int_equal(st.partial_lines, 1);
+    char msg[64] = "x";
+    (void)logpump_stats(p, 7, msg, sizeof msg); /* no such stream */
+    assert_string_equal(msg, "");
+    logpump_close(p);
+    d = get(x->m, DIR "/job-stderr.log");
+    assert_string_equal(d, "1795386838.000000005 0+ half\n");
+    free(d);
+    fx_free(x);
+}
+
+/* The disk fails: the stats say so with the error text; with no more input the writer retries
+ * on its own timer and, once the disk works, writes the backlog. */
+static void failing_disk_retried(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64, .retry_ms = 5};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "db-stdout", 0, 0, 0));
+    atomic_store(&G->fail, true);
+    char *b = logpump_reserve_wait(p);
+    memcpy(b, "kept\n", 5);
+    logpump_submit(p, id, b, 5, T0);
+    logpump_flush(p);
+    char msg[512];
+    struct logw_stats st = logpump_stats(p, id, msg, sizeof msg);
+    assert_true(st.failing);
+    assert_true(st.write_errors >= 1);
+    assert_int_equal(st.backlog_bytes, strlen("1795386838.000000000 0 kept\n"));
+    assert_non_null(strstr(msg, "No space left"));
+    atomic_store(&G->fail, false);
+    /* hang guard 10 s: the writer's own retry timer (5 ms) must drain the backlog */
+    for (int i = 0; i < 2000 && logpump_stats(p, id, NULL, 0).backlog_bytes; i++)
+        usleep(5000);
+    st = logpump_stats(p, id, NULL, 0);
+    assert_int_equal(st.backlog_bytes, 0);
+    assert_false(st.failing);
+    logpump_close(p);
+    char *d = get(x->m, DIR "/db-stdout.log");
+    assert_string_equal(d, "1795386838.000000000 0 kept\n");
+    free(d);
+    fx_free(x);
+}
+
+/* logpump_close without a flush still writes everything queued, in order, and closes files. */
+static void close_drains_queue(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 16};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "q-stdout", 0, 0, 0));
+    gate_set(true);
+    for (int i = 0; i < 4; i++) {
+        char *b = logpump_reserve(p);
+        assert_non_null(b);
+        int n = snprintf(b, 16, "line %d\n", i);
+        logpump_submit(p, id, b, (size_t)n, T0 + i);
+    }
+    gate_wait_blocked();
+    gate_set(false);
+    logpump_close(p);
+    char *d = get(x->m, DIR "/q-stdout.log");
+    assert_string_equal(d, "1795386838.000000000 0 line 0\n"
+                           "1795386838.000000001 1 line 1\n"
+                           "1795386838.000000002 2 line 2\n"
+                           "1795386838.000000003 3 line 3\n");
+    free(d);
+    assert_int_equal(fs_mem_open_handles(x->m), 0);
+    fx_free(x);
+}
+
+static void bad_config(void **state)
+{
+    (void)state;
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 100000};
+    assert_int_equal(logpump_new(&pc, &p, &e), -1);
+    assert_null(p);
+    assert_non_null(strstr(e.msg, "bad configuration"));
+    assert_int_equal(logpump_new(NULL, &p, &e), 0); /* defaults */
+    assert_int_equal(logpump_buf_size(p), LOGPUMP_DEFAULT_BUF_SIZE);
+    logpump_close(p);
+    logpump_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pump_matches_inline), cmocka_unit_test(backpressure_and_notify),
+        cmocka_unit_test(eof_sync_detach),     cmocka_unit_test(failing_disk_retried),
+        cmocka_unit_test(close_drains_queue),  cmocka_unit_test(bad_config),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
