@@ -487,6 +487,120 @@ static void test_drv__state_write_syncs_dir(void **state)
     env_free(e);
 }
 
+/* Collects the "retry in N ms" of every failed .pod.state write the daemon log reports. */
+struct retry_log {
+    int64_t delays[64];
+    size_t n;
+};
+
+static void capture_state_retries(void *self, int level, const char *msg)
+{
+    (void)level;
+    struct retry_log *rl = self;
+    const char *r = strstr(msg, "(retry in ");
+    if (strstr(msg, "could not write pod/" DRV_STATE_FILE ": ") == msg && r && rl->n < 64)
+        rl->delays[rl->n++] = strtoll(r + 10, NULL, 10);
+}
+
+static char *state_text(struct env *e)
+{
+    char *st = NULL;
+    size_t len;
+    if (fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &st, &len) < 0)
+        return NULL;
+    return st;
+}
+
+/* SPEC 10.2: a failed .pod.state write is retried on its own, 1 s doubling to 30 s, without a
+ * state change; the driver's next deadline includes the retry; failure and recovery are traced
+ * once each; the file ends up current. */
+static void test_drv__state_write_retried_with_backoff(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    struct retry_log rl = {{0}, 0};
+    pod_log_set_sink(capture_state_retries, &rl);
+    pod_log_set_level(POD_LOG_DEBUG);
+    fs_mem_fail(e->mem, FS_MEM_OP_WRITE, 1, 0, ENOSPC); /* every write fails from now on */
+    drv_flush_status(e->drv);
+    /* the retry is the driver's next deadline (the status refresh and reconcile come later) */
+    assert_int_equal(drv_next_deadline(e->drv), 3000 + DRV_WRITE_RETRY_MS);
+    assert_non_null(strstr(e->trace.data, "3000 pod write-failing " DRV_STATE_FILE ": write "));
+    run_until(e, 3000 + DRV_WRITE_RETRY_MS);
+    assert_int_equal(drv_next_deadline(e->drv), 3000 + 3 * DRV_WRITE_RETRY_MS); /* doubled */
+    /* nothing changes for 100 s: retries at 3 4 6 10 18 34 64 94 s, the delay capped at 30 s */
+    run_until(e, 103000);
+    static const int64_t want[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
+    assert_int_equal(rl.n, sizeof want / sizeof *want);
+    for (size_t i = 0; i < rl.n; i++)
+        assert_int_equal(rl.delays[i], want[i]);
+    /* a change while the disk fails: a rerun starts instance 2, the state on disk is stale */
+    ev.type = SUP_EV_RERUN;
+    ev.ctr = 0;
+    drv_input(e->drv, &ev);
+    run_until(e, 110000);
+    assert_int_equal(drv_sup_status(e->drv)->ctr[0].start_count, 2);
+    char *st = state_text(e);
+    assert_non_null(st);
+    assert_non_null(strstr(st, "\"start_count\":1,"));
+    free(st);
+    /* the disk recovers; nothing changes any more, only the retry (124 s) can write the file */
+    fs_mem_fail_clear(e->mem);
+    run_until(e, 123999);
+    st = state_text(e);
+    assert_non_null(strstr(st, "\"start_count\":1,"));
+    free(st);
+    assert_null(strstr(e->trace.data, "write-recovered " DRV_STATE_FILE));
+    run_until(e, 124000);
+    assert_non_null(strstr(e->trace.data, "124000 pod write-recovered " DRV_STATE_FILE " after "));
+    /* traced once each: one failing, one recovered */
+    const char *p = strstr(e->trace.data, "write-failing " DRV_STATE_FILE);
+    assert_null(strstr(p + 1, "write-failing " DRV_STATE_FILE));
+    st = state_text(e);
+    assert_non_null(strstr(st, "\"start_count\":2,"));
+    /* current: identical to what a forced write renders now */
+    drv_flush_status(e->drv);
+    char *st2 = state_text(e);
+    assert_string_equal(st, st2);
+    free(st);
+    free(st2);
+    /* and the retry timer is off again */
+    rl.n = 0;
+    run_until(e, 200000);
+    assert_int_equal(rl.n, 0);
+    pod_log_set_level(POD_LOG_INFO);
+    pod_log_set_sink(quiet, NULL);
+    env_free(e);
+}
+
+/* A failed .pod.status write is retried after 1 s too (not only at the 5 s refresh). */
+static void test_drv__status_write_retried(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    fs_mem_fail(e->mem, FS_MEM_OP_WRITE, 2, 1, EIO); /* a forced flush: state ok, status fails */
+    drv_flush_status(e->drv);
+    assert_non_null(strstr(e->trace.data, "3000 pod write-failing " DRV_STATUS_FILE ": "));
+    assert_null(strstr(e->trace.data, "write-failing " DRV_STATE_FILE));
+    assert_int_equal(drv_next_deadline(e->drv), 3000 + DRV_WRITE_RETRY_MS);
+    run_until(e, 3000 + DRV_WRITE_RETRY_MS);
+    assert_non_null(strstr(e->trace.data,
+                           "4000 pod write-recovered " DRV_STATUS_FILE " after 1 failed writes"));
+    size_t len;
+    char *txt = status_text(e, &len);
+    char *v = drv_status_get(txt, len, NULL, "updated");
+    assert_string_equal(v, "1700000004");
+    free(v);
+    free(txt);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -501,6 +615,8 @@ int main(void)
         cmocka_unit_test(test_drv__recover_readopts_running),
         cmocka_unit_test(test_drv__recover_stuck_created_is_restarted),
         cmocka_unit_test(test_drv__state_write_syncs_dir),
+        cmocka_unit_test(test_drv__state_write_retried_with_backoff),
+        cmocka_unit_test(test_drv__status_write_retried),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -7,7 +7,8 @@
  * probe, CANCEL -> cancel, ...), backend events into sup events, container output into
  * logw_write (stamped with the clock's wall time), STATUS actions into an atomic `.pod.status`
  * (and `.pod.state`, the persisted supervisor state) written through the fs seam, NOTE actions
- * into the daemon log (pod_log) and the trace.  It also does what the supervisor cannot see:
+ * into the daemon log (pod_log) and the trace (a failed write of either file is retried with a
+ * bounded backoff until it succeeds).  It also does what the supervisor cannot see:
  * dropping late or duplicate probe results (the supervisor owns probe deadlines and cancels
  * itself), retries of failed stop/kill calls, a stop
  * watchdog (SIGKILL when a stop does not finish), and a periodic inspect reconcile that repairs
@@ -60,6 +61,11 @@ struct drv_cfg {
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
 #define DRV_STOP_GRACE_MS 5000 /* after a stop's timeout, the watchdog kills */
 #define DRV_RETRY_MS 1000      /* failed stop/kill calls and adoption are retried this often */
+/* A failed write of .pod.state or .pod.status is retried on its own (without waiting for the
+ * next change) after DRV_WRITE_RETRY_MS, the delay doubling after every failed retry up to
+ * DRV_WRITE_RETRY_MAX_MS, until a write succeeds (SPEC.md 10.2). */
+#define DRV_WRITE_RETRY_MS 1000
+#define DRV_WRITE_RETRY_MAX_MS 30000
 #define DRV_ADOPT_WAIT_MS                                                                          \
     30000 /* a created-but-not-running container is waited for this long                           \
              before it is adopted as it is */

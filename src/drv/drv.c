@@ -36,6 +36,14 @@ struct watch { /* a stop/kill that has not yet produced an exit */
     int64_t at_ms;
 };
 
+/* A status/state file write that failed: retried on its own with a bounded backoff. */
+struct wr_retry {
+    bool failing;      /* the last write of this file failed */
+    uint64_t failures; /* consecutive failed writes */
+    int64_t delay_ms;  /* delay of the next retry */
+    int64_t retry_ms;  /* next retry (mono ms), INT64_MAX = none */
+};
+
 struct ctr_snap {
     char phase[32];
     bool ready;
@@ -67,6 +75,7 @@ struct drv {
     bool stopped;
     int64_t created_s, started_s;
     struct ctr_snap *snap;
+    struct wr_retry state_wr, status_wr;
     char *last_status;       /* last status written, for skipping identical rewrites */
     uint64_t last_sig;       /* cheap signature of what the status shows */
     uint64_t last_state_sig; /* ... of what the persisted state holds */
@@ -298,6 +307,40 @@ static int write_atomic(struct drv *d, const char *path, const char *tmp, const 
     return sync_dir ? fs_sync_dir(fs, d->cfg.dir, err) : 0;
 }
 
+/* Bookkeeping after a write of file (DRV_STATE_FILE / DRV_STATUS_FILE): a failure arms the
+ * retry timer (unless armed: a write made for a change does not push a due retry back) and
+ * doubles the next delay up to DRV_WRITE_RETRY_MAX_MS; the first failure and the recovery are
+ * traced and logged once each, not every failed retry. */
+static void wr_result(struct drv *d, struct wr_retry *w, const char *file, int rc,
+                      const struct pod_err *err)
+{
+    if (rc == 0) {
+        if (w->failing) {
+            tr(d, "pod", "write-recovered", "%s after %llu failed writes", file,
+               (unsigned long long)w->failures);
+            pod_log(POD_LOG_INFO, "%s written again after %llu failed writes", file,
+                    (unsigned long long)w->failures);
+        }
+        memset(w, 0, sizeof *w);
+        w->retry_ms = INT64_MAX;
+        return;
+    }
+    w->failures++;
+    if (w->delay_ms <= 0)
+        w->delay_ms = DRV_WRITE_RETRY_MS;
+    bool first = !w->failing;
+    w->failing = true;
+    int64_t delay = w->delay_ms;
+    if (w->retry_ms == INT64_MAX) {
+        w->retry_ms = now_ms(d) + delay;
+        w->delay_ms = delay * 2 < DRV_WRITE_RETRY_MAX_MS ? delay * 2 : DRV_WRITE_RETRY_MAX_MS;
+    }
+    if (first)
+        tr(d, "pod", "write-failing", "%s: %s; retry in %lldms", file, err->msg, (long long)delay);
+    pod_log(first ? POD_LOG_WARN : POD_LOG_DEBUG, "could not write %s/%s: %s (retry in %lld ms)",
+            d->cfg.dir, file, err->msg, (long long)(w->retry_ms - now_ms(d)));
+}
+
 static char *render_state(struct drv *d)
 {
     char *sup_text = sup_save(d->sup);
@@ -376,6 +419,16 @@ static uint64_t state_sig(const struct drv *d)
     return h;
 }
 
+/* Renders the current persisted state and writes .pod.state (synced directory). */
+static void write_state(struct drv *d)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    char *st = render_state(d);
+    int rc = write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), true, &err);
+    free(st);
+    wr_result(d, &d->state_wr, DRV_STATE_FILE, rc, &err);
+}
+
 /* Rewrites the `updated:` value of an unchanged status text (no re-rendering). */
 static char *patch_updated(const char *old, int64_t now_s)
 {
@@ -408,21 +461,18 @@ static void flush_status(struct drv *d, bool refresh, bool force)
     }
     uint64_t ssig = state_sig(d);
     if (force || ssig != d->last_state_sig) {
-        d->last_state_sig = ssig;
-        char *st = render_state(d);
-        if (write_atomic(d, d->state_path, d->state_tmp, st, strlen(st), true, &err) < 0)
-            pod_log(POD_LOG_WARN, "could not write %s: %s", d->state_path, err.msg);
-        free(st);
+        d->last_state_sig = ssig; /* a failed write is retried by its timer (state_wr) */
+        write_state(d);
     }
-    if (write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), false, &err) < 0) {
-        pod_log(POD_LOG_WARN, "could not write %s: %s", d->status_path, err.msg);
+    int rc = write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), false, &err);
+    free(d->last_status);
+    if (rc < 0) {
         free(txt);
-        free(d->last_status);
-        d->last_status = NULL; /* retried at the next refresh */
+        d->last_status = NULL; /* rendered afresh by the retry (status_wr) or the refresh */
     } else {
-        free(d->last_status);
         d->last_status = txt;
     }
+    wr_result(d, &d->status_wr, DRV_STATUS_FILE, rc, &err);
     d->next_status_ms = now_ms(d) + d->cfg.status_refresh_ms;
 }
 
@@ -918,6 +968,7 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->next_reconcile_ms = now_ms(d) + d->cfg.reconcile_ms;
     d->next_status_ms = now_ms(d);
     d->next_logretry_ms = INT64_MAX;
+    d->state_wr.retry_ms = d->status_wr.retry_ms = INT64_MAX;
     d->status_dirty = true;
     *out = d;
     return 0;
@@ -1014,7 +1065,14 @@ void drv_run(struct drv *d)
         if (need_retry && d->next_logretry_ms == INT64_MAX)
             d->next_logretry_ms = t + LOGW_DEFAULT_RETRY_MS;
         trace_changes(d);
-        if (d->next_status_ms <= t)
+        if (d->state_wr.retry_ms <= t) {
+            d->state_wr.retry_ms = INT64_MAX;
+            write_state(d);
+        }
+        bool status_retry = d->status_wr.retry_ms <= t;
+        if (status_retry)
+            d->status_wr.retry_ms = INT64_MAX;
+        if (status_retry || d->next_status_ms <= t)
             flush_status(d, true, false);
         else if (d->status_dirty)
             flush_status(d, false, false);
@@ -1043,6 +1101,10 @@ int64_t drv_next_deadline(const struct drv *d)
         m = d->next_status_ms;
     if (d->next_logretry_ms < m)
         m = d->next_logretry_ms;
+    if (d->state_wr.retry_ms < m)
+        m = d->state_wr.retry_ms;
+    if (d->status_wr.retry_ms < m)
+        m = d->status_wr.retry_ms;
     if (d->pend_len > 0)
         m = now_ms(d);
     return m;
