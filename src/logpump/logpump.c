@@ -50,7 +50,8 @@ struct logpump {
     char *pool;
     void **free_bufs;
     size_t nfree, nbufs, buf_size;
-    bool starved; /* logpump_reserve returned NULL: signal the eventfd on the next free */
+    size_t wake_at; /* a starved caller is woken when this many buffers are free (or idle) */
+    bool starved;   /* logpump_reserve returned NULL: signal the eventfd on the next free */
 
     struct stream **streams;
     size_t nstreams;
@@ -183,9 +184,12 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&p->mu);
         if (it.buf) {
             p->free_bufs[p->nfree++] = it.buf;
-            if (p->reserve_waiters)
+            /* Wake a starved caller only once half the pool is free: it then reads a burst
+             * instead of waking (a context switch) for every buffer. */
+            bool wake = p->nfree >= p->wake_at || p->qlen == 0;
+            if (p->reserve_waiters && wake)
                 pthread_cond_signal(&p->freed);
-            if (p->starved) {
+            if (p->starved && wake) {
                 p->starved = false;
                 uint64_t one = 1;
                 ssize_t wr = write(p->efd, &one, sizeof one); /* fails only if it overflows */
@@ -247,6 +251,7 @@ int logpump_new(const struct logpump_cfg *cfg, struct logpump **out, struct pod_
     struct logpump *p = xcalloc(1, sizeof *p);
     p->nbufs = c.nbufs;
     p->buf_size = c.buf_size;
+    p->wake_at = (p->nbufs + 1) / 2;
     p->retry_ms = c.retry_ms;
     p->clk = c.clk;
     p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -321,8 +326,10 @@ void *logpump_reserve_wait(struct logpump *p)
 {
     pthread_mutex_lock(&p->mu);
     p->reserve_waiters++;
-    while (!p->nfree)
-        pthread_cond_wait(&p->freed, &p->mu);
+    if (!p->nfree) {
+        while (p->nfree < p->wake_at && (p->qlen || !p->nfree))
+            pthread_cond_wait(&p->freed, &p->mu);
+    }
     p->reserve_waiters--;
     void *b = p->free_bufs[--p->nfree];
     pthread_mutex_unlock(&p->mu);
