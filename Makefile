@@ -4,7 +4,7 @@
 #   make                 podc (static multi-call binary: compiler + pod runtime) and tools
 #   make check           deps, unit tests, golden tests, simulation, conformance (+ podman)
 #   make demo            the guided tour (README.md)
-#   make asan|valgrind|fuzz|lint|format|format-check|bench|install|clean
+#   make asan|tsan|valgrind|fuzz|lint|format|format-check|bench|install|clean
 #
 # Areas add their own rules in tests/tests.mk, sim/sim.mk and conformance/conformance.mk.
 
@@ -43,7 +43,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc
 
-.PHONY: all deps test check demo install asan valgrind fuzz fuzz-run fuzz-replay san-suites format format-check lint \
+.PHONY: all deps test check demo install asan tsan valgrind fuzz fuzz-run fuzz-replay san-suites format format-check lint \
         bench clean sim conformance conformance-podman golden
 .DEFAULT_GOAL := all
 
@@ -103,6 +103,16 @@ asan:
 	$(MAKE) VARIANT=asan CC=clang STATIC=0 \
 	  SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  SAN_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" san-suites
+
+# ThreadSanitizer over the tests of the threaded modules (the log pump); the rest is
+# single-threaded and covered by asan/valgrind.
+TSAN_TESTS := test_logpump
+tsan:
+	$(MAKE) VARIANT=tsan CC=clang STATIC=0 SAN_CFLAGS="-fsanitize=thread" \
+	  SAN_LDFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" \
+	  $(TSAN_TESTS:%=build/tsan/tests/%)
+	@set -e; for t in $(TSAN_TESTS); do echo "== build/tsan/tests/$$t"; \
+	  TSAN_OPTIONS=halt_on_error=1 ./build/tsan/tests/$$t; done
 
 valgrind:
 	$(MAKE) VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" \
