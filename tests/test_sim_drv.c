@@ -601,6 +601,38 @@ static void test_drv__status_write_retried(void **state)
     env_free(e);
 }
 
+/* SPEC 8.6/8.9: .pod.state carries the re-run marker and is rewritten when only the marker
+ * changes (the re-run's startup times out: its stop changes nothing else the state holds
+ * until the exit, 10 s later when it ignores SIGTERM). */
+static void test_drv__state_file_tracks_rerun_marker(void **state)
+{
+    (void)state;
+    struct env *e = env_new("pod:\n  api: 1.0.0-beta2\n  podVersion: 1.0.0\n  containers:\n"
+                            "    - name: cron\n      image: x\n      restart: on-interval:5\n"
+                            "      startupProbe:\n        timeout: 3\n        cmd: [ready]\n"
+                            "container cron\n  exit 0 after 1s instances 1\n"
+                            "  on-term ignore\n  probe startup fail instances 2\n",
+                            true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 8000); /* completed at 1.1 s, re-run (instance 2) from 6.1 s */
+    assert_true(drv_sup_status(e->drv)->ctr[0].rerun);
+    assert_true(drv_sup_status(e->drv)->ready);
+    char *st = state_text(e);
+    assert_non_null(strstr(st, "\"instance\":2,"));
+    assert_non_null(strstr(st, "\"rerun_ready\":true"));
+    free(st);
+    run_until(e, 12000); /* startup timed out at 9.2 s: stopping, SIGTERM ignored */
+    assert_string_equal(drv_sup_status(e->drv)->ctr[0].phase, "stopping");
+    assert_false(drv_sup_status(e->drv)->ctr[0].rerun);
+    assert_false(drv_sup_status(e->drv)->ready);
+    st = state_text(e);
+    assert_non_null(strstr(st, "\"instance\":2,"));
+    assert_null(strstr(st, "rerun_ready"));
+    free(st);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -617,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_drv__state_write_syncs_dir),
         cmocka_unit_test(test_drv__state_write_retried_with_backoff),
         cmocka_unit_test(test_drv__status_write_retried),
+        cmocka_unit_test(test_drv__state_file_tracks_rerun_marker),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -1030,6 +1030,177 @@ static void test_sup_adopt__stale_pending_startup_by_probe_kind(void **state)
     }
 }
 
+/* ---- the re-run marker across a daemon restart (SPEC.md 8.6, 8.9) */
+
+enum rerun_point { RP_CREATING, RP_STARTING, RP_RUNNING };
+
+/* web (always) and cron (on-interval 20 s, exec startup and readiness probes): cron completes
+ * its first run, and its interval re-run (instance 2) is brought up to `upto`. */
+static struct h *rerun_pod(enum rerun_point upto)
+{
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    h_ctr(t, 1, "cron", SPEC_RESTART_ON_INTERVAL);
+    t->c[1].restart_interval_s = 20;
+    h_probe(&t->c[1].startup, SPEC_PROBE_EXEC, 30, 1, 0);
+    h_probe(&t->c[1].readiness, SPEC_PROBE_EXEC, 30, 6, 1);
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    assert_acts(t, h_started(t, 0, 1), "start c1#1");
+    pass_startup(t, 1, 1);
+    const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    h_done(t, 1, 1, p->tag, BACKEND_OK);
+    t->now = 1000;
+    h_exited(t, 1, 1, 0);
+    assert_acts(t, h_at(t, 21000), "start c1#2");
+    t->now = 21100;
+    if (upto == RP_STARTING)
+        h_started(t, 1, 2);
+    else if (upto == RP_RUNNING)
+        pass_startup(t, 1, 2);
+    assert_true(sup_status(t->s)->ready); /* the daemon that does not restart: ready */
+    assert_true(h_cs(t, 1)->rerun);
+    return t;
+}
+
+/* The daemon dies and a new one restores `saved` (its adoption is up to the test). */
+static void restore_from(struct h *t, const char *saved)
+{
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 7);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+}
+
+static const char *adopt_as(struct h *t, size_t i, bool exists, bool running, int code)
+{
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = i};
+    ev.adopt.exists = exists;
+    ev.adopt.running = running;
+    ev.adopt.instance = exists ? (i == 0 ? 1 : 2) : 0;
+    ev.adopt.exit_code = code;
+    return h_step(t, &ev);
+}
+
+enum adopt_as { AA_RUNNING, AA_MISSING, AA_EXIT0, AA_EXIT1 };
+
+/* A daemon restart during a scheduled re-run: the restored supervisor keeps counting the re-run
+ * as ready for the pod, as the daemon that did not restart does (before the fix the marker was
+ * not persisted and the adopted instance counted by its own readiness: pod not ready). */
+static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void **state)
+{
+    (void)state;
+    static const struct {
+        enum rerun_point at;
+        enum adopt_as as;
+        bool ready;               /* pod readiness right after the adoption */
+        const char *phase, *acts; /* acts NULL: a readiness probe (checked below) */
+    } rows[] = {
+        {RP_CREATING, AA_RUNNING, true, "running", NULL},
+        {RP_STARTING, AA_RUNNING, true, "running", NULL},
+        {RP_RUNNING, AA_RUNNING, true, "running", NULL},
+        /* the re-run's start never reached podman: started again, still the same re-run */
+        {RP_CREATING, AA_MISSING, true, "creating", "start c1#3"},
+        /* it finished while no daemon ran: completed (0) is ready, a failure is not */
+        {RP_RUNNING, AA_EXIT0, true, "exited", ""},
+        {RP_RUNNING, AA_EXIT1, false, "backoff", ""},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        struct h *t = rerun_pod(rows[r].at);
+        char *saved = sup_save(t->s);
+        assert_non_null(strstr(saved, "\"rerun_ready\":true"));
+        t->now = 30000;
+        restore_from(t, saved);
+        free(saved);
+        assert_true(h_cs(t, 1)->rerun);
+        assert_false(sup_status(t->s)->ready); /* web still adopting */
+        assert_acts(t, adopt_as(t, 0, true, true, 0), "");
+        /* cron's adoption may wait (a start in flight): the re-run keeps counting meanwhile */
+        assert_phase(t, 1, "adopting");
+        assert_true(sup_status(t->s)->ready);
+        switch (rows[r].as) {
+        case AA_RUNNING:
+            adopt_as(t, 1, true, true, 0);
+            break;
+        case AA_MISSING:
+            assert_acts(t, adopt_as(t, 1, false, false, 0), rows[r].acts);
+            break;
+        case AA_EXIT0:
+        case AA_EXIT1:
+            assert_acts(t, adopt_as(t, 1, true, false, rows[r].as == AA_EXIT0 ? 0 : 1),
+                        rows[r].acts);
+            break;
+        }
+        assert_phase(t, 1, rows[r].phase);
+        assert_int_equal(sup_status(t->s)->ready, rows[r].ready);
+        assert_int_equal(h_cs(t, 1)->rerun, rows[r].as == AA_RUNNING || rows[r].as == AA_MISSING);
+        if (rows[r].as == AA_RUNNING) {
+            /* the adopted instance's own readiness is re-checked and fails: the pod stays
+             * ready, as it would without the restart; it completes; the next run comes */
+            assert_false(h_cs(t, 1)->ready);
+            const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+            assert_non_null(p);
+            assert_int_equal(p->role, SUP_PROBE_READINESS);
+            assert_int_equal(p->probe.instance, 2);
+            h_done(t, 1, 2, p->tag, BACKEND_FAIL);
+            assert_true(sup_status(t->s)->ready);
+            t->now = 33000; /* before its next readiness attempt (36 s) */
+            assert_acts(t, h_exited(t, 1, 2, 0), "");
+            assert_phase(t, 1, "exited");
+            assert_true(sup_status(t->s)->ready);
+            assert_acts(t, h_at(t, 53000), "start c1#3");
+            assert_true(sup_status(t->s)->ready);
+        }
+        h_free(t);
+    }
+}
+
+/* .pod.state as the previous version wrote it with cron's interval re-run running (rerun_pod
+ * RP_RUNNING): no "rerun_ready" key. */
+static const char old_state_rerun_running[] =
+    "{\"version\":1,\"phase\":\"running\",\"next_tag\":5,\"containers\":[{\"name\":\"web\","
+    "\"instance\":1,\"start_count\":1,\"restart_count\":0,\"seq_done\":true,\"streak\":0,"
+    "\"backoff_ms\":0,\"gave_up\":false,\"failed\":false,\"failures_mono_ms\":[]},{\"name\":"
+    "\"cron\",\"instance\":2,\"start_count\":2,\"restart_count\":1,\"seq_done\":true,"
+    "\"streak\":0,\"backoff_ms\":0,\"gave_up\":false,\"failed\":false,\"failures_mono_ms\":[]}]}";
+
+/* Backward compatibility: a state file of the previous version restores, and its adopted
+ * instance counts by its own readiness, as it did then; the new format only adds the key, and
+ * only while a re-run is marked (every other state is written exactly as before). */
+static void test_sup_restore__state_of_previous_version(void **state)
+{
+    (void)state;
+    struct h *t = rerun_pod(RP_RUNNING);
+    char *saved = sup_save(t->s);
+    const char *key = ",\"rerun_ready\":true";
+    char *at = strstr(saved, key);
+    assert_non_null(at);
+    assert_null(strstr(at + 1, key));
+    memmove(at, at + strlen(key), strlen(at + strlen(key)) + 1);
+    assert_string_equal(saved, old_state_rerun_running);
+    free(saved);
+    t->now = 30000;
+    restore_from(t, old_state_rerun_running);
+    assert_false(h_cs(t, 1)->rerun);
+    assert_acts(t, adopt_as(t, 0, true, true, 0), "");
+    assert_false(sup_status(t->s)->ready); /* cron adopting, not known as a re-run */
+    adopt_as(t, 1, true, true, 0);
+    assert_phase(t, 1, "running");
+    assert_false(sup_status(t->s)->ready); /* its readiness probe has not passed yet */
+    const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    h_done(t, 1, 2, p->tag, BACKEND_OK);
+    assert_true(sup_status(t->s)->ready);
+    /* no marker, no key: the saved text is what the previous version wrote */
+    t->now = 33000;
+    h_exited(t, 1, 2, 0);
+    saved = sup_save(t->s);
+    assert_null(strstr(saved, "rerun_ready"));
+    free(saved);
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1062,6 +1233,8 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__clean_exit_with_stale_pending_startup),
         cmocka_unit_test(test_sup_adopt__interval_from_exit_time),
         cmocka_unit_test(test_sup_adopt__stale_pending_startup_by_probe_kind),
+        cmocka_unit_test(test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready),
+        cmocka_unit_test(test_sup_restore__state_of_previous_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

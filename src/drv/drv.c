@@ -413,6 +413,7 @@ static uint64_t state_sig(const struct drv *d)
         MIX(c->consecutive_failures);
         MIX(c->gave_up);
         MIX(c->started); /* startup completed: the place in the order was passed */
+        MIX(c->rerun);   /* a scheduled re-run keeps the pod ready (SPEC.md 8.6) */
         MIX(c->phase && strcmp(c->phase, "failed") == 0);
     }
 #undef MIX

@@ -124,7 +124,9 @@ struct ctr {
     bool completed; /* down after a successful start and a clean exit (0): ready for the pod */
     /* This instance is a scheduled re-run of a completed container (interval timer, config
      * change, signal): it keeps counting as ready for the pod while it is created, starts and
-     * runs, and across a planned restart of it, until it fails or exits (SPEC.md 8.6). */
+     * runs, and across a planned restart of it, until it fails or exits (SPEC.md 8.6).
+     * Persisted (sup_save), so a restarted daemon keeps counting it while adopting it and once
+     * it is adopted running. */
     bool rerun_ready;
     bool seq_done; /* passed its place in the startup order */
     bool has_exit;
@@ -1312,6 +1314,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         }
     } else if (st->exists) {
         struct carg a = {.exit_code = st->exit_code, .has_code = true};
+        c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
         note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
              (unsigned long long)c->instance, st->exit_code);
         c->pending_reload = 0;
@@ -1336,7 +1339,9 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->pending_reload = 0;
         c->ph = CP_WAITING;
         if (c->seq_done && pod_active(s))
-            do_start(x, i);
+            do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
+        if (c->ph != CP_CREATING)
+            c->rerun_ready = false;
     }
     advance_sequence(x);
     pod_stop_advance(x);
@@ -1606,6 +1611,7 @@ static bool ctr_ok_for_ready(const struct sup *s, size_t i)
 {
     const struct ctr *c = &s->c[i];
     switch (c->ph) {
+    case CP_ADOPTING: /* restored from a daemon that counted it (sup_restore) */
     case CP_CREATING:
     case CP_STARTING:
         return c->rerun_ready;
@@ -1644,6 +1650,7 @@ static void status_compute(const struct sup *s, struct sup_status *st)
                 : 0;
         o->consecutive_failures = c->streak;
         o->gave_up = c->ph == CP_GAVE_UP;
+        o->rerun = c->rerun_ready;
         if (!ctr_ok_for_ready(s, i))
             ready = false;
         if (c->ph == CP_GAVE_UP || c->ph == CP_FAILED || !c->live)
@@ -1665,7 +1672,8 @@ static bool status_equal(const struct sup_status *a, const struct sup_status *b,
             x->live != y->live || x->has_exit_code != y->has_exit_code ||
             x->exit_code != y->exit_code || x->backoff_ms != y->backoff_ms ||
             x->next_start_mono_ms != y->next_start_mono_ms ||
-            x->consecutive_failures != y->consecutive_failures || x->gave_up != y->gave_up)
+            x->consecutive_failures != y->consecutive_failures || x->gave_up != y->gave_up ||
+            x->rerun != y->rerun)
             return false;
     }
     return true;
@@ -1980,6 +1988,8 @@ char *sup_save(const struct sup *s)
             c->ph == CP_GAVE_UP ? "true" : "false", c->ph == CP_FAILED ? "true" : "false");
         if (c->has_exit)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
+        if (c->rerun_ready) /* only when set: older readers and files stay as they were */
+            pod_buf_adds(&b, ",\"rerun_ready\":true");
         pod_buf_adds(&b, ",\"failures_mono_ms\":[");
         for (size_t k = 0; k < c->n_fail; k++)
             pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_ms[k]);
@@ -2079,6 +2089,10 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
         } else if (phase == SUP_POD_STARTING || phase == SUP_POD_RUNNING ||
                    phase == SUP_POD_STOPPING) {
             c->ph = CP_ADOPTING;
+            /* absent in files of older versions: false, the adopted instance counts by its
+             * own readiness as it did then */
+            c->rerun_ready =
+                phase != SUP_POD_STOPPING && json_is_true(json_object_get(o, "rerun_ready"));
         } else {
             c->ph = c->start_count ? CP_EXITED : CP_WAITING;
         }
