@@ -20,8 +20,8 @@
  * Each run is timed from the producer's start to the consumer's end (wall) and by the
  * consumer's CPU time (user + system of cat, or of this process: all its threads); the
  * variants are interleaved in every round, each after a sync(2) (untimed) so that no run pays
- * for the write-back of the previous one's dirty pages.  Printed: best and median of the rounds, and the
- * per-round ratio (cat's time / logw's time in the same round: the least noisy measure on a
+ * for the write-back of the previous one's dirty pages.  Printed: best and median of the rounds,
+ * and the per-round ratio (cat's time / logw's time in the same round: the least noisy measure on a
  * shared machine).  MB/s are input megabytes (10^6 bytes) per second.  The headline is the
  * issue's target: pod's log path (none) incl. timestamps and rotation vs cat, same durability,
  * >= 80 % throughput, judged on the median per-round ratio; no threshold is enforced (exit 0).
