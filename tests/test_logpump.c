@@ -430,7 +430,8 @@ static void failing_disk_retried(void **state)
     fx_free(x);
 }
 
-/* logpump_close without a flush still writes everything queued, in order, and closes files. */
+/* logpump_close without a flush still writes everything queued, in order (also when the queue
+ * had to grow), and closes files. */
 static void close_drains_queue(void **state)
 {
     (void)state;
@@ -449,9 +450,13 @@ static void close_drains_queue(void **state)
         logpump_submit(p, id, b, (size_t)n, T0 + i);
     }
     gate_wait_blocked();
+    for (int i = 0; i < 50; i++) /* more items than the queue's first capacity: it grows */
+        logpump_sync(p, id);
     gate_set(false);
     logpump_close(p);
     char *d = get(x->m, DIR "/q-stdout.log");
+    /* the syncs ran after the data (order kept across the growth) */
+    assert_int_equal(fs_mem_synced_len(x->m, DIR "/q-stdout.log"), (int64_t)strlen(d));
     assert_string_equal(d, "1795386838.000000000 0 line 0\n"
                            "1795386838.000000001 1 line 1\n"
                            "1795386838.000000002 2 line 2\n"

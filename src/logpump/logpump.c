@@ -209,11 +209,11 @@ static void *writer_main(void *arg)
 static void push(struct logpump *p, struct item it)
 {
     pthread_mutex_lock(&p->mu);
-    if (p->qlen == p->qcap) {
-        size_t cap = p->qcap * 2;
+    if (p->qlen == p->qcap) { /* full: grow (qcap >= 2 from logpump_new) */
+        size_t cap = p->qcap < 8 ? 16 : p->qcap * 2;
         struct item *q = xcalloc(cap, sizeof *q);
         for (size_t i = 0; i < p->qlen; i++)
-            q[i] = p->q[(p->qhead + i) % p->qcap];
+            q[i] = p->q[(p->qhead + i) % p->qlen]; /* qhead < qlen == old qcap */
         free(p->q);
         p->q = q;
         p->qcap = cap;
@@ -233,6 +233,20 @@ static bool live(struct logpump *p, int id)
     bool ok = id >= 0 && (size_t)id < p->nstreams && !p->streams[id]->detaching;
     pthread_mutex_unlock(&p->mu);
     return ok;
+}
+
+/* Frees p and what it owns (its thread has stopped or never started). */
+static void destroy(struct logpump *p)
+{
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->freed);
+    pthread_cond_destroy(&p->done);
+    close(p->efd);
+    free(p->q);
+    free(p->free_bufs);
+    free(p->pool);
+    free(p);
 }
 
 int logpump_new(const struct logpump_cfg *cfg, struct logpump **out, struct pod_err *err)
@@ -276,15 +290,7 @@ int logpump_new(const struct logpump_cfg *cfg, struct logpump **out, struct pod_
     pthread_condattr_destroy(&ca);
     int rc = pthread_create(&p->thr, NULL, writer_main, p);
     if (rc != 0) {
-        pthread_mutex_destroy(&p->mu);
-        pthread_cond_destroy(&p->work);
-        pthread_cond_destroy(&p->freed);
-        pthread_cond_destroy(&p->done);
-        close(p->efd);
-        free(p->q);
-        free(p->free_bufs);
-        free(p->pool);
-        free(p);
+        destroy(p);
         return pod_err_set(err, POD_E_IO, rc, "log pump: cannot start the writer thread");
     }
     *out = p;
@@ -423,13 +429,5 @@ void logpump_close(struct logpump *p)
         free(p->streams[i]);
     }
     free(p->streams);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->freed);
-    pthread_cond_destroy(&p->done);
-    close(p->efd);
-    free(p->q);
-    free(p->free_bufs);
-    free(p->pool);
-    free(p);
+    destroy(p);
 }
