@@ -11,14 +11,17 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pod/fs.h"
@@ -27,7 +30,7 @@
 #include "pod/util.h"
 
 #define T0 ((int64_t)1795386838000000000)
-#define DIR "/pod/log"
+#define LOGDIR "/pod/log"
 
 /* ---- fs_mem behind a gate: writes can be held (blocked) or failed with ENOSPC ---- */
 
@@ -35,9 +38,12 @@ struct gate {
     struct fs inner;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool closed;          /* writes wait until the gate opens */
+    int permits;          /* writes that may pass: -1 any, 0 none (they wait), k: k more */
     int blocked;          /* writes waiting now */
+    int passed;           /* writes that passed the gate */
     atomic_bool fail;     /* writes fail with ENOSPC */
+    atomic_int fail_h;    /* ... and writes to this handle (-1: none) */
+    const char *fail_sub; /* g_open stores the handle of a path containing this in fail_h */
     atomic_int writes_ok; /* successful writes */
 };
 
@@ -46,7 +52,10 @@ static struct gate *G;
 static int g_open(void *self, const char *path, struct pod_err *err)
 {
     (void)self;
-    return fs_open_append(&G->inner, path, err);
+    int h = fs_open_append(&G->inner, path, err);
+    if (h >= 0 && G->fail_sub && strstr(path, G->fail_sub))
+        atomic_store(&G->fail_h, h);
+    return h;
 }
 
 static ssize_t g_write(void *self, int h, const void *buf, size_t len, struct pod_err *err)
@@ -55,11 +64,15 @@ static ssize_t g_write(void *self, int h, const void *buf, size_t len, struct po
     pthread_mutex_lock(&G->mu);
     G->blocked++;
     pthread_cond_broadcast(&G->cv);
-    while (G->closed)
+    while (G->permits == 0)
         pthread_cond_wait(&G->cv, &G->mu);
+    if (G->permits > 0)
+        G->permits--;
     G->blocked--;
+    G->passed++;
+    pthread_cond_broadcast(&G->cv);
     pthread_mutex_unlock(&G->mu);
-    if (atomic_load(&G->fail))
+    if (atomic_load(&G->fail) || h == atomic_load(&G->fail_h))
         return pod_err_set(err, POD_E_IO, ENOSPC, "write: %s", strerror(ENOSPC));
     ssize_t n = fs_write(&G->inner, h, buf, len, err);
     if (n >= 0)
@@ -131,24 +144,39 @@ static const struct fs_ops gate_ops = {
 static void gate_set(bool closed)
 {
     pthread_mutex_lock(&G->mu);
-    G->closed = closed;
+    G->permits = closed ? 0 : -1;
     pthread_cond_broadcast(&G->cv);
     pthread_mutex_unlock(&G->mu);
 }
 
-/* Waits (hang guard: 10 s, then the test fails) until a writer is blocked in the gate. */
-static void gate_wait_blocked(void)
+/* Lets k more writes through a closed gate. */
+static void gate_allow(int k)
+{
+    pthread_mutex_lock(&G->mu);
+    G->permits = k;
+    pthread_cond_broadcast(&G->cv);
+    pthread_mutex_unlock(&G->mu);
+}
+
+/* Waits (hang guard: 10 s, then the test fails) until `passed` writes passed the gate and a
+ * writer is blocked in it again. */
+static void gate_wait_state(int passed)
 {
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += 10;
     pthread_mutex_lock(&G->mu);
     int rc = 0;
-    while (G->blocked == 0 && rc != ETIMEDOUT)
+    while ((G->blocked == 0 || G->passed < passed) && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&G->cv, &G->mu, &dl);
-    bool ok = G->blocked > 0;
+    bool ok = G->blocked > 0 && G->passed >= passed;
     pthread_mutex_unlock(&G->mu);
     assert_true(ok);
+}
+
+static void gate_wait_blocked(void)
+{
+    gate_wait_state(0);
 }
 
 struct fx {
@@ -163,7 +191,9 @@ static struct fx *fx_new(void)
     x->g.inner = fs_mem_fs(x->m);
     pthread_mutex_init(&x->g.mu, NULL);
     pthread_cond_init(&x->g.cv, NULL);
+    x->g.permits = -1;
     atomic_init(&x->g.fail, false);
+    atomic_init(&x->g.fail_h, -1);
     atomic_init(&x->g.writes_ok, 0);
     G = &x->g;
     return x;
@@ -182,7 +212,7 @@ static struct logw *open_w(struct fs fs, const char *base, int64_t max_bytes, in
                            size_t max_line)
 {
     struct logw_cfg cfg = {.fs = fs,
-                           .dir = DIR,
+                           .dir = LOGDIR,
                            .base = base,
                            .max_bytes = max_bytes,
                            .max_files = max_files,
@@ -327,7 +357,7 @@ static void backpressure_and_notify(void **state)
     assert_non_null(b3);
     logpump_submit(p, id, b3, 0, T0 + 2); /* n == 0 gives it back */
     logpump_flush(p);
-    char *d = get(x->m, DIR "/web-stdout.log");
+    char *d = get(x->m, LOGDIR "/web-stdout.log");
     assert_non_null(d);
     assert_string_equal(d, "1795386838.000000000 0 one\n"
                            "1795386838.000000001 1 two\n"
@@ -360,15 +390,15 @@ static void eof_sync_detach(void **state)
     memcpy(b, "half", 4);
     logpump_submit(p, id, b, 4, T0);
     logpump_flush(p);
-    char *d = get(x->m, DIR "/job-stderr.log");
+    char *d = get(x->m, LOGDIR "/job-stderr.log");
     assert_string_equal(d, ""); /* an unterminated line waits */
     free(d);
     logpump_eof(p, id, T0 + 5);
     logpump_sync(p, id);
     logpump_flush(p);
-    d = get(x->m, DIR "/job-stderr.log");
+    d = get(x->m, LOGDIR "/job-stderr.log");
     assert_string_equal(d, "1795386838.000000005 0+ half\n");
-    assert_int_equal(fs_mem_synced_len(x->m, DIR "/job-stderr.log"), (int64_t)strlen(d));
+    assert_int_equal(fs_mem_synced_len(x->m, LOGDIR "/job-stderr.log"), (int64_t)strlen(d));
     free(d);
     assert_int_equal(logpump_stats(p, id, NULL, 0).partial_lines, 1);
     logpump_detach(p, id);
@@ -387,7 +417,7 @@ static void eof_sync_detach(void **state)
     (void)logpump_stats(p, 7, msg, sizeof msg); /* no such stream */
     assert_string_equal(msg, "");
     logpump_close(p);
-    d = get(x->m, DIR "/job-stderr.log");
+    d = get(x->m, LOGDIR "/job-stderr.log");
     assert_string_equal(d, "1795386838.000000005 0+ half\n");
     free(d);
     fx_free(x);
@@ -424,7 +454,7 @@ static void failing_disk_retried(void **state)
     assert_int_equal(st.backlog_bytes, 0);
     assert_false(st.failing);
     logpump_close(p);
-    char *d = get(x->m, DIR "/db-stdout.log");
+    char *d = get(x->m, LOGDIR "/db-stdout.log");
     assert_string_equal(d, "1795386838.000000000 0 kept\n");
     free(d);
     fx_free(x);
@@ -454,9 +484,9 @@ static void close_drains_queue(void **state)
         logpump_sync(p, id);
     gate_set(false);
     logpump_close(p);
-    char *d = get(x->m, DIR "/q-stdout.log");
+    char *d = get(x->m, LOGDIR "/q-stdout.log");
     /* the syncs ran after the data (order kept across the growth) */
-    assert_int_equal(fs_mem_synced_len(x->m, DIR "/q-stdout.log"), (int64_t)strlen(d));
+    assert_int_equal(fs_mem_synced_len(x->m, LOGDIR "/q-stdout.log"), (int64_t)strlen(d));
     assert_string_equal(d, "1795386838.000000000 0 line 0\n"
                            "1795386838.000000001 1 line 1\n"
                            "1795386838.000000002 2 line 2\n"
@@ -464,6 +494,290 @@ static void close_drains_queue(void **state)
     free(d);
     assert_int_equal(fs_mem_open_handles(x->m), 0);
     fx_free(x);
+}
+
+/* A queue that ends in a control item (sync, eof) still wakes a starved caller: reserve_wait
+ * returns once the data buffer is free, and the eventfd fires; with every buffer in the
+ * caller's hands reserve_wait says NULL instead of waiting forever. */
+static void wake_after_trailing_control_item(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 3, .buf_size = 64};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "t-stdout", 0, 0, 0));
+    char *a = logpump_reserve(p), *b = logpump_reserve(p), *c = logpump_reserve(p);
+    memcpy(a, "x\n", 2);
+    logpump_submit(p, id, a, 2, T0);
+    logpump_sync(p, id);
+    char *d = logpump_reserve_wait(p); /* the hang guard (alarm) fails the test if it waits */
+    assert_ptr_equal(d, a);
+    assert_null(logpump_reserve_wait(p)); /* b, c, d: the caller holds all three */
+    memcpy(d, "y\n", 2);
+    gate_set(true);
+    logpump_submit(p, id, d, 2, T0 + 1);
+    gate_wait_blocked(); /* the writer holds d */
+    logpump_eof(p, id, T0 + 2);
+    assert_null(logpump_reserve(p)); /* starved: 1 buffer will come back, less than half */
+    assert_false(readable(logpump_fd(p), 0));
+    gate_set(false);
+    assert_true(readable(logpump_fd(p), 10000)); /* the last busy buffer came back */
+    logpump_ack_fd(p);
+    logpump_submit(p, id, b, 0, 0);
+    logpump_submit(p, id, c, 0, 0);
+    logpump_close(p);
+    fx_free(x);
+}
+
+/* A starved caller is woken when half the pool is free, not for every buffer. */
+static void wake_at_half_pool(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 64};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "h-stdout", 0, 0, 0));
+    gate_set(true);
+    for (int i = 0; i < 4; i++) {
+        char *b = logpump_reserve(p);
+        int n = snprintf(b, 64, "%d\n", i);
+        logpump_submit(p, id, b, (size_t)n, T0 + i);
+    }
+    assert_null(logpump_reserve(p));
+    gate_allow(1);
+    gate_wait_state(1); /* one write done, the writer waits in the next: 1 of 4 free */
+    assert_false(readable(logpump_fd(p), 0));
+    gate_allow(1);
+    assert_true(readable(logpump_fd(p), 10000)); /* 2 of 4 free */
+    gate_set(false);
+    logpump_close(p);
+    fx_free(x);
+}
+
+/* A stream whose disk failed is retried on its own timer while another stream keeps the
+ * writer busy (items every 2 ms, retry every 20 ms). */
+static void retry_not_starved_by_traffic(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 64, .retry_ms = 20};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    G->fail_sub = "bad-stdout";
+    int a = logpump_attach(p, open_w(gfs, "good-stdout", 0, 0, 0));
+    int b = logpump_attach(p, open_w(gfs, "bad-stdout", 0, 0, 0));
+    char *buf = logpump_reserve_wait(p);
+    memcpy(buf, "kept\n", 5);
+    logpump_submit(p, b, buf, 5, T0);
+    logpump_flush(p);
+    assert_true(logpump_stats(p, b, NULL, 0).failing);
+    atomic_store(&G->fail_h, -1); /* the disk works again */
+    int i = 0;
+    for (; i < 5000 && logpump_stats(p, b, NULL, 0).backlog_bytes; i++) { /* guard: 10 s */
+        char *q = logpump_reserve_wait(p);
+        memcpy(q, "busy\n", 5);
+        logpump_submit(p, a, q, 5, T0 + i);
+        usleep(2000);
+    }
+    assert_int_equal(logpump_stats(p, b, NULL, 0).backlog_bytes, 0);
+    logpump_close(p);
+    char *d = get(x->m, LOGDIR "/bad-stdout.log");
+    assert_string_equal(d, "1795386838.000000000 0 kept\n");
+    free(d);
+    fx_free(x);
+}
+
+/* Detach is logw_close as inline: the held partial line is written with the stream's last
+ * read time, and the final stats include it. */
+static void detach_matches_inline_close(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct fs_mem *ref = fs_mem_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logpump_new(NULL, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int id = logpump_attach(p, open_w(gfs, "d-stdout", 0, 0, 0));
+    struct logw *inl = open_w(fs_mem_fs(ref), "d-stdout", 0, 0, 0);
+    char *b = logpump_reserve_wait(p);
+    memcpy(b, "one\ntail", 8);
+    assert_int_equal(logw_write(inl, b, 8, T0 + 7, &e), 0);
+    logpump_submit(p, id, b, 8, T0 + 7);
+    logw_close(inl);
+    logpump_detach(p, id);
+    logpump_flush(p);
+    struct logw_stats st = logpump_stats(p, id, NULL, 0);
+    assert_int_equal(st.lines, 1);
+    assert_int_equal(st.partial_lines, 1);
+    char *want = get(ref, LOGDIR "/d-stdout.log"), *got = get(x->m, LOGDIR "/d-stdout.log");
+    assert_string_equal(want, "1795386838.000000007 0 one\n1795386838.000000007 1+ tail\n");
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+    logpump_close(p);
+    fs_mem_free(ref);
+    fx_free(x);
+}
+
+/* Items for a detached or unknown stream are dropped at once (the buffer is back before the
+ * writer, blocked in a write, gets to them); a released slot is reused by the next attach. */
+static void ignored_items_and_release(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    int a = logpump_attach(p, open_w(gfs, "a-stdout", 0, 0, 0));
+    int gone = logpump_attach(p, open_w(gfs, "gone-stdout", 0, 0, 0));
+    gate_set(true);
+    char *b1 = logpump_reserve(p);
+    memcpy(b1, "a\n", 2);
+    logpump_submit(p, a, b1, 2, T0);
+    gate_wait_blocked();
+    logpump_detach(p, gone);
+    char *b2 = logpump_reserve(p);
+    memcpy(b2, "late\n", 5);
+    logpump_submit(p, gone, b2, 5, T0);
+    assert_ptr_equal(logpump_reserve(p), b2); /* back at once */
+    logpump_submit(p, 99, b2, 5, T0);         /* no such stream */
+    assert_ptr_equal(logpump_reserve(p), b2);
+    logpump_submit(p, -1, b2, 5, T0);
+    gate_set(false);
+    logpump_flush(p);
+    logpump_release(p, gone);
+    int again = logpump_attach(p, open_w(gfs, "new-stdout", 0, 0, 0));
+    assert_int_equal(again, gone);
+    char *b3 = logpump_reserve_wait(p);
+    memcpy(b3, "new\n", 4);
+    logpump_submit(p, again, b3, 4, T0 + 1);
+    logpump_close(p);
+    char *d = get(x->m, LOGDIR "/gone-stdout.log");
+    assert_string_equal(d, "");
+    free(d);
+    d = get(x->m, LOGDIR "/new-stdout.log");
+    assert_string_equal(d, "1795386838.000000001 0 new\n");
+    free(d);
+    fx_free(x);
+}
+
+/* Buffer misuse that would corrupt memory aborts (in a child process). */
+static void misuse_aborts(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct logpump *p = NULL;
+            struct pod_err e = POD_ERR_ZERO;
+            struct logpump_cfg pc = {.nbufs = 2, .buf_size = 16};
+            if (logpump_new(&pc, &p, &e) < 0)
+                _exit(3);
+            char *b = logpump_reserve(p), other[16];
+            if (k == 0) { /* given back twice */
+                logpump_submit(p, 0, b, 0, 0);
+                logpump_submit(p, 0, b, 0, 0);
+            } else if (k == 1) { /* not from the pool */
+                logpump_submit(p, 0, other, 0, 0);
+            } else { /* more than a buffer holds */
+                logpump_submit(p, 0, b, 17, 0);
+            }
+            _exit(0);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGABRT);
+    }
+}
+
+/* The tids of this process's threads, as a string " 1 2 3 ". */
+static void list_tids(char *out, size_t cap)
+{
+    DIR *dir = opendir("/proc/self/task");
+    assert_non_null(dir);
+    size_t n = (size_t)snprintf(out, cap, " ");
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL)
+        if (de->d_name[0] != '.' && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s ", de->d_name);
+    closedir(dir);
+}
+
+/* The writer thread blocks the daemon's signals (they must reach the daemon's thread). */
+static void writer_blocks_signals(void **state)
+{
+    (void)state;
+    char before[4096], after[4096];
+    list_tids(before, sizeof before);
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logpump_new(NULL, &p, &e), 0);
+    /* Let the writer run an item first: a thread that is still starting up has every signal
+     * blocked by glibc whatever its own mask will be. */
+    struct fs_mem *m = fs_mem_new();
+    int id = logpump_attach(p, open_w(fs_mem_fs(m), "s-stdout", 0, 0, 0));
+    char *b = logpump_reserve_wait(p);
+    memcpy(b, "x\n", 2);
+    logpump_submit(p, id, b, 2, T0);
+    logpump_flush(p);
+    list_tids(after, sizeof after);
+    int seen = 0;
+    for (char *t = strtok(after, " "); t; t = strtok(NULL, " ")) {
+        char key[32];
+        snprintf(key, sizeof key, " %s ", t);
+        if (strstr(before, key))
+            continue; /* not new: this thread, or a sanitizer's */
+        char path[64], *txt = NULL;
+        snprintf(path, sizeof path, "/proc/self/task/%s/status", t);
+        assert_int_equal(pod_read_file(path, 65536, &txt, NULL, &e), 0);
+        const char *blk = strstr(txt, "SigBlk:");
+        assert_non_null(blk);
+        unsigned long long mask = strtoull(blk + 7, NULL, 16);
+        assert_true(mask & (1ULL << (SIGCHLD - 1)));
+        assert_true(mask & (1ULL << (SIGTERM - 1)));
+        assert_true(mask & (1ULL << (SIGHUP - 1)));
+        free(txt);
+        seen++;
+    }
+    assert_int_equal(seen, 1); /* the writer */
+    logpump_close(p);
+    fs_mem_free(m);
+}
+
+/* pthread_create failing: logpump_new reports it and frees everything. */
+static bool fail_create;
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    if (fail_create)
+        return EAGAIN;
+    return __real_pthread_create(t, a, fn, arg);
+}
+
+static void thread_start_fails(void **state)
+{
+    (void)state;
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    fail_create = true;
+    assert_int_equal(logpump_new(NULL, &p, &e), -1);
+    fail_create = false;
+    assert_null(p);
+    assert_non_null(strstr(e.msg, "cannot start the writer thread"));
 }
 
 static void bad_config(void **state)
@@ -481,12 +795,33 @@ static void bad_config(void **state)
     logpump_close(NULL);
 }
 
+/* Hang guard: a test that waits forever is killed (SIGALRM) and so fails. */
+static int guard(void **state)
+{
+    (void)state;
+    alarm(60);
+    return 0;
+}
+
+#define T(f) cmocka_unit_test_setup(f, guard)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pump_matches_inline), cmocka_unit_test(backpressure_and_notify),
-        cmocka_unit_test(eof_sync_detach),     cmocka_unit_test(failing_disk_retried),
-        cmocka_unit_test(close_drains_queue),  cmocka_unit_test(bad_config),
+        T(pump_matches_inline),
+        T(backpressure_and_notify),
+        T(eof_sync_detach),
+        T(failing_disk_retried),
+        T(close_drains_queue),
+        T(wake_after_trailing_control_item),
+        T(wake_at_half_pool),
+        T(retry_not_starved_by_traffic),
+        T(detach_matches_inline_close),
+        T(ignored_items_and_release),
+        T(misuse_aborts),
+        T(writer_blocks_signals),
+        T(thread_start_fails),
+        T(bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,12 +13,20 @@
  * with SIGKILL loses what was queued and not yet written: at most nbufs * buf_size bytes.
  *
  * Order: items are processed in submission order (per stream and across streams).  While a
- * stream's logw has a backlog (the disk fails), the writer calls logw_retry on its own every
- * retry interval.  The simulator does not use the pump: it calls logw inline, deterministically;
- * the files are the same either way (tests/test_logpump.c).
+ * stream's logw has a backlog (the disk fails), the writer calls logw_retry on it every
+ * retry_ms on its own, whatever the other streams do.  The simulator does not use the pump: it
+ * calls logw inline, deterministically; the files are the same either way (tests/test_logpump.c).
  *
  * Threads: every function is called from one thread (the daemon's loop, "the caller"); the pump
- * owns one writer thread.  A logw handed to logpump_attach belongs to the writer from then on.
+ * owns one writer thread, which blocks all signals.  A logw handed to logpump_attach belongs to
+ * the writer from then on.  What still runs on the caller: logw_open (the recovery, before
+ * attach), and logpump_flush/logpump_close, which wait for the writer (so for a hanging disk):
+ * the daemon calls them at stop, not from its loop.
+ *
+ * Misuse that would corrupt memory aborts (like an allocation failure): submitting a buffer
+ * that is not one reserved from this pump, or giving one back twice, or more than buf_size
+ * bytes.  Items for an id that is unknown, detached or released are ignored (a data item's
+ * buffer goes back to the pool).
  */
 #ifndef POD_LOGPUMP_H
 #define POD_LOGPUMP_H
@@ -39,18 +47,22 @@ struct logpump_cfg {
 
 #define LOGPUMP_DEFAULT_NBUFS 8
 #define LOGPUMP_DEFAULT_BUF_SIZE ((size_t)64 * 1024)
+#define LOGPUMP_MAX_NBUFS 4096
+#define LOGPUMP_MAX_POOL ((size_t)256 << 20) /* nbufs * buf_size */
 
 struct logpump;
 
 /* Starts the writer thread.  -1 (err set) when the thread or the notification fd cannot be
  * created, or cfg is invalid; zero fields of cfg (or cfg NULL) take the defaults. */
 int logpump_new(const struct logpump_cfg *cfg, struct logpump **out, struct pod_err *err) POD_WUR;
-/* Hands w over to the writer thread; returns the stream id (>= 0). */
+/* Hands w (not NULL) over to the writer thread; returns the stream id (>= 0).  Ids of released
+ * streams are reused. */
 int logpump_attach(struct logpump *p, struct logw *w);
 /* A free buffer of logpump_buf_size() bytes, or NULL when all are queued (wait for
  * logpump_fd() to become readable, then call logpump_ack_fd and try again). */
 void *logpump_reserve(struct logpump *p);
-/* As logpump_reserve, but waits for a free buffer. */
+/* As logpump_reserve, but waits for a free buffer; NULL only when the caller itself holds every
+ * buffer (no buffer is queued that could come back). */
 void *logpump_reserve_wait(struct logpump *p);
 size_t logpump_buf_size(const struct logpump *p);
 /* Queues n bytes in buf (from logpump_reserve) for stream id, read at wall time now_wall_ns.
@@ -60,8 +72,12 @@ void logpump_submit(struct logpump *p, int id, void *buf, size_t n, int64_t now_
 void logpump_eof(struct logpump *p, int id, int64_t now_wall_ns);
 /* Queues logw_sync for stream id (a flush point: durable once logpump_flush returns). */
 void logpump_sync(struct logpump *p, int id);
-/* Queues closing stream id (logw_close); its stats stay readable. */
+/* Queues closing stream id (logw_close, as inline: a held partial line is written with the time
+ * of the stream's last read); its final stats stay readable until logpump_release. */
 void logpump_detach(struct logpump *p, int id);
+/* After logpump_detach: the caller is done with id; the slot may be reused by a later attach
+ * (so a crash-looping container does not grow the pump). */
+void logpump_release(struct logpump *p, int id);
 /* Waits until every item queued so far has been processed (stats are then current). */
 void logpump_flush(struct logpump *p);
 /* Stream id's logw_stats as of the last item processed, and its last error ("" if none; the

@@ -105,6 +105,9 @@ struct logw_stats logw_stats(const struct logw *w);
 const char *logw_last_error(const struct logw *w);
 /* Flushes what it can and frees w (NULL is fine). */
 void logw_close(struct logw *w);
+/* logw_close (w not NULL) that returns the final stats and copies the last error ("" if none)
+ * into errbuf (may be NULL). */
+struct logw_stats logw_finish(struct logw *w, char *errbuf, size_t errlen);
 
 /* ---- reading the files (pod logs, the simulator's checks) ---- */
 

@@ -884,10 +884,8 @@ const char *logw_last_error(const struct logw *w)
     return w->last_err.msg;
 }
 
-void logw_close(struct logw *w)
+struct logw_stats logw_finish(struct logw *w, char *errbuf, size_t errlen)
 {
-    if (!w)
-        return;
     flush_carry(w, w->failing || pending(w));
     (void)drain(w, w->ts_ns);
     struct pod_err e = POD_ERR_ZERO;
@@ -896,6 +894,14 @@ void logw_close(struct logw *w)
             (void)logw_sync(w, &e);
         (void)fs_close(&w->fs, w->h, &e);
     }
+    struct logw_stats st = logw_stats(w);
+    if (errbuf && errlen) {
+        size_t n = strlen(w->last_err.msg);
+        if (n >= errlen)
+            n = errlen - 1;
+        memcpy(errbuf, w->last_err.msg, n);
+        errbuf[n] = 0;
+    }
     free(w->out);
     free(w->carry);
     free(w->archives);
@@ -903,6 +909,13 @@ void logw_close(struct logw *w)
     free(w->base);
     free(w->cur_path);
     free(w);
+    return st;
+}
+
+void logw_close(struct logw *w)
+{
+    if (w)
+        (void)logw_finish(w, NULL, 0);
 }
 
 /* ---- reading ---- */
