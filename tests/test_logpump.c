@@ -224,6 +224,23 @@ static struct logw *open_w(struct fs fs, const char *base, int64_t max_bytes, in
     return w;
 }
 
+/* A pump with nbufs buffers of buf_size bytes (retry_ms 0: the default). */
+static struct logpump *pump_new(size_t nbufs, size_t buf_size, int64_t retry_ms)
+{
+    struct logpump *p = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    struct logpump_cfg pc = {.nbufs = nbufs, .buf_size = buf_size, .retry_ms = retry_ms};
+    assert_int_equal(logpump_new(&pc, &p, &e), 0);
+    return p;
+}
+
+/* Attaches a log writer on the gated fs_mem (defaults: 10 MiB files, no rotation here). */
+static int gattach(struct logpump *p, const char *base)
+{
+    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    return logpump_attach(p, open_w(gfs, base, 0, 0, 0));
+}
+
 static char *get(struct fs_mem *m, const char *path)
 {
     char *d = NULL;
@@ -332,12 +349,8 @@ static void backpressure_and_notify(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "web-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(2, 64, 0);
+    int id = gattach(p, "web-stdout");
     gate_set(true);
     char *b1 = logpump_reserve(p), *b2 = logpump_reserve(p);
     assert_non_null(b1);
@@ -380,12 +393,8 @@ static void eof_sync_detach(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 1, .buf_size = 64};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "job-stderr", 0, 0, 0));
+    struct logpump *p = pump_new(1, 64, 0);
+    int id = gattach(p, "job-stderr");
     char *b = logpump_reserve_wait(p);
     memcpy(b, "half", 4);
     logpump_submit(p, id, b, 4, T0);
@@ -429,12 +438,8 @@ static void failing_disk_retried(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64, .retry_ms = 5};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "db-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(2, 64, 5);
+    int id = gattach(p, "db-stdout");
     atomic_store(&G->fail, true);
     char *b = logpump_reserve_wait(p);
     memcpy(b, "kept\n", 5);
@@ -466,12 +471,8 @@ static void close_drains_queue(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 16};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "q-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(4, 16, 0);
+    int id = gattach(p, "q-stdout");
     gate_set(true);
     for (int i = 0; i < 4; i++) {
         char *b = logpump_reserve(p);
@@ -503,12 +504,8 @@ static void wake_after_trailing_control_item(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 3, .buf_size = 64};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "t-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(3, 64, 0);
+    int id = gattach(p, "t-stdout");
     char *a = logpump_reserve(p), *b = logpump_reserve(p), *c = logpump_reserve(p);
     memcpy(a, "x\n", 2);
     logpump_submit(p, id, a, 2, T0);
@@ -537,12 +534,8 @@ static void wake_at_half_pool(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 64};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "h-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(4, 64, 0);
+    int id = gattach(p, "h-stdout");
     gate_set(true);
     for (int i = 0; i < 4; i++) {
         char *b = logpump_reserve(p);
@@ -566,14 +559,10 @@ static void retry_not_starved_by_traffic(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 4, .buf_size = 64, .retry_ms = 20};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
+    struct logpump *p = pump_new(4, 64, 20);
     G->fail_sub = "bad-stdout";
-    int a = logpump_attach(p, open_w(gfs, "good-stdout", 0, 0, 0));
-    int b = logpump_attach(p, open_w(gfs, "bad-stdout", 0, 0, 0));
+    int a = gattach(p, "good-stdout");
+    int b = gattach(p, "bad-stdout");
     char *buf = logpump_reserve_wait(p);
     memcpy(buf, "kept\n", 5);
     logpump_submit(p, b, buf, 5, T0);
@@ -602,11 +591,9 @@ static void detach_matches_inline_close(void **state)
     (void)state;
     struct fx *x = fx_new();
     struct fs_mem *ref = fs_mem_new();
-    struct logpump *p = NULL;
+    struct logpump *p = pump_new(0, 0, 0);
     struct pod_err e = POD_ERR_ZERO;
-    assert_int_equal(logpump_new(NULL, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int id = logpump_attach(p, open_w(gfs, "d-stdout", 0, 0, 0));
+    int id = gattach(p, "d-stdout");
     struct logw *inl = open_w(fs_mem_fs(ref), "d-stdout", 0, 0, 0);
     char *b = logpump_reserve_wait(p);
     memcpy(b, "one\ntail", 8);
@@ -634,13 +621,9 @@ static void ignored_items_and_release(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
-    struct logpump *p = NULL;
-    struct pod_err e = POD_ERR_ZERO;
-    struct logpump_cfg pc = {.nbufs = 2, .buf_size = 64};
-    assert_int_equal(logpump_new(&pc, &p, &e), 0);
-    struct fs gfs = {.ops = &gate_ops, .self = NULL};
-    int a = logpump_attach(p, open_w(gfs, "a-stdout", 0, 0, 0));
-    int gone = logpump_attach(p, open_w(gfs, "gone-stdout", 0, 0, 0));
+    struct logpump *p = pump_new(2, 64, 0);
+    int a = gattach(p, "a-stdout");
+    int gone = gattach(p, "gone-stdout");
     gate_set(true);
     char *b1 = logpump_reserve(p);
     memcpy(b1, "a\n", 2);
@@ -657,7 +640,7 @@ static void ignored_items_and_release(void **state)
     gate_set(false);
     logpump_flush(p);
     logpump_release(p, gone);
-    int again = logpump_attach(p, open_w(gfs, "new-stdout", 0, 0, 0));
+    int again = gattach(p, "new-stdout");
     assert_int_equal(again, gone);
     char *b3 = logpump_reserve_wait(p);
     memcpy(b3, "new\n", 4);
