@@ -47,8 +47,6 @@ struct stream {
     bool detaching;       /* logpump_detach was called: no more items */
     bool released;        /* logpump_release: the slot may be reused by attach */
     bool in_backlog;      /* counted in nbacklog */
-    bool has_ts;          /* last_ts is set */
-    int64_t last_ts;      /* wall time of the last data/eof item (writer only) */
     struct logw_stats st; /* snapshot, under mu */
     char err[sizeof(((struct pod_err *)0)->msg)];
 };
@@ -137,21 +135,18 @@ static void run_item(struct logpump *p, struct stream *s, const struct item *it)
         return;
     switch (it->kind) {
     case IT_DATA:
-        s->last_ts = it->ts;
-        s->has_ts = true;
         rc = logw_write(w, it->buf, it->n, it->ts, &e);
         break;
     case IT_EOF:
-        s->last_ts = it->ts;
-        s->has_ts = true;
         rc = logw_eof(w, it->ts, &e);
         break;
     case IT_SYNC:
         rc = logw_sync(w, &e);
         break;
     case IT_DETACH: {
-        /* As logw_close inline: a held partial line gets the time of the stream's last read,
-         * and the final stats include what the close itself did. */
+        /* As logw_close inline: a held partial line gets the writer's last time (that of the
+         * stream's last read, or of a later retry), and the final stats include what the close
+         * itself did. */
         char msg[sizeof s->err];
         struct logw_stats st = logw_finish(w, msg, sizeof msg);
         pthread_mutex_lock(&p->mu);
