@@ -72,8 +72,9 @@ void logpump_submit(struct logpump *p, int id, void *buf, size_t n, int64_t now_
 void logpump_eof(struct logpump *p, int id, int64_t now_wall_ns);
 /* Queues logw_sync for stream id (a flush point: durable once logpump_flush returns). */
 void logpump_sync(struct logpump *p, int id);
-/* Queues closing stream id (logw_close, as inline: a held partial line is written with the time
- * of the stream's last read); its final stats stay readable until logpump_release. */
+/* Queues closing stream id (logw_close, as inline: a held partial line is written with the
+ * writer's last time - the stream's last read or a later retry); its final stats stay readable
+ * until logpump_release. */
 void logpump_detach(struct logpump *p, int id);
 /* After logpump_detach: the caller is done with id; the slot may be reused by a later attach
  * (so a crash-looping container does not grow the pump). */
