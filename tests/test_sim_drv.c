@@ -547,15 +547,18 @@ static void test_drv__state_write_retried_with_backoff(void **state)
     assert_non_null(st);
     assert_non_null(strstr(st, "\"start_count\":1,"));
     free(st);
-    /* the disk recovers; nothing changes any more, only the retry (124 s) can write the file */
+    /* the disk recovers; nothing changes any more.  The next .pod.status write (its refresh at
+     * 113.11 s) succeeds, and .pod.state is written at once with it: not only at its own retry
+     * (124 s), which a daemon dying in between would not have had (SPEC 10.2) */
     fs_mem_fail_clear(e->mem);
-    run_until(e, 123999);
+    run_until(e, 113109);
     st = state_text(e);
     assert_non_null(strstr(st, "\"start_count\":1,"));
     free(st);
-    assert_null(strstr(e->trace.data, "write-recovered " DRV_STATE_FILE));
-    run_until(e, 124000);
-    assert_non_null(strstr(e->trace.data, "124000 pod write-recovered " DRV_STATE_FILE " after "));
+    assert_null(strstr(e->trace.data, "write-recovered"));
+    run_until(e, 113110);
+    assert_non_null(strstr(e->trace.data, "113110 pod write-recovered " DRV_STATUS_FILE " after "));
+    assert_non_null(strstr(e->trace.data, "113110 pod write-recovered " DRV_STATE_FILE " after "));
     /* traced once each: one failing, one recovered */
     const char *p = strstr(e->trace.data, "write-failing " DRV_STATE_FILE);
     assert_null(strstr(p + 1, "write-failing " DRV_STATE_FILE));
@@ -567,10 +570,13 @@ static void test_drv__state_write_retried_with_backoff(void **state)
     assert_string_equal(st, st2);
     free(st);
     free(st2);
-    /* and the retry timer is off again */
+    /* and the retry timer is off again: nothing changes, so no .pod.state write (each one
+     * syncs the directory) until 200 s, none at its old retry time (124 s) either */
     rl.n = 0;
+    uint64_t sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR);
     run_until(e, 200000);
     assert_int_equal(rl.n, 0);
+    assert_int_equal(fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR), sd);
     pod_log_set_level(POD_LOG_INFO);
     pod_log_set_sink(quiet, NULL);
     env_free(e);
@@ -598,6 +604,134 @@ static void test_drv__status_write_retried(void **state)
     assert_string_equal(v, "1700000004");
     free(v);
     free(txt);
+    env_free(e);
+}
+
+/* SPEC 10.2: .pod.state is brought up to date at once only when .pod.status recovers (the disk
+ * takes writes again).  When only the state fails (here its directory sync) while .pod.status
+ * is written fine every 5 s, the state keeps its own backoff (1, 2, 4, ... 30 s), not an attempt
+ * at every refresh. */
+static void test_drv__state_only_failure_keeps_backoff(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    struct retry_log rl = {{0}, 0};
+    pod_log_set_sink(capture_state_retries, &rl);
+    pod_log_set_level(POD_LOG_DEBUG);
+    fs_mem_fail(e->mem, FS_MEM_OP_SYNCDIR, 1, 0, EIO); /* only .pod.state syncs the directory */
+    uint64_t sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR);
+    drv_flush_status(e->drv);
+    run_until(e, 103000);
+    assert_null(strstr(e->trace.data, "write-failing " DRV_STATUS_FILE));
+    /* attempts at 3 4 6 10 18 34 64 94 s: the forced one and its 7 retries, nothing more */
+    assert_int_equal(fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR) - sd, 8);
+    static const int64_t want[] = {1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000};
+    assert_int_equal(rl.n, sizeof want / sizeof *want);
+    for (size_t i = 0; i < rl.n; i++)
+        assert_int_equal(rl.delays[i], want[i]);
+    /* a failing write for a change while the retry is overdue (a forced flush between two
+     * runs of the driver; the next retry is at 124 s) logs "retry in 0 ms", not a negative
+     * delay */
+    run_until(e, 123000);
+    clk_fake_set(&e->clk, 124500);
+    rl.n = 0;
+    drv_flush_status(e->drv);
+    assert_int_equal(rl.n, 1);
+    assert_int_equal(rl.delays[0], 0);
+    pod_log_set_level(POD_LOG_INFO);
+    pod_log_set_sink(quiet, NULL);
+    env_free(e);
+}
+
+/* Directory syncs made at 4.0 s, when web exits (started at 0.1 s); with fail_at_3s a .pod.state
+ * write at 3 s fails once, so its retry falls due at 4.0 s as well. */
+static uint64_t syncs_at_exit(bool fail_at_3s, char **state_out)
+{
+    struct env *e = env_new(POD1 "container web\n  exit 1 after 3900ms instances 1\n", true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    if (fail_at_3s)
+        fs_mem_fail(e->mem, FS_MEM_OP_SYNCDIR, 1, 1, EIO); /* this one .pod.state write fails */
+    drv_flush_status(e->drv);
+    if (fail_at_3s)
+        assert_int_equal(drv_next_deadline(e->drv), 3000 + DRV_WRITE_RETRY_MS);
+    run_until(e, 3999);
+    uint64_t sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR);
+    run_until(e, 4000);
+    assert_non_null(strstr(e->trace.data, "4000 web exited instance=1 code=1"));
+    if (fail_at_3s)
+        assert_non_null(strstr(e->trace.data, "4000 pod write-recovered " DRV_STATE_FILE));
+    sd = fs_mem_calls(e->mem, FS_MEM_OP_SYNCDIR) - sd;
+    *state_out = state_text(e);
+    env_free(e);
+    return sd;
+}
+
+/* A .pod.state retry that falls due in the same run of the driver as a change of the state
+ * writes the file once (the retry renders the change already), not twice in the same ms: as
+ * many directory syncs (one per .pod.state write, the rest are the log files') as when no
+ * write had failed, and the same content. */
+static void test_drv__state_retry_and_change_write_once(void **state)
+{
+    (void)state;
+    char *plain = NULL, *retried = NULL;
+    uint64_t n_plain = syncs_at_exit(false, &plain);
+    uint64_t n_retried = syncs_at_exit(true, &retried);
+    assert_true(n_plain >= 1);
+    assert_int_equal(n_retried, n_plain);
+    assert_non_null(strstr(retried, "\"streak\":1,")); /* the exit is in it */
+    assert_string_equal(retried, plain);
+    free(plain);
+    free(retried);
+}
+
+/* .pod.state is rewritten at once when only what .pod.status does not show changes (here the
+ * re-run marker: `pod rerun` of a scheduled re-run that is stopping for a planned restart,
+ * while the pod is not ready anyway), not at the next 5 s refresh. */
+static void test_drv__state_written_when_only_hidden_fields_change(void **state)
+{
+    (void)state;
+    struct env *e =
+        env_new("pod:\n  api: 1.0.0-beta2\n  podVersion: 1.0.0\n  volumes:\n    - name: cfg\n"
+                "      type: config\n  containers:\n    - name: web\n      image: x\n"
+                "      restart: always\n      readinessProbe:\n        cmd: [ready]\n"
+                "    - name: cron\n      image: x\n      restart: on-interval:5\n      mounts:\n"
+                "        - volume: cfg\n          dest: /etc/cron\n"
+                "container web\n  probe readiness fail\n"
+                "container cron\n  exit 0 after 1s instances 1\n  on-term ignore\n",
+                true);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 8000); /* cron completed at 1.2 s, its re-run (instance 2) runs from 6.3 s */
+    assert_true(drv_sup_status(e->drv)->ctr[1].rerun);
+    assert_false(drv_sup_status(e->drv)->ready); /* web never gets ready */
+    ev.type = SUP_EV_RELOAD_CONFIGS;             /* a planned restart: stopping, still a re-run */
+    ev.volume = 0;
+    drv_input(e->drv, &ev);
+    run_until(e, 9000);
+    assert_string_equal(drv_sup_status(e->drv)->ctr[1].phase, "stopping");
+    char *st = state_text(e);
+    assert_non_null(strstr(st, "\"rerun_ready\":true"));
+    free(st);
+    size_t len;
+    char *before = status_text(e, &len);
+    /* the operator's cycle: no longer a scheduled re-run; nothing .pod.status shows changes */
+    ev.type = SUP_EV_RERUN;
+    ev.ctr = 1;
+    drv_input(e->drv, &ev);
+    assert_false(drv_sup_status(e->drv)->ctr[1].rerun);
+    assert_string_equal(drv_sup_status(e->drv)->ctr[1].phase, "stopping");
+    char *after = status_text(e, &len);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    st = state_text(e);
+    assert_null(strstr(st, "rerun_ready"));
+    free(st);
     env_free(e);
 }
 
@@ -649,6 +783,9 @@ int main(void)
         cmocka_unit_test(test_drv__state_write_syncs_dir),
         cmocka_unit_test(test_drv__state_write_retried_with_backoff),
         cmocka_unit_test(test_drv__status_write_retried),
+        cmocka_unit_test(test_drv__state_only_failure_keeps_backoff),
+        cmocka_unit_test(test_drv__state_retry_and_change_write_once),
+        cmocka_unit_test(test_drv__state_written_when_only_hidden_fields_change),
         cmocka_unit_test(test_drv__state_file_tracks_rerun_marker),
     };
     return cmocka_run_group_tests(t, NULL, NULL);

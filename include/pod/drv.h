@@ -63,7 +63,8 @@ struct drv_cfg {
 #define DRV_RETRY_MS 1000      /* failed stop/kill calls and adoption are retried this often */
 /* A failed write of .pod.state or .pod.status is retried on its own (without waiting for the
  * next change) after DRV_WRITE_RETRY_MS, the delay doubling after every failed retry up to
- * DRV_WRITE_RETRY_MAX_MS, until a write succeeds (SPEC.md 10.2). */
+ * DRV_WRITE_RETRY_MAX_MS, until a write succeeds; when .pod.status is written again after
+ * failing, a failing .pod.state is written at once too (SPEC.md 10.2). */
 #define DRV_WRITE_RETRY_MS 1000
 #define DRV_WRITE_RETRY_MAX_MS 30000
 #define DRV_ADOPT_WAIT_MS                                                                          \

@@ -42,6 +42,7 @@ struct wr_retry {
     uint64_t failures; /* consecutive failed writes */
     int64_t delay_ms;  /* delay of the next retry */
     int64_t retry_ms;  /* next retry (mono ms), INT64_MAX = none */
+    int64_t tried_ms;  /* the last attempt (mono ms), -1 = none */
 };
 
 struct ctr_snap {
@@ -323,8 +324,10 @@ static void wr_result(struct drv *d, struct wr_retry *w, const char *file, int r
         }
         memset(w, 0, sizeof *w);
         w->retry_ms = INT64_MAX;
+        w->tried_ms = now_ms(d);
         return;
     }
+    w->tried_ms = now_ms(d);
     w->failures++;
     if (w->delay_ms <= 0)
         w->delay_ms = DRV_WRITE_RETRY_MS;
@@ -337,8 +340,10 @@ static void wr_result(struct drv *d, struct wr_retry *w, const char *file, int r
     }
     if (first)
         tr(d, "pod", "write-failing", "%s: %s; retry in %lldms", file, err->msg, (long long)delay);
+    /* a write for a change may fail while the retry is already due (drv_flush_status): 0 ms */
+    int64_t left = w->retry_ms > now_ms(d) ? w->retry_ms - now_ms(d) : 0;
     pod_log(first ? POD_LOG_WARN : POD_LOG_DEBUG, "could not write %s/%s: %s (retry in %lld ms)",
-            d->cfg.dir, file, err->msg, (long long)(w->retry_ms - now_ms(d)));
+            d->cfg.dir, file, err->msg, (long long)left);
 }
 
 static char *render_state(struct drv *d)
@@ -361,8 +366,6 @@ static bool same_but_updated(const char *a, const char *b)
     return ea && eb && strcmp(ea, eb) == 0;
 }
 
-/* Writes .pod.status when it changed (or when refresh: to advance `updated:`), and the
- * persisted state whenever the visible status changed (or always with force). */
 /* FNV-1a over everything render_status shows except the time: lets an unchanged status be
  * skipped without rendering it. */
 static uint64_t status_sig(const struct drv *d)
@@ -440,10 +443,20 @@ static char *patch_updated(const char *old, int64_t now_s)
     return xasprintf("%.*s\nupdated: %lld%s", (int)(u - old), old, (long long)now_s, e);
 }
 
+/* Writes the persisted state whenever what it holds changed (or always with force), and
+ * .pod.status when it changed (or when refresh: to advance `updated:`; or with force). */
 static void flush_status(struct drv *d, bool refresh, bool force)
 {
     struct pod_err err = POD_ERR_ZERO;
     uint64_t sig = status_sig(d);
+    /* .pod.state first, and before the early returns below: some of what it holds is not shown
+     * in .pod.status (the re-run marker, `started`), so a change of only that must not wait
+     * for the next refresh */
+    uint64_t ssig = state_sig(d);
+    if (force || ssig != d->last_state_sig) {
+        d->last_state_sig = ssig; /* a failed write is retried by its timer (state_wr) */
+        write_state(d);
+    }
     if (!refresh && !force && d->last_status && sig == d->last_sig) {
         d->status_dirty = false;
         return;
@@ -460,11 +473,7 @@ static void flush_status(struct drv *d, bool refresh, bool force)
         free(txt); /* nothing visible changed; the periodic refresh updates `updated:` */
         return;
     }
-    uint64_t ssig = state_sig(d);
-    if (force || ssig != d->last_state_sig) {
-        d->last_state_sig = ssig; /* a failed write is retried by its timer (state_wr) */
-        write_state(d);
-    }
+    bool status_was_failing = d->status_wr.failing;
     int rc = write_atomic(d, d->status_path, d->status_tmp, txt, strlen(txt), false, &err);
     free(d->last_status);
     if (rc < 0) {
@@ -474,6 +483,15 @@ static void flush_status(struct drv *d, bool refresh, bool force)
         d->last_status = txt;
     }
     wr_result(d, &d->status_wr, DRV_STATUS_FILE, rc, &err);
+    /* .pod.status recovered: the disk takes writes again, so a failing .pod.state is brought
+     * up to date now rather than at its retry (up to 30 s later).  Only on that recovery: when
+     * .pod.status never failed, the state's own failure (e.g. its directory sync) keeps its
+     * backoff instead of an attempt at every 5 s refresh.  Not twice in the same ms. */
+    if (rc == 0 && status_was_failing && d->state_wr.failing && d->state_wr.tried_ms != now_ms(d)) {
+        d->state_wr.retry_ms = INT64_MAX;
+        d->last_state_sig = state_sig(d);
+        write_state(d);
+    }
     d->next_status_ms = now_ms(d) + d->cfg.status_refresh_ms;
 }
 
@@ -970,6 +988,7 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->next_status_ms = now_ms(d);
     d->next_logretry_ms = INT64_MAX;
     d->state_wr.retry_ms = d->status_wr.retry_ms = INT64_MAX;
+    d->state_wr.tried_ms = d->status_wr.tried_ms = -1;
     d->status_dirty = true;
     *out = d;
     return 0;
@@ -1068,6 +1087,9 @@ void drv_run(struct drv *d)
         trace_changes(d);
         if (d->state_wr.retry_ms <= t) {
             d->state_wr.retry_ms = INT64_MAX;
+            /* the retry renders the current state: a change made in this run needs no second
+             * write in flush_status below */
+            d->last_state_sig = state_sig(d);
             write_state(d);
         }
         bool status_retry = d->status_wr.retry_ms <= t;
