@@ -1035,8 +1035,9 @@ static void test_sup_adopt__stale_pending_startup_by_probe_kind(void **state)
 enum rerun_point { RP_CREATING, RP_STARTING, RP_RUNNING };
 
 /* web (always) and cron (on-interval 20 s, exec startup and readiness probes): cron completes
- * its first run, and its interval re-run (instance 2) is brought up to `upto`. */
-static struct h *rerun_pod(enum rerun_point upto)
+ * its first run, and its interval re-run (instance 2) is brought up to `upto`.  At
+ * RP_STARTING, *startup_tag (when not NULL) is the tag of the re-run's startup probe attempt. */
+static struct h *rerun_pod(enum rerun_point upto, uint64_t *startup_tag)
 {
     struct h *t = h_new();
     h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
@@ -1055,9 +1056,14 @@ static struct h *rerun_pod(enum rerun_point upto)
     h_exited(t, 1, 1, 0);
     assert_acts(t, h_at(t, 21000), "start c1#2");
     t->now = 21100;
-    if (upto == RP_STARTING)
+    if (upto == RP_STARTING) {
         h_started(t, 1, 2);
-    else if (upto == RP_RUNNING)
+        p = h_find(t, SUP_ACT_PROBE);
+        assert_non_null(p);
+        assert_int_equal(p->role, SUP_PROBE_STARTUP);
+        if (startup_tag)
+            *startup_tag = p->tag;
+    } else if (upto == RP_RUNNING)
         pass_startup(t, 1, 2);
     assert_true(sup_status(t->s)->ready); /* the daemon that does not restart: ready */
     assert_true(h_cs(t, 1)->rerun);
@@ -1085,40 +1091,110 @@ static const char *adopt_as(struct h *t, size_t i, bool exists, bool running, in
 
 enum adopt_as { AA_RUNNING, AA_MISSING, AA_EXIT0, AA_EXIT1 };
 
-/* A daemon restart during a scheduled re-run: the restored supervisor keeps counting the re-run
- * as ready for the pod, as the daemon that did not restart does (before the fix the marker was
- * not persisted and the adopted instance counted by its own readiness: pod not ready). */
+/* What a daemon that did not restart sees where the restarted one adopts `as` (at 30 s):
+ * running - it started (from creating), else nothing new; missing - from creating its start is
+ * still in flight, from starting/running the reconcile finds the container gone (exit 137);
+ * exit 0 - it started, its startup probe passed, it exited 0 (the reading SPEC 8.9 adopts for
+ * an exit 0 with a startup probe whose result nobody saw); exit 1 - it exited 1. */
+static void no_restart_events(struct h *t, enum rerun_point at, uint64_t startup_tag,
+                              enum adopt_as as)
+{
+    switch (as) {
+    case AA_RUNNING:
+        if (at == RP_CREATING)
+            h_started(t, 1, 2);
+        break;
+    case AA_MISSING:
+        if (at != RP_CREATING)
+            h_exited(t, 1, 2, 137);
+        break;
+    case AA_EXIT0:
+        if (at == RP_CREATING)
+            pass_startup(t, 1, 2);
+        else if (at == RP_STARTING)
+            h_done(t, 1, 2, startup_tag, BACKEND_OK);
+        h_exited(t, 1, 2, 0);
+        break;
+    case AA_EXIT1:
+        h_exited(t, 1, 2, 1);
+        break;
+    }
+}
+
+/* How a restarted daemon's outcome compares with that of a daemon that did not restart. */
+enum vs_no_restart {
+    VS_SAME,    /* phase, pod readiness, re-run marker, backoff streak, next start, exit code */
+    VS_READY,   /* pod readiness, marker and streak (adopted running counts as started: 8.9) */
+    VS_DIFFERS, /* documented in SPEC 8.9: a missing container is started again */
+};
+
+/* A daemon restart during a scheduled re-run, saved while the re-run was creating, starting
+ * or running and adopted running, missing, exited 0 or exited 1: the restored supervisor
+ * decides as the daemon that did not restart does (compared row by row), except where SPEC 8.9
+ * says why it cannot.  The re-run marker keeps the pod ready while adopting and once adopted
+ * running or started again; the saved "startup_pending" makes an exit of a re-run whose
+ * startup was pending count as an exit before its startup completed (exit 1: a failed start,
+ * as without the restart; exit 0 with a cmd startup probe: completed, as the probe passing
+ * before the exit). */
 static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void **state)
 {
     (void)state;
+    static const char pending[] =
+        "its startup was pending in the saved state, but it ran: counted as started";
     static const struct {
         enum rerun_point at;
         enum adopt_as as;
         bool ready;               /* pod readiness right after the adoption */
         const char *phase, *acts; /* acts NULL: a readiness probe (checked below) */
+        const char *note;         /* a NOTE of the adoption, NULL = none checked */
+        enum vs_no_restart vs;
     } rows[] = {
-        {RP_CREATING, AA_RUNNING, true, "running", NULL},
-        {RP_STARTING, AA_RUNNING, true, "running", NULL},
-        {RP_RUNNING, AA_RUNNING, true, "running", NULL},
+        {RP_CREATING, AA_RUNNING, true, "running", NULL, NULL, VS_READY},
+        {RP_STARTING, AA_RUNNING, true, "running", NULL, NULL, VS_READY},
+        {RP_RUNNING, AA_RUNNING, true, "running", NULL, NULL, VS_SAME},
         /* the re-run's start never reached podman: started again, still the same re-run */
-        {RP_CREATING, AA_MISSING, true, "creating", "start c1#3"},
+        {RP_CREATING, AA_MISSING, true, "creating", "start c1#3", NULL, VS_SAME},
+        /* it was started and is gone: started again too (no daemon saw it end) */
+        {RP_STARTING, AA_MISSING, true, "creating", "start c1#3", NULL, VS_DIFFERS},
+        {RP_RUNNING, AA_MISSING, true, "creating", "start c1#3", NULL, VS_DIFFERS},
         /* it finished while no daemon ran: completed (0) is ready, a failure is not */
-        {RP_RUNNING, AA_EXIT0, true, "exited", ""},
-        {RP_RUNNING, AA_EXIT1, false, "backoff", ""},
+        {RP_CREATING, AA_EXIT0, true, "exited", "", pending, VS_SAME},
+        {RP_STARTING, AA_EXIT0, true, "exited", "", pending, VS_SAME},
+        {RP_RUNNING, AA_EXIT0, true, "exited", "", NULL, VS_SAME},
+        {RP_CREATING, AA_EXIT1, false, "backoff", "", "exited with code 1 before startup completed",
+         VS_SAME},
+        {RP_STARTING, AA_EXIT1, false, "backoff", "", "exited with code 1 before startup completed",
+         VS_SAME},
+        {RP_RUNNING, AA_EXIT1, false, "backoff", "", "exited with code 1; restart in", VS_SAME},
     };
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
-        struct h *t = rerun_pod(rows[r].at);
+        /* the daemon that does not restart */
+        uint64_t tag = 0;
+        struct h *ref = rerun_pod(rows[r].at, &tag);
+        ref->now = 30000;
+        no_restart_events(ref, rows[r].at, tag, rows[r].as);
+        /* the daemon that dies and a new one that adopts */
+        struct h *t = rerun_pod(rows[r].at, NULL);
         char *saved = sup_save(t->s);
         assert_non_null(strstr(saved, "\"rerun_ready\":true"));
+        assert_int_equal(strstr(saved, "\"startup_pending\":true") != NULL,
+                         rows[r].at != RP_RUNNING);
         t->now = 30000;
         restore_from(t, saved);
         free(saved);
         assert_true(h_cs(t, 1)->rerun);
         assert_false(sup_status(t->s)->ready); /* web still adopting */
         assert_acts(t, adopt_as(t, 0, true, true, 0), "");
-        /* cron's adoption may wait (a start in flight): the re-run keeps counting meanwhile */
+        /* cron's adoption may wait (a start in flight): the re-run keeps counting meanwhile,
+         * and a save meanwhile keeps both markers */
         assert_phase(t, 1, "adopting");
         assert_true(sup_status(t->s)->ready);
+        saved = sup_save(t->s);
+        assert_int_equal(strstr(saved, "\"startup_pending\":true") != NULL,
+                         rows[r].at != RP_RUNNING);
+        restore_from(t, saved);
+        free(saved);
+        assert_acts(t, adopt_as(t, 0, true, true, 0), "");
         switch (rows[r].as) {
         case AA_RUNNING:
             adopt_as(t, 1, true, true, 0);
@@ -1132,9 +1208,32 @@ static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void *
                         rows[r].acts);
             break;
         }
+        if (rows[r].note && !has_note(t, rows[r].note))
+            fail_msg("row %zu: no note \"%s\"", r, rows[r].note);
+        if (rows[r].as == AA_EXIT0 && rows[r].at == RP_RUNNING)
+            assert_false(has_note(t, "startup was pending"));
         assert_phase(t, 1, rows[r].phase);
         assert_int_equal(sup_status(t->s)->ready, rows[r].ready);
         assert_int_equal(h_cs(t, 1)->rerun, rows[r].as == AA_RUNNING || rows[r].as == AA_MISSING);
+        /* compared with the daemon that did not restart */
+        const struct sup_ctr_status *a = h_cs(t, 1), *b = h_cs(ref, 1);
+        if (rows[r].vs != VS_DIFFERS) {
+            assert_int_equal(sup_status(t->s)->ready, sup_status(ref->s)->ready);
+            assert_int_equal(a->rerun, b->rerun);
+            assert_int_equal(a->consecutive_failures, b->consecutive_failures);
+        }
+        if (rows[r].vs == VS_SAME) {
+            assert_string_equal(a->phase, b->phase);
+            assert_int_equal(a->next_start_mono_ms, b->next_start_mono_ms);
+            assert_int_equal(a->has_exit_code, b->has_exit_code);
+            assert_int_equal(a->exit_code, b->exit_code);
+            assert_int_equal(a->started, b->started);
+        } else if (rows[r].vs == VS_DIFFERS) {
+            /* SPEC 8.9: the daemon that did not restart saw the container go (137): a failure */
+            assert_string_equal(b->phase, "backoff");
+            assert_false(sup_status(ref->s)->ready);
+        }
+        h_free(ref);
         if (rows[r].as == AA_RUNNING) {
             /* the adopted instance's own readiness is re-checked and fails: the pod stays
              * ready, as it would without the restart; it completes; the next run comes */
@@ -1156,6 +1255,63 @@ static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void *
     }
 }
 
+static char *job_fan_targets[] = {"web", NULL};
+
+/* An `exit: true` re-run (its startup = its exit 0) saved while starting, that completed while
+ * no daemon ran: a completed startup, as the daemon that did not restart counts it - `started`,
+ * its startup signal fan-out (web gets HUP), and the interval counted from inspect's exit time.
+ * Before "startup_pending" was saved the adopted exit skipped the startup (no fan-out). */
+static void test_sup_adopt__exit_probe_rerun_completed_while_down(void **state)
+{
+    (void)state;
+    for (int restart = 0; restart < 2; restart++) {
+        struct h *t = h_new();
+        h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+        t->c[0].signal_sig = "HUP";
+        h_ctr(t, 1, "job", SPEC_RESTART_ON_INTERVAL);
+        t->c[1].restart_interval_s = 20;
+        t->c[1].startup.kind = SPEC_PROBE_EXIT;
+        t->c[1].startup.timeout_s = 60;
+        t->c[1].startup.signal_targets = job_fan_targets;
+        h_go(t, 1);
+        assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+        assert_acts(t, h_started(t, 0, 1), "start c1#1");
+        h_started(t, 1, 1);
+        t->now = 1000;
+        assert_acts(t, h_exited(t, 1, 1, 0), "signal c0#1 1");
+        assert_acts(t, h_at(t, 21000), "start c1#2");
+        t->now = 21100;
+        h_started(t, 1, 2);
+        assert_phase(t, 1, "starting");
+        assert_true(sup_status(t->s)->ready);
+        const char *acts;
+        if (!restart) {
+            t->now = 29000;
+            acts = h_exited(t, 1, 2, 0);
+        } else {
+            char *saved = sup_save(t->s);
+            assert_non_null(strstr(saved, "\"startup_pending\":true"));
+            t->now = 30000;
+            restore_from(t, saved);
+            free(saved);
+            assert_acts(t, adopt_as(t, 0, true, true, 0), "");
+            struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
+            ev.adopt.exists = true;
+            ev.adopt.instance = 2;
+            ev.adopt.started_wall_ns = WALL(21100);
+            ev.adopt.finished_wall_ns = WALL(29000);
+            ev.wall_ns = WALL(30000);
+            acts = h_step(t, &ev);
+        }
+        assert_string_equal(acts, "signal c0#1 1");
+        assert_phase(t, 1, "exited");
+        assert_true(h_cs(t, 1)->started);
+        assert_true(sup_status(t->s)->ready);
+        assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 49000); /* 20 s after its exit */
+        h_free(t);
+    }
+}
+
 /* .pod.state as the previous version wrote it with cron's interval re-run running (rerun_pod
  * RP_RUNNING): no "rerun_ready" key. */
 static const char old_state_rerun_running[] =
@@ -1171,7 +1327,7 @@ static const char old_state_rerun_running[] =
 static void test_sup_restore__state_of_previous_version(void **state)
 {
     (void)state;
-    struct h *t = rerun_pod(RP_RUNNING);
+    struct h *t = rerun_pod(RP_RUNNING, NULL);
     char *saved = sup_save(t->s);
     const char *key = ",\"rerun_ready\":true";
     char *at = strstr(saved, key);
@@ -1198,6 +1354,23 @@ static void test_sup_restore__state_of_previous_version(void **state)
     saved = sup_save(t->s);
     assert_null(strstr(saved, "rerun_ready"));
     free(saved);
+    h_free(t);
+    /* a re-run saved while starting, by the previous version (no "startup_pending"): its
+     * adopted exit 1 counts as after its startup (a crash), as it did then */
+    t = rerun_pod(RP_STARTING, NULL);
+    saved = sup_save(t->s);
+    key = ",\"startup_pending\":true";
+    at = strstr(saved, key);
+    assert_non_null(at);
+    memmove(at, at + strlen(key), strlen(at + strlen(key)) + 1);
+    t->now = 30000;
+    restore_from(t, saved);
+    free(saved);
+    assert_acts(t, adopt_as(t, 0, true, true, 0), "");
+    adopt_as(t, 1, true, false, 1);
+    assert_phase(t, 1, "backoff");
+    assert_true(has_note(t, "exited with code 1; restart in"));
+    assert_false(has_note(t, "before startup completed"));
     h_free(t);
 }
 
@@ -1234,6 +1407,7 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__interval_from_exit_time),
         cmocka_unit_test(test_sup_adopt__stale_pending_startup_by_probe_kind),
         cmocka_unit_test(test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready),
+        cmocka_unit_test(test_sup_adopt__exit_probe_rerun_completed_while_down),
         cmocka_unit_test(test_sup_restore__state_of_previous_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

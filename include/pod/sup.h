@@ -153,10 +153,11 @@ const char *sup_event_type_name(enum sup_event_type t);
  * too), or -1 when unknown.  Pure table, no <signal.h>. */
 int sup_signal_number(const char *name);
 
-/* Persisted state (start counts, backoff, instance numbers, the re-run marker) so a restarted
- * daemon re-adopts its containers: serialise to a JSON text (new string) / restore into a fresh
- * sup (same spec; the container names must match), then feed SUP_EV_ADOPT for every container.
- * sup_restore also reads the files of older versions (a missing key has its old meaning). */
+/* Persisted state (start counts, backoff, instance numbers, the re-run marker, a pending startup
+ * of an instance after the first) so a restarted daemon re-adopts its containers: serialise to
+ * a JSON text (new string) / restore into a fresh sup (same spec; the container names must
+ * match), then feed SUP_EV_ADOPT for every container.  sup_restore also reads the files of
+ * older versions (a missing key has its old meaning). */
 char *sup_save(const struct sup *s);
 int sup_restore(struct sup *s, const char *json, struct pod_err *err) POD_WUR;
 

@@ -129,6 +129,11 @@ struct ctr {
      * it is adopted running. */
     bool rerun_ready;
     bool seq_done; /* passed its place in the startup order */
+    /* Restored (sup_restore) for an instance after the first whose startup had not completed
+     * when the state was saved (it was creating or starting): an adopted exit is then judged
+     * like an exit before the startup completed, as the daemon that saved it would have
+     * (SPEC.md 8.9).  For the first run, !seq_done says the same.  Cleared by the adoption. */
+    bool startup_pending;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -180,6 +185,8 @@ struct carg {
     int exit_code;
     bool has_code;
     const char *msg;
+    bool has_exit_ms; /* an adopted exit: it happened at exit_ms (mono), not now */
+    int64_t exit_ms;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -813,7 +820,7 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
         fan_out(x, i);
         c->pending_reload = 0; /* the next run reads the new config anyway */
         if (c->ph == CP_EXITED)
-            policy_exit(x, i, 0, x->now);
+            policy_exit(x, i, 0, a && a->has_exit_ms ? a->exit_ms : x->now);
         advance_sequence(x);
         return;
     }
@@ -1296,6 +1303,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
     }
     if (st->exists && st->instance)
         c->instance = st->instance;
+    bool startup_pending = c->startup_pending;
+    c->startup_pending = false;
     if (st->exists && st->running) {
         c->ph = CP_RUNNING;
         c->started = true;
@@ -1313,7 +1322,13 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
             dispatch(x, i, e, NULL);
         }
     } else if (st->exists) {
-        struct carg a = {.exit_code = st->exit_code, .has_code = true};
+        struct carg a = {.exit_code = st->exit_code,
+                         .has_code = true,
+                         .has_exit_ms = true,
+                         .exit_ms = adopt_exit_ms(x, ev)};
+        /* the saved state says its startup had not completed: the first run (the order) or a
+         * later instance that was creating or starting */
+        bool pending = !c->seq_done || startup_pending;
         c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
         note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
              (unsigned long long)c->instance, st->exit_code);
@@ -1321,15 +1336,15 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         if (s->phase == SUP_POD_STOPPING) {
             set_exit(c, &a);
             c->ph = CP_EXITED;
-        } else if (c->seq_done || adopt_exit_was_started(sc(s, i), st)) {
-            if (!c->seq_done)
+        } else if (!pending || adopt_exit_was_started(sc(s, i), st)) {
+            if (pending)
                 note(x, POD_LOG_INFO, i,
                      "its startup was pending in the saved state, but it ran: counted as started");
             c->seq_done = true;
             set_exit(c, &a);
             c->ph = CP_EXITED;
             c->completed = st->exit_code == 0;
-            policy_exit(x, i, st->exit_code, adopt_exit_ms(x, ev));
+            policy_exit(x, i, st->exit_code, a.exit_ms);
         } else {
             c->ph = CP_STARTING;
             h_exited_starting(x, i, &a);
@@ -1990,6 +2005,10 @@ char *sup_save(const struct sup *s)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
         if (c->rerun_ready) /* only when set: older readers and files stay as they were */
             pod_buf_adds(&b, ",\"rerun_ready\":true");
+        /* likewise; for the first run !seq_done says it (and is all older versions know) */
+        if (c->seq_done && (c->ph == CP_CREATING || c->ph == CP_STARTING ||
+                            (c->ph == CP_ADOPTING && c->startup_pending)))
+            pod_buf_adds(&b, ",\"startup_pending\":true");
         pod_buf_adds(&b, ",\"failures_mono_ms\":[");
         for (size_t k = 0; k < c->n_fail; k++)
             pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_ms[k]);
@@ -2093,6 +2112,9 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
              * own readiness as it did then */
             c->rerun_ready =
                 phase != SUP_POD_STOPPING && json_is_true(json_object_get(o, "rerun_ready"));
+            /* absent in older files: an exit of this instance counts as after its startup,
+             * as it did then */
+            c->startup_pending = c->seq_done && json_is_true(json_object_get(o, "startup_pending"));
         } else {
             c->ph = c->start_count ? CP_EXITED : CP_WAITING;
         }
