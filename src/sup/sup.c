@@ -130,9 +130,10 @@ struct ctr {
     bool rerun_ready;
     bool seq_done; /* passed its place in the startup order */
     /* Restored (sup_restore) for an instance after the first whose startup had not completed
-     * when the state was saved (it was creating or starting): an adopted exit is then judged
-     * like an exit before the startup completed, as the daemon that saved it would have
-     * (SPEC.md 8.9).  For the first run, !seq_done says the same.  Cleared by the adoption. */
+     * when the state was saved (it was creating or starting): adopted running it is still
+     * starting up, and an adopted exit is judged like an exit before the startup completed, as
+     * the daemon that saved it would have (SPEC.md 8.9).  For the first run, !seq_done says the
+     * same.  Cleared by the adoption. */
     bool startup_pending;
     bool has_exit;
     int exit_code;
@@ -1263,15 +1264,55 @@ static void ev_config_changed(struct cx *x, const struct sup_event *ev)
         cfg_fire(x, ev->volume, "changed");
 }
 
-/* inspect's finish time of an adopted exited instance on the monotonic axis: now minus how
- * long ago it finished by the wall clock (ev->wall_ns is the wall clock at now).  Never later
- * than now; now when either wall time is unknown or the finish lies in the future (clock step). */
+/* A wall time of inspect (an adopted instance's start or finish) on the monotonic axis: now
+ * minus how long ago it was by the wall clock (ev->wall_ns is the wall clock at now).  Never
+ * later than now; now when either wall time is unknown or lies in the future (clock step). */
+static int64_t adopt_mono_ms(const struct cx *x, const struct sup_event *ev, int64_t at_wall_ns)
+{
+    int64_t wall = ev->wall_ns;
+    if (wall <= 0 || at_wall_ns <= 0 || at_wall_ns >= wall)
+        return x->now;
+    return x->now - (wall - at_wall_ns) / 1000000;
+}
+
 static int64_t adopt_exit_ms(const struct cx *x, const struct sup_event *ev)
 {
-    int64_t fin = ev->adopt.finished_wall_ns, wall = ev->wall_ns;
-    if (wall <= 0 || fin <= 0 || fin >= wall)
-        return x->now;
-    return x->now - (wall - fin) / 1000000;
+    return adopt_mono_ms(x, ev, ev->adopt.finished_wall_ns);
+}
+
+/* The container has a startup that STARTED alone does not complete: `exit: true` / init (its
+ * exit 0) or a cmd/tcp/http startup probe (its first success). */
+static bool startup_gated(const struct spec_container *k)
+{
+    return startup_kind(k) == SPEC_PROBE_EXIT || probe_active(&k->startup);
+}
+
+/* Adopted running while the saved state says its startup had not completed: it is still
+ * starting up, as for the daemon that saved the state (SPEC.md 8.9).  `exit: true` / init:
+ * its exit decides (0 = completed startup, with its fan-out; else a failed start); a probe:
+ * attempts again from now (its initial delay counted from the start inspect reports).  The
+ * overall startup deadline counts from that start too (from now when it is unknown), so it
+ * falls where it would have without the restart.  Consecutive probe results begin afresh. */
+static void adopt_starting(struct cx *x, size_t i, const struct sup_event *ev)
+{
+    struct ctr *c = &x->s->c[i];
+    const struct spec_container *k = sc(x->s, i);
+    enum spec_probe_kind sk = startup_kind(k);
+    leave_up(c);
+    c->ph = CP_STARTING;
+    c->live = true;
+    c->running_since_ms = adopt_mono_ms(x, ev, ev->adopt.started_wall_ns);
+    c->startup_deadline_ms = c->running_since_ms + startup_timeout_ms(&k->startup);
+    for (int r = 0; r < PR__N; r++)
+        probe_reset(&c->pr[r]);
+    if (sk != SPEC_PROBE_EXIT)
+        c->pr[PR_STARTUP].next_at_ms =
+            imax(x->now, c->running_since_ms + (int64_t)k->startup.initial_delay_s * 1000);
+    note(x, POD_LOG_INFO, i,
+         "adopted running instance %llu; its startup was pending in the saved state: waiting "
+         "to start up (%s, %lld s left)",
+         (unsigned long long)c->instance, sk == SPEC_PROBE_EXIT ? "exit" : spec_probe_kind_name(sk),
+         (long long)(imax(0, c->startup_deadline_ms - x->now) / 1000));
 }
 
 /* An adopted instance exited while the saved state says its startup had not completed (the
@@ -1305,7 +1346,12 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->instance = st->instance;
     bool startup_pending = c->startup_pending;
     c->startup_pending = false;
-    if (st->exists && st->running) {
+    /* the saved state says its startup had not completed: the first run (the order) or a
+     * later instance that was creating or starting */
+    bool pending = !c->seq_done || startup_pending;
+    if (st->exists && st->running && pending && pod_active(s) && startup_gated(sc(s, i))) {
+        adopt_starting(x, i, ev);
+    } else if (st->exists && st->running) {
         c->ph = CP_RUNNING;
         c->started = true;
         c->seq_done = true;
@@ -1326,9 +1372,6 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
                          .has_code = true,
                          .has_exit_ms = true,
                          .exit_ms = adopt_exit_ms(x, ev)};
-        /* the saved state says its startup had not completed: the first run (the order) or a
-         * later instance that was creating or starting */
-        bool pending = !c->seq_done || startup_pending;
         c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
         note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
              (unsigned long long)c->instance, st->exit_code);

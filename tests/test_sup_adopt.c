@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/* test_sup_adopt.c - supervisor: a container adopted running whose startup had not completed
+ * when the state was saved (SPEC.md 8.3, 8.9).  Each test runs the same pod twice: a daemon
+ * that does not restart (`ref`) and one that dies and whose successor restores the saved state
+ * and adopts (`t`); from the adoption on both get the same events and must decide the same
+ * (action lines, phases, pod readiness, backoff, exit codes), in particular: an init or
+ * `exit: true` container adopted running still gates the startup order until its exit 0, its
+ * startup signal fan-out happens at that exit, once, and an exit != 0 is a failed start; a
+ * cmd/tcp/http startup probe that had not passed is probed again and still gates the order. */
+#include "sup_harness.h"
+
+/* wall clock = 1.7e9 s + mono */
+#define W0_NS 1700000000000000000LL
+#define WALL(ms) (W0_NS + (int64_t)(ms) * (int64_t)1000000)
+
+/* The daemon dies at t->now; a new one restores what it saved (adoption is up to the test). */
+static void restart_daemon(struct h *t)
+{
+    char *saved = sup_save(t->s);
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 7);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+}
+
+/* ADOPT of container i at t->now: missing (inst 0), running since started_ms (mono; < 0: no
+ * start time known) or exited. */
+static const char *adopt_running(struct h *t, size_t i, uint64_t inst, int64_t started_ms)
+{
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = i};
+    ev.adopt.exists = inst > 0;
+    ev.adopt.running = inst > 0;
+    ev.adopt.instance = inst;
+    if (inst > 0 && started_ms >= 0) {
+        ev.adopt.started_wall_ns = WALL(started_ms);
+        ev.wall_ns = WALL(t->now);
+    }
+    return h_step(t, &ev);
+}
+
+/* Container i decides the same in both supervisors (SPEC 8.9: "as the daemon that did not
+ * restart"). */
+static void assert_same_ctr(const struct h *ref, const struct h *t, size_t i)
+{
+    const struct sup_ctr_status *a = h_cs(ref, i), *b = h_cs(t, i);
+    if (strcmp(a->phase, b->phase) != 0)
+        fail_msg("container %zu: phase %s without the restart, %s with it", i, a->phase, b->phase);
+    assert_int_equal(a->instance, b->instance);
+    assert_int_equal(a->start_count, b->start_count);
+    assert_int_equal(a->started, b->started);
+    assert_int_equal(a->ready, b->ready);
+    assert_int_equal(a->has_exit_code, b->has_exit_code);
+    assert_int_equal(a->exit_code, b->exit_code);
+    assert_int_equal(a->consecutive_failures, b->consecutive_failures);
+    assert_int_equal(a->next_start_mono_ms, b->next_start_mono_ms);
+    assert_int_equal(a->rerun, b->rerun);
+}
+
+static void assert_same(const struct h *ref, const struct h *t)
+{
+    const struct sup_status *a = sup_status(ref->s), *b = sup_status(t->s);
+    assert_int_equal(a->phase, b->phase);
+    assert_int_equal(a->ready, b->ready);
+    assert_int_equal(a->healthy, b->healthy);
+    for (size_t i = 0; i < a->n; i++)
+        assert_same_ctr(ref, t, i);
+    assert_int_equal(sup_next_deadline(ref->s), sup_next_deadline(t->s));
+}
+
+/* Both save the same .pod.state text. */
+static void assert_same_save(const struct h *ref, const struct h *t)
+{
+    char *a = sup_save(ref->s), *b = sup_save(t->s);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* Both supervisors get the same event and return the same actions. */
+#define both(ref, t, call, expected)                                                               \
+    do {                                                                                           \
+        assert_acts((ref), call(ref), (expected));                                                 \
+        assert_acts((t), call(t), (expected));                                                     \
+        assert_same((ref), (t));                                                                   \
+    } while (0)
+
+/* ---- an init container adopted running during the startup order */
+
+static char *side_target[] = {"side", NULL};
+
+/* side (sidecar, always, HUP), init (init, `policy`, fan-out to side, timeout 60 s), app (main,
+ * always).  Brought to: side running, init running (started at 200 ms), app waiting. */
+static struct h *init_pod(enum spec_restart policy)
+{
+    struct h *t = h_new();
+    h_ctr(t, 0, "side", SPEC_RESTART_ALWAYS);
+    t->c[0].kind = SPEC_CTR_SIDECAR;
+    t->c[0].signal_sig = "HUP";
+    h_ctr(t, 1, "init", policy);
+    t->c[1].kind = SPEC_CTR_INIT;
+    t->c[1].startup.timeout_s = 60;
+    t->c[1].startup.signal_targets = side_target;
+    h_ctr(t, 2, "app", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    t->now = 100;
+    assert_acts(t, h_started(t, 0, 1), "start c1#1");
+    t->now = 200;
+    assert_acts(t, h_started(t, 1, 1), "");
+    assert_phase(t, 1, "starting");
+    assert_phase(t, 2, "waiting");
+    return t;
+}
+
+/* The daemon restarts at 10 s; the new one adopts side and init running, app missing. */
+static void init_pod_restart(struct h *t)
+{
+    t->now = 10000;
+    restart_daemon(t);
+    assert_acts(t, adopt_running(t, 0, 1, 100), "");
+    assert_acts(t, adopt_running(t, 1, 1, 200), "");
+    /* app is not started: init has not completed (it did not at 10 s without a restart) */
+    assert_acts(t, adopt_running(t, 2, 0, 0), "");
+    assert_false(has_note(t, "start instance"));
+}
+
+static const char *h_ev_tick(struct h *t)
+{
+    return h_ev(t, SUP_EV_TICK);
+}
+
+static const char *exit0(struct h *t)
+{
+    return h_exited(t, 1, 1, 0);
+}
+
+static const char *exit1(struct h *t)
+{
+    return h_exited(t, 1, 1, 1);
+}
+
+static const char *pod_stop(struct h *t)
+{
+    return h_ev(t, SUP_EV_STOP_POD);
+}
+
+static const char *exit143(struct h *t)
+{
+    return h_exited(t, 1, 1, 143);
+}
+
+static const char *app_started(struct h *t)
+{
+    return h_started(t, 2, 1);
+}
+
+/* Exit 0 while adopted: completed, the fan-out signals side (once), app starts. */
+static void test_sup_adopt__running_init_gates_order_until_exit0(void **state)
+{
+    (void)state;
+    struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+    init_pod_restart(t);
+    assert_acts(ref, h_at(ref, 10000), "");
+    assert_phase(t, 1, "starting");
+    assert_false(h_cs(t, 1)->started);
+    assert_int_equal(sup_status(t->s)->phase, SUP_POD_STARTING);
+    assert_same(ref, t);
+    assert_same_save(ref, t); /* no new key: the state file is the same as without the restart */
+    ref->now = t->now = 20000;
+    both(ref, t, exit0, "signal c0#1 1; start c2#1");
+    assert_phase(t, 1, "exited");
+    assert_true(h_cs(t, 1)->started);
+    assert_true(has_note(t, "completed (exit 0)"));
+    ref->now = t->now = 20100;
+    both(ref, t, app_started, "");
+    assert_int_equal(sup_status(t->s)->phase, SUP_POD_RUNNING);
+    assert_true(sup_status(t->s)->ready);
+    /* the fan-out is not repeated by anything later (a save and a second restart neither) */
+    t->now = 30000;
+    restart_daemon(t);
+    assert_acts(t, adopt_running(t, 0, 1, 100), "");
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
+    ev.adopt.exists = true;
+    ev.adopt.instance = 1;
+    assert_acts(t, h_step(t, &ev), "");
+    assert_acts(t, adopt_running(t, 2, 1, 20100), "");
+    assert_phase(t, 1, "exited");
+    assert_true(sup_status(t->s)->ready);
+    h_free(ref);
+    h_free(t);
+}
+
+/* Exit != 0 while adopted: a failed start, as without the restart - on-failure: backoff and a
+ * retry, app keeps waiting; never: `failed`, the order blocks (no fan-out either way). */
+static void test_sup_adopt__running_init_exit_nonzero_is_failed_start(void **state)
+{
+    (void)state;
+    struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+    init_pod_restart(t);
+    ref->now = t->now = 20000;
+    both(ref, t, exit1, "");
+    assert_phase(t, 1, "backoff");
+    assert_true(has_note(t, "exited with code 1 before startup completed (expected 0)"));
+    assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
+    assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 21000);
+    ref->now = t->now = 21000;
+    both(ref, t, h_ev_tick, "start c1#2");
+    assert_phase(t, 2, "waiting");
+    h_free(ref);
+    h_free(t);
+
+    ref = init_pod(SPEC_RESTART_NEVER);
+    t = init_pod(SPEC_RESTART_NEVER);
+    init_pod_restart(t);
+    ref->now = t->now = 20000;
+    both(ref, t, exit1, "");
+    assert_phase(t, 1, "failed");
+    assert_true(has_note(t, "pod startup blocked at container init"));
+    assert_false(sup_status(t->s)->healthy);
+    h_free(ref);
+    h_free(t);
+}
+
+/* The startup deadline (60 s) counts from the start inspect reports (200 ms), as without the
+ * restart; without a start time it counts from the adoption. */
+static void test_sup_adopt__running_init_startup_deadline(void **state)
+{
+    (void)state;
+    struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+    init_pod_restart(t);
+    assert_int_equal(sup_next_deadline(t->s), 60200);
+    ref->now = t->now = 60199;
+    both(ref, t, h_ev_tick, "");
+    ref->now = t->now = 60200;
+    both(ref, t, h_ev_tick, "stop c1#1 10000");
+    assert_true(has_note(t, "startup timed out after 60 s"));
+    h_free(ref);
+    h_free(t);
+
+    t = init_pod(SPEC_RESTART_ON_FAILURE);
+    t->now = 10000;
+    restart_daemon(t);
+    adopt_running(t, 0, 1, 100);
+    assert_acts(t, adopt_running(t, 1, 1, -1), "");
+    assert_acts(t, adopt_running(t, 2, 0, 0), "");
+    assert_int_equal(sup_next_deadline(t->s), 70000);
+    h_free(t);
+
+    /* a daemon down past the deadline: the startup timed out meanwhile, stopped at once (a
+     * failed start, as the daemon that did not restart decided at 60.2 s) */
+    t = init_pod(SPEC_RESTART_ON_FAILURE);
+    t->now = 65000;
+    restart_daemon(t);
+    adopt_running(t, 0, 1, 100);
+    assert_acts(t, adopt_running(t, 1, 1, 200), "stop c1#1 10000");
+    assert_true(has_note(t, "startup timed out after 60 s"));
+    assert_acts(t, adopt_running(t, 2, 0, 0), "");
+    t->now = 65100;
+    assert_acts(t, h_exited(t, 1, 1, 137), "");
+    assert_phase(t, 1, "backoff");
+    assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
+    assert_phase(t, 2, "waiting");
+    h_free(t);
+}
+
+/* A pod stop while the adopted init container starts up: stopped with the main containers,
+ * the sidecar after it, as without the restart. */
+static void test_sup_adopt__running_init_stop(void **state)
+{
+    (void)state;
+    struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+    init_pod_restart(t);
+    ref->now = t->now = 15000;
+    both(ref, t, pod_stop, "stop c1#1 10000");
+    ref->now = t->now = 15100;
+    both(ref, t, exit143, "stop c0#1 10000");
+    h_free(ref);
+    h_free(t);
+}
+
+/* ---- an ordinary startup probe (cmd/tcp/http) adopted while it had not passed yet */
+
+/* db (always, exec startup probe: timeout 120 s, period 1 s, initial delay `delay_s`), app
+ * (always).  db started at 100 ms. */
+static struct h *probe_pod(int delay_s)
+{
+    struct h *t = h_new();
+    h_ctr(t, 0, "db", SPEC_RESTART_ALWAYS);
+    h_probe(&t->c[0].startup, SPEC_PROBE_EXEC, 120, 1, 0);
+    t->c[0].startup.initial_delay_s = delay_s;
+    h_ctr(t, 1, "app", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    t->now = 100;
+    h_started(t, 0, 1);
+    return t;
+}
+
+static const char *db_probe_ok(struct h *t)
+{
+    return h_done(t, 0, 1, 1, BACKEND_OK);
+}
+
+/* Later containers wait for the probe after the adoption too; the initial delay and the
+ * overall deadline count from the start inspect reports (without a restart: from STARTED). */
+static void test_sup_adopt__running_startup_probe_gates_order(void **state)
+{
+    (void)state;
+    struct h *ref = probe_pod(5), *t = probe_pod(5);
+    t->now = 1500;
+    restart_daemon(t);
+    assert_acts(t, adopt_running(t, 0, 1, 100), "");
+    bool noted = has_note(t, "its startup was pending in the saved state");
+    assert_acts(t, adopt_running(t, 1, 0, 0), ""); /* app waits for db's startup */
+    assert_true(noted);
+    assert_acts(ref, h_at(ref, 1500), "");
+    assert_phase(t, 0, "starting");
+    assert_phase(t, 1, "waiting");
+    assert_same(ref, t);
+    assert_same_save(ref, t);
+    ref->now = t->now = 5099;
+    both(ref, t, h_ev_tick, "");
+    ref->now = t->now = 5100;
+    both(ref, t, h_ev_tick, "probe c0#1 startup exec tag1 dl=120100");
+    ref->now = t->now = 5110;
+    both(ref, t, db_probe_ok, "start c1#1");
+    assert_phase(t, 0, "running");
+    assert_true(h_cs(t, 0)->started);
+    h_free(ref);
+    h_free(t);
+
+    /* the probe keeps failing: the start fails at the deadline, 120 s after STARTED */
+    t = probe_pod(0);
+    const struct sup_action *p = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p);
+    t->now = 110;
+    h_done(t, 0, 1, p->tag, BACKEND_FAIL);
+    t->now = 1500;
+    restart_daemon(t);
+    assert_acts(t, adopt_running(t, 1, 0, 0), "");
+    assert_acts(t, adopt_running(t, 0, 1, 100), "probe c0#1 startup exec tag2 dl=120100");
+    int attempts = 0;
+    while (strcmp(h_cs(t, 0)->phase, "starting") == 0) {
+        assert_true(t->now < 120100);
+        p = h_find(t, SUP_ACT_PROBE);
+        if (p) {
+            attempts++;
+            t->now += 10;
+            assert_acts(t, h_done(t, 0, 1, p->tag, BACKEND_FAIL), "");
+        }
+        t->now = sup_next_deadline(t->s);
+        h_ev_tick(t);
+    }
+    assert_int_equal(t->now, 120100);
+    assert_string_equal(h_render(t), "stop c0#1 10000");
+    assert_true(has_note(t, "startup timed out after 120 s"));
+    assert_int_equal(attempts, 119); /* 1.5 s .. 119.5 s */
+    assert_phase(t, 1, "waiting");
+    h_free(t);
+}
+
+/* ---- an `exit: true` re-run (pod running, "startup_pending") adopted running */
+
+static char *web_target[] = {"web", NULL};
+
+/* web (always, HUP), job (on-interval 20 s, exit: true, fan-out to web): the first run
+ * completed at 1 s, the re-run (instance 2) started at 21.1 s. */
+static struct h *rerun_pod(void)
+{
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    t->c[0].signal_sig = "HUP";
+    h_ctr(t, 1, "job", SPEC_RESTART_ON_INTERVAL);
+    t->c[1].restart_interval_s = 20;
+    t->c[1].startup.kind = SPEC_PROBE_EXIT;
+    t->c[1].startup.timeout_s = 60;
+    t->c[1].startup.signal_targets = web_target;
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    assert_acts(t, h_started(t, 0, 1), "start c1#1");
+    h_started(t, 1, 1);
+    t->now = 1000;
+    assert_acts(t, h_exited(t, 1, 1, 0), "signal c0#1 1");
+    assert_acts(t, h_at(t, 21000), "start c1#2");
+    t->now = 21100;
+    h_started(t, 1, 2);
+    assert_phase(t, 1, "starting");
+    return t;
+}
+
+static const char *job_exit0(struct h *t)
+{
+    return h_exited(t, 1, 2, 0);
+}
+
+static const char *job_exit1(struct h *t)
+{
+    return h_exited(t, 1, 2, 1);
+}
+
+static void test_sup_adopt__running_exit_probe_rerun(void **state)
+{
+    (void)state;
+    for (int code = 0; code < 2; code++) {
+        struct h *ref = rerun_pod(), *t = rerun_pod();
+        t->now = 25000;
+        restart_daemon(t);
+        assert_acts(t, adopt_running(t, 0, 1, 0), "");
+        assert_acts(t, adopt_running(t, 1, 2, 21100), "");
+        assert_acts(ref, h_at(ref, 25000), "");
+        assert_phase(t, 1, "starting");
+        assert_true(sup_status(t->s)->ready); /* the scheduled re-run counts meanwhile */
+        assert_same(ref, t);
+        assert_same_save(ref, t);
+        ref->now = t->now = 29000;
+        if (code == 0) {
+            /* its exit 0 completes its startup: the fan-out (once), next run 20 s later */
+            both(ref, t, job_exit0, "signal c0#1 1");
+            assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 49000);
+            assert_true(sup_status(t->s)->ready);
+        } else {
+            both(ref, t, job_exit1, "");
+            assert_true(has_note(t, "exited with code 1 before startup completed (expected 0)"));
+            assert_phase(t, 1, "backoff");
+            assert_false(sup_status(t->s)->ready);
+        }
+        h_free(ref);
+        h_free(t);
+    }
+}
+
+/* A state of the previous version (no "startup_pending") of that re-run: its adopted running
+ * instance counts as started, as it did then (only the first run's !seq_done says "pending"
+ * in such a file). */
+static void test_sup_adopt__running_rerun_state_of_previous_version(void **state)
+{
+    (void)state;
+    struct h *t = rerun_pod();
+    char *saved = sup_save(t->s);
+    const char *key = ",\"startup_pending\":true";
+    char *at = strstr(saved, key);
+    assert_non_null(at);
+    memmove(at, at + strlen(key), strlen(at + strlen(key)) + 1);
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 7);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+    t->now = 25000;
+    adopt_running(t, 0, 1, 0);
+    assert_acts(t, adopt_running(t, 1, 2, 21100), "");
+    assert_phase(t, 1, "running");
+    t->now = 29000;
+    assert_acts(t, h_exited(t, 1, 2, 0), "");
+    h_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sup_adopt__running_init_gates_order_until_exit0),
+        cmocka_unit_test(test_sup_adopt__running_init_exit_nonzero_is_failed_start),
+        cmocka_unit_test(test_sup_adopt__running_init_startup_deadline),
+        cmocka_unit_test(test_sup_adopt__running_init_stop),
+        cmocka_unit_test(test_sup_adopt__running_startup_probe_gates_order),
+        cmocka_unit_test(test_sup_adopt__running_exit_probe_rerun),
+        cmocka_unit_test(test_sup_adopt__running_rerun_state_of_previous_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
