@@ -1362,7 +1362,11 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         probes_schedule_running(x, i, false);
         update_stable(x, i);
         note(x, POD_LOG_INFO, i, "adopted running instance %llu", (unsigned long long)c->instance);
-        if (c->pending_reload) {
+        /* STARTED was its whole startup: the fan-out the daemon that saved the state had not
+         * sent yet (a stale state may make this a second one) */
+        if (pending && pod_active(s))
+            fan_out(x, i);
+        if (c->pending_reload && c->ph == CP_RUNNING) {
             enum cev e = (enum cev)c->pending_reload;
             c->pending_reload = 0;
             dispatch(x, i, e, NULL);
@@ -1387,6 +1391,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
             set_exit(c, &a);
             c->ph = CP_EXITED;
             c->completed = st->exit_code == 0;
+            if (pending)
+                fan_out(x, i); /* its startup completed: the fan-out not sent yet */
             policy_exit(x, i, st->exit_code, a.exit_ms);
         } else {
             c->ph = CP_STARTING;
