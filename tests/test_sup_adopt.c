@@ -562,6 +562,138 @@ static void test_sup_adopt__running_plain_startup_fans_out(void **state)
     h_free(t);
 }
 
+/* ---- a restart during backoff: the exit the saved state judged is not counted again */
+
+static const char *c0_exit1(struct h *t)
+{
+    return h_exited(t, 0, 1, 1);
+}
+
+static const char *c0_exit0(struct h *t)
+{
+    return h_exited(t, 0, 1, 0);
+}
+
+/* Restart `always`, give up after 2 failures: one crash (exit `code` at 5 s), the daemon restarts
+ * at 5.1 s and adopts that instance exited: still one failure, the same restart at 6 s. */
+static void test_sup_adopt__backoff_exit_not_counted_twice(void **state)
+{
+    (void)state;
+    for (int code = 0; code < 2; code++) {
+        struct h *ref = h_new(), *t = h_new();
+        struct h *both_[2] = {ref, t};
+        for (int k = 0; k < 2; k++) {
+            h_ctr(both_[k], 0, "a", SPEC_RESTART_ALWAYS);
+            both_[k]->c[0].backoff.give_up_count = 2;
+            h_go(both_[k], 1);
+            h_boot1(both_[k]);
+        }
+        const char *(*crash)(struct h *) = code ? c0_exit1 : c0_exit0;
+        ref->now = t->now = 5000;
+        both(ref, t, crash, "");
+        assert_phase(t, 0, "backoff");
+        assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
+        t->now = 5100;
+        restart_daemon(t);
+        assert_acts(t, adopt_exited(t, 0, 1, code, 0, 5000), "");
+        assert_false(has_note(t, "gave up"));
+        assert_true(has_note(t, "already judged"));
+        assert_acts(ref, h_at(ref, 5100), "");
+        assert_same(ref, t);
+        assert_same_save(ref, t);
+        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 6000);
+        ref->now = t->now = 6000;
+        both(ref, t, h_ev_tick, "start c0#2");
+        h_free(ref);
+        h_free(t);
+    }
+}
+
+/* A state file without "restart_at_mono_ms" (older versions): the saved exit code says the
+ * exit was judged; the restart comes after the saved delay counted from the exit. */
+static void test_sup_adopt__backoff_state_of_previous_version(void **state)
+{
+    (void)state;
+    /* without the key (older versions), and with a deadline from another boot (scheduled
+     * after now): the saved delay counted from the exit */
+    const char *keys[] = {"", ",\"restart_at_mono_ms\":9999999"};
+    for (int k = 0; k < 2; k++) {
+        struct h *t = h_new();
+        h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+        t->c[0].backoff.give_up_count = 2;
+        h_go(t, 1);
+        h_boot1(t);
+        t->now = 5000;
+        h_exited(t, 0, 1, 1);
+        char *saved = sup_save(t->s);
+        const char *key = ",\"restart_at_mono_ms\":6000";
+        char *at = strstr(saved, key);
+        assert_non_null(at);
+        struct pod_buf b = {0};
+        pod_buf_printf(&b, "%.*s%s%s", (int)(at - saved), saved, keys[k], at + strlen(key));
+        free(saved);
+        sup_free(t->s);
+        t->s = sup_new(&t->spec, 7);
+        struct pod_err err = POD_ERR_ZERO;
+        assert_int_equal(sup_restore(t->s, b.data, &err), 0);
+        pod_buf_free(&b);
+        t->now = 5100;
+        assert_acts(t, adopt_exited(t, 0, 1, 1, 0, 5000), "");
+        assert_false(has_note(t, "gave up"));
+        assert_phase(t, 0, "backoff");
+        assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
+        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 6000);
+        h_free(t);
+    }
+}
+
+/* A first-run init container whose start failed (exit 1 before its startup; podman could not
+ * start it) and the daemon restarts during its backoff: one failure, the order still waits. */
+static void test_sup_adopt__init_failed_start_backoff(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+        ref->c[1].backoff.give_up_count = t->c[1].backoff.give_up_count = 2 + how;
+        ref->now = t->now = 5000;
+        both(ref, t, exit1, "");
+        uint64_t inst = 1;
+        if (how == 1) { /* its retry cannot be started at all */
+            ref->now = t->now = 6000;
+            both(ref, t, h_ev_tick, "start c1#2");
+            ref->now = t->now = 6050;
+            assert_acts(ref, h_backend(ref, BACKEND_EV_START_FAILED, 1, 2, 0), "");
+            assert_acts(t, h_backend(t, BACKEND_EV_START_FAILED, 1, 2, 0), "");
+            inst = 2;
+        }
+        assert_phase(t, 1, "backoff");
+        assert_int_equal(h_cs(t, 1)->consecutive_failures, inst);
+        t->now = how ? 6100 : 5100;
+        restart_daemon(t);
+        assert_acts(t, adopt_running(t, 0, 1, 100), "");
+        assert_acts(t, adopt_running(t, 2, 0, 0), "");
+        if (how == 0)
+            assert_acts(t, adopt_exited(t, 1, 1, 1, 200, 5000), "");
+        else
+            assert_acts(t, adopt_running(t, 1, 0, 0), ""); /* no container */
+        assert_false(has_note(t, "gave up"));
+        assert_true(has_note(t, "already judged"));
+        assert_acts(ref, h_at(ref, t->now), "");
+        assert_phase(t, 1, "backoff");
+        assert_phase(t, 2, "waiting");
+        assert_same(ref, t);
+        assert_same_save(ref, t);
+        ref->now = t->now = h_cs(ref, 1)->next_start_mono_ms;
+        char want[32];
+        snprintf(want, sizeof want, "start c1#%llu", (unsigned long long)inst + 1);
+        assert_acts(ref, h_ev_tick(ref), want);
+        assert_acts(t, h_ev_tick(t), want);
+        assert_same(ref, t);
+        h_free(ref);
+        h_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +705,9 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__running_exit_probe_rerun),
         cmocka_unit_test(test_sup_adopt__running_rerun_state_of_previous_version),
         cmocka_unit_test(test_sup_adopt__running_plain_startup_fans_out),
+        cmocka_unit_test(test_sup_adopt__backoff_exit_not_counted_twice),
+        cmocka_unit_test(test_sup_adopt__backoff_state_of_previous_version),
+        cmocka_unit_test(test_sup_adopt__init_failed_start_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

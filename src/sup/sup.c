@@ -135,6 +135,10 @@ struct ctr {
      * the daemon that saved it would have (SPEC.md 8.9).  For the first run, !seq_done says the
      * same.  Cleared by the adoption. */
     bool startup_pending;
+    /* Restored: the pending restart (backoff) of the saved instance, whose exit or failed start
+     * the daemon that saved the state had already judged (NEVER = none).  Cleared by the
+     * adoption. */
+    int64_t saved_restart_at_ms;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -608,25 +612,26 @@ static void failed_start(struct cx *x, size_t i, const char *why)
 /* A started container exited on its own at exit_ms (now, or earlier for an instance adopted
  * exited): apply the restart policy (original 3.4).  The on-interval timer counts from the exit;
  * backoff delays count from now. */
+static bool policy_restarts(const struct spec_container *k, int code)
+{
+    switch (k->restart) {
+    case SPEC_RESTART_ALWAYS:
+        return true;
+    case SPEC_RESTART_ON_FAILURE:
+    case SPEC_RESTART_ON_CONFIG:
+    case SPEC_RESTART_ON_INTERVAL:
+        return code != 0;
+    default:
+        return false;
+    }
+}
+
 static void policy_exit(struct cx *x, size_t i, int code, int64_t exit_ms)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
     const struct spec_container *k = sc(s, i);
-    bool restart;
-    switch (k->restart) {
-    case SPEC_RESTART_ALWAYS:
-        restart = true;
-        break;
-    case SPEC_RESTART_ON_FAILURE:
-    case SPEC_RESTART_ON_CONFIG:
-    case SPEC_RESTART_ON_INTERVAL:
-        restart = code != 0;
-        break;
-    default:
-        restart = false;
-        break;
-    }
+    bool restart = policy_restarts(k, code);
     char why[64];
     snprintf(why, sizeof why, "exited with code %d", code);
     if (restart) {
@@ -1301,6 +1306,7 @@ static void adopt_starting(struct cx *x, size_t i, const struct sup_event *ev)
     leave_up(c);
     c->ph = CP_STARTING;
     c->live = true;
+    c->has_exit = false; /* an earlier instance's (a stale state), as do_start clears it */
     c->running_since_ms = adopt_mono_ms(x, ev, ev->adopt.started_wall_ns);
     c->startup_deadline_ms = c->running_since_ms + startup_timeout_ms(&k->startup);
     for (int r = 0; r < PR__N; r++)
@@ -1332,6 +1338,36 @@ static bool adopt_exit_was_started(const struct spec_container *k,
     return !probe_active(&k->startup) && st->started_wall_ns > 0;
 }
 
+/* The pending restart of an instance whose exit (or failed start) the saved state had already
+ * judged, at exit_ms (mono, <= now): the saved deadline when it is from this boot (scheduled
+ * at or before now), else the saved delay counted from the exit, never later than a full
+ * delay from now.  No failure is counted again (SPEC.md 8.9). */
+static void adopt_rearm_backoff(struct cx *x, size_t i, int64_t exit_ms)
+{
+    struct ctr *c = &x->s->c[i];
+    int64_t at = c->saved_restart_at_ms;
+    if (at == NEVER || at - c->backoff_ms > x->now)
+        at = imax(x->now, imin(exit_ms, x->now) + c->backoff_ms);
+    c->ph = CP_BACKOFF;
+    c->restart_at_ms = at;
+    note(x, POD_LOG_INFO, i,
+         "its exit was already judged in the saved state: restart in %lld ms (backoff #%u)",
+         (long long)imax(0, at - x->now), c->streak);
+}
+
+/* An adopted exit the saved state had already judged: its phase again, nothing counted. */
+static void adopt_judged_exit(struct cx *x, size_t i, const struct carg *a)
+{
+    struct ctr *c = &x->s->c[i];
+    const struct spec_container *k = sc(x->s, i);
+    set_exit(c, a);
+    c->completed = c->seq_done && a->exit_code == 0;
+    if (c->saved_restart_at_ms != NEVER || !c->seq_done || policy_restarts(k, a->exit_code))
+        adopt_rearm_backoff(x, i, a->exit_ms);
+    else
+        policy_exit(x, i, a->exit_code, a->exit_ms); /* not restarted: counts nothing */
+}
+
 static void ev_adopt(struct cx *x, const struct sup_event *ev)
 {
     struct sup *s = x->s;
@@ -1342,6 +1378,12 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         note(x, POD_LOG_DEBUG, i, "adopt ignored in phase %s", cph_names[c->ph]);
         return;
     }
+    /* the saved state already judged this instance's exit: it saved a pending restart of it,
+     * or its exit code (the same: an exit code is cleared when an instance is started) */
+    bool same = !st->exists || !st->instance || st->instance == c->instance;
+    bool judged =
+        same && (c->saved_restart_at_ms != NEVER ||
+                 (c->has_exit && st->exists && !st->running && c->exit_code == st->exit_code));
     if (st->exists && st->instance)
         c->instance = st->instance;
     bool startup_pending = c->startup_pending;
@@ -1356,6 +1398,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->started = true;
         c->seq_done = true;
         c->live = true;
+        c->has_exit = false; /* an earlier instance's (a stale state) */
         c->running_since_ms = x->now;
         c->ready = !probe_active(&sc(s, i)->readiness);
         c->stable_since_ms = -1;
@@ -1383,6 +1426,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         if (s->phase == SUP_POD_STOPPING) {
             set_exit(c, &a);
             c->ph = CP_EXITED;
+        } else if (judged) {
+            adopt_judged_exit(x, i, &a);
         } else if (!pending || adopt_exit_was_started(sc(s, i), st)) {
             if (pending)
                 note(x, POD_LOG_INFO, i,
@@ -1402,11 +1447,14 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         note(x, POD_LOG_INFO, i, "adopted: no container");
         c->pending_reload = 0;
         c->ph = CP_WAITING;
-        if (c->seq_done && pod_active(s))
+        if (judged && c->saved_restart_at_ms != NEVER && pod_active(s))
+            adopt_rearm_backoff(x, i, x->now); /* e.g. a start that failed in podman */
+        else if (c->seq_done && pod_active(s))
             do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
         if (c->ph != CP_CREATING)
             c->rerun_ready = false;
     }
+    c->saved_restart_at_ms = NEVER;
     advance_sequence(x);
     pod_stop_advance(x);
 }
@@ -1764,6 +1812,7 @@ static void ctr_init(struct ctr *c)
     c->live = true;
     c->stable_since_ms = -1;
     c->create_deadline_ms = c->startup_deadline_ms = c->restart_at_ms = NEVER;
+    c->saved_restart_at_ms = NEVER;
     c->kill_at_ms = c->gone_at_ms = NEVER;
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
@@ -2054,6 +2103,12 @@ char *sup_save(const struct sup *s)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
         if (c->rerun_ready) /* only when set: older readers and files stay as they were */
             pod_buf_adds(&b, ",\"rerun_ready\":true");
+        /* likewise: a pending restart (backoff) of a judged exit or failed start */
+        int64_t rat = c->ph == CP_BACKOFF    ? c->restart_at_ms
+                      : c->ph == CP_ADOPTING ? c->saved_restart_at_ms
+                                             : NEVER;
+        if (rat != NEVER)
+            pod_buf_printf(&b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
         /* likewise; for the first run !seq_done says it (and is all older versions know) */
         if (c->seq_done && (c->ph == CP_CREATING || c->ph == CP_STARTING ||
                             (c->ph == CP_ADOPTING && c->startup_pending)))
@@ -2164,6 +2219,11 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
             /* absent in older files: an exit of this instance counts as after its startup,
              * as it did then */
             c->startup_pending = c->seq_done && json_is_true(json_object_get(o, "startup_pending"));
+            /* absent in older files: a saved exit code says "judged" for an exited instance */
+            long long rat = 0;
+            if (json_object_get(o, "restart_at_mono_ms") &&
+                get_int(o, "restart_at_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
+                c->saved_restart_at_ms = rat;
         } else {
             c->ph = c->start_count ? CP_EXITED : CP_WAITING;
         }
