@@ -24,6 +24,29 @@ static void restart_daemon(struct h *t)
     free(saved);
 }
 
+/* A new daemon restores `saved` (freed). */
+static void restore_saved(struct h *t, char *saved)
+{
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, 7);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+}
+
+/* ADOPT of container i running since started_ms (mono, by the wall clock at the start) after
+ * the wall clock stepped by jump_ms since then. */
+static const char *adopt_running_jumped(struct h *t, size_t i, uint64_t inst, int64_t started_ms,
+                                        int64_t jump_ms)
+{
+    struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = i};
+    ev.adopt.exists = ev.adopt.running = true;
+    ev.adopt.instance = inst;
+    ev.adopt.started_wall_ns = WALL(started_ms);
+    ev.wall_ns = WALL(t->now + jump_ms);
+    return h_step(t, &ev);
+}
+
 /* ADOPT of container i at t->now: missing (inst 0), running since started_ms (mono; < 0: no
  * start time known) or exited. */
 static const char *adopt_running(struct h *t, size_t i, uint64_t inst, int64_t started_ms)
@@ -239,9 +262,25 @@ static void test_sup_adopt__running_init_startup_deadline(void **state)
     h_free(ref);
     h_free(t);
 
+    /* no start time from inspect: the STARTED time the state saved ("started_mono_ms") */
     t = init_pod(SPEC_RESTART_ON_FAILURE);
     t->now = 10000;
     restart_daemon(t);
+    adopt_running(t, 0, 1, 100);
+    assert_acts(t, adopt_running(t, 1, 1, -1), "");
+    assert_acts(t, adopt_running(t, 2, 0, 0), "");
+    assert_int_equal(sup_next_deadline(t->s), 60200);
+    h_free(t);
+
+    /* neither (a state of an older version): from the adoption */
+    t = init_pod(SPEC_RESTART_ON_FAILURE);
+    t->now = 10000;
+    char *saved = sup_save(t->s);
+    const char *key = ",\"started_mono_ms\":200";
+    char *at = strstr(saved, key);
+    assert_non_null(at);
+    memmove(at, at + strlen(key), strlen(at + strlen(key)) + 1);
+    restore_saved(t, saved);
     adopt_running(t, 0, 1, 100);
     assert_acts(t, adopt_running(t, 1, 1, -1), "");
     assert_acts(t, adopt_running(t, 2, 0, 0), "");
@@ -694,6 +733,54 @@ static void test_sup_adopt__init_failed_start_backoff(void **state)
     }
 }
 
+/* The wall clock stepped forward 1 h (NTP) while the daemon was down: the startup deadline
+ * still counts from the saved monotonic evidence, the healthy container is not stopped. */
+static void test_sup_adopt__running_init_wall_clock_step(void **state)
+{
+    (void)state;
+    const int64_t hour = 3600 * 1000;
+    struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
+    t->now = 10000;
+    restart_daemon(t);
+    assert_acts(t, adopt_running_jumped(t, 0, 1, 100, hour), "");
+    assert_acts(t, adopt_running_jumped(t, 1, 1, 200, hour), "");
+    assert_acts(t, adopt_running(t, 2, 0, 0), "");
+    assert_acts(ref, h_at(ref, 10000), "");
+    assert_phase(t, 1, "starting");
+    assert_same(ref, t);
+    assert_int_equal(sup_next_deadline(t->s), 60200);
+    ref->now = t->now = 20000;
+    both(ref, t, exit0, "signal c0#1 1; start c2#1");
+    h_free(ref);
+    h_free(t);
+
+    /* saved while it was creating (start issued at 100 ms, STARTED at 150 ms): not older than
+     * its start was issued */
+    t = h_new();
+    h_ctr(t, 0, "init", SPEC_RESTART_ON_FAILURE);
+    t->c[0].kind = SPEC_CTR_INIT;
+    t->c[0].startup.timeout_s = 60;
+    h_ctr(t, 1, "app", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    t->now = 100;
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    t->now = 10000;
+    restart_daemon(t);
+    assert_acts(t, adopt_running_jumped(t, 0, 1, 150, hour), "");
+    assert_phase(t, 0, "starting");
+    assert_int_equal(sup_next_deadline(t->s), 60100);
+    h_free(t);
+
+    /* the saved monotonic time is from another boot (later than now): from the adoption */
+    t = init_pod(SPEC_RESTART_ON_FAILURE);
+    restart_daemon(t);
+    t->now = 150;
+    adopt_running(t, 0, 1, 100);
+    assert_acts(t, adopt_running(t, 1, 1, 100), "");
+    assert_int_equal(sup_next_deadline(t->s), 60150);
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__backoff_exit_not_counted_twice),
         cmocka_unit_test(test_sup_adopt__backoff_state_of_previous_version),
         cmocka_unit_test(test_sup_adopt__init_failed_start_backoff),
+        cmocka_unit_test(test_sup_adopt__running_init_wall_clock_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

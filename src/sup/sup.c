@@ -139,6 +139,11 @@ struct ctr {
      * the daemon that saved the state had already judged (NEVER = none).  Cleared by the
      * adoption. */
     int64_t saved_restart_at_ms;
+    /* Restored for a startup pending in the saved state (NEVER = not saved): when the instance
+     * was STARTED (mono ms, exact), or when its start was issued (it was creating: it cannot
+     * have started before).  They outweigh inspect's wall times, which a clock step moves
+     * (SPEC.md 8.9).  Cleared by the adoption. */
+    int64_t saved_started_ms, saved_created_ms;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -1280,9 +1285,41 @@ static int64_t adopt_mono_ms(const struct cx *x, const struct sup_event *ev, int
     return x->now - (wall - at_wall_ns) / 1000000;
 }
 
-static int64_t adopt_exit_ms(const struct cx *x, const struct sup_event *ev)
+/* The saved monotonic evidence of the adopted instance's start (restored only for a pending
+ * startup of the same instance): `*exact` when it is the STARTED time, else the time the start
+ * was issued (a lower bound).  NEVER when there is none, x->now when it is from another boot
+ * (later than now: nothing is trustworthy, count from the adoption). */
+static int64_t adopt_saved_start(const struct cx *x, const struct ctr *c, bool *exact)
 {
-    return adopt_mono_ms(x, ev, ev->adopt.finished_wall_ns);
+    int64_t m = c->saved_started_ms != NEVER ? c->saved_started_ms : c->saved_created_ms;
+    *exact = c->saved_started_ms != NEVER;
+    if (m != NEVER && m > x->now) {
+        *exact = true;
+        return x->now;
+    }
+    return m;
+}
+
+/* The adopted instance's start on the monotonic axis: the saved STARTED time, else inspect's
+ * start by the wall clock, but never before the saved time its start was issued (a forward
+ * clock step makes the wall estimate too old). */
+static int64_t adopt_start_ms(const struct cx *x, const struct ctr *c, const struct sup_event *ev)
+{
+    bool exact;
+    int64_t m = adopt_saved_start(x, c, &exact);
+    int64_t w = adopt_mono_ms(x, ev, ev->adopt.started_wall_ns);
+    if (m == NEVER)
+        return w;
+    return exact ? m : imax(w, m);
+}
+
+/* The adopted exit on the monotonic axis, not before the saved evidence of its start. */
+static int64_t adopt_exit_ms(const struct cx *x, const struct ctr *c, const struct sup_event *ev)
+{
+    bool exact;
+    int64_t m = adopt_saved_start(x, c, &exact);
+    int64_t w = adopt_mono_ms(x, ev, ev->adopt.finished_wall_ns);
+    return m == NEVER ? w : imax(w, m);
 }
 
 /* The container has a startup that STARTED alone does not complete: `exit: true` / init (its
@@ -1307,7 +1344,7 @@ static void adopt_starting(struct cx *x, size_t i, const struct sup_event *ev)
     c->ph = CP_STARTING;
     c->live = true;
     c->has_exit = false; /* an earlier instance's (a stale state), as do_start clears it */
-    c->running_since_ms = adopt_mono_ms(x, ev, ev->adopt.started_wall_ns);
+    c->running_since_ms = adopt_start_ms(x, c, ev);
     c->startup_deadline_ms = c->running_since_ms + startup_timeout_ms(&k->startup);
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
@@ -1384,6 +1421,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
     bool judged =
         same && (c->saved_restart_at_ms != NEVER ||
                  (c->has_exit && st->exists && !st->running && c->exit_code == st->exit_code));
+    if (!same || !st->exists)
+        c->saved_started_ms = c->saved_created_ms = NEVER; /* not this instance's */
     if (st->exists && st->instance)
         c->instance = st->instance;
     bool startup_pending = c->startup_pending;
@@ -1418,7 +1457,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         struct carg a = {.exit_code = st->exit_code,
                          .has_code = true,
                          .has_exit_ms = true,
-                         .exit_ms = adopt_exit_ms(x, ev)};
+                         .exit_ms = adopt_exit_ms(x, c, ev)};
         c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
         note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
              (unsigned long long)c->instance, st->exit_code);
@@ -1454,7 +1493,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         if (c->ph != CP_CREATING)
             c->rerun_ready = false;
     }
-    c->saved_restart_at_ms = NEVER;
+    c->saved_restart_at_ms = c->saved_started_ms = c->saved_created_ms = NEVER;
     advance_sequence(x);
     pod_stop_advance(x);
 }
@@ -1812,7 +1851,7 @@ static void ctr_init(struct ctr *c)
     c->live = true;
     c->stable_since_ms = -1;
     c->create_deadline_ms = c->startup_deadline_ms = c->restart_at_ms = NEVER;
-    c->saved_restart_at_ms = NEVER;
+    c->saved_restart_at_ms = c->saved_started_ms = c->saved_created_ms = NEVER;
     c->kill_at_ms = c->gone_at_ms = NEVER;
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
@@ -2109,6 +2148,18 @@ char *sup_save(const struct sup *s)
                                              : NEVER;
         if (rat != NEVER)
             pod_buf_printf(&b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
+        /* likewise, only while its startup is pending: when it started / its start was issued */
+        int64_t sm = c->ph == CP_STARTING   ? c->running_since_ms
+                     : c->ph == CP_ADOPTING ? c->saved_started_ms
+                                            : NEVER;
+        int64_t cm = c->ph == CP_CREATING && c->create_deadline_ms != NEVER
+                         ? c->create_deadline_ms - CREATE_TIMEOUT_MS
+                     : c->ph == CP_ADOPTING ? c->saved_created_ms
+                                            : NEVER;
+        if (sm != NEVER)
+            pod_buf_printf(&b, ",\"started_mono_ms\":%lld", (long long)sm);
+        else if (cm != NEVER)
+            pod_buf_printf(&b, ",\"created_mono_ms\":%lld", (long long)cm);
         /* likewise; for the first run !seq_done says it (and is all older versions know) */
         if (c->seq_done && (c->ph == CP_CREATING || c->ph == CP_STARTING ||
                             (c->ph == CP_ADOPTING && c->startup_pending)))
@@ -2224,6 +2275,12 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
             if (json_object_get(o, "restart_at_mono_ms") &&
                 get_int(o, "restart_at_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
                 c->saved_restart_at_ms = rat;
+            if (json_object_get(o, "started_mono_ms") &&
+                get_int(o, "started_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
+                c->saved_started_ms = rat;
+            if (json_object_get(o, "created_mono_ms") &&
+                get_int(o, "created_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
+                c->saved_created_ms = rat;
         } else {
             c->ph = c->start_count ? CP_EXITED : CP_WAITING;
         }
