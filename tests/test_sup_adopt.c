@@ -781,6 +781,31 @@ static void test_sup_adopt__running_init_wall_clock_step(void **state)
     h_free(t);
 }
 
+/* A pod restored in `stopping` does not probe the containers it adopts running: it stops
+ * them (once all are adopted). */
+static void test_sup_adopt__stopping_pod_no_probes(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_probe(&t->c[0].liveness, SPEC_PROBE_EXEC, 5, 5, 3);
+    h_probe(&t->c[0].readiness, SPEC_PROBE_EXEC, 5, 5, 3);
+    h_ctr(t, 1, "b", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    h_ev(t, SUP_EV_START_POD);
+    h_started(t, 0, 1);
+    h_started(t, 1, 1);
+    t->now = 1000;
+    h_ev(t, SUP_EV_STOP_POD);
+    t->now = 1100;
+    restart_daemon(t);
+    assert_acts(t, adopt_running(t, 0, 1, 0), "");
+    assert_acts(t, adopt_running(t, 1, 1, 0), "stop c1#1 10000; stop c0#1 10000");
+    t->now = 5000;
+    assert_acts(t, h_ev_tick(t), "");
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__backoff_state_of_previous_version),
         cmocka_unit_test(test_sup_adopt__init_failed_start_backoff),
         cmocka_unit_test(test_sup_adopt__running_init_wall_clock_step),
+        cmocka_unit_test(test_sup_adopt__stopping_pod_no_probes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1441,7 +1441,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->running_since_ms = x->now;
         c->ready = !probe_active(&sc(s, i)->readiness);
         c->stable_since_ms = -1;
-        probes_schedule_running(x, i, false);
+        if (pod_active(s)) /* a pod restored in `stopping` only stops it */
+            probes_schedule_running(x, i, false);
         update_stable(x, i);
         note(x, POD_LOG_INFO, i, "adopted running instance %llu", (unsigned long long)c->instance);
         /* STARTED was its whole startup: the fan-out the daemon that saved the state had not
