@@ -778,6 +778,122 @@ static void bad_config(void **state)
     logpump_close(NULL);
 }
 
+/* Random operations (tiny pools, up to 12 streams, data/eof/sync/detach, buffers taken through
+ * the eventfd path or reserve_wait, some streams with failing writes) against logw inline: the
+ * files of every stream without injected faults are identical, no wake-up is lost (a lost one
+ * hangs: the alarm fails the test), nothing stays open.  Also run under ThreadSanitizer. */
+#define RS_MAX 12
+static uint64_t rs_seed;
+static uint64_t rs(void)
+{
+    return rng(&rs_seed);
+}
+
+static void *rs_buf(struct logpump *p)
+{
+    if (rs() % 2)
+        return logpump_reserve_wait(p);
+    for (;;) {
+        void *b = logpump_reserve(p);
+        if (b)
+            return b;
+        assert_true(readable(logpump_fd(p), 10000));
+        logpump_ack_fd(p);
+    }
+}
+
+static void random_ops_match_inline(void **state)
+{
+    (void)state;
+    rs_seed = 7;
+    for (int round = 0; round < 30; round++) {
+        struct fs_mem *m[RS_MAX], *ref[RS_MAX];
+        struct logw *inl[RS_MAX];
+        int id[RS_MAX];
+        bool live[RS_MAX] = {0}, faulty[RS_MAX] = {0};
+        int n = 0, nlive = 0;
+        struct logpump *p = pump_new(1 + rs() % 5, 1 + rs() % 48, 1 + (int64_t)(rs() % 3));
+        struct pod_err e = POD_ERR_ZERO;
+        int64_t ts = T0;
+        for (int k = 0; k < 2000; k++) {
+            unsigned a = (unsigned)(rs() % 100);
+            if ((a < 4 || nlive == 0) && n < RS_MAX) {
+                char base[16];
+                snprintf(base, sizeof base, "s%d-stdout", n);
+                m[n] = fs_mem_new();
+                ref[n] = fs_mem_new();
+                inl[n] = open_w(fs_mem_fs(ref[n]), base, 512, 2, 64);
+                struct logw *w = open_w(fs_mem_fs(m[n]), base, 512, 2, 64);
+                faulty[n] = rs() % 4 == 0;
+                if (faulty[n])
+                    fs_mem_fail(m[n], FS_MEM_OP_WRITE, 1 + rs() % 5, 1 + rs() % 4, ENOSPC);
+                id[n] = logpump_attach(p, w);
+                assert_int_equal(id[n], n);
+                live[n] = true;
+                n++;
+                nlive++;
+                continue;
+            }
+            if (nlive == 0)
+                break;
+            int i = (int)(rs() % (unsigned)n);
+            while (!live[i])
+                i = (i + 1) % n;
+            ts += (int64_t)(rs() % 1000);
+            if (a < 82) {
+                char *b = rs_buf(p);
+                size_t len = rs() % (logpump_buf_size(p) + 1);
+                for (size_t j = 0; j < len; j++)
+                    b[j] = rs() % 7 == 0 ? '\n' : (char)('a' + rs() % 26);
+                if (len)
+                    (void)logw_write(inl[i], b, len, ts, &e);
+                logpump_submit(p, id[i], b, len, ts);
+            } else if (a < 88) {
+                (void)logw_eof(inl[i], ts, &e);
+                logpump_eof(p, id[i], ts);
+            } else if (a < 93) {
+                (void)logw_sync(inl[i], &e);
+                logpump_sync(p, id[i]);
+            } else if (a < 96) {
+                logw_close(inl[i]);
+                logpump_detach(p, id[i]);
+                live[i] = false;
+                nlive--;
+            } else {
+                logpump_flush(p);
+                struct logw_stats x = logw_stats(inl[i]), y = logpump_stats(p, id[i], NULL, 0);
+                if (!faulty[i]) {
+                    assert_int_equal(x.lines, y.lines);
+                    assert_int_equal(x.partial_lines, y.partial_lines);
+                }
+                assert_int_equal(x.bytes_in, y.bytes_in);
+            }
+        }
+        for (int i = 0; i < n; i++)
+            if (live[i])
+                logw_close(inl[i]);
+        logpump_close(p);
+        for (int q = 0; q < n; q++) {
+            assert_int_equal(fs_mem_open_handles(m[q]), 0);
+            if (!faulty[q]) {
+                char **fa = fs_mem_files(ref[q]), **fb = fs_mem_files(m[q]);
+                assert_int_equal(pod_strv_len(fa), pod_strv_len(fb));
+                for (size_t f = 0; fa[f]; f++) {
+                    assert_string_equal(fa[f], fb[f]);
+                    char *da = get(ref[q], fa[f]), *db = get(m[q], fb[f]);
+                    assert_string_equal(da, db);
+                    free(da);
+                    free(db);
+                }
+                pod_strv_free(fa);
+                pod_strv_free(fb);
+            }
+            fs_mem_free(m[q]);
+            fs_mem_free(ref[q]);
+        }
+    }
+}
+
 /* Hang guard: a test that waits forever is killed (SIGALRM) and so fails. */
 static int guard(void **state)
 {
@@ -805,6 +921,7 @@ int main(void)
         T(writer_blocks_signals),
         T(thread_start_fails),
         T(bad_config),
+        T(random_ops_match_inline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
