@@ -818,7 +818,7 @@ static void random_ops_match_inline(void **state)
         for (int k = 0; k < 2000; k++) {
             unsigned a = (unsigned)(rs() % 100);
             if ((a < 4 || nlive == 0) && n < RS_MAX) {
-                char base[16];
+                char base[32];
                 snprintf(base, sizeof base, "s%d-stdout", n);
                 m[n] = fs_mem_new();
                 ref[n] = fs_mem_new();
