@@ -279,6 +279,33 @@ static inline const struct sup_ctr_status *h_cs(const struct h *t, size_t i)
 
 #define assert_phase(t, i, name) assert_string_equal(h_cs((t), (i))->phase, (name))
 
+/* web (always, HUP), job (on-interval 20 s, exit: true, startup fan-out to web): the first
+ * run of job completed at 1 s (web got HUP), its interval re-run (instance 2) started at
+ * 21.1 s and is `starting`.  Shared by the re-run tests of test_sup.c and test_sup_adopt.c. */
+static inline struct h *h_exit_rerun_pod(void)
+{
+    static char *targets[] = {"web", NULL};
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    t->c[0].signal_sig = "HUP";
+    h_ctr(t, 1, "job", SPEC_RESTART_ON_INTERVAL);
+    t->c[1].restart_interval_s = 20;
+    t->c[1].startup.kind = SPEC_PROBE_EXIT;
+    t->c[1].startup.timeout_s = 60;
+    t->c[1].startup.signal_targets = targets;
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    assert_acts(t, h_started(t, 0, 1), "start c1#1");
+    h_started(t, 1, 1);
+    t->now = 1000;
+    assert_acts(t, h_exited(t, 1, 1, 0), "signal c0#1 1");
+    assert_acts(t, h_at(t, 21000), "start c1#2");
+    t->now = 21100;
+    h_started(t, 1, 2);
+    assert_phase(t, 1, "starting");
+    return t;
+}
+
 /* Starts a single-container pod and brings container 0 to "running" at t->now. */
 static inline void h_boot1(struct h *t)
 {

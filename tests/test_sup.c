@@ -1269,8 +1269,6 @@ static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void *
     }
 }
 
-static char *job_fan_targets[] = {"web", NULL};
-
 /* An `exit: true` re-run (its startup = its exit 0) saved while starting, that completed while
  * no daemon ran: a completed startup, as the daemon that did not restart counts it - `started`,
  * its startup signal fan-out (web gets HUP), and the interval counted from inspect's exit time.
@@ -1279,24 +1277,7 @@ static void test_sup_adopt__exit_probe_rerun_completed_while_down(void **state)
 {
     (void)state;
     for (int restart = 0; restart < 2; restart++) {
-        struct h *t = h_new();
-        h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
-        t->c[0].signal_sig = "HUP";
-        h_ctr(t, 1, "job", SPEC_RESTART_ON_INTERVAL);
-        t->c[1].restart_interval_s = 20;
-        t->c[1].startup.kind = SPEC_PROBE_EXIT;
-        t->c[1].startup.timeout_s = 60;
-        t->c[1].startup.signal_targets = job_fan_targets;
-        h_go(t, 1);
-        assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
-        assert_acts(t, h_started(t, 0, 1), "start c1#1");
-        h_started(t, 1, 1);
-        t->now = 1000;
-        assert_acts(t, h_exited(t, 1, 1, 0), "signal c0#1 1");
-        assert_acts(t, h_at(t, 21000), "start c1#2");
-        t->now = 21100;
-        h_started(t, 1, 2);
-        assert_phase(t, 1, "starting");
+        struct h *t = h_exit_rerun_pod();
         assert_true(sup_status(t->s)->ready);
         const char *acts;
         if (!restart) {

@@ -402,33 +402,6 @@ static void test_sup_adopt__running_startup_probe_gates_order(void **state)
 
 /* ---- an `exit: true` re-run (pod running, "startup_pending") adopted running */
 
-static char *web_target[] = {"web", NULL};
-
-/* web (always, HUP), job (on-interval 20 s, exit: true, fan-out to web): the first run
- * completed at 1 s, the re-run (instance 2) started at 21.1 s. */
-static struct h *rerun_pod(void)
-{
-    struct h *t = h_new();
-    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
-    t->c[0].signal_sig = "HUP";
-    h_ctr(t, 1, "job", SPEC_RESTART_ON_INTERVAL);
-    t->c[1].restart_interval_s = 20;
-    t->c[1].startup.kind = SPEC_PROBE_EXIT;
-    t->c[1].startup.timeout_s = 60;
-    t->c[1].startup.signal_targets = web_target;
-    h_go(t, 1);
-    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
-    assert_acts(t, h_started(t, 0, 1), "start c1#1");
-    h_started(t, 1, 1);
-    t->now = 1000;
-    assert_acts(t, h_exited(t, 1, 1, 0), "signal c0#1 1");
-    assert_acts(t, h_at(t, 21000), "start c1#2");
-    t->now = 21100;
-    h_started(t, 1, 2);
-    assert_phase(t, 1, "starting");
-    return t;
-}
-
 static const char *job_exit0(struct h *t)
 {
     return h_exited(t, 1, 2, 0);
@@ -443,7 +416,7 @@ static void test_sup_adopt__running_exit_probe_rerun(void **state)
 {
     (void)state;
     for (int code = 0; code < 2; code++) {
-        struct h *ref = rerun_pod(), *t = rerun_pod();
+        struct h *ref = h_exit_rerun_pod(), *t = h_exit_rerun_pod();
         t->now = 25000;
         restart_daemon(t);
         assert_acts(t, adopt_running(t, 0, 1, 0), "");
@@ -476,7 +449,7 @@ static void test_sup_adopt__running_exit_probe_rerun(void **state)
 static void test_sup_adopt__running_rerun_state_of_previous_version(void **state)
 {
     (void)state;
-    struct h *t = rerun_pod();
+    struct h *t = h_exit_rerun_pod();
     char *saved = sup_save(t->s);
     const char *key = ",\"startup_pending\":true";
     char *at = strstr(saved, key);
