@@ -433,6 +433,16 @@ static void write_state(struct drv *d)
     wr_result(d, &d->state_wr, DRV_STATE_FILE, rc, &err);
 }
 
+/* Retries a failed .pod.state write now (its timer, or .pod.status recovered): disarms the
+ * timer and writes the current state, which also covers any change made meanwhile (so
+ * flush_status needs no second write for it). */
+static void retry_state(struct drv *d)
+{
+    d->state_wr.retry_ms = INT64_MAX;
+    d->last_state_sig = state_sig(d);
+    write_state(d);
+}
+
 /* Rewrites the `updated:` value of an unchanged status text (no re-rendering). */
 static char *patch_updated(const char *old, int64_t now_s)
 {
@@ -487,11 +497,8 @@ static void flush_status(struct drv *d, bool refresh, bool force)
      * up to date now rather than at its retry (up to 30 s later).  Only on that recovery: when
      * .pod.status never failed, the state's own failure (e.g. its directory sync) keeps its
      * backoff instead of an attempt at every 5 s refresh.  Not twice in the same ms. */
-    if (rc == 0 && status_was_failing && d->state_wr.failing && d->state_wr.tried_ms != now_ms(d)) {
-        d->state_wr.retry_ms = INT64_MAX;
-        d->last_state_sig = state_sig(d);
-        write_state(d);
-    }
+    if (rc == 0 && status_was_failing && d->state_wr.failing && d->state_wr.tried_ms != now_ms(d))
+        retry_state(d);
     d->next_status_ms = now_ms(d) + d->cfg.status_refresh_ms;
 }
 
@@ -1085,13 +1092,8 @@ void drv_run(struct drv *d)
         if (need_retry && d->next_logretry_ms == INT64_MAX)
             d->next_logretry_ms = t + LOGW_DEFAULT_RETRY_MS;
         trace_changes(d);
-        if (d->state_wr.retry_ms <= t) {
-            d->state_wr.retry_ms = INT64_MAX;
-            /* the retry renders the current state: a change made in this run needs no second
-             * write in flush_status below */
-            d->last_state_sig = state_sig(d);
-            write_state(d);
-        }
+        if (d->state_wr.retry_ms <= t)
+            retry_state(d);
         bool status_retry = d->status_wr.retry_ms <= t;
         if (status_retry)
             d->status_wr.retry_ms = INT64_MAX;
