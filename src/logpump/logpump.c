@@ -81,11 +81,11 @@ struct logpump {
     const struct clk *clk;
 };
 
+/* Thread timing: the real monotonic clock (CLOCK_MONOTONIC, the clock of the `work` condvar),
+ * whatever cfg.clk is. */
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clk_mono_ms(&clk_real);
 }
 
 /* A caller bug that would corrupt memory (a buffer given back twice, or not from the pool):
