@@ -20,65 +20,8 @@
 #include <stdint.h>
 
 #include "pod/err.h"
+#include "pod/event.h"
 #include "pod/spec.h"
-
-enum backend_stream { BACKEND_STDOUT = 0, BACKEND_STDERR = 1 };
-
-enum backend_result {
-    BACKEND_OK = 0,  /* exec exited 0 / tcp connected / http 2xx-3xx */
-    BACKEND_FAIL,    /* exec exited non-zero / refused / http other status */
-    BACKEND_UNKNOWN, /* the backend itself failed (podman 125/126/127, container gone) */
-    BACKEND_TIMEOUT, /* deadline passed (reported by the driver after cancel) */
-};
-
-enum backend_event_type {
-    BACKEND_EV_STARTED = 1,  /* container instance is running */
-    BACKEND_EV_START_FAILED, /* could not create/start; msg says why */
-    BACKEND_EV_EXITED,       /* container instance exited; exit_code valid */
-    BACKEND_EV_EXEC_DONE,    /* exec/probe `tag` finished; result + exit_code */
-    BACKEND_EV_OUTPUT,       /* bytes the container wrote on stream (data/len, borrowed until
-                                the next poll_events call) */
-    BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
-};
-
-struct backend_event {
-    enum backend_event_type type;
-    size_t ctr;        /* spec container index */
-    uint64_t instance; /* supervisor instance number */
-    uint64_t tag;      /* EXEC_DONE */
-    enum backend_result result;
-    int exit_code;
-    enum backend_stream stream;
-    const char *data;
-    size_t len;
-    char msg[160];
-};
-
-/* What the backend knows about one container right now (inspect: the source of truth; events
- * are only wake-ups and may be lost or duplicated). */
-struct backend_ctr_state {
-    bool exists;
-    bool running;
-    uint64_t instance; /* from the container's label; 0 if unknown */
-    int exit_code;     /* valid when exists && !running */
-    int64_t started_wall_ns, finished_wall_ns;
-};
-
-enum backend_probe_kind { BACKEND_PROBE_EXEC = 0, BACKEND_PROBE_TCP, BACKEND_PROBE_HTTP };
-
-struct backend_probe_req {
-    enum backend_probe_kind kind;
-    size_t ctr;
-    uint64_t instance;
-    uint64_t tag;
-    int64_t deadline_mono_ms;
-    char *const *argv; /* EXEC (borrowed for the call) */
-    const char *host;  /* TCP/HTTP: address, e.g. "127.0.0.1" */
-    int port;          /* TCP/HTTP */
-    const char *http_path;
-    int role; /* informational: the sup_probe_role that asked (the sim scripts results per role;
-                 real backends ignore it) */
-};
 
 struct backend_ops {
     const char *name;

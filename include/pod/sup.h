@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pod/backend.h"
 #include "pod/err.h"
+#include "pod/event.h"
 #include "pod/spec.h"
 
 /* ------------------------------------------------------------------ events (driver -> sup) */
