@@ -43,11 +43,26 @@ struct h {
 __attribute__((unused)) static char *h_cmd_true[] = {"true", NULL};
 __attribute__((unused)) static char *h_cmd_reload[] = {"reload", NULL};
 
+/* A probe that is not configured, with the defaults the validator fills in anyway (an init
+ * container's startup uses its timeout). */
+static inline void h_probe_defaults(struct spec_probe *p, bool startup)
+{
+    memset(p, 0, sizeof *p);
+    p->timeout_s = 120;
+    p->attempt_timeout_s = 120;
+    p->period_s = startup ? 1 : 6;
+    p->success_threshold = 1;
+    p->failure_threshold = startup ? 0 : 1;
+}
+
 /* A container with explicit defaults (what the validator would fill in). */
 static inline void h_ctr(struct h *t, size_t i, const char *name, enum spec_restart r)
 {
     struct spec_container *c = &t->c[i];
     memset(c, 0, sizeof *c);
+    h_probe_defaults(&c->startup, true);
+    h_probe_defaults(&c->readiness, false);
+    h_probe_defaults(&c->liveness, false);
     c->name = (char *)name;
     c->image = (char *)"img";
     c->restart = r;

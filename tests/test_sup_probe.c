@@ -162,6 +162,7 @@ static void test_sup_probe__tcp_http_request_fields(void **state)
     t->c[0].liveness.cmd = NULL;
     t->c[0].liveness.port = 80;
     t->c[0].liveness.host_port = 8080;
+    t->c[0].liveness.http_path = "/"; /* the validator's default */
     h_go(t, 1);
     h_ev(t, SUP_EV_START_POD);
     assert_acts(t, h_started(t, 0, 1), "probe c0#1 startup tcp tag1 dl=60000");

@@ -27,14 +27,6 @@
 #define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
 #define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
 #define GIVEUP_RING 64              /* failure times remembered for the give-up budget */
-#define DEF_STARTUP_TIMEOUT_S 120
-#define DEF_ATTEMPT_TIMEOUT_S 120
-#define DEF_STARTUP_PERIOD_S 1
-#define DEF_PROBE_PERIOD_S 6
-#define DEF_STOP_TIMEOUT_S 10
-#define DEF_BACKOFF_MAX_MS 300000
-#define DEF_BACKOFF_RESET_S 600
-#define DEF_GIVEUP_WINDOW_S 600
 #define SIG_KILL 9
 #define NEVER INT64_MAX
 
@@ -256,7 +248,7 @@ static void note(struct cx *x, int level, size_t i, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- effective knobs (the validator fills defaults; zero falls back to the same values) */
+/* ---- the spec, read as the validator resolved it */
 
 static bool is_init(const struct spec_container *c)
 {
@@ -290,56 +282,35 @@ static const struct spec_probe *probe_of(const struct spec_container *c, int rol
     }
 }
 
-static int64_t period_ms(const struct spec_probe *p, int role)
+/* The knobs in ms.  The validator resolved every default (spec.h); nothing is re-derived here. */
+static int64_t period_ms(const struct spec_probe *p)
 {
-    int v = p->period_s > 0 ? p->period_s
-                            : (role == PR_STARTUP ? DEF_STARTUP_PERIOD_S : DEF_PROBE_PERIOD_S);
-    return (int64_t)v * 1000;
+    return (int64_t)p->period_s * 1000;
 }
 
 static int64_t attempt_timeout_ms(const struct spec_probe *p)
 {
-    int v = p->attempt_timeout_s > 0 ? p->attempt_timeout_s
-            : p->timeout_s > 0       ? p->timeout_s
-                                     : DEF_ATTEMPT_TIMEOUT_S;
-    return (int64_t)v * 1000;
+    return (int64_t)p->attempt_timeout_s * 1000;
 }
 
 static int64_t startup_timeout_ms(const struct spec_probe *p)
 {
-    return (int64_t)(p->timeout_s > 0 ? p->timeout_s : DEF_STARTUP_TIMEOUT_S) * 1000;
-}
-
-static int thr(int v)
-{
-    return v > 0 ? v : 1;
+    return (int64_t)p->timeout_s * 1000;
 }
 
 static int64_t stop_timeout_ms(const struct spec_container *c)
 {
-    return (int64_t)(c->stop_timeout_s > 0 ? c->stop_timeout_s : DEF_STOP_TIMEOUT_S) * 1000;
+    return (int64_t)c->stop_timeout_s * 1000;
 }
 
-static int64_t bo_initial(const struct spec_container *c)
+static int64_t backoff_reset_ms(const struct spec_container *c)
 {
-    return c->backoff.initial_ms > 0 ? c->backoff.initial_ms : 0; /* 0: only the 1 s floor */
-}
-
-static int64_t bo_max(const struct spec_container *c)
-{
-    return c->backoff.max_ms > 0 ? c->backoff.max_ms : DEF_BACKOFF_MAX_MS;
-}
-
-static int64_t bo_reset_ms(const struct spec_container *c)
-{
-    return (int64_t)(c->backoff.reset_s > 0 ? c->backoff.reset_s : DEF_BACKOFF_RESET_S) * 1000;
+    return (int64_t)c->backoff.reset_s * 1000;
 }
 
 static int64_t giveup_window_ms(const struct spec_container *c)
 {
-    return (int64_t)(c->backoff.give_up_window_s > 0 ? c->backoff.give_up_window_s
-                                                     : DEF_GIVEUP_WINDOW_S) *
-           1000;
+    return (int64_t)c->backoff.give_up_window_s * 1000;
 }
 
 static bool config_policy(const struct spec_container *c)
@@ -416,12 +387,12 @@ static void probe_start(struct cx *x, size_t i, int role)
     switch (sp->kind) {
     case SPEC_PROBE_TCP:
     case SPEC_PROBE_HTTP: {
-        int port = sp->host_port > 0 ? sp->host_port : sp->port;
+        int port = sp->host_port;
         a->probe.kind = sp->kind == SPEC_PROBE_TCP ? BACKEND_PROBE_TCP : BACKEND_PROBE_HTTP;
         a->probe.host = probe_host(k, port);
         a->probe.port = port;
         if (sp->kind == SPEC_PROBE_HTTP)
-            a->probe.http_path = sp->http_path ? sp->http_path : "/";
+            a->probe.http_path = sp->http_path;
         break;
     }
     default:
@@ -472,7 +443,7 @@ static void probes_schedule_running(struct cx *x, size_t i, bool with_initial_de
 static int64_t backoff_delay(struct sup *s, size_t i)
 {
     const struct spec_container *k = sc(s, i);
-    int64_t initial = bo_initial(k), cap = bo_max(k);
+    int64_t initial = k->backoff.initial_ms, cap = k->backoff.max_ms;
     int64_t ceiling = initial;
     for (unsigned n = 1; n < s->c[i].streak && ceiling < cap; n++)
         ceiling *= 2;
@@ -1268,7 +1239,7 @@ static void ev_config_changed(struct cx *x, const struct sup_event *ev)
         b->checksum_mode = true;
     if (ev->cfg_checksum_file)
         b->checksum_seen = true;
-    int debounce = s->spec->config_debounce_ms > 0 ? s->spec->config_debounce_ms : 0;
+    int debounce = s->spec->config_debounce_ms;
     b->quiet_at_ms = x->now + debounce;
     if (cfg_fireable(b) && debounce == 0)
         cfg_fire(x, ev->volume, "changed");
@@ -1534,7 +1505,7 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
         return;
     }
     const struct spec_probe *sp = probe_of(k, role);
-    p->next_at_ms = imax(start + period_ms(sp, role), x->now);
+    p->next_at_ms = imax(start + period_ms(sp), x->now);
     if (res == BACKEND_UNKNOWN) {
         if (++p->unknown < UNKNOWN_LIMIT) {
             note(x, POD_LOG_DEBUG, i, "%s probe result unknown (%d of %d); not counted",
@@ -1556,23 +1527,23 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
     }
     switch (role) {
     case PR_STARTUP:
-        if (ok && p->succ >= thr(k->startup.success_threshold))
+        if (ok && p->succ >= k->startup.success_threshold)
             dispatch(x, i, CE_STARTUP_OK, NULL);
         else if (!ok && k->startup.failure_threshold > 0 && p->fail >= k->startup.failure_threshold)
             dispatch(x, i, CE_STARTUP_FAIL, NULL);
         break;
     case PR_READY:
-        if (ok && !c->ready && p->succ >= thr(k->readiness.success_threshold)) {
+        if (ok && !c->ready && p->succ >= k->readiness.success_threshold) {
             c->ready = true;
             note(x, POD_LOG_INFO, i, "ready");
-        } else if (!ok && c->ready && p->fail >= thr(k->readiness.failure_threshold)) {
+        } else if (!ok && c->ready && p->fail >= k->readiness.failure_threshold) {
             c->ready = false;
             note(x, POD_LOG_WARN, i, "not ready (%d failed probes)", p->fail);
         }
         update_stable(x, i);
         break;
     case PR_LIVE:
-        if (!ok && p->fail >= thr(k->liveness.failure_threshold)) {
+        if (!ok && p->fail >= k->liveness.failure_threshold) {
             c->live = false;
             dispatch(x, i, CE_LIVENESS_FAIL, NULL);
         }
@@ -1642,7 +1613,7 @@ static int64_t ctr_deadline(const struct sup *s, size_t i)
     for (int r = 0; r < PR__N; r++)
         d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_ms : c->pr[r].next_at_ms);
     if (c->ph == CP_RUNNING && c->streak > 0 && c->stable_since_ms >= 0)
-        d = imin(d, c->stable_since_ms + bo_reset_ms(sc(s, i)));
+        d = imin(d, c->stable_since_ms + backoff_reset_ms(sc(s, i)));
     return d;
 }
 
@@ -1712,9 +1683,9 @@ static bool ctr_due(struct cx *x, size_t i)
         }
     }
     if (c->ph == CP_RUNNING && c->streak > 0 && c->stable_since_ms >= 0 &&
-        c->stable_since_ms + bo_reset_ms(sc(s, i)) <= now) {
+        c->stable_since_ms + backoff_reset_ms(sc(s, i)) <= now) {
         note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable",
-             (long long)(bo_reset_ms(sc(s, i)) / 1000));
+             (long long)(backoff_reset_ms(sc(s, i)) / 1000));
         c->streak = 0;
         c->backoff_ms = 0;
         return true;
