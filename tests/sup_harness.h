@@ -281,6 +281,12 @@ static inline const struct sup_ctr_status *h_cs(const struct h *t, size_t i)
     return &sup_status(t->s)->ctr[i];
 }
 
+/* The name of container i's phase ("running"), as the status file prints it. */
+static inline const char *h_phase(const struct h *t, size_t i)
+{
+    return sup_ctr_phase_name(h_cs(t, i)->phase);
+}
+
 #define assert_acts(t, expr, expected)                                                             \
     do {                                                                                           \
         const char *got_ = (expr);                                                                 \
@@ -292,7 +298,7 @@ static inline const struct sup_ctr_status *h_cs(const struct h *t, size_t i)
         assert_string_equal(got_, (expected));                                                     \
     } while (0)
 
-#define assert_phase(t, i, name) assert_string_equal(h_cs((t), (i))->phase, (name))
+#define assert_phase(t, i, name) assert_string_equal(h_phase((t), (i)), (name))
 
 /* web (always, HUP), job (on-interval 20 s, exit: true, startup fan-out to web): the first
  * run of job completed at 1 s (web got HUP), its interval re-run (instance 2) started at

@@ -713,7 +713,7 @@ static void test_drv__state_written_when_only_hidden_fields_change(void **state)
     ev.volume = 0;
     drv_input(e->drv, &ev);
     run_until(e, 9000);
-    assert_string_equal(drv_sup_status(e->drv)->ctr[1].phase, "stopping");
+    assert_int_equal(drv_sup_status(e->drv)->ctr[1].phase, SUP_CTR_STOPPING);
     char *st = state_text(e);
     assert_non_null(strstr(st, "\"rerun_ready\":true"));
     free(st);
@@ -724,7 +724,7 @@ static void test_drv__state_written_when_only_hidden_fields_change(void **state)
     ev.ctr = 1;
     drv_input(e->drv, &ev);
     assert_false(drv_sup_status(e->drv)->ctr[1].rerun);
-    assert_string_equal(drv_sup_status(e->drv)->ctr[1].phase, "stopping");
+    assert_int_equal(drv_sup_status(e->drv)->ctr[1].phase, SUP_CTR_STOPPING);
     char *after = status_text(e, &len);
     assert_string_equal(before, after);
     free(before);
@@ -757,7 +757,7 @@ static void test_drv__state_file_tracks_rerun_marker(void **state)
     assert_non_null(strstr(st, "\"rerun_ready\":true"));
     free(st);
     run_until(e, 12000); /* startup timed out at 9.2 s: stopping, SIGTERM ignored */
-    assert_string_equal(drv_sup_status(e->drv)->ctr[0].phase, "stopping");
+    assert_int_equal(drv_sup_status(e->drv)->ctr[0].phase, SUP_CTR_STOPPING);
     assert_false(drv_sup_status(e->drv)->ctr[0].rerun);
     assert_false(drv_sup_status(e->drv)->ready);
     st = state_text(e);

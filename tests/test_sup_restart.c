@@ -388,7 +388,7 @@ static void test_sup_rerun__never_two_instances(void **state)
                 if (t->a.v[a].type == SUP_ACT_CTR_START)
                     up = 1;
         }
-        if (!strcmp(h_cs(t, 0)->phase, "creating"))
+        if (h_cs(t, 0)->phase == SUP_CTR_CREATING)
             h_started(t, 0, h_cs(t, 0)->instance);
     }
     h_free(t);

@@ -106,9 +106,24 @@ enum sup_pod_phase {
     SUP_POD_EXITED
 };
 
+/* A container's phase (SPEC.md 8.2); sup_ctr_phase_name() gives the word the status file and
+ * the trace print. */
+enum sup_ctr_phase {
+    SUP_CTR_WAITING = 0, /* not started yet (pod created, or waiting for its turn) */
+    SUP_CTR_CREATING,    /* CTR_START issued, waiting for STARTED / START_FAILED */
+    SUP_CTR_STARTING,    /* running, startup not yet completed */
+    SUP_CTR_RUNNING,     /* started */
+    SUP_CTR_STOPPING,    /* CTR_STOP / CTR_KILL issued, waiting for its exit */
+    SUP_CTR_BACKOFF,     /* waiting to restart after a failure */
+    SUP_CTR_EXITED,      /* down; restarted only by interval timer / config / signal / rerun */
+    SUP_CTR_FAILED,      /* failed start under `never`: not retried (rerun only) */
+    SUP_CTR_GAVE_UP,     /* give-up budget exhausted (rerun only) */
+    SUP_CTR_ADOPTING,    /* after sup_restore: waiting for SUP_EV_ADOPT */
+    SUP_CTR__N           /* the number of phases, not a phase */
+};
+
 struct sup_ctr_status {
-    const char *phase; /* waiting, creating, starting, running, stopping, backoff, exited,
-                          failed, gave-up, adopting (SPEC.md 8.2); static strings */
+    enum sup_ctr_phase phase;
     uint64_t instance;
     unsigned start_count; /* persisted across daemon restarts */
     unsigned restart_count;
@@ -145,6 +160,8 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_ms, struct 
 int64_t sup_next_deadline(const struct sup *s);
 const struct sup_status *sup_status(const struct sup *s);
 const char *sup_pod_phase_name(enum sup_pod_phase p);
+/* "waiting", "creating", ... ("?" for a value out of range). */
+const char *sup_ctr_phase_name(enum sup_ctr_phase p);
 /* Stable lower-case names for traces ("ctr-start", "probe", ... / "startup", "readiness", ...). */
 const char *sup_action_type_name(enum sup_action_type t);
 const char *sup_probe_role_name(enum sup_probe_role r);

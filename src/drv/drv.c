@@ -46,7 +46,8 @@ struct wr_retry {
 };
 
 struct ctr_snap {
-    char phase[32];
+    bool phase_traced; /* phase holds the last phase traced */
+    enum sup_ctr_phase phase;
     bool ready;
     uint64_t rotations[2], write_errors[2], dropped[2];
     bool failing[2];
@@ -80,8 +81,7 @@ struct drv {
     char *last_status;       /* last status written, for skipping identical rewrites */
     uint64_t last_sig;       /* cheap signature of what the status shows */
     uint64_t last_state_sig; /* ... of what the persisted state holds */
-    char pod_phase[16];
-    int pod_ready, pod_healthy;
+    int pod_phase, pod_ready, pod_healthy; /* as last traced, -1 = not yet */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -266,7 +266,7 @@ static char *render_status(struct drv *d)
         bp(&b, "      kind: %s\n", spec_ctr_kind_name(c->kind));
         bp(&b, "      startCount: %u\n", cs->start_count);
         bp(&b, "      restartCount: %u\n", cs->restart_count);
-        bp(&b, "      status: %s\n", cs->phase ? cs->phase : "unknown");
+        bp(&b, "      status: %s\n", sup_ctr_phase_name(cs->phase));
         bp(&b, "      instance: %llu\n", (unsigned long long)cs->instance);
         bp(&b, "      running: %d\n", cs->running ? 1 : 0);
         bp(&b, "      ready: %d\n", cs->ready ? 1 : 0);
@@ -380,8 +380,7 @@ static uint64_t status_sig(const struct drv *d)
     MIX(d->created_s);
     for (size_t i = 0; i < st->n; i++) {
         const struct sup_ctr_status *c = &st->ctr[i];
-        for (const char *p = c->phase ? c->phase : ""; *p; p++)
-            MIX(*p);
+        MIX(c->phase);
         MIX(c->instance);
         MIX(c->start_count);
         MIX(c->restart_count);
@@ -417,7 +416,7 @@ static uint64_t state_sig(const struct drv *d)
         MIX(c->gave_up);
         MIX(c->started); /* startup completed: the place in the order was passed */
         MIX(c->rerun);   /* a scheduled re-run keeps the pod ready (SPEC.md 8.6) */
-        MIX(c->phase && strcmp(c->phase, "failed") == 0);
+        MIX(c->phase == SUP_CTR_FAILED);
     }
 #undef MIX
     return h;
@@ -512,19 +511,20 @@ static void trace_changes(struct drv *d)
 {
     const struct sup_status *st = sup_status(d->sup);
     const char *pp = sup_pod_phase_name(st->phase);
-    if (strcmp(pp, d->pod_phase) != 0 || d->pod_ready != (int)st->ready ||
+    if (d->pod_phase != (int)st->phase || d->pod_ready != (int)st->ready ||
         d->pod_healthy != (int)st->healthy) {
-        snprintf(d->pod_phase, sizeof d->pod_phase, "%s", pp);
+        d->pod_phase = (int)st->phase;
         d->pod_ready = st->ready;
         d->pod_healthy = st->healthy;
         tr(d, "pod", "status", "phase=%s ready=%d healthy=%d", pp, st->ready, st->healthy);
     }
     for (size_t i = 0; i < d->n && i < st->n; i++) {
         const struct sup_ctr_status *cs = &st->ctr[i];
-        const char *ph = cs->phase ? cs->phase : "?";
+        const char *ph = sup_ctr_phase_name(cs->phase);
         struct ctr_snap *sn = &d->snap[i];
-        if (strcmp(ph, sn->phase) != 0) {
-            snprintf(sn->phase, sizeof sn->phase, "%s", ph);
+        if (!sn->phase_traced || sn->phase != cs->phase) {
+            sn->phase_traced = true;
+            sn->phase = cs->phase;
             if (cs->next_start_mono_ms > 0)
                 tr(d, cname(d, i), "phase", "%s delay=%lldms failures=%u", ph,
                    (long long)(cs->next_start_mono_ms - now_ms(d)), cs->consecutive_failures);
@@ -903,8 +903,7 @@ static void reconcile(struct drv *d)
             kind = 1;
         else if (cs->running && !same)
             kind = 3;
-        else if (!cs->running && same && in.running && cs->phase &&
-                 strcmp(cs->phase, "creating") == 0)
+        else if (!cs->running && same && in.running && cs->phase == SUP_CTR_CREATING)
             kind = 2;
         if (kind == 0) {
             d->mism_inst[i] = 0;
@@ -964,7 +963,7 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->snap = xcalloc(d->n + 1, sizeof *d->snap);
     d->adopt_at_ms = INT64_MAX;
     d->created_s = clk_wall_ns(&cfg->clk) / 1000000000;
-    d->pod_ready = d->pod_healthy = -1;
+    d->pod_phase = d->pod_ready = d->pod_healthy = -1;
     struct pod_err e2 = POD_ERR_ZERO;
     if (fs_mkdir_p(&cfg->fs, d->logdir, &e2) < 0)
         pod_log(POD_LOG_WARN, "could not create %s: %s", d->logdir, e2.msg);

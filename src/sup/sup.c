@@ -32,24 +32,6 @@
 
 /* ------------------------------------------------------------------ state */
 
-enum cph {
-    CP_WAITING = 0, /* not started yet (pod created, or waiting for its turn) */
-    CP_CREATING,    /* CTR_START issued, waiting for STARTED / START_FAILED */
-    CP_STARTING,    /* running, startup probe not yet successful */
-    CP_RUNNING,     /* started */
-    CP_STOPPING,    /* CTR_STOP / CTR_KILL issued, waiting for EXITED */
-    CP_BACKOFF,     /* waiting to restart after a failure */
-    CP_EXITED,      /* down; restarted only by interval timer / config / signal / rerun */
-    CP_FAILED,      /* failed start under `never`: not retried (rerun only) */
-    CP_GAVE_UP,     /* give-up budget exhausted (rerun only) */
-    CP_ADOPTING,    /* after sup_restore: waiting for SUP_EV_ADOPT */
-    CP__N
-};
-
-static const char *const cph_names[CP__N] = {"waiting",  "creating", "starting", "running",
-                                             "stopping", "backoff",  "exited",   "failed",
-                                             "gave-up",  "adopting"};
-
 enum cev {
     CE_GO = 0,          /* start now (order / restart due / rerun / reload) */
     CE_STARTED,         /* backend STARTED */
@@ -109,7 +91,7 @@ struct probe_rt {
 };
 
 struct ctr {
-    enum cph ph;
+    enum sup_ctr_phase ph;
     uint64_t instance;
     unsigned start_count, restart_count;
     bool started, ready, live;
@@ -319,10 +301,10 @@ static bool config_policy(const struct spec_container *c)
 }
 
 /* The process may be running (a new instance must not be started). */
-static bool ph_up(enum cph p)
+static bool ph_up(enum sup_ctr_phase p)
 {
-    return p == CP_CREATING || p == CP_STARTING || p == CP_RUNNING || p == CP_STOPPING ||
-           p == CP_ADOPTING;
+    return p == SUP_CTR_CREATING || p == SUP_CTR_STARTING || p == SUP_CTR_RUNNING || p == SUP_CTR_STOPPING ||
+           p == SUP_CTR_ADOPTING;
 }
 
 static bool pod_active(const struct sup *s)
@@ -497,7 +479,7 @@ static void do_start(struct cx *x, size_t i)
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
     if (!pod_active(s)) {
-        c->ph = CP_EXITED;
+        c->ph = SUP_CTR_EXITED;
         return;
     }
     c->instance++;
@@ -505,7 +487,7 @@ static void do_start(struct cx *x, size_t i)
     if (c->start_count > 1)
         c->restart_count++;
     leave_up(c);
-    c->ph = CP_CREATING;
+    c->ph = SUP_CTR_CREATING;
     c->after = AS_NONE;
     c->has_exit = false;
     c->live = true;
@@ -526,7 +508,7 @@ static void do_stop(struct cx *x, size_t i, enum after_stop after)
     leave_up(c);
     if (after != AS_RESTART)
         c->rerun_ready = false;
-    c->ph = CP_STOPPING;
+    c->ph = SUP_CTR_STOPPING;
     c->after = after;
     c->kill_at_ms = x->now + stop_timeout_ms(k) + STOP_SLACK_MS;
     struct sup_action *a = act(x, SUP_ACT_CTR_STOP, i);
@@ -539,7 +521,7 @@ static void do_kill(struct cx *x, size_t i)
     probes_cancel_all(x, i);
     leave_up(c);
     c->rerun_ready = false;
-    c->ph = CP_STOPPING;
+    c->ph = SUP_CTR_STOPPING;
     c->gone_at_ms = x->now + KILL_GRACE_MS;
     struct sup_action *a = act(x, SUP_ACT_CTR_KILL, i);
     a->sig = SIG_KILL;
@@ -553,7 +535,7 @@ static void schedule_restart(struct cx *x, size_t i, bool failure, const char *w
     c->rerun_ready = false;
     c->streak++;
     if (failure && record_failure(x, i)) {
-        c->ph = CP_GAVE_UP;
+        c->ph = SUP_CTR_GAVE_UP;
         c->gave_up = true;
         c->restart_at_ms = NEVER;
         note(x, POD_LOG_ERROR, i, "%s; gave up after %d failures within %d s", why,
@@ -562,7 +544,7 @@ static void schedule_restart(struct cx *x, size_t i, bool failure, const char *w
     }
     int64_t d = backoff_delay(s, i);
     c->backoff_ms = d;
-    c->ph = CP_BACKOFF;
+    c->ph = SUP_CTR_BACKOFF;
     c->restart_at_ms = x->now + d;
     note(x, POD_LOG_INFO, i, "%s; restart in %lld ms (backoff #%u)", why, (long long)d, c->streak);
 }
@@ -574,7 +556,7 @@ static void failed_start(struct cx *x, size_t i, const char *why)
     leave_up(c);
     c->rerun_ready = false;
     if (sc(s, i)->restart == SPEC_RESTART_NEVER) {
-        c->ph = CP_FAILED;
+        c->ph = SUP_CTR_FAILED;
         c->streak++;
         (void)record_failure(x, i);
         note(x, POD_LOG_ERROR, i, "%s; restart policy never: not retried (use rerun)", why);
@@ -614,7 +596,7 @@ static void policy_exit(struct cx *x, size_t i, int code, int64_t exit_ms)
         schedule_restart(x, i, code != 0, why);
         return;
     }
-    c->ph = CP_EXITED;
+    c->ph = SUP_CTR_EXITED;
     if (k->restart == SPEC_RESTART_ON_INTERVAL && code == 0) {
         int64_t d = imax((int64_t)k->restart_interval_s * 1000, MIN_RESTART_MS);
         c->restart_at_ms = imin(exit_ms, x->now) + d;
@@ -636,7 +618,7 @@ static void update_stable(struct cx *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
     bool ok =
-        c->ph == CP_RUNNING && c->started && (!probe_active(&sc(x->s, i)->readiness) || c->ready);
+        c->ph == SUP_CTR_RUNNING && c->started && (!probe_active(&sc(x->s, i)->readiness) || c->ready);
     if (ok && c->stable_since_ms < 0)
         c->stable_since_ms = x->now;
     else if (!ok)
@@ -696,7 +678,7 @@ static void start_scheduled_rerun(struct cx *x, size_t i)
     struct ctr *c = &x->s->c[i];
     bool was_completed = c->completed && c->has_exit && c->exit_code == 0;
     do_start(x, i);
-    c->rerun_ready = was_completed && c->ph == CP_CREATING;
+    c->rerun_ready = was_completed && c->ph == SUP_CTR_CREATING;
 }
 
 /* ---- handlers (table entries) */
@@ -712,7 +694,7 @@ static void h_started(struct cx *x, size_t i, const struct carg *a)
     (void)a;
     struct ctr *c = &x->s->c[i];
     const struct spec_container *k = sc(x->s, i);
-    c->ph = CP_STARTING;
+    c->ph = SUP_CTR_STARTING;
     c->running_since_ms = x->now;
     c->create_deadline_ms = NEVER;
     c->live = true;
@@ -737,7 +719,7 @@ static void h_exited_creating(struct cx *x, size_t i, const struct carg *a)
 {
     h_started(x, i, NULL);
     struct ctr *c = &x->s->c[i];
-    if (c->ph == CP_STARTING || c->ph == CP_RUNNING)
+    if (c->ph == SUP_CTR_STARTING || c->ph == SUP_CTR_RUNNING)
         dispatch(x, i, CE_EXITED, a);
 }
 
@@ -765,7 +747,7 @@ static void h_startup_ok(struct cx *x, size_t i, const struct carg *a)
     const struct spec_container *k = sc(s, i);
     probe_cancel(x, i, PR_STARTUP);
     c->startup_deadline_ms = NEVER;
-    c->ph = CP_RUNNING;
+    c->ph = SUP_CTR_RUNNING;
     c->started = true;
     c->live = true;
     c->ready = !probe_active(&k->readiness);
@@ -774,7 +756,7 @@ static void h_startup_ok(struct cx *x, size_t i, const struct carg *a)
     update_stable(x, i);
     c->seq_done = true;
     fan_out(x, i);
-    if (c->pending_reload && c->ph == CP_RUNNING) {
+    if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
         enum cev e = (enum cev)c->pending_reload;
         c->pending_reload = 0;
         dispatch(x, i, e, NULL);
@@ -795,13 +777,13 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
         c->started = true;
         c->completed = true;
         c->seq_done = true;
-        c->ph = CP_EXITED;
+        c->ph = SUP_CTR_EXITED;
         note(x, POD_LOG_OK, i, "completed (exit 0)");
         c->streak = 0; /* a completed run is not a crash */
         c->backoff_ms = 0;
         fan_out(x, i);
         c->pending_reload = 0; /* the next run reads the new config anyway */
-        if (c->ph == CP_EXITED)
+        if (c->ph == SUP_CTR_EXITED)
             policy_exit(x, i, 0, a && a->has_exit_ms ? a->exit_ms : x->now);
         advance_sequence(x);
         return;
@@ -880,7 +862,7 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
     c->after = AS_NONE;
     if (after != AS_RESTART || !pod_active(s))
         c->rerun_ready = false;
-    c->ph = CP_EXITED;
+    c->ph = SUP_CTR_EXITED;
     c->restart_at_ms = NEVER;
     if (!pod_active(s)) {
         if (c->has_exit)
@@ -966,7 +948,7 @@ static void h_stop_backoff(struct cx *x, size_t i, const struct carg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
-    c->ph = CP_EXITED;
+    c->ph = SUP_CTR_EXITED;
     c->restart_at_ms = NEVER;
 }
 
@@ -1045,13 +1027,13 @@ static void h_rerun_waiting(struct cx *x, size_t i, const struct carg *a)
 
 /* The transition table: NULL = the event is ignored in that phase. */
 typedef void cfn(struct cx *x, size_t i, const struct carg *a);
-static cfn *const table[CP__N][CE__N] = {
-    [CP_WAITING] =
+static cfn *const table[SUP_CTR__N][CE__N] = {
+    [SUP_CTR_WAITING] =
         {
             [CE_GO] = h_start,
             [CE_RERUN] = h_rerun_waiting,
         },
-    [CP_CREATING] =
+    [SUP_CTR_CREATING] =
         {
             [CE_STARTED] = h_started,
             [CE_START_FAILED] = h_start_failed,
@@ -1063,7 +1045,7 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_RELOAD_CONFIG] = h_reload_pending_config,
             [CE_RELOAD_SIGNAL] = h_reload_pending_signal,
         },
-    [CP_STARTING] =
+    [SUP_CTR_STARTING] =
         {
             [CE_EXITED] = h_exited_starting,
             [CE_STARTUP_OK] = h_startup_ok,
@@ -1075,7 +1057,7 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_RELOAD_CONFIG] = h_reload_pending_config,
             [CE_RELOAD_SIGNAL] = h_reload_pending_signal,
         },
-    [CP_RUNNING] =
+    [SUP_CTR_RUNNING] =
         {
             [CE_EXITED] = h_exited_running,
             [CE_LIVENESS_FAIL] = h_liveness_fail,
@@ -1085,7 +1067,7 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_RELOAD_CONFIG] = h_reload_config_running,
             [CE_RELOAD_SIGNAL] = h_reload_running,
         },
-    [CP_STOPPING] =
+    [SUP_CTR_STOPPING] =
         {
             [CE_STARTED] = h_started_stopping,
             [CE_START_FAILED] = h_down_stopping,
@@ -1096,14 +1078,14 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_GONE_DUE] = h_gone_due,
             [CE_RERUN] = h_rerun_stopping,
         },
-    [CP_BACKOFF] =
+    [SUP_CTR_BACKOFF] =
         {
             [CE_RESTART_DUE] = h_start,
             [CE_STOP] = h_stop_backoff,
             [CE_KILL] = h_stop_backoff,
             [CE_RERUN] = h_start,
         },
-    [CP_EXITED] =
+    [SUP_CTR_EXITED] =
         {
             [CE_RESTART_DUE] = h_interval_due,
             [CE_STOP] = h_stop_down,
@@ -1112,15 +1094,15 @@ static cfn *const table[CP__N][CE__N] = {
             [CE_RELOAD_CONFIG] = h_reload_exited,
             [CE_RELOAD_SIGNAL] = h_reload_exited,
         },
-    [CP_FAILED] =
+    [SUP_CTR_FAILED] =
         {
             [CE_RERUN] = h_start,
         },
-    [CP_GAVE_UP] =
+    [SUP_CTR_GAVE_UP] =
         {
             [CE_RERUN] = h_start,
         },
-    [CP_ADOPTING] =
+    [SUP_CTR_ADOPTING] =
         {
             [CE_STOP] = h_stop,
             [CE_KILL] = h_kill,
@@ -1135,7 +1117,7 @@ static void dispatch(struct cx *x, size_t i, enum cev e, const struct carg *a)
     if (!f) {
         if (e == CE_STARTED || e == CE_EXITED || e == CE_START_FAILED)
             note(x, POD_LOG_DEBUG, i, "%s ignored in phase %s", cev_names[e],
-                 cph_names[x->s->c[i].ph]);
+                 sup_ctr_phase_name(x->s->c[i].ph));
         return;
     }
     f(x, i, a);
@@ -1153,7 +1135,7 @@ static void advance_sequence(struct cx *x)
         struct ctr *c = &s->c[i];
         if (c->seq_done)
             continue;
-        if (c->ph == CP_WAITING)
+        if (c->ph == SUP_CTR_WAITING)
             dispatch(x, i, CE_GO, NULL);
         if (!c->seq_done)
             return;
@@ -1179,14 +1161,14 @@ static void pod_stop_advance(struct cx *x)
     if (s->phase != SUP_POD_STOPPING)
         return;
     for (size_t i = 0; i < s->n; i++)
-        if (s->c[i].ph == CP_ADOPTING && !s->killing)
+        if (s->c[i].ph == SUP_CTR_ADOPTING && !s->killing)
             return; /* restored mid-stop: wait until every container is adopted */
     bool busy = false;
     for (size_t r = s->n; r-- > 0;) {
         if (sc(s, r)->kind == SPEC_CTR_SIDECAR && !s->killing)
             continue;
         if (ph_up(s->c[r].ph)) {
-            if (s->c[r].ph != CP_STOPPING)
+            if (s->c[r].ph != SUP_CTR_STOPPING)
                 dispatch(x, r, s->killing ? CE_KILL : CE_STOP, NULL);
             busy = true;
         }
@@ -1196,7 +1178,7 @@ static void pod_stop_advance(struct cx *x)
     for (size_t r = s->n; r-- > 0;) {
         if (sc(s, r)->kind != SPEC_CTR_SIDECAR || !ph_up(s->c[r].ph))
             continue;
-        if (s->c[r].ph != CP_STOPPING)
+        if (s->c[r].ph != SUP_CTR_STOPPING)
             dispatch(x, r, CE_STOP, NULL);
         return;
     }
@@ -1312,7 +1294,7 @@ static void adopt_starting(struct cx *x, size_t i, const struct sup_event *ev)
     const struct spec_container *k = sc(x->s, i);
     enum spec_probe_kind sk = startup_kind(k);
     leave_up(c);
-    c->ph = CP_STARTING;
+    c->ph = SUP_CTR_STARTING;
     c->live = true;
     c->has_exit = false; /* an earlier instance's (a stale state), as do_start clears it */
     c->running_since_ms = adopt_start_ms(x, c, ev);
@@ -1356,7 +1338,7 @@ static void adopt_rearm_backoff(struct cx *x, size_t i, int64_t exit_ms)
     int64_t at = c->saved_restart_at_ms;
     if (at == NEVER || at - c->backoff_ms > x->now)
         at = imax(x->now, imin(exit_ms, x->now) + c->backoff_ms);
-    c->ph = CP_BACKOFF;
+    c->ph = SUP_CTR_BACKOFF;
     c->restart_at_ms = at;
     note(x, POD_LOG_INFO, i,
          "its exit was already judged in the saved state: restart in %lld ms (backoff #%u)",
@@ -1382,8 +1364,8 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
     size_t i = ev->ctr;
     struct ctr *c = &s->c[i];
     const struct backend_ctr_state *st = &ev->adopt;
-    if (c->ph != CP_ADOPTING) {
-        note(x, POD_LOG_DEBUG, i, "adopt ignored in phase %s", cph_names[c->ph]);
+    if (c->ph != SUP_CTR_ADOPTING) {
+        note(x, POD_LOG_DEBUG, i, "adopt ignored in phase %s", sup_ctr_phase_name(c->ph));
         return;
     }
     /* the saved state already judged this instance's exit: it saved a pending restart of it,
@@ -1404,7 +1386,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
     if (st->exists && st->running && pending && pod_active(s) && startup_gated(sc(s, i))) {
         adopt_starting(x, i, ev);
     } else if (st->exists && st->running) {
-        c->ph = CP_RUNNING;
+        c->ph = SUP_CTR_RUNNING;
         c->started = true;
         c->seq_done = true;
         c->live = true;
@@ -1420,7 +1402,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
          * sent yet (a stale state may make this a second one) */
         if (pending && pod_active(s))
             fan_out(x, i);
-        if (c->pending_reload && c->ph == CP_RUNNING) {
+        if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
             enum cev e = (enum cev)c->pending_reload;
             c->pending_reload = 0;
             dispatch(x, i, e, NULL);
@@ -1436,7 +1418,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->pending_reload = 0;
         if (s->phase == SUP_POD_STOPPING) {
             set_exit(c, &a);
-            c->ph = CP_EXITED;
+            c->ph = SUP_CTR_EXITED;
         } else if (judged) {
             adopt_judged_exit(x, i, &a);
         } else if (!pending || adopt_exit_was_started(sc(s, i), st)) {
@@ -1445,24 +1427,24 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
                      "its startup was pending in the saved state, but it ran: counted as started");
             c->seq_done = true;
             set_exit(c, &a);
-            c->ph = CP_EXITED;
+            c->ph = SUP_CTR_EXITED;
             c->completed = st->exit_code == 0;
             if (pending)
                 fan_out(x, i); /* its startup completed: the fan-out not sent yet */
             policy_exit(x, i, st->exit_code, a.exit_ms);
         } else {
-            c->ph = CP_STARTING;
+            c->ph = SUP_CTR_STARTING;
             h_exited_starting(x, i, &a);
         }
     } else {
         note(x, POD_LOG_INFO, i, "adopted: no container");
         c->pending_reload = 0;
-        c->ph = CP_WAITING;
+        c->ph = SUP_CTR_WAITING;
         if (judged && c->saved_restart_at_ms != NEVER && pod_active(s))
             adopt_rearm_backoff(x, i, x->now); /* e.g. a start that failed in podman */
         else if (c->seq_done && pod_active(s))
             do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
-        if (c->ph != CP_CREATING)
+        if (c->ph != SUP_CTR_CREATING)
             c->rerun_ready = false;
     }
     c->saved_restart_at_ms = c->saved_started_ms = c->saved_created_ms = NEVER;
@@ -1574,7 +1556,7 @@ static void ev_backend(struct cx *x, const struct backend_event *be)
     if (be->type != BACKEND_EV_STARTED && be->type != BACKEND_EV_START_FAILED &&
         be->type != BACKEND_EV_EXITED)
         return;
-    if (be->instance != c->instance || c->ph == CP_ADOPTING) {
+    if (be->instance != c->instance || c->ph == SUP_CTR_ADOPTING) {
         note(x, POD_LOG_DEBUG, i, "event about instance %llu ignored (current %llu)",
              (unsigned long long)be->instance, (unsigned long long)c->instance);
         return;
@@ -1594,17 +1576,17 @@ static int64_t ctr_deadline(const struct sup *s, size_t i)
     const struct ctr *c = &s->c[i];
     int64_t d = NEVER;
     switch (c->ph) {
-    case CP_CREATING:
+    case SUP_CTR_CREATING:
         d = c->create_deadline_ms;
         break;
-    case CP_STARTING:
+    case SUP_CTR_STARTING:
         d = c->startup_deadline_ms;
         break;
-    case CP_BACKOFF:
-    case CP_EXITED:
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
         d = c->restart_at_ms;
         break;
-    case CP_STOPPING:
+    case SUP_CTR_STOPPING:
         d = imin(c->kill_at_ms, c->gone_at_ms);
         break;
     default:
@@ -1612,7 +1594,7 @@ static int64_t ctr_deadline(const struct sup *s, size_t i)
     }
     for (int r = 0; r < PR__N; r++)
         d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_ms : c->pr[r].next_at_ms);
-    if (c->ph == CP_RUNNING && c->streak > 0 && c->stable_since_ms >= 0)
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_ms >= 0)
         d = imin(d, c->stable_since_ms + backoff_reset_ms(sc(s, i)));
     return d;
 }
@@ -1637,27 +1619,27 @@ static bool ctr_due(struct cx *x, size_t i)
         }
     }
     switch (c->ph) {
-    case CP_CREATING:
+    case SUP_CTR_CREATING:
         if (c->create_deadline_ms <= now) {
             dispatch(x, i, CE_CREATE_TIMEOUT, NULL);
             return true;
         }
         break;
-    case CP_STARTING:
+    case SUP_CTR_STARTING:
         if (c->startup_deadline_ms <= now) {
             dispatch(x, i, CE_STARTUP_TIMEOUT, NULL);
             return true;
         }
         break;
-    case CP_BACKOFF:
-    case CP_EXITED:
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
         if (c->restart_at_ms <= now) {
             c->restart_at_ms = NEVER;
             dispatch(x, i, CE_RESTART_DUE, NULL);
             return true;
         }
         break;
-    case CP_STOPPING:
+    case SUP_CTR_STOPPING:
         if (c->kill_at_ms <= now) {
             dispatch(x, i, CE_KILL_DUE, NULL);
             return true;
@@ -1673,7 +1655,7 @@ static bool ctr_due(struct cx *x, size_t i)
     for (int r = 0; r < PR_SIGCMD; r++) {
         struct probe_rt *p = &c->pr[r];
         if (!p->tag && p->next_at_ms <= now) {
-            bool ok_phase = r == PR_STARTUP ? c->ph == CP_STARTING : c->ph == CP_RUNNING;
+            bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
             if (!ok_phase) {
                 probe_reset(p);
                 continue;
@@ -1682,7 +1664,7 @@ static bool ctr_due(struct cx *x, size_t i)
             return true;
         }
     }
-    if (c->ph == CP_RUNNING && c->streak > 0 && c->stable_since_ms >= 0 &&
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_ms >= 0 &&
         c->stable_since_ms + backoff_reset_ms(sc(s, i)) <= now) {
         note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable",
              (long long)(backoff_reset_ms(sc(s, i)) / 1000));
@@ -1734,15 +1716,15 @@ static bool ctr_ok_for_ready(const struct sup *s, size_t i)
 {
     const struct ctr *c = &s->c[i];
     switch (c->ph) {
-    case CP_ADOPTING: /* restored from a daemon that counted it (sup_restore) */
-    case CP_CREATING:
-    case CP_STARTING:
+    case SUP_CTR_ADOPTING: /* restored from a daemon that counted it (sup_restore) */
+    case SUP_CTR_CREATING:
+    case SUP_CTR_STARTING:
         return c->rerun_ready;
-    case CP_RUNNING:
+    case SUP_CTR_RUNNING:
         return (c->started && c->ready) || c->rerun_ready;
-    case CP_STOPPING:
+    case SUP_CTR_STOPPING:
         return c->rerun_ready && c->after == AS_RESTART;
-    case CP_EXITED:
+    case SUP_CTR_EXITED:
         return c->completed && c->has_exit && c->exit_code == 0;
     default:
         return false;
@@ -1756,27 +1738,27 @@ static void status_compute(const struct sup *s, struct sup_status *st)
     for (size_t i = 0; i < s->n; i++) {
         const struct ctr *c = &s->c[i];
         struct sup_ctr_status *o = &st->ctr[i];
-        o->phase = cph_names[c->ph];
+        o->phase = c->ph;
         o->instance = c->instance;
         o->start_count = c->start_count;
         o->restart_count = c->restart_count;
-        o->running = c->ph == CP_STARTING || c->ph == CP_RUNNING || c->ph == CP_STOPPING;
+        o->running = c->ph == SUP_CTR_STARTING || c->ph == SUP_CTR_RUNNING || c->ph == SUP_CTR_STOPPING;
         o->started = c->started;
-        o->ready = c->ready && c->ph == CP_RUNNING;
+        o->ready = c->ready && c->ph == SUP_CTR_RUNNING;
         o->live = c->live;
         o->has_exit_code = c->has_exit;
         o->exit_code = c->exit_code;
         o->backoff_ms = c->backoff_ms;
         o->next_start_mono_ms =
-            (c->ph == CP_BACKOFF || c->ph == CP_EXITED) && c->restart_at_ms != NEVER
+            (c->ph == SUP_CTR_BACKOFF || c->ph == SUP_CTR_EXITED) && c->restart_at_ms != NEVER
                 ? c->restart_at_ms
                 : 0;
         o->consecutive_failures = c->streak;
-        o->gave_up = c->ph == CP_GAVE_UP;
+        o->gave_up = c->ph == SUP_CTR_GAVE_UP;
         o->rerun = c->rerun_ready;
         if (!ctr_ok_for_ready(s, i))
             ready = false;
-        if (c->ph == CP_GAVE_UP || c->ph == CP_FAILED || !c->live)
+        if (c->ph == SUP_CTR_GAVE_UP || c->ph == SUP_CTR_FAILED || !c->live)
             healthy = false;
     }
     st->ready = ready;
@@ -1819,7 +1801,7 @@ void sup_actions_free(struct sup_actions *a)
 static void ctr_init(struct ctr *c)
 {
     memset(c, 0, sizeof *c);
-    c->ph = CP_WAITING;
+    c->ph = SUP_CTR_WAITING;
     c->live = true;
     c->stable_since_ms = -1;
     c->create_deadline_ms = c->startup_deadline_ms = c->restart_at_ms = NEVER;
@@ -2020,6 +2002,14 @@ const struct sup_status *sup_status(const struct sup *s)
 
 /* ------------------------------------------------------------------ names */
 
+const char *sup_ctr_phase_name(enum sup_ctr_phase p)
+{
+    static const char *const names[SUP_CTR__N] = {"waiting",  "creating", "starting", "running",
+                                                  "stopping", "backoff",  "exited",   "failed",
+                                                  "gave-up",  "adopting"};
+    return (unsigned)p < SUP_CTR__N ? names[p] : "?";
+}
+
 const char *sup_pod_phase_name(enum sup_pod_phase p)
 {
     static const char *const names[] = {"created", "starting", "running", "stopping", "exited"};
@@ -2109,32 +2099,32 @@ char *sup_save(const struct sup *s)
             "\"failed\":%s",
             (unsigned long long)c->instance, (long long)c->start_count, (long long)c->restart_count,
             c->seq_done ? "true" : "false", (long long)c->streak, (long long)c->backoff_ms,
-            c->ph == CP_GAVE_UP ? "true" : "false", c->ph == CP_FAILED ? "true" : "false");
+            c->ph == SUP_CTR_GAVE_UP ? "true" : "false", c->ph == SUP_CTR_FAILED ? "true" : "false");
         if (c->has_exit)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
         if (c->rerun_ready) /* only when set: older readers and files stay as they were */
             pod_buf_adds(&b, ",\"rerun_ready\":true");
         /* likewise: a pending restart (backoff) of a judged exit or failed start */
-        int64_t rat = c->ph == CP_BACKOFF    ? c->restart_at_ms
-                      : c->ph == CP_ADOPTING ? c->saved_restart_at_ms
+        int64_t rat = c->ph == SUP_CTR_BACKOFF    ? c->restart_at_ms
+                      : c->ph == SUP_CTR_ADOPTING ? c->saved_restart_at_ms
                                              : NEVER;
         if (rat != NEVER)
             pod_buf_printf(&b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
         /* likewise, only while its startup is pending: when it started / its start was issued */
-        int64_t sm = c->ph == CP_STARTING   ? c->running_since_ms
-                     : c->ph == CP_ADOPTING ? c->saved_started_ms
+        int64_t sm = c->ph == SUP_CTR_STARTING   ? c->running_since_ms
+                     : c->ph == SUP_CTR_ADOPTING ? c->saved_started_ms
                                             : NEVER;
-        int64_t cm = c->ph == CP_CREATING && c->create_deadline_ms != NEVER
+        int64_t cm = c->ph == SUP_CTR_CREATING && c->create_deadline_ms != NEVER
                          ? c->create_deadline_ms - CREATE_TIMEOUT_MS
-                     : c->ph == CP_ADOPTING ? c->saved_created_ms
+                     : c->ph == SUP_CTR_ADOPTING ? c->saved_created_ms
                                             : NEVER;
         if (sm != NEVER)
             pod_buf_printf(&b, ",\"started_mono_ms\":%lld", (long long)sm);
         else if (cm != NEVER)
             pod_buf_printf(&b, ",\"created_mono_ms\":%lld", (long long)cm);
         /* likewise; for the first run !seq_done says it (and is all older versions know) */
-        if (c->seq_done && (c->ph == CP_CREATING || c->ph == CP_STARTING ||
-                            (c->ph == CP_ADOPTING && c->startup_pending)))
+        if (c->seq_done && (c->ph == SUP_CTR_CREATING || c->ph == SUP_CTR_STARTING ||
+                            (c->ph == SUP_CTR_ADOPTING && c->startup_pending)))
             pod_buf_adds(&b, ",\"startup_pending\":true");
         pod_buf_adds(&b, ",\"failures_mono_ms\":[");
         for (size_t k = 0; k < c->n_fail; k++)
@@ -2228,13 +2218,13 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
                 c->fail_ms[c->n_fail++] = json_integer_value(t);
         }
         if (json_is_true(json_object_get(o, "gave_up"))) {
-            c->ph = CP_GAVE_UP;
+            c->ph = SUP_CTR_GAVE_UP;
             c->gave_up = true;
         } else if (json_is_true(json_object_get(o, "failed"))) {
-            c->ph = CP_FAILED;
+            c->ph = SUP_CTR_FAILED;
         } else if (phase == SUP_POD_STARTING || phase == SUP_POD_RUNNING ||
                    phase == SUP_POD_STOPPING) {
-            c->ph = CP_ADOPTING;
+            c->ph = SUP_CTR_ADOPTING;
             /* absent in files of older versions: false, the adopted instance counts by its
              * own readiness as it did then */
             c->rerun_ready =
@@ -2254,7 +2244,7 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
                 get_int(o, "created_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
                 c->saved_created_ms = rat;
         } else {
-            c->ph = c->start_count ? CP_EXITED : CP_WAITING;
+            c->ph = c->start_count ? SUP_CTR_EXITED : SUP_CTR_WAITING;
         }
     }
     s->phase = phase;
