@@ -155,7 +155,8 @@ struct sup;
 struct sup *sup_new(const struct pod_spec *spec, uint64_t seed);
 void sup_free(struct sup *s);
 /* Feeds one event; appends the resulting actions to out (not cleared). */
-void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_ms, struct sup_actions *out);
+void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
+              struct sup_actions *out);
 /* Earliest internal deadline (mono ms), or INT64_MAX. */
 int64_t sup_next_deadline(const struct sup *s);
 const struct sup_status *sup_status(const struct sup *s);

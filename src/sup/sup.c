@@ -32,7 +32,7 @@
 
 /* ------------------------------------------------------------------ state */
 
-enum cev {
+enum ctr_event {
     CE_GO = 0,          /* start now (order / restart due / rerun / reload) */
     CE_STARTED,         /* backend STARTED */
     CE_START_FAILED,    /* backend START_FAILED */
@@ -53,23 +53,23 @@ enum cev {
     CE__N
 };
 
-static const char *const cev_names[CE__N] = {"go",
-                                             "started",
-                                             "start-failed",
-                                             "exited",
-                                             "create-timeout",
-                                             "startup-ok",
-                                             "startup-timeout",
-                                             "startup-fail",
-                                             "liveness-fail",
-                                             "restart-due",
-                                             "stop",
-                                             "kill",
-                                             "kill-due",
-                                             "gone-due",
-                                             "reload-config",
-                                             "reload-signal",
-                                             "rerun"};
+static const char *const ctr_event_names[CE__N] = {"go",
+                                                   "started",
+                                                   "start-failed",
+                                                   "exited",
+                                                   "create-timeout",
+                                                   "startup-ok",
+                                                   "startup-timeout",
+                                                   "startup-fail",
+                                                   "liveness-fail",
+                                                   "restart-due",
+                                                   "stop",
+                                                   "kill",
+                                                   "kill-due",
+                                                   "gone-due",
+                                                   "reload-config",
+                                                   "reload-signal",
+                                                   "rerun"};
 
 /* What to do when a stopping container has exited. */
 enum after_stop { AS_NONE = 0, AS_RESTART, AS_FAILED_START, AS_LIVENESS };
@@ -84,9 +84,9 @@ enum {
 
 struct probe_rt {
     uint64_t tag; /* attempt in flight, 0 = none */
-    int64_t attempt_start_ms;
-    int64_t attempt_deadline_ms;
-    int64_t next_at_ms; /* next attempt, NEVER = not scheduled */
+    int64_t attempt_start_mono_ms;
+    int64_t attempt_deadline_mono_ms;
+    int64_t next_at_mono_ms; /* next attempt, NEVER = not scheduled */
     int succ, fail, unknown;
 };
 
@@ -112,26 +112,26 @@ struct ctr {
     /* Restored: the pending restart (backoff) of the saved instance, whose exit or failed start
      * the daemon that saved the state had already judged (NEVER = none).  Cleared by the
      * adoption. */
-    int64_t saved_restart_at_ms;
+    int64_t saved_restart_at_mono_ms;
     /* Restored for a startup pending in the saved state (NEVER = not saved): when the instance
      * was STARTED (mono ms, exact), or when its start was issued (it was creating: it cannot
      * have started before).  They outweigh inspect's wall times, which a clock step moves
      * (SPEC.md 8.9).  Cleared by the adoption. */
-    int64_t saved_started_ms, saved_created_ms;
+    int64_t saved_started_mono_ms, saved_created_mono_ms;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
     enum after_stop after;
-    int64_t running_since_ms;
-    int64_t create_deadline_ms;
-    int64_t startup_deadline_ms;
-    int64_t restart_at_ms;
-    int64_t kill_at_ms, gone_at_ms;
-    int64_t stable_since_ms; /* started (and ready) since, -1 = not */
+    int64_t running_since_mono_ms;
+    int64_t create_deadline_mono_ms;
+    int64_t startup_deadline_mono_ms;
+    int64_t restart_at_mono_ms;
+    int64_t kill_at_mono_ms, gone_at_mono_ms;
+    int64_t stable_since_mono_ms; /* started (and ready) since, -1 = not */
     /* backoff */
     unsigned streak; /* unplanned exits / failed starts since the last reset */
     int64_t backoff_ms;
-    int64_t fail_ms[GIVEUP_RING];
+    int64_t fail_mono_ms[GIVEUP_RING];
     size_t n_fail;
     bool gave_up;
     struct probe_rt pr[PR__N];
@@ -141,7 +141,7 @@ struct cfg_burst {
     bool open;
     bool checksum_mode; /* the volume has config/<name>.txt: wait for it */
     bool checksum_seen;
-    int64_t quiet_at_ms;
+    int64_t quiet_at_mono_ms;
 };
 
 struct sup {
@@ -159,18 +159,18 @@ struct sup {
 };
 
 /* Per-step context. */
-struct cx {
+struct step {
     struct sup *s;
-    int64_t now;
+    int64_t now_mono_ms;
     struct sup_actions *out;
 };
 
-struct carg {
+struct ctr_event_arg {
     int exit_code;
     bool has_code;
     const char *msg;
-    bool has_exit_ms; /* an adopted exit: it happened at exit_ms (mono), not now */
-    int64_t exit_ms;
+    bool has_exit_time; /* an adopted exit: it happened at exit_mono_ms (mono), not now */
+    int64_t exit_mono_ms;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -193,12 +193,12 @@ static int64_t imax(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-static const struct spec_container *sc(const struct sup *s, size_t i)
+static const struct spec_container *ctr_spec(const struct sup *s, size_t i)
 {
     return &s->spec->containers[i];
 }
 
-static struct sup_action *act(struct cx *x, enum sup_action_type t, size_t i)
+static struct sup_action *act(struct step *x, enum sup_action_type t, size_t i)
 {
     struct sup_actions *a = x->out;
     if (a->n == a->cap) {
@@ -214,14 +214,14 @@ static struct sup_action *act(struct cx *x, enum sup_action_type t, size_t i)
     return r;
 }
 
-static void note(struct cx *x, int level, size_t i, const char *fmt, ...) POD_PRINTF(4, 5);
-static void note(struct cx *x, int level, size_t i, const char *fmt, ...)
+static void note(struct step *x, int level, size_t i, const char *fmt, ...) POD_PRINTF(4, 5);
+static void note(struct step *x, int level, size_t i, const char *fmt, ...)
 {
     struct sup_action *a = act(x, SUP_ACT_NOTE, i);
     a->level = level;
     size_t off = 0;
     if (i < x->s->n) {
-        int k = snprintf(a->text, sizeof a->text, "%s: ", sc(x->s, i)->name);
+        int k = snprintf(a->text, sizeof a->text, "%s: ", ctr_spec(x->s, i)->name);
         off = k > 0 && (size_t)k < sizeof a->text ? (size_t)k : 0;
     }
     va_list ap;
@@ -303,8 +303,8 @@ static bool config_policy(const struct spec_container *c)
 /* The process may be running (a new instance must not be started). */
 static bool ph_up(enum sup_ctr_phase p)
 {
-    return p == SUP_CTR_CREATING || p == SUP_CTR_STARTING || p == SUP_CTR_RUNNING || p == SUP_CTR_STOPPING ||
-           p == SUP_CTR_ADOPTING;
+    return p == SUP_CTR_CREATING || p == SUP_CTR_STARTING || p == SUP_CTR_RUNNING ||
+           p == SUP_CTR_STOPPING || p == SUP_CTR_ADOPTING;
 }
 
 static bool pod_active(const struct sup *s)
@@ -317,10 +317,10 @@ static bool pod_active(const struct sup *s)
 static void probe_reset(struct probe_rt *p)
 {
     memset(p, 0, sizeof *p);
-    p->next_at_ms = NEVER;
+    p->next_at_mono_ms = NEVER;
 }
 
-static void probe_cancel(struct cx *x, size_t i, int role)
+static void probe_cancel(struct step *x, size_t i, int role)
 {
     struct probe_rt *p = &x->s->c[i].pr[role];
     if (p->tag) {
@@ -331,7 +331,7 @@ static void probe_cancel(struct cx *x, size_t i, int role)
     probe_reset(p);
 }
 
-static void probes_cancel_all(struct cx *x, size_t i)
+static void probes_cancel_all(struct step *x, size_t i)
 {
     for (int r = 0; r < PR__N; r++)
         probe_cancel(x, i, r);
@@ -346,26 +346,27 @@ static const char *probe_host(const struct spec_container *c, int host_port)
 }
 
 /* Emits one attempt of probe `role` (startup/readiness/liveness). */
-static void probe_start(struct cx *x, size_t i, int role)
+static void probe_start(struct step *x, size_t i, int role)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     const struct spec_probe *sp = probe_of(k, role);
     struct probe_rt *p = &c->pr[role];
     p->tag = s->next_tag++;
-    p->attempt_start_ms = x->now;
-    p->attempt_deadline_ms = x->now + attempt_timeout_ms(sp);
+    p->attempt_start_mono_ms = x->now_mono_ms;
+    p->attempt_deadline_mono_ms = x->now_mono_ms + attempt_timeout_ms(sp);
     if (role == PR_STARTUP)
-        p->attempt_deadline_ms = imin(p->attempt_deadline_ms, c->startup_deadline_ms);
-    p->next_at_ms = NEVER;
+        p->attempt_deadline_mono_ms =
+            imin(p->attempt_deadline_mono_ms, c->startup_deadline_mono_ms);
+    p->next_at_mono_ms = NEVER;
     struct sup_action *a = act(x, SUP_ACT_PROBE, i);
     a->role = (enum sup_probe_role)role;
     a->tag = p->tag;
     a->probe.ctr = i;
     a->probe.instance = c->instance;
     a->probe.tag = p->tag;
-    a->probe.deadline_mono_ms = p->attempt_deadline_ms;
+    a->probe.deadline_mono_ms = p->attempt_deadline_mono_ms;
     switch (sp->kind) {
     case SPEC_PROBE_TCP:
     case SPEC_PROBE_HTTP: {
@@ -384,15 +385,15 @@ static void probe_start(struct cx *x, size_t i, int role)
     }
 }
 
-static void signal_cmd_start(struct cx *x, size_t i)
+static void signal_cmd_start(struct step *x, size_t i)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
     struct probe_rt *p = &c->pr[PR_SIGCMD];
     p->tag = s->next_tag++;
-    p->attempt_start_ms = x->now;
-    p->attempt_deadline_ms = x->now + SIGNAL_CMD_TIMEOUT_MS;
-    p->next_at_ms = NEVER;
+    p->attempt_start_mono_ms = x->now_mono_ms;
+    p->attempt_deadline_mono_ms = x->now_mono_ms + SIGNAL_CMD_TIMEOUT_MS;
+    p->next_at_mono_ms = NEVER;
     struct sup_action *a = act(x, SUP_ACT_PROBE, i);
     a->role = SUP_PROBE_SIGNAL_CMD;
     a->tag = p->tag;
@@ -400,23 +401,24 @@ static void signal_cmd_start(struct cx *x, size_t i)
     a->probe.ctr = i;
     a->probe.instance = c->instance;
     a->probe.tag = p->tag;
-    a->probe.deadline_mono_ms = p->attempt_deadline_ms;
-    a->probe.argv = sc(s, i)->signal_cmd;
+    a->probe.deadline_mono_ms = p->attempt_deadline_mono_ms;
+    a->probe.argv = ctr_spec(s, i)->signal_cmd;
 }
 
 /* Schedules readiness and liveness after a successful startup (or adoption). */
-static void probes_schedule_running(struct cx *x, size_t i, bool with_initial_delay)
+static void probes_schedule_running(struct step *x, size_t i, bool with_initial_delay)
 {
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     for (int r = PR_READY; r <= PR_LIVE; r++) {
         const struct spec_probe *sp = probe_of(k, r);
         probe_reset(&c->pr[r]);
         if (!probe_active(sp))
             continue;
-        int64_t first =
-            with_initial_delay ? c->running_since_ms + (int64_t)sp->initial_delay_s * 1000 : x->now;
-        c->pr[r].next_at_ms = imax(x->now, first);
+        int64_t first = with_initial_delay
+                            ? c->running_since_mono_ms + (int64_t)sp->initial_delay_s * 1000
+                            : x->now_mono_ms;
+        c->pr[r].next_at_mono_ms = imax(x->now_mono_ms, first);
     }
 }
 
@@ -424,7 +426,7 @@ static void probes_schedule_running(struct cx *x, size_t i, bool with_initial_de
 
 static int64_t backoff_delay(struct sup *s, size_t i)
 {
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     int64_t initial = k->backoff.initial_ms, cap = k->backoff.max_ms;
     int64_t ceiling = initial;
     for (unsigned n = 1; n < s->c[i].streak && ceiling < cap; n++)
@@ -435,46 +437,47 @@ static int64_t backoff_delay(struct sup *s, size_t i)
 }
 
 /* Records a failure; returns true when the give-up budget is exhausted. */
-static bool record_failure(struct cx *x, size_t i)
+static bool record_failure(struct step *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     if (c->n_fail == GIVEUP_RING) {
-        memmove(c->fail_ms, c->fail_ms + 1, (GIVEUP_RING - 1) * sizeof c->fail_ms[0]);
+        memmove(c->fail_mono_ms, c->fail_mono_ms + 1,
+                (GIVEUP_RING - 1) * sizeof c->fail_mono_ms[0]);
         c->n_fail--;
     }
-    c->fail_ms[c->n_fail++] = x->now;
+    c->fail_mono_ms[c->n_fail++] = x->now_mono_ms;
     if (k->backoff.give_up_count <= 0)
         return false;
     int limit = k->backoff.give_up_count < GIVEUP_RING ? k->backoff.give_up_count : GIVEUP_RING;
-    int64_t since = x->now - giveup_window_ms(k);
+    int64_t since = x->now_mono_ms - giveup_window_ms(k);
     int in_window = 0;
     for (size_t f = 0; f < c->n_fail; f++)
-        if (c->fail_ms[f] > since)
+        if (c->fail_mono_ms[f] > since)
             in_window++;
     return in_window >= limit;
 }
 
 /* ------------------------------------------------------------------ container transitions */
 
-static void dispatch(struct cx *x, size_t i, enum cev e, const struct carg *a);
-static void advance_sequence(struct cx *x);
-static void pod_stop_advance(struct cx *x);
+static void dispatch(struct step *x, size_t i, enum ctr_event e, const struct ctr_event_arg *a);
+static void advance_sequence(struct step *x);
+static void pod_stop_advance(struct step *x);
 
 static void leave_up(struct ctr *c)
 {
     c->started = false;
     c->completed = false;
     c->ready = false;
-    c->stable_since_ms = -1;
-    c->create_deadline_ms = NEVER;
-    c->startup_deadline_ms = NEVER;
-    c->kill_at_ms = NEVER;
-    c->gone_at_ms = NEVER;
+    c->stable_since_mono_ms = -1;
+    c->create_deadline_mono_ms = NEVER;
+    c->startup_deadline_mono_ms = NEVER;
+    c->kill_at_mono_ms = NEVER;
+    c->gone_at_mono_ms = NEVER;
 }
 
 /* CTR_START of a new instance.  Only called from a down phase. */
-static void do_start(struct cx *x, size_t i)
+static void do_start(struct step *x, size_t i)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
@@ -491,8 +494,8 @@ static void do_start(struct cx *x, size_t i)
     c->after = AS_NONE;
     c->has_exit = false;
     c->live = true;
-    c->restart_at_ms = NEVER;
-    c->create_deadline_ms = x->now + CREATE_TIMEOUT_MS;
+    c->restart_at_mono_ms = NEVER;
+    c->create_deadline_mono_ms = x->now_mono_ms + CREATE_TIMEOUT_MS;
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
     act(x, SUP_ACT_CTR_START, i);
@@ -500,35 +503,35 @@ static void do_start(struct cx *x, size_t i)
 }
 
 /* Graceful stop; `after` says what happens on exit. */
-static void do_stop(struct cx *x, size_t i, enum after_stop after)
+static void do_stop(struct step *x, size_t i, enum after_stop after)
 {
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     probes_cancel_all(x, i);
     leave_up(c);
     if (after != AS_RESTART)
         c->rerun_ready = false;
     c->ph = SUP_CTR_STOPPING;
     c->after = after;
-    c->kill_at_ms = x->now + stop_timeout_ms(k) + STOP_SLACK_MS;
+    c->kill_at_mono_ms = x->now_mono_ms + stop_timeout_ms(k) + STOP_SLACK_MS;
     struct sup_action *a = act(x, SUP_ACT_CTR_STOP, i);
     a->timeout_ms = stop_timeout_ms(k);
 }
 
-static void do_kill(struct cx *x, size_t i)
+static void do_kill(struct step *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
     probes_cancel_all(x, i);
     leave_up(c);
     c->rerun_ready = false;
     c->ph = SUP_CTR_STOPPING;
-    c->gone_at_ms = x->now + KILL_GRACE_MS;
+    c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
     struct sup_action *a = act(x, SUP_ACT_CTR_KILL, i);
     a->sig = SIG_KILL;
 }
 
 /* Restart after an unplanned exit or a failed start: backoff, give-up. */
-static void schedule_restart(struct cx *x, size_t i, bool failure, const char *why)
+static void schedule_restart(struct step *x, size_t i, bool failure, const char *why)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
@@ -537,37 +540,38 @@ static void schedule_restart(struct cx *x, size_t i, bool failure, const char *w
     if (failure && record_failure(x, i)) {
         c->ph = SUP_CTR_GAVE_UP;
         c->gave_up = true;
-        c->restart_at_ms = NEVER;
+        c->restart_at_mono_ms = NEVER;
         note(x, POD_LOG_ERROR, i, "%s; gave up after %d failures within %d s", why,
-             sc(s, i)->backoff.give_up_count, (int)(giveup_window_ms(sc(s, i)) / 1000));
+             ctr_spec(s, i)->backoff.give_up_count, (int)(giveup_window_ms(ctr_spec(s, i)) / 1000));
         return;
     }
     int64_t d = backoff_delay(s, i);
     c->backoff_ms = d;
     c->ph = SUP_CTR_BACKOFF;
-    c->restart_at_ms = x->now + d;
+    c->restart_at_mono_ms = x->now_mono_ms + d;
     note(x, POD_LOG_INFO, i, "%s; restart in %lld ms (backoff #%u)", why, (long long)d, c->streak);
 }
 
-static void failed_start(struct cx *x, size_t i, const char *why)
+static void failed_start(struct step *x, size_t i, const char *why)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
     leave_up(c);
     c->rerun_ready = false;
-    if (sc(s, i)->restart == SPEC_RESTART_NEVER) {
+    if (ctr_spec(s, i)->restart == SPEC_RESTART_NEVER) {
         c->ph = SUP_CTR_FAILED;
         c->streak++;
         (void)record_failure(x, i);
         note(x, POD_LOG_ERROR, i, "%s; restart policy never: not retried (use rerun)", why);
         if (!c->seq_done && s->phase == SUP_POD_STARTING)
-            note(x, POD_LOG_ERROR, SIZE_MAX, "pod startup blocked at container %s", sc(s, i)->name);
+            note(x, POD_LOG_ERROR, SIZE_MAX, "pod startup blocked at container %s",
+                 ctr_spec(s, i)->name);
         return;
     }
     schedule_restart(x, i, true, why);
 }
 
-/* A started container exited on its own at exit_ms (now, or earlier for an instance adopted
+/* A started container exited on its own at exit_mono_ms (now, or earlier for an instance adopted
  * exited): apply the restart policy (original 3.4).  The on-interval timer counts from the exit;
  * backoff delays count from now. */
 static bool policy_restarts(const struct spec_container *k, int code)
@@ -584,11 +588,11 @@ static bool policy_restarts(const struct spec_container *k, int code)
     }
 }
 
-static void policy_exit(struct cx *x, size_t i, int code, int64_t exit_ms)
+static void policy_exit(struct step *x, size_t i, int code, int64_t exit_mono_ms)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     bool restart = policy_restarts(k, code);
     char why[64];
     snprintf(why, sizeof why, "exited with code %d", code);
@@ -599,36 +603,36 @@ static void policy_exit(struct cx *x, size_t i, int code, int64_t exit_ms)
     c->ph = SUP_CTR_EXITED;
     if (k->restart == SPEC_RESTART_ON_INTERVAL && code == 0) {
         int64_t d = imax((int64_t)k->restart_interval_s * 1000, MIN_RESTART_MS);
-        c->restart_at_ms = imin(exit_ms, x->now) + d;
+        c->restart_at_mono_ms = imin(exit_mono_ms, x->now_mono_ms) + d;
         note(x, POD_LOG_INFO, i, "%s; restart on interval in %lld ms", why,
-             (long long)imax(0, c->restart_at_ms - x->now));
+             (long long)imax(0, c->restart_at_mono_ms - x->now_mono_ms));
         return;
     }
-    c->restart_at_ms = NEVER;
+    c->restart_at_mono_ms = NEVER;
     note(x, POD_LOG_INFO, i, "%s; not restarted (policy %s)", why, spec_restart_name(k->restart));
 }
 
-static void set_exit(struct ctr *c, const struct carg *a)
+static void set_exit(struct ctr *c, const struct ctr_event_arg *a)
 {
     c->has_exit = a && a->has_code;
     c->exit_code = c->has_exit ? a->exit_code : 0;
 }
 
-static void update_stable(struct cx *x, size_t i)
+static void update_stable(struct step *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
-    bool ok =
-        c->ph == SUP_CTR_RUNNING && c->started && (!probe_active(&sc(x->s, i)->readiness) || c->ready);
-    if (ok && c->stable_since_ms < 0)
-        c->stable_since_ms = x->now;
+    bool ok = c->ph == SUP_CTR_RUNNING && c->started &&
+              (!probe_active(&ctr_spec(x->s, i)->readiness) || c->ready);
+    if (ok && c->stable_since_mono_ms < 0)
+        c->stable_since_mono_ms = x->now_mono_ms;
     else if (!ok)
-        c->stable_since_ms = -1;
+        c->stable_since_mono_ms = -1;
 }
 
 /* Delivers the container's configured signal (sig or cmd); false if it has none. */
-static bool deliver_signal(struct cx *x, size_t i, const char *why)
+static bool deliver_signal(struct step *x, size_t i, const char *why)
 {
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     struct ctr *c = &x->s->c[i];
     if (k->signal_sig) {
         int sig = sup_signal_number(k->signal_sig);
@@ -654,9 +658,9 @@ static bool deliver_signal(struct cx *x, size_t i, const char *why)
 }
 
 /* Startup signal fan-out (PODSPEC startupProbe.signal). */
-static void fan_out(struct cx *x, size_t i)
+static void fan_out(struct step *x, size_t i)
 {
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     if (!k->startup.signal_targets)
         return;
     for (char **t = k->startup.signal_targets; *t; t++) {
@@ -673,7 +677,7 @@ static void fan_out(struct cx *x, size_t i)
 
 /* A scheduled re-run (interval timer, config change, signal) of a down container: when it had
  * completed, the new instance keeps the pod ready until it fails (SPEC.md 8.6). */
-static void start_scheduled_rerun(struct cx *x, size_t i)
+static void start_scheduled_rerun(struct step *x, size_t i)
 {
     struct ctr *c = &x->s->c[i];
     bool was_completed = c->completed && c->has_exit && c->exit_code == 0;
@@ -683,20 +687,20 @@ static void start_scheduled_rerun(struct cx *x, size_t i)
 
 /* ---- handlers (table entries) */
 
-static void h_start(struct cx *x, size_t i, const struct carg *a)
+static void h_start(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     do_start(x, i);
 }
 
-static void h_started(struct cx *x, size_t i, const struct carg *a)
+static void h_started(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     c->ph = SUP_CTR_STARTING;
-    c->running_since_ms = x->now;
-    c->create_deadline_ms = NEVER;
+    c->running_since_mono_ms = x->now_mono_ms;
+    c->create_deadline_mono_ms = NEVER;
     c->live = true;
     c->ready = false;
     enum spec_probe_kind sk = startup_kind(k);
@@ -704,18 +708,19 @@ static void h_started(struct cx *x, size_t i, const struct carg *a)
         dispatch(x, i, CE_STARTUP_OK, NULL);
         return;
     }
-    c->startup_deadline_ms = x->now + startup_timeout_ms(&k->startup);
+    c->startup_deadline_mono_ms = x->now_mono_ms + startup_timeout_ms(&k->startup);
     note(x, POD_LOG_INFO, i, "waiting to start up (%s, timeout %lld s)",
          sk == SPEC_PROBE_EXIT ? "exit" : spec_probe_kind_name(sk),
          (long long)(startup_timeout_ms(&k->startup) / 1000));
     if (sk != SPEC_PROBE_EXIT) {
         probe_reset(&c->pr[PR_STARTUP]);
-        c->pr[PR_STARTUP].next_at_ms = x->now + (int64_t)k->startup.initial_delay_s * 1000;
+        c->pr[PR_STARTUP].next_at_mono_ms =
+            x->now_mono_ms + (int64_t)k->startup.initial_delay_s * 1000;
     }
 }
 
 /* EXITED while STARTED was never seen: the process ran and exited. */
-static void h_exited_creating(struct cx *x, size_t i, const struct carg *a)
+static void h_exited_creating(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     h_started(x, i, NULL);
     struct ctr *c = &x->s->c[i];
@@ -723,7 +728,7 @@ static void h_exited_creating(struct cx *x, size_t i, const struct carg *a)
         dispatch(x, i, CE_EXITED, a);
 }
 
-static void h_start_failed(struct cx *x, size_t i, const struct carg *a)
+static void h_start_failed(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     char why[190];
     snprintf(why, sizeof why, "start failed: %s", a && a->msg && *a->msg ? a->msg : "backend");
@@ -731,7 +736,7 @@ static void h_start_failed(struct cx *x, size_t i, const struct carg *a)
     failed_start(x, i, why);
 }
 
-static void h_create_timeout(struct cx *x, size_t i, const struct carg *a)
+static void h_create_timeout(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     note(x, POD_LOG_ERROR, i, "no answer to start within %d s; stopping it",
@@ -739,14 +744,14 @@ static void h_create_timeout(struct cx *x, size_t i, const struct carg *a)
     do_stop(x, i, AS_FAILED_START);
 }
 
-static void h_startup_ok(struct cx *x, size_t i, const struct carg *a)
+static void h_startup_ok(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     probe_cancel(x, i, PR_STARTUP);
-    c->startup_deadline_ms = NEVER;
+    c->startup_deadline_mono_ms = NEVER;
     c->ph = SUP_CTR_RUNNING;
     c->started = true;
     c->live = true;
@@ -757,18 +762,18 @@ static void h_startup_ok(struct cx *x, size_t i, const struct carg *a)
     c->seq_done = true;
     fan_out(x, i);
     if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
-        enum cev e = (enum cev)c->pending_reload;
+        enum ctr_event e = (enum ctr_event)c->pending_reload;
         c->pending_reload = 0;
         dispatch(x, i, e, NULL);
     }
     advance_sequence(x);
 }
 
-static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
+static void h_exited_starting(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     set_exit(c, a);
     probes_cancel_all(x, i);
     c->rerun_ready = false; /* completed (then `completed` counts) or a failed start */
@@ -784,7 +789,7 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
         fan_out(x, i);
         c->pending_reload = 0; /* the next run reads the new config anyway */
         if (c->ph == SUP_CTR_EXITED)
-            policy_exit(x, i, 0, a && a->has_exit_ms ? a->exit_ms : x->now);
+            policy_exit(x, i, 0, a && a->has_exit_time ? a->exit_mono_ms : x->now_mono_ms);
         advance_sequence(x);
         return;
     }
@@ -797,23 +802,23 @@ static void h_exited_starting(struct cx *x, size_t i, const struct carg *a)
     failed_start(x, i, why);
 }
 
-static void h_startup_timeout(struct cx *x, size_t i, const struct carg *a)
+static void h_startup_timeout(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     note(x, POD_LOG_ERROR, i, "startup timed out after %lld s; stopping it",
-         (long long)(startup_timeout_ms(&sc(x->s, i)->startup) / 1000));
+         (long long)(startup_timeout_ms(&ctr_spec(x->s, i)->startup) / 1000));
     do_stop(x, i, AS_FAILED_START);
 }
 
-static void h_startup_fail(struct cx *x, size_t i, const struct carg *a)
+static void h_startup_fail(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     note(x, POD_LOG_ERROR, i, "startup probe failed %d times; stopping it",
-         sc(x->s, i)->startup.failure_threshold);
+         ctr_spec(x->s, i)->startup.failure_threshold);
     do_stop(x, i, AS_FAILED_START);
 }
 
-static void h_exited_running(struct cx *x, size_t i, const struct carg *a)
+static void h_exited_running(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     struct ctr *c = &x->s->c[i];
     set_exit(c, a);
@@ -822,10 +827,10 @@ static void h_exited_running(struct cx *x, size_t i, const struct carg *a)
     c->pending_reload = 0;
     c->completed = c->has_exit && c->exit_code == 0;
     c->rerun_ready = false; /* clean: `completed` counts; else a crash (backoff) */
-    policy_exit(x, i, c->has_exit ? c->exit_code : -1, x->now);
+    policy_exit(x, i, c->has_exit ? c->exit_code : -1, x->now_mono_ms);
 }
 
-static void h_liveness_fail(struct cx *x, size_t i, const struct carg *a)
+static void h_liveness_fail(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     note(x, POD_LOG_WARN, i, "liveness probe failed; stopping it");
@@ -833,26 +838,26 @@ static void h_liveness_fail(struct cx *x, size_t i, const struct carg *a)
     x->s->c[i].live = false;
 }
 
-static void h_stop(struct cx *x, size_t i, const struct carg *a)
+static void h_stop(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     do_stop(x, i, AS_NONE);
 }
 
-static void h_kill(struct cx *x, size_t i, const struct carg *a)
+static void h_kill(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     do_kill(x, i);
 }
 
-static void h_restart_planned(struct cx *x, size_t i, const struct carg *a)
+static void h_restart_planned(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     do_stop(x, i, AS_RESTART);
 }
 
 /* The stopping container is down (EXITED, START_FAILED or considered gone). */
-static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
+static void h_down_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
@@ -863,7 +868,7 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
     if (after != AS_RESTART || !pod_active(s))
         c->rerun_ready = false;
     c->ph = SUP_CTR_EXITED;
-    c->restart_at_ms = NEVER;
+    c->restart_at_mono_ms = NEVER;
     if (!pod_active(s)) {
         if (c->has_exit)
             note(x, POD_LOG_INFO, i, "stopped (exit code %d)", c->exit_code);
@@ -880,7 +885,7 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
         failed_start(x, i, "failed start");
         break;
     case AS_LIVENESS:
-        if (sc(s, i)->restart == SPEC_RESTART_NEVER) {
+        if (ctr_spec(s, i)->restart == SPEC_RESTART_NEVER) {
             note(x, POD_LOG_WARN, i,
                  "stopped after liveness failure; not restarted (policy never)");
         } else {
@@ -893,7 +898,7 @@ static void h_down_stopping(struct cx *x, size_t i, const struct carg *a)
     }
 }
 
-static void h_gone_due(struct cx *x, size_t i, const struct carg *a)
+static void h_gone_due(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     note(x, POD_LOG_ERROR, i, "no exit reported %d ms after SIGKILL; considered gone",
@@ -901,29 +906,29 @@ static void h_gone_due(struct cx *x, size_t i, const struct carg *a)
     h_down_stopping(x, i, NULL);
 }
 
-static void h_kill_due(struct cx *x, size_t i, const struct carg *a)
+static void h_kill_due(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
     note(x, POD_LOG_WARN, i, "did not stop in time; sending SIGKILL");
-    c->kill_at_ms = NEVER;
-    c->gone_at_ms = x->now + KILL_GRACE_MS;
+    c->kill_at_mono_ms = NEVER;
+    c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
     struct sup_action *k = act(x, SUP_ACT_CTR_KILL, i);
     k->sig = SIG_KILL;
 }
 
-static void h_kill_stopping(struct cx *x, size_t i, const struct carg *a)
+static void h_kill_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
     c->after = AS_NONE;
-    c->kill_at_ms = NEVER;
-    c->gone_at_ms = x->now + KILL_GRACE_MS;
+    c->kill_at_mono_ms = NEVER;
+    c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
     struct sup_action *k = act(x, SUP_ACT_CTR_KILL, i);
     k->sig = SIG_KILL;
 }
 
-static void h_stop_stopping(struct cx *x, size_t i, const struct carg *a)
+static void h_stop_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     x->s->c[i].after = AS_NONE;
@@ -931,34 +936,34 @@ static void h_stop_stopping(struct cx *x, size_t i, const struct carg *a)
 
 /* STARTED arrived for an instance we already asked to stop: ask again (the backend may have
  * seen the stop before the container existed). */
-static void h_started_stopping(struct cx *x, size_t i, const struct carg *a)
+static void h_started_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct sup_action *r = act(x, SUP_ACT_CTR_STOP, i);
-    r->timeout_ms = stop_timeout_ms(sc(x->s, i));
+    r->timeout_ms = stop_timeout_ms(ctr_spec(x->s, i));
 }
 
-static void h_rerun_stopping(struct cx *x, size_t i, const struct carg *a)
+static void h_rerun_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     x->s->c[i].after = AS_RESTART;
 }
 
-static void h_stop_backoff(struct cx *x, size_t i, const struct carg *a)
+static void h_stop_backoff(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
     c->ph = SUP_CTR_EXITED;
-    c->restart_at_ms = NEVER;
+    c->restart_at_mono_ms = NEVER;
 }
 
-static void h_stop_down(struct cx *x, size_t i, const struct carg *a)
+static void h_stop_down(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
-    x->s->c[i].restart_at_ms = NEVER;
+    x->s->c[i].restart_at_mono_ms = NEVER;
 }
 
-static void h_reload_running(struct cx *x, size_t i, const struct carg *a)
+static void h_reload_running(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     if (deliver_signal(x, i, "reload"))
@@ -966,10 +971,10 @@ static void h_reload_running(struct cx *x, size_t i, const struct carg *a)
     note(x, POD_LOG_DEBUG, i, "no signal defined; ignored");
 }
 
-static void h_reload_config_running(struct cx *x, size_t i, const struct carg *a)
+static void h_reload_config_running(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     if (deliver_signal(x, i, "config changed"))
         return;
     if (config_policy(k)) {
@@ -982,13 +987,13 @@ static void h_reload_config_running(struct cx *x, size_t i, const struct carg *a
          spec_restart_name(k->restart));
 }
 
-static void h_reload_pending_config(struct cx *x, size_t i, const struct carg *a)
+static void h_reload_pending_config(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     x->s->c[i].pending_reload = CE_RELOAD_CONFIG;
 }
 
-static void h_reload_pending_signal(struct cx *x, size_t i, const struct carg *a)
+static void h_reload_pending_signal(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
@@ -996,10 +1001,10 @@ static void h_reload_pending_signal(struct cx *x, size_t i, const struct carg *a
         c->pending_reload = CE_RELOAD_SIGNAL;
 }
 
-static void h_reload_exited(struct cx *x, size_t i, const struct carg *a)
+static void h_reload_exited(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     if (!config_policy(k))
         return;
     note(x, POD_LOG_INFO, i, "not running; rerun by restart policy %s",
@@ -1008,13 +1013,13 @@ static void h_reload_exited(struct cx *x, size_t i, const struct carg *a)
 }
 
 /* The interval timer of an on-interval container that exited 0. */
-static void h_interval_due(struct cx *x, size_t i, const struct carg *a)
+static void h_interval_due(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     start_scheduled_rerun(x, i);
 }
 
-static void h_rerun_waiting(struct cx *x, size_t i, const struct carg *a)
+static void h_rerun_waiting(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
@@ -1026,8 +1031,8 @@ static void h_rerun_waiting(struct cx *x, size_t i, const struct carg *a)
 }
 
 /* The transition table: NULL = the event is ignored in that phase. */
-typedef void cfn(struct cx *x, size_t i, const struct carg *a);
-static cfn *const table[SUP_CTR__N][CE__N] = {
+typedef void ctr_handler(struct step *x, size_t i, const struct ctr_event_arg *a);
+static ctr_handler *const table[SUP_CTR__N][CE__N] = {
     [SUP_CTR_WAITING] =
         {
             [CE_GO] = h_start,
@@ -1111,12 +1116,12 @@ static cfn *const table[SUP_CTR__N][CE__N] = {
         },
 };
 
-static void dispatch(struct cx *x, size_t i, enum cev e, const struct carg *a)
+static void dispatch(struct step *x, size_t i, enum ctr_event e, const struct ctr_event_arg *a)
 {
-    cfn *f = table[x->s->c[i].ph][e];
+    ctr_handler *f = table[x->s->c[i].ph][e];
     if (!f) {
         if (e == CE_STARTED || e == CE_EXITED || e == CE_START_FAILED)
-            note(x, POD_LOG_DEBUG, i, "%s ignored in phase %s", cev_names[e],
+            note(x, POD_LOG_DEBUG, i, "%s ignored in phase %s", ctr_event_names[e],
                  sup_ctr_phase_name(x->s->c[i].ph));
         return;
     }
@@ -1125,7 +1130,7 @@ static void dispatch(struct cx *x, size_t i, enum cev e, const struct carg *a)
 
 /* ------------------------------------------------------------------ pod level */
 
-static void advance_sequence(struct cx *x)
+static void advance_sequence(struct step *x)
 {
     struct sup *s = x->s;
     if (s->phase != SUP_POD_STARTING)
@@ -1144,7 +1149,7 @@ static void advance_sequence(struct cx *x)
     note(x, POD_LOG_OK, SIZE_MAX, "pod running: all containers started");
 }
 
-static void pod_finish_stop(struct cx *x)
+static void pod_finish_stop(struct step *x)
 {
     struct sup *s = x->s;
     s->phase = SUP_POD_EXITED;
@@ -1155,7 +1160,7 @@ static void pod_finish_stop(struct cx *x)
 
 /* Stop tiers: init and main containers in parallel (issued in reverse spec order), then the
  * sidecars one by one in reverse spec order. */
-static void pod_stop_advance(struct cx *x)
+static void pod_stop_advance(struct step *x)
 {
     struct sup *s = x->s;
     if (s->phase != SUP_POD_STOPPING)
@@ -1165,7 +1170,7 @@ static void pod_stop_advance(struct cx *x)
             return; /* restored mid-stop: wait until every container is adopted */
     bool busy = false;
     for (size_t r = s->n; r-- > 0;) {
-        if (sc(s, r)->kind == SPEC_CTR_SIDECAR && !s->killing)
+        if (ctr_spec(s, r)->kind == SPEC_CTR_SIDECAR && !s->killing)
             continue;
         if (ph_up(s->c[r].ph)) {
             if (s->c[r].ph != SUP_CTR_STOPPING)
@@ -1176,7 +1181,7 @@ static void pod_stop_advance(struct cx *x)
     if (busy)
         return;
     for (size_t r = s->n; r-- > 0;) {
-        if (sc(s, r)->kind != SPEC_CTR_SIDECAR || !ph_up(s->c[r].ph))
+        if (ctr_spec(s, r)->kind != SPEC_CTR_SIDECAR || !ph_up(s->c[r].ph))
             continue;
         if (s->c[r].ph != SUP_CTR_STOPPING)
             dispatch(x, r, CE_STOP, NULL);
@@ -1185,15 +1190,15 @@ static void pod_stop_advance(struct cx *x)
     pod_finish_stop(x);
 }
 
-static void cfg_fire(struct cx *x, size_t v, const char *why)
+static void cfg_fire(struct step *x, size_t v, const char *why)
 {
     struct sup *s = x->s;
     const char *vname = s->spec->volumes[v].name;
     memset(&s->cfg[v], 0, sizeof s->cfg[v]);
-    s->cfg[v].quiet_at_ms = NEVER;
+    s->cfg[v].quiet_at_mono_ms = NEVER;
     note(x, POD_LOG_INFO, SIZE_MAX, "config %s %s", vname, why);
     for (size_t i = 0; i < s->n; i++) {
-        const struct spec_container *k = sc(s, i);
+        const struct spec_container *k = ctr_spec(s, i);
         for (size_t m = 0; m < k->n_mounts; m++) {
             if (k->mounts[m].volume && strcmp(k->mounts[m].volume, vname) == 0) {
                 dispatch(x, i, CE_RELOAD_CONFIG, NULL);
@@ -1208,7 +1213,7 @@ static bool cfg_fireable(const struct cfg_burst *b)
     return b->open && (!b->checksum_mode || b->checksum_seen);
 }
 
-static void ev_config_changed(struct cx *x, const struct sup_event *ev)
+static void ev_config_changed(struct step *x, const struct sup_event *ev)
 {
     struct sup *s = x->s;
     if (ev->volume >= s->spec->n_volumes)
@@ -1222,7 +1227,7 @@ static void ev_config_changed(struct cx *x, const struct sup_event *ev)
     if (ev->cfg_checksum_file)
         b->checksum_seen = true;
     int debounce = s->spec->config_debounce_ms;
-    b->quiet_at_ms = x->now + debounce;
+    b->quiet_at_mono_ms = x->now_mono_ms + debounce;
     if (cfg_fireable(b) && debounce == 0)
         cfg_fire(x, ev->volume, "changed");
 }
@@ -1230,25 +1235,26 @@ static void ev_config_changed(struct cx *x, const struct sup_event *ev)
 /* A wall time of inspect (an adopted instance's start or finish) on the monotonic axis: now
  * minus how long ago it was by the wall clock (ev->wall_ns is the wall clock at now).  Never
  * later than now; now when either wall time is unknown or lies in the future (clock step). */
-static int64_t adopt_mono_ms(const struct cx *x, const struct sup_event *ev, int64_t at_wall_ns)
+static int64_t adopt_mono_ms(const struct step *x, const struct sup_event *ev, int64_t at_wall_ns)
 {
     int64_t wall = ev->wall_ns;
     if (wall <= 0 || at_wall_ns <= 0 || at_wall_ns >= wall)
-        return x->now;
-    return x->now - (wall - at_wall_ns) / 1000000;
+        return x->now_mono_ms;
+    return x->now_mono_ms - (wall - at_wall_ns) / 1000000;
 }
 
 /* The saved monotonic evidence of the adopted instance's start (restored only for a pending
  * startup of the same instance): `*exact` when it is the STARTED time, else the time the start
- * was issued (a lower bound).  NEVER when there is none, x->now when it is from another boot
- * (later than now: nothing is trustworthy, count from the adoption). */
-static int64_t adopt_saved_start(const struct cx *x, const struct ctr *c, bool *exact)
+ * was issued (a lower bound).  NEVER when there is none, x->now_mono_ms when it is from another
+ * boot (later than now: nothing is trustworthy, count from the adoption). */
+static int64_t adopt_saved_start(const struct step *x, const struct ctr *c, bool *exact)
 {
-    int64_t m = c->saved_started_ms != NEVER ? c->saved_started_ms : c->saved_created_ms;
-    *exact = c->saved_started_ms != NEVER;
-    if (m != NEVER && m > x->now) {
+    int64_t m =
+        c->saved_started_mono_ms != NEVER ? c->saved_started_mono_ms : c->saved_created_mono_ms;
+    *exact = c->saved_started_mono_ms != NEVER;
+    if (m != NEVER && m > x->now_mono_ms) {
         *exact = true;
-        return x->now;
+        return x->now_mono_ms;
     }
     return m;
 }
@@ -1256,7 +1262,8 @@ static int64_t adopt_saved_start(const struct cx *x, const struct ctr *c, bool *
 /* The adopted instance's start on the monotonic axis: the saved STARTED time, else inspect's
  * start by the wall clock, but never before the saved time its start was issued (a forward
  * clock step makes the wall estimate too old). */
-static int64_t adopt_start_ms(const struct cx *x, const struct ctr *c, const struct sup_event *ev)
+static int64_t adopt_start_mono_ms(const struct step *x, const struct ctr *c,
+                                   const struct sup_event *ev)
 {
     bool exact;
     int64_t m = adopt_saved_start(x, c, &exact);
@@ -1267,7 +1274,8 @@ static int64_t adopt_start_ms(const struct cx *x, const struct ctr *c, const str
 }
 
 /* The adopted exit on the monotonic axis, not before the saved evidence of its start. */
-static int64_t adopt_exit_ms(const struct cx *x, const struct ctr *c, const struct sup_event *ev)
+static int64_t adopt_exit_mono_ms(const struct step *x, const struct ctr *c,
+                                  const struct sup_event *ev)
 {
     bool exact;
     int64_t m = adopt_saved_start(x, c, &exact);
@@ -1288,27 +1296,27 @@ static bool startup_gated(const struct spec_container *k)
  * attempts again from now (its initial delay counted from the start inspect reports).  The
  * overall startup deadline counts from that start too (from now when it is unknown), so it
  * falls where it would have without the restart.  Consecutive probe results begin afresh. */
-static void adopt_starting(struct cx *x, size_t i, const struct sup_event *ev)
+static void adopt_starting(struct step *x, size_t i, const struct sup_event *ev)
 {
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     enum spec_probe_kind sk = startup_kind(k);
     leave_up(c);
     c->ph = SUP_CTR_STARTING;
     c->live = true;
     c->has_exit = false; /* an earlier instance's (a stale state), as do_start clears it */
-    c->running_since_ms = adopt_start_ms(x, c, ev);
-    c->startup_deadline_ms = c->running_since_ms + startup_timeout_ms(&k->startup);
+    c->running_since_mono_ms = adopt_start_mono_ms(x, c, ev);
+    c->startup_deadline_mono_ms = c->running_since_mono_ms + startup_timeout_ms(&k->startup);
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
     if (sk != SPEC_PROBE_EXIT)
-        c->pr[PR_STARTUP].next_at_ms =
-            imax(x->now, c->running_since_ms + (int64_t)k->startup.initial_delay_s * 1000);
+        c->pr[PR_STARTUP].next_at_mono_ms = imax(
+            x->now_mono_ms, c->running_since_mono_ms + (int64_t)k->startup.initial_delay_s * 1000);
     note(x, POD_LOG_INFO, i,
          "adopted running instance %llu; its startup was pending in the saved state: waiting "
          "to start up (%s, %lld s left)",
          (unsigned long long)c->instance, sk == SPEC_PROBE_EXIT ? "exit" : spec_probe_kind_name(sk),
-         (long long)(imax(0, c->startup_deadline_ms - x->now) / 1000));
+         (long long)(imax(0, c->startup_deadline_mono_ms - x->now_mono_ms) / 1000));
 }
 
 /* An adopted instance exited while the saved state says its startup had not completed (the
@@ -1329,36 +1337,36 @@ static bool adopt_exit_was_started(const struct spec_container *k,
 }
 
 /* The pending restart of an instance whose exit (or failed start) the saved state had already
- * judged, at exit_ms (mono, <= now): the saved deadline when it is from this boot (scheduled
+ * judged, at exit_mono_ms (mono, <= now): the saved deadline when it is from this boot (scheduled
  * at or before now), else the saved delay counted from the exit, never later than a full
  * delay from now.  No failure is counted again (SPEC.md 8.9). */
-static void adopt_rearm_backoff(struct cx *x, size_t i, int64_t exit_ms)
+static void adopt_rearm_backoff(struct step *x, size_t i, int64_t exit_mono_ms)
 {
     struct ctr *c = &x->s->c[i];
-    int64_t at = c->saved_restart_at_ms;
-    if (at == NEVER || at - c->backoff_ms > x->now)
-        at = imax(x->now, imin(exit_ms, x->now) + c->backoff_ms);
+    int64_t at = c->saved_restart_at_mono_ms;
+    if (at == NEVER || at - c->backoff_ms > x->now_mono_ms)
+        at = imax(x->now_mono_ms, imin(exit_mono_ms, x->now_mono_ms) + c->backoff_ms);
     c->ph = SUP_CTR_BACKOFF;
-    c->restart_at_ms = at;
+    c->restart_at_mono_ms = at;
     note(x, POD_LOG_INFO, i,
          "its exit was already judged in the saved state: restart in %lld ms (backoff #%u)",
-         (long long)imax(0, at - x->now), c->streak);
+         (long long)imax(0, at - x->now_mono_ms), c->streak);
 }
 
 /* An adopted exit the saved state had already judged: its phase again, nothing counted. */
-static void adopt_judged_exit(struct cx *x, size_t i, const struct carg *a)
+static void adopt_judged_exit(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     struct ctr *c = &x->s->c[i];
-    const struct spec_container *k = sc(x->s, i);
+    const struct spec_container *k = ctr_spec(x->s, i);
     set_exit(c, a);
     c->completed = c->seq_done && a->exit_code == 0;
-    if (c->saved_restart_at_ms != NEVER || !c->seq_done || policy_restarts(k, a->exit_code))
-        adopt_rearm_backoff(x, i, a->exit_ms);
+    if (c->saved_restart_at_mono_ms != NEVER || !c->seq_done || policy_restarts(k, a->exit_code))
+        adopt_rearm_backoff(x, i, a->exit_mono_ms);
     else
-        policy_exit(x, i, a->exit_code, a->exit_ms); /* not restarted: counts nothing */
+        policy_exit(x, i, a->exit_code, a->exit_mono_ms); /* not restarted: counts nothing */
 }
 
-static void ev_adopt(struct cx *x, const struct sup_event *ev)
+static void ev_adopt(struct step *x, const struct sup_event *ev)
 {
     struct sup *s = x->s;
     size_t i = ev->ctr;
@@ -1372,10 +1380,10 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
      * or its exit code (the same: an exit code is cleared when an instance is started) */
     bool same = !st->exists || !st->instance || st->instance == c->instance;
     bool judged =
-        same && (c->saved_restart_at_ms != NEVER ||
+        same && (c->saved_restart_at_mono_ms != NEVER ||
                  (c->has_exit && st->exists && !st->running && c->exit_code == st->exit_code));
     if (!same || !st->exists)
-        c->saved_started_ms = c->saved_created_ms = NEVER; /* not this instance's */
+        c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER; /* not this instance's */
     if (st->exists && st->instance)
         c->instance = st->instance;
     bool startup_pending = c->startup_pending;
@@ -1383,7 +1391,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
     /* the saved state says its startup had not completed: the first run (the order) or a
      * later instance that was creating or starting */
     bool pending = !c->seq_done || startup_pending;
-    if (st->exists && st->running && pending && pod_active(s) && startup_gated(sc(s, i))) {
+    if (st->exists && st->running && pending && pod_active(s) && startup_gated(ctr_spec(s, i))) {
         adopt_starting(x, i, ev);
     } else if (st->exists && st->running) {
         c->ph = SUP_CTR_RUNNING;
@@ -1391,9 +1399,9 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         c->seq_done = true;
         c->live = true;
         c->has_exit = false; /* an earlier instance's (a stale state) */
-        c->running_since_ms = x->now;
-        c->ready = !probe_active(&sc(s, i)->readiness);
-        c->stable_since_ms = -1;
+        c->running_since_mono_ms = x->now_mono_ms;
+        c->ready = !probe_active(&ctr_spec(s, i)->readiness);
+        c->stable_since_mono_ms = -1;
         if (pod_active(s)) /* a pod restored in `stopping` only stops it */
             probes_schedule_running(x, i, false);
         update_stable(x, i);
@@ -1403,15 +1411,15 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         if (pending && pod_active(s))
             fan_out(x, i);
         if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
-            enum cev e = (enum cev)c->pending_reload;
+            enum ctr_event e = (enum ctr_event)c->pending_reload;
             c->pending_reload = 0;
             dispatch(x, i, e, NULL);
         }
     } else if (st->exists) {
-        struct carg a = {.exit_code = st->exit_code,
-                         .has_code = true,
-                         .has_exit_ms = true,
-                         .exit_ms = adopt_exit_ms(x, c, ev)};
+        struct ctr_event_arg a = {.exit_code = st->exit_code,
+                                  .has_code = true,
+                                  .has_exit_time = true,
+                                  .exit_mono_ms = adopt_exit_mono_ms(x, c, ev)};
         c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
         note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
              (unsigned long long)c->instance, st->exit_code);
@@ -1421,7 +1429,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
             c->ph = SUP_CTR_EXITED;
         } else if (judged) {
             adopt_judged_exit(x, i, &a);
-        } else if (!pending || adopt_exit_was_started(sc(s, i), st)) {
+        } else if (!pending || adopt_exit_was_started(ctr_spec(s, i), st)) {
             if (pending)
                 note(x, POD_LOG_INFO, i,
                      "its startup was pending in the saved state, but it ran: counted as started");
@@ -1431,7 +1439,7 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
             c->completed = st->exit_code == 0;
             if (pending)
                 fan_out(x, i); /* its startup completed: the fan-out not sent yet */
-            policy_exit(x, i, st->exit_code, a.exit_ms);
+            policy_exit(x, i, st->exit_code, a.exit_mono_ms);
         } else {
             c->ph = SUP_CTR_STARTING;
             h_exited_starting(x, i, &a);
@@ -1440,14 +1448,14 @@ static void ev_adopt(struct cx *x, const struct sup_event *ev)
         note(x, POD_LOG_INFO, i, "adopted: no container");
         c->pending_reload = 0;
         c->ph = SUP_CTR_WAITING;
-        if (judged && c->saved_restart_at_ms != NEVER && pod_active(s))
-            adopt_rearm_backoff(x, i, x->now); /* e.g. a start that failed in podman */
+        if (judged && c->saved_restart_at_mono_ms != NEVER && pod_active(s))
+            adopt_rearm_backoff(x, i, x->now_mono_ms); /* e.g. a start that failed in podman */
         else if (c->seq_done && pod_active(s))
             do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
         if (c->ph != SUP_CTR_CREATING)
             c->rerun_ready = false;
     }
-    c->saved_restart_at_ms = c->saved_started_ms = c->saved_created_ms = NEVER;
+    c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     advance_sequence(x);
     pod_stop_advance(x);
 }
@@ -1469,16 +1477,16 @@ static bool find_tag(const struct sup *s, uint64_t tag, size_t *ci, int *role)
 }
 
 /* One attempt finished (ok false = failure, including timeouts). */
-static void probe_result(struct cx *x, size_t i, int role, enum backend_result res)
+static void probe_result(struct step *x, size_t i, int role, enum backend_result res)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    const struct spec_container *k = sc(s, i);
+    const struct spec_container *k = ctr_spec(s, i);
     struct probe_rt *p = &c->pr[role];
-    int64_t start = p->attempt_start_ms;
+    int64_t start = p->attempt_start_mono_ms;
     p->tag = 0;
     if (role == PR_SIGCMD) {
-        p->next_at_ms = NEVER;
+        p->next_at_mono_ms = NEVER;
         if (res != BACKEND_OK)
             note(x, POD_LOG_WARN, i, "signal command failed (%s)",
                  res == BACKEND_TIMEOUT   ? "timeout"
@@ -1487,7 +1495,7 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
         return;
     }
     const struct spec_probe *sp = probe_of(k, role);
-    p->next_at_ms = imax(start + period_ms(sp), x->now);
+    p->next_at_mono_ms = imax(start + period_ms(sp), x->now_mono_ms);
     if (res == BACKEND_UNKNOWN) {
         if (++p->unknown < UNKNOWN_LIMIT) {
             note(x, POD_LOG_DEBUG, i, "%s probe result unknown (%d of %d); not counted",
@@ -1535,7 +1543,7 @@ static void probe_result(struct cx *x, size_t i, int role, enum backend_result r
     }
 }
 
-static void ev_backend(struct cx *x, const struct backend_event *be)
+static void ev_backend(struct step *x, const struct backend_event *be)
 {
     struct sup *s = x->s;
     if (be->ctr >= s->n)
@@ -1561,11 +1569,11 @@ static void ev_backend(struct cx *x, const struct backend_event *be)
              (unsigned long long)be->instance, (unsigned long long)c->instance);
         return;
     }
-    struct carg a = {
+    struct ctr_event_arg a = {
         .exit_code = be->exit_code, .has_code = be->type == BACKEND_EV_EXITED, .msg = be->msg};
-    enum cev e = be->type == BACKEND_EV_STARTED        ? CE_STARTED
-                 : be->type == BACKEND_EV_START_FAILED ? CE_START_FAILED
-                                                       : CE_EXITED;
+    enum ctr_event e = be->type == BACKEND_EV_STARTED        ? CE_STARTED
+                       : be->type == BACKEND_EV_START_FAILED ? CE_START_FAILED
+                                                             : CE_EXITED;
     dispatch(x, i, e, &a);
 }
 
@@ -1577,38 +1585,38 @@ static int64_t ctr_deadline(const struct sup *s, size_t i)
     int64_t d = NEVER;
     switch (c->ph) {
     case SUP_CTR_CREATING:
-        d = c->create_deadline_ms;
+        d = c->create_deadline_mono_ms;
         break;
     case SUP_CTR_STARTING:
-        d = c->startup_deadline_ms;
+        d = c->startup_deadline_mono_ms;
         break;
     case SUP_CTR_BACKOFF:
     case SUP_CTR_EXITED:
-        d = c->restart_at_ms;
+        d = c->restart_at_mono_ms;
         break;
     case SUP_CTR_STOPPING:
-        d = imin(c->kill_at_ms, c->gone_at_ms);
+        d = imin(c->kill_at_mono_ms, c->gone_at_mono_ms);
         break;
     default:
         break;
     }
     for (int r = 0; r < PR__N; r++)
-        d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_ms : c->pr[r].next_at_ms);
-    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_ms >= 0)
-        d = imin(d, c->stable_since_ms + backoff_reset_ms(sc(s, i)));
+        d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_mono_ms : c->pr[r].next_at_mono_ms);
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0)
+        d = imin(d, c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)));
     return d;
 }
 
-/* Handles everything due at x->now for container i; returns true if something happened. */
-static bool ctr_due(struct cx *x, size_t i)
+/* Handles everything due at x->now_mono_ms for container i; returns true if something happened. */
+static bool ctr_due(struct step *x, size_t i)
 {
     struct sup *s = x->s;
     struct ctr *c = &s->c[i];
-    int64_t now = x->now;
+    int64_t now = x->now_mono_ms;
     /* Attempts past their deadline: cancel (killed inside the container), count as failure. */
     for (int r = 0; r < PR__N; r++) {
         struct probe_rt *p = &c->pr[r];
-        if (p->tag && p->attempt_deadline_ms <= now) {
+        if (p->tag && p->attempt_deadline_mono_ms <= now) {
             struct sup_action *a = act(x, SUP_ACT_CANCEL, i);
             a->tag = p->tag;
             a->role = (enum sup_probe_role)r;
@@ -1620,31 +1628,31 @@ static bool ctr_due(struct cx *x, size_t i)
     }
     switch (c->ph) {
     case SUP_CTR_CREATING:
-        if (c->create_deadline_ms <= now) {
+        if (c->create_deadline_mono_ms <= now) {
             dispatch(x, i, CE_CREATE_TIMEOUT, NULL);
             return true;
         }
         break;
     case SUP_CTR_STARTING:
-        if (c->startup_deadline_ms <= now) {
+        if (c->startup_deadline_mono_ms <= now) {
             dispatch(x, i, CE_STARTUP_TIMEOUT, NULL);
             return true;
         }
         break;
     case SUP_CTR_BACKOFF:
     case SUP_CTR_EXITED:
-        if (c->restart_at_ms <= now) {
-            c->restart_at_ms = NEVER;
+        if (c->restart_at_mono_ms <= now) {
+            c->restart_at_mono_ms = NEVER;
             dispatch(x, i, CE_RESTART_DUE, NULL);
             return true;
         }
         break;
     case SUP_CTR_STOPPING:
-        if (c->kill_at_ms <= now) {
+        if (c->kill_at_mono_ms <= now) {
             dispatch(x, i, CE_KILL_DUE, NULL);
             return true;
         }
-        if (c->gone_at_ms <= now) {
+        if (c->gone_at_mono_ms <= now) {
             dispatch(x, i, CE_GONE_DUE, NULL);
             return true;
         }
@@ -1654,7 +1662,7 @@ static bool ctr_due(struct cx *x, size_t i)
     }
     for (int r = 0; r < PR_SIGCMD; r++) {
         struct probe_rt *p = &c->pr[r];
-        if (!p->tag && p->next_at_ms <= now) {
+        if (!p->tag && p->next_at_mono_ms <= now) {
             bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
             if (!ok_phase) {
                 probe_reset(p);
@@ -1664,10 +1672,10 @@ static bool ctr_due(struct cx *x, size_t i)
             return true;
         }
     }
-    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_ms >= 0 &&
-        c->stable_since_ms + backoff_reset_ms(sc(s, i)) <= now) {
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0 &&
+        c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)) <= now) {
         note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable",
-             (long long)(backoff_reset_ms(sc(s, i)) / 1000));
+             (long long)(backoff_reset_ms(ctr_spec(s, i)) / 1000));
         c->streak = 0;
         c->backoff_ms = 0;
         return true;
@@ -1675,7 +1683,7 @@ static bool ctr_due(struct cx *x, size_t i)
     return false;
 }
 
-static void process_due(struct cx *x)
+static void process_due(struct step *x)
 {
     struct sup *s = x->s;
     /* Each round handles at most one item per container; the bound only guards bugs. */
@@ -1686,7 +1694,7 @@ static void process_due(struct cx *x)
                 any = true;
         for (size_t v = 0; v < s->spec->n_volumes; v++) {
             struct cfg_burst *b = &s->cfg[v];
-            if (cfg_fireable(b) && b->quiet_at_ms <= x->now) {
+            if (cfg_fireable(b) && b->quiet_at_mono_ms <= x->now_mono_ms) {
                 if (pod_active(s))
                     cfg_fire(x, v, "changed");
                 else
@@ -1706,7 +1714,7 @@ int64_t sup_next_deadline(const struct sup *s)
         d = imin(d, ctr_deadline(s, i));
     for (size_t v = 0; v < s->spec->n_volumes; v++)
         if (cfg_fireable(&s->cfg[v]))
-            d = imin(d, s->cfg[v].quiet_at_ms);
+            d = imin(d, s->cfg[v].quiet_at_mono_ms);
     return d;
 }
 
@@ -1742,7 +1750,8 @@ static void status_compute(const struct sup *s, struct sup_status *st)
         o->instance = c->instance;
         o->start_count = c->start_count;
         o->restart_count = c->restart_count;
-        o->running = c->ph == SUP_CTR_STARTING || c->ph == SUP_CTR_RUNNING || c->ph == SUP_CTR_STOPPING;
+        o->running =
+            c->ph == SUP_CTR_STARTING || c->ph == SUP_CTR_RUNNING || c->ph == SUP_CTR_STOPPING;
         o->started = c->started;
         o->ready = c->ready && c->ph == SUP_CTR_RUNNING;
         o->live = c->live;
@@ -1750,8 +1759,8 @@ static void status_compute(const struct sup *s, struct sup_status *st)
         o->exit_code = c->exit_code;
         o->backoff_ms = c->backoff_ms;
         o->next_start_mono_ms =
-            (c->ph == SUP_CTR_BACKOFF || c->ph == SUP_CTR_EXITED) && c->restart_at_ms != NEVER
-                ? c->restart_at_ms
+            (c->ph == SUP_CTR_BACKOFF || c->ph == SUP_CTR_EXITED) && c->restart_at_mono_ms != NEVER
+                ? c->restart_at_mono_ms
                 : 0;
         o->consecutive_failures = c->streak;
         o->gave_up = c->ph == SUP_CTR_GAVE_UP;
@@ -1803,10 +1812,10 @@ static void ctr_init(struct ctr *c)
     memset(c, 0, sizeof *c);
     c->ph = SUP_CTR_WAITING;
     c->live = true;
-    c->stable_since_ms = -1;
-    c->create_deadline_ms = c->startup_deadline_ms = c->restart_at_ms = NEVER;
-    c->saved_restart_at_ms = c->saved_started_ms = c->saved_created_ms = NEVER;
-    c->kill_at_ms = c->gone_at_ms = NEVER;
+    c->stable_since_mono_ms = -1;
+    c->create_deadline_mono_ms = c->startup_deadline_mono_ms = c->restart_at_mono_ms = NEVER;
+    c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
+    c->kill_at_mono_ms = c->gone_at_mono_ms = NEVER;
     for (int r = 0; r < PR__N; r++)
         probe_reset(&c->pr[r]);
 }
@@ -1824,7 +1833,7 @@ struct sup *sup_new(const struct pod_spec *spec, uint64_t seed)
     s->order = xcalloc(n1, sizeof *s->order);
     s->cfg = xcalloc(spec->n_volumes ? spec->n_volumes : 1, sizeof *s->cfg);
     for (size_t v = 0; v < spec->n_volumes; v++)
-        s->cfg[v].quiet_at_ms = NEVER;
+        s->cfg[v].quiet_at_mono_ms = NEVER;
     size_t p = 0;
     for (size_t i = 0; i < s->n; i++)
         if (spec->containers[i].kind != SPEC_CTR_MAIN)
@@ -1853,7 +1862,7 @@ void sup_free(struct sup *s)
     free(s);
 }
 
-static void ev_pod_start(struct cx *x)
+static void ev_pod_start(struct step *x)
 {
     struct sup *s = x->s;
     if (s->phase != SUP_POD_CREATED) {
@@ -1865,14 +1874,14 @@ static void ev_pod_start(struct cx *x)
     advance_sequence(x);
 }
 
-static void pod_enter_stopping(struct cx *x, bool kill)
+static void pod_enter_stopping(struct step *x, bool kill)
 {
     struct sup *s = x->s;
     s->phase = SUP_POD_STOPPING;
     s->killing = kill;
     for (size_t v = 0; v < s->spec->n_volumes; v++) {
         memset(&s->cfg[v], 0, sizeof s->cfg[v]);
-        s->cfg[v].quiet_at_ms = NEVER;
+        s->cfg[v].quiet_at_mono_ms = NEVER;
     }
     for (size_t i = 0; i < s->n; i++) {
         struct ctr *c = &s->c[i];
@@ -1881,7 +1890,7 @@ static void pod_enter_stopping(struct cx *x, bool kill)
     }
 }
 
-static void ev_pod_stop(struct cx *x, bool kill)
+static void ev_pod_stop(struct step *x, bool kill)
 {
     struct sup *s = x->s;
     switch (s->phase) {
@@ -1914,7 +1923,7 @@ static void ev_pod_stop(struct cx *x, bool kill)
     pod_stop_advance(x);
 }
 
-static void ev_rerun(struct cx *x, size_t i)
+static void ev_rerun(struct step *x, size_t i)
 {
     struct sup *s = x->s;
     if (i >= s->n)
@@ -1933,7 +1942,7 @@ static void ev_rerun(struct cx *x, size_t i)
     dispatch(x, i, CE_RERUN, NULL);
 }
 
-static void ev_signal(struct cx *x, size_t which)
+static void ev_signal(struct step *x, size_t which)
 {
     struct sup *s = x->s;
     if (!pod_active(s))
@@ -1943,9 +1952,10 @@ static void ev_signal(struct cx *x, size_t which)
             dispatch(x, i, CE_RELOAD_SIGNAL, NULL);
 }
 
-void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_ms, struct sup_actions *out)
+void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
+              struct sup_actions *out)
 {
-    struct cx x = {.s = s, .now = now_ms, .out = out};
+    struct step x = {.s = s, .now_mono_ms = now_mono_ms, .out = out};
     /* Deadlines that passed are handled before the event: a late result is never credited. */
     process_due(&x);
     switch (ev->type) {
@@ -2091,33 +2101,34 @@ char *sup_save(const struct sup *s)
     for (size_t i = 0; i < s->n; i++) {
         const struct ctr *c = &s->c[i];
         pod_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-        save_str(&b, sc(s, i)->name ? sc(s, i)->name : "");
-        pod_buf_printf(
-            &b,
-            ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
-            "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
-            "\"failed\":%s",
-            (unsigned long long)c->instance, (long long)c->start_count, (long long)c->restart_count,
-            c->seq_done ? "true" : "false", (long long)c->streak, (long long)c->backoff_ms,
-            c->ph == SUP_CTR_GAVE_UP ? "true" : "false", c->ph == SUP_CTR_FAILED ? "true" : "false");
+        save_str(&b, ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "");
+        pod_buf_printf(&b,
+                       ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
+                       "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
+                       "\"failed\":%s",
+                       (unsigned long long)c->instance, (long long)c->start_count,
+                       (long long)c->restart_count, c->seq_done ? "true" : "false",
+                       (long long)c->streak, (long long)c->backoff_ms,
+                       c->ph == SUP_CTR_GAVE_UP ? "true" : "false",
+                       c->ph == SUP_CTR_FAILED ? "true" : "false");
         if (c->has_exit)
             pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
         if (c->rerun_ready) /* only when set: older readers and files stay as they were */
             pod_buf_adds(&b, ",\"rerun_ready\":true");
         /* likewise: a pending restart (backoff) of a judged exit or failed start */
-        int64_t rat = c->ph == SUP_CTR_BACKOFF    ? c->restart_at_ms
-                      : c->ph == SUP_CTR_ADOPTING ? c->saved_restart_at_ms
-                                             : NEVER;
+        int64_t rat = c->ph == SUP_CTR_BACKOFF    ? c->restart_at_mono_ms
+                      : c->ph == SUP_CTR_ADOPTING ? c->saved_restart_at_mono_ms
+                                                  : NEVER;
         if (rat != NEVER)
             pod_buf_printf(&b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
         /* likewise, only while its startup is pending: when it started / its start was issued */
-        int64_t sm = c->ph == SUP_CTR_STARTING   ? c->running_since_ms
-                     : c->ph == SUP_CTR_ADOPTING ? c->saved_started_ms
-                                            : NEVER;
-        int64_t cm = c->ph == SUP_CTR_CREATING && c->create_deadline_ms != NEVER
-                         ? c->create_deadline_ms - CREATE_TIMEOUT_MS
-                     : c->ph == SUP_CTR_ADOPTING ? c->saved_created_ms
-                                            : NEVER;
+        int64_t sm = c->ph == SUP_CTR_STARTING   ? c->running_since_mono_ms
+                     : c->ph == SUP_CTR_ADOPTING ? c->saved_started_mono_ms
+                                                 : NEVER;
+        int64_t cm = c->ph == SUP_CTR_CREATING && c->create_deadline_mono_ms != NEVER
+                         ? c->create_deadline_mono_ms - CREATE_TIMEOUT_MS
+                     : c->ph == SUP_CTR_ADOPTING ? c->saved_created_mono_ms
+                                                 : NEVER;
         if (sm != NEVER)
             pod_buf_printf(&b, ",\"started_mono_ms\":%lld", (long long)sm);
         else if (cm != NEVER)
@@ -2128,7 +2139,7 @@ char *sup_save(const struct sup *s)
             pod_buf_adds(&b, ",\"startup_pending\":true");
         pod_buf_adds(&b, ",\"failures_mono_ms\":[");
         for (size_t k = 0; k < c->n_fail; k++)
-            pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_ms[k]);
+            pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_mono_ms[k]);
         pod_buf_adds(&b, "]}");
     }
     pod_buf_adds(&b, "]}");
@@ -2182,7 +2193,7 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
         json_t *o = json_array_get(arr, i);
         json_t *nm = json_object_get(o, "name");
         if (!json_is_object(o) || !json_is_string(nm) ||
-            strcmp(json_string_value(nm), sc(s, i)->name ? sc(s, i)->name : "") != 0) {
+            strcmp(json_string_value(nm), ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "") != 0) {
             pod_err_set(err, POD_E_INVALID, 0, "supervisor state: container %zu does not match", i);
             goto out;
         }
@@ -2215,7 +2226,7 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
         for (size_t k = 0; json_is_array(f) && k < json_array_size(f) && k < GIVEUP_RING; k++) {
             json_t *t = json_array_get(f, k);
             if (json_is_integer(t))
-                c->fail_ms[c->n_fail++] = json_integer_value(t);
+                c->fail_mono_ms[c->n_fail++] = json_integer_value(t);
         }
         if (json_is_true(json_object_get(o, "gave_up"))) {
             c->ph = SUP_CTR_GAVE_UP;
@@ -2236,13 +2247,13 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
             long long rat = 0;
             if (json_object_get(o, "restart_at_mono_ms") &&
                 get_int(o, "restart_at_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_restart_at_ms = rat;
+                c->saved_restart_at_mono_ms = rat;
             if (json_object_get(o, "started_mono_ms") &&
                 get_int(o, "started_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_started_ms = rat;
+                c->saved_started_mono_ms = rat;
             if (json_object_get(o, "created_mono_ms") &&
                 get_int(o, "created_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_created_ms = rat;
+                c->saved_created_mono_ms = rat;
         } else {
             c->ph = c->start_count ? SUP_CTR_EXITED : SUP_CTR_WAITING;
         }
