@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* sup_due.c - the supervisor's timers: every deadline is a field of struct ctr / cfg_burst;
+ * this file says which one is next (sup_next_deadline) and handles what is due at `now`
+ * (before and after each event, so a result that arrives at its deadline is never credited). */
+
+#include "sup_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int64_t ctr_deadline(const struct sup *s, size_t i)
+{
+    const struct ctr *c = &s->c[i];
+    int64_t d = NEVER;
+    switch (c->ph) {
+    case SUP_CTR_CREATING:
+        d = c->create_deadline_mono_ms;
+        break;
+    case SUP_CTR_STARTING:
+        d = c->startup_deadline_mono_ms;
+        break;
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
+        d = c->restart_at_mono_ms;
+        break;
+    case SUP_CTR_STOPPING:
+        d = imin(c->kill_at_mono_ms, c->gone_at_mono_ms);
+        break;
+    default:
+        break;
+    }
+    for (int r = 0; r < PR__N; r++)
+        d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_mono_ms : c->pr[r].next_at_mono_ms);
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0)
+        d = imin(d, c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)));
+    return d;
+}
+
+/* Handles everything due at x->now_mono_ms for container i; returns true if something happened. */
+static bool ctr_due(struct step *x, size_t i)
+{
+    struct sup *s = x->s;
+    struct ctr *c = &s->c[i];
+    int64_t now = x->now_mono_ms;
+    /* Attempts past their deadline: cancel (killed inside the container), count as failure. */
+    for (int r = 0; r < PR__N; r++) {
+        struct probe_rt *p = &c->pr[r];
+        if (p->tag && p->attempt_deadline_mono_ms <= now) {
+            struct sup_action *a = sup_act(x, SUP_ACT_CANCEL, i);
+            a->tag = p->tag;
+            a->role = (enum sup_probe_role)r;
+            sup_note(x, POD_LOG_WARN, i, "%s %s timed out; cancelled",
+                     sup_probe_role_name((enum sup_probe_role)r),
+                     r == PR_SIGCMD ? "command" : "probe");
+            sup_probe_result(x, i, r, BACKEND_TIMEOUT);
+            return true;
+        }
+    }
+    switch (c->ph) {
+    case SUP_CTR_CREATING:
+        if (c->create_deadline_mono_ms <= now) {
+            sup_dispatch(x, i, CE_CREATE_TIMEOUT, NULL);
+            return true;
+        }
+        break;
+    case SUP_CTR_STARTING:
+        if (c->startup_deadline_mono_ms <= now) {
+            sup_dispatch(x, i, CE_STARTUP_TIMEOUT, NULL);
+            return true;
+        }
+        break;
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
+        if (c->restart_at_mono_ms <= now) {
+            c->restart_at_mono_ms = NEVER;
+            sup_dispatch(x, i, CE_RESTART_DUE, NULL);
+            return true;
+        }
+        break;
+    case SUP_CTR_STOPPING:
+        if (c->kill_at_mono_ms <= now) {
+            sup_dispatch(x, i, CE_KILL_DUE, NULL);
+            return true;
+        }
+        if (c->gone_at_mono_ms <= now) {
+            sup_dispatch(x, i, CE_GONE_DUE, NULL);
+            return true;
+        }
+        break;
+    default:
+        break;
+    }
+    for (int r = 0; r < PR_SIGCMD; r++) {
+        struct probe_rt *p = &c->pr[r];
+        if (!p->tag && p->next_at_mono_ms <= now) {
+            bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
+            if (!ok_phase) {
+                sup_probe_reset(p);
+                continue;
+            }
+            sup_probe_start(x, i, r);
+            return true;
+        }
+    }
+    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0 &&
+        c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)) <= now) {
+        sup_note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable",
+                 (long long)(backoff_reset_ms(ctr_spec(s, i)) / 1000));
+        c->streak = 0;
+        c->backoff_ms = 0;
+        return true;
+    }
+    return false;
+}
+
+void sup_process_due(struct step *x)
+{
+    struct sup *s = x->s;
+    /* Each round handles at most one item per container; the bound only guards bugs. */
+    for (int round = 0; round < 1000; round++) {
+        bool any = false;
+        for (size_t i = 0; i < s->n; i++)
+            while (ctr_due(x, i))
+                any = true;
+        for (size_t v = 0; v < s->spec->n_volumes; v++) {
+            struct cfg_burst *b = &s->cfg[v];
+            if (sup_cfg_fireable(b) && b->quiet_at_mono_ms <= x->now_mono_ms) {
+                if (pod_active(s))
+                    sup_cfg_fire(x, v, "changed");
+                else
+                    memset(b, 0, sizeof *b);
+                any = true;
+            }
+        }
+        if (!any)
+            return;
+    }
+}
+
+int64_t sup_next_deadline(const struct sup *s)
+{
+    int64_t d = NEVER;
+    for (size_t i = 0; i < s->n; i++)
+        d = imin(d, ctr_deadline(s, i));
+    for (size_t v = 0; v < s->spec->n_volumes; v++)
+        if (sup_cfg_fireable(&s->cfg[v]))
+            d = imin(d, s->cfg[v].quiet_at_mono_ms);
+    return d;
+}
