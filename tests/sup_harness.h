@@ -238,6 +238,20 @@ static inline const char *h_done(struct h *t, size_t ctr, uint64_t inst, uint64_
     return h_step(t, &ev);
 }
 
+/* The backend call for action `act` (container ctr, instance inst, request tag) failed. */
+static inline const char *h_call_failed(struct h *t, enum sup_action_type act, size_t ctr,
+                                        uint64_t inst, uint64_t tag, const char *msg)
+{
+    struct sup_event ev = {.type = SUP_EV_CALL_FAILED};
+    ev.call.action = act;
+    ev.call.ctr = ctr;
+    ev.call.instance = inst;
+    ev.call.tag = tag;
+    ev.call.sig = act == SUP_ACT_CTR_KILL ? 9 : 0;
+    snprintf(ev.call.msg, sizeof ev.call.msg, "%s", msg);
+    return h_step(t, &ev);
+}
+
 static inline const char *h_ctr_ev(struct h *t, enum sup_event_type type, size_t ctr)
 {
     struct sup_event ev = {.type = type, .ctr = ctr};

@@ -360,7 +360,7 @@ static void test_drv__failed_stop_is_retried(void **state)
     run_until(e, 30000);
     assert_false(backend_sim_obs(e->bs, 0)->running);
     assert_true(drv_pod_stopped(e->drv));
-    assert_non_null(strstr(e->trace.data, "web retry stop instance=1"));
+    assert_non_null(strstr(e->trace.data, "web note retry stop of instance 1 (the call failed)"));
     env_free(e);
 }
 

@@ -1373,6 +1373,72 @@ static void test_sup_restore__state_of_previous_version(void **state)
     h_free(t);
 }
 
+/* SPEC 10.1: a ctr_start call that failed (CALL_FAILED) is the supervisor's failed start, as a
+ * START_FAILED event: backoff, the backend's message in the NOTE. */
+static void test_sup_start__start_call_failed(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_ctr(t, 1, "b", SPEC_RESTART_NEVER);
+    h_go(t, 1);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_START, 0, 1, 0, "podman run: exit 125"), "");
+    assert_true(has_note(t, "start failed: podman run: exit 125; restart in 1000 ms (backoff #1)"));
+    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_at(t, 1000), "start c0#2");
+    /* under `never`: failed, not retried */
+    h_started(t, 0, 2);
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_START, 1, 1, 0, "no such image"), "");
+    assert_phase(t, 1, "failed");
+    h_free(t);
+}
+
+/* Failed calls the supervisor does not retry: a NOTE says what failed. */
+static void test_sup_events__signal_and_cancel_call_failed(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    h_boot1(t);
+    struct sup_event ev = {.type = SUP_EV_CALL_FAILED};
+    ev.call.action = SUP_ACT_SIGNAL;
+    ev.call.ctr = 0;
+    ev.call.instance = 1;
+    ev.call.sig = 1;
+    snprintf(ev.call.msg, sizeof ev.call.msg, "gone");
+    assert_acts(t, h_step(t, &ev), "");
+    assert_true(has_note(t, "a: signal 1 failed: gone"));
+    assert_acts(t, h_call_failed(t, SUP_ACT_CANCEL, 0, 1, 7, "hung"), "");
+    assert_true(has_note(t, "cancel of request 7 failed: hung; its result is ignored"));
+    assert_phase(t, 0, "running");
+    assert_int_equal(sup_next_deadline(t->s), INT64_MAX);
+    h_free(t);
+}
+
+/* sup_call_failed_event copies what the driver needs from the action. */
+static void test_sup_events__call_failed_event_from_action(void **state)
+{
+    (void)state;
+    struct sup_action a = {.type = SUP_ACT_PROBE, .ctr = 2, .instance = 9};
+    a.probe.instance = 4;
+    a.probe.tag = 17;
+    struct sup_event ev = sup_call_failed_event(&a, "exec failed");
+    assert_int_equal(ev.type, SUP_EV_CALL_FAILED);
+    assert_int_equal(ev.call.action, SUP_ACT_PROBE);
+    assert_int_equal(ev.call.ctr, 2);
+    assert_int_equal(ev.call.instance, 4);
+    assert_int_equal(ev.call.tag, 17);
+    assert_string_equal(ev.call.msg, "exec failed");
+    struct sup_action k = {.type = SUP_ACT_CTR_KILL, .ctr = 1, .instance = 3, .sig = 9};
+    ev = sup_call_failed_event(&k, NULL);
+    assert_int_equal(ev.call.instance, 3);
+    assert_int_equal(ev.call.sig, 9);
+    assert_string_equal(ev.call.msg, "");
+    assert_string_equal(sup_event_type_name(SUP_EV_CALL_FAILED), "call-failed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1386,6 +1452,9 @@ int main(void)
         cmocka_unit_test(test_sup_start__signal_cmd_fan_out_and_coalesce),
         cmocka_unit_test(test_sup_start__start_failed_backend),
         cmocka_unit_test(test_sup_start__create_timeout),
+        cmocka_unit_test(test_sup_start__start_call_failed),
+        cmocka_unit_test(test_sup_events__signal_and_cancel_call_failed),
+        cmocka_unit_test(test_sup_events__call_failed_event_from_action),
         cmocka_unit_test(test_sup_events__stale_instance_ignored),
         cmocka_unit_test(test_sup_events__exit_without_started),
         cmocka_unit_test(test_sup_status__only_on_change),

@@ -383,6 +383,32 @@ static void test_sup_probe__one_attempt_in_flight(void **state)
     h_free(t);
 }
 
+/* SPEC 10.1: a probe call that failed (the backend could not even start it) is an UNKNOWN
+ * result for the supervisor, as podman exec's own 125; the request is no longer in flight. */
+static void test_sup_probe__probe_call_failed_is_unknown(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_probe(&t->c[0].liveness, SPEC_PROBE_EXEC, 5, 10, 1);
+    h_go(t, 1);
+    h_boot1(t); /* liveness tag1 */
+    size_t ctr = 99;
+    enum sup_probe_role role = SUP_PROBE_STARTUP;
+    assert_true(sup_request_in_flight(t->s, 1, &ctr, &role));
+    assert_int_equal(ctr, 0);
+    assert_int_equal(role, SUP_PROBE_LIVENESS);
+    assert_acts(t, h_call_failed(t, SUP_ACT_PROBE, 0, 1, 1, "exec: no such container"), "");
+    assert_true(has_note(t, "liveness probe result unknown (1 of 3); not counted"));
+    assert_false(sup_request_in_flight(t->s, 1, &ctr, &role));
+    /* the next attempt after the period, as after any result */
+    assert_acts(t, h_at(t, 10000), "probe c0#1 liveness exec tag2 dl=15000");
+    /* a failed call about a request no longer in flight is ignored like a late result */
+    assert_acts(t, h_call_failed(t, SUP_ACT_PROBE, 0, 1, 1, "late"), "");
+    assert_true(has_note(t, "stale or cancelled probe result (tag 1) ignored"));
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_sup_probe__unknown_results),
         cmocka_unit_test(test_sup_probe__stale_instance_and_exit_cancels),
         cmocka_unit_test(test_sup_probe__one_attempt_in_flight),
+        cmocka_unit_test(test_sup_probe__probe_call_failed_is_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,6 +251,80 @@ static void test_sup_stop__restored_mid_stop(void **state)
     h_free(t);
 }
 
+/* SPEC 8.8: a CTR_STOP whose call failed is retried by the supervisor every 1 s (a NOTE each
+ * time) until the exit; the SIGKILL deadline of the first stop still stands. */
+static void test_sup_stop__failed_stop_call_retried(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    h_boot1(t);
+    t->now = 10000;
+    assert_acts(t, h_ev(t, SUP_EV_STOP_POD), "stop c0#1 10000");
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_STOP, 0, 1, 0, "podman: timeout"), "");
+    assert_int_equal(sup_next_deadline(t->s), 11000);
+    assert_acts(t, h_at(t, 10999), "");
+    assert_acts(t, h_at(t, 11000), "stop c0#1 10000");
+    assert_true(has_note(t, "retry stop of instance 1 (the call failed)"));
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_STOP, 0, 1, 0, "podman: timeout"), "");
+    assert_acts(t, h_at(t, 12000), "stop c0#1 10000");
+    /* this one went through: no more retries; the exit ends the stop */
+    assert_int_equal(sup_next_deadline(t->s), 22000);
+    assert_acts(t, h_exited(t, 0, 1, 143), "pod-stopped");
+    h_free(t);
+}
+
+/* A stop call that keeps failing: the SIGKILL deadline (stopTimeout + 2 s after the first
+ * stop) supersedes the retries; a failing SIGKILL is retried every 1 s until the container is
+ * considered gone, 5 s after the first SIGKILL, so the stop still terminates. */
+static void test_sup_stop__failed_kill_call_retried_until_gone(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    t->c[0].stop_timeout_s = 2;
+    h_go(t, 1);
+    h_boot1(t);
+    assert_acts(t, h_ev(t, SUP_EV_STOP_POD), "stop c0#1 2000");
+    h_call_failed(t, SUP_ACT_CTR_STOP, 0, 1, 0, "boom");
+    for (int64_t at = 1000; at < 4000; at += 1000) {
+        assert_acts(t, h_at(t, at), "stop c0#1 2000");
+        h_call_failed(t, SUP_ACT_CTR_STOP, 0, 1, 0, "boom");
+    }
+    /* 2 s + 2 s: SIGKILL, and the stop retry due at the same time is dropped */
+    assert_acts(t, h_at(t, 4000), "kill c0#1 9");
+    assert_true(has_note(t, "did not stop in time; sending SIGKILL"));
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_KILL, 0, 1, 0, "boom"), "");
+    assert_acts(t, h_at(t, 5000), "kill c0#1 9");
+    assert_true(has_note(t, "retry SIGKILL of instance 1 (the call failed)"));
+    h_call_failed(t, SUP_ACT_CTR_KILL, 0, 1, 0, "boom");
+    assert_acts(t, h_at(t, 6000), "kill c0#1 9");
+    /* the third one worked but no exit comes: gone at 4 s + 5 s, no further kill */
+    assert_int_equal(sup_next_deadline(t->s), 9000);
+    assert_acts(t, h_at(t, 9000), "pod-stopped");
+    assert_true(has_note(t, "considered gone"));
+    assert_int_equal(sup_next_deadline(t->s), INT64_MAX);
+    h_free(t);
+}
+
+/* A failed call about an older instance changes nothing (the new one is not stopped again). */
+static void test_sup_stop__failed_call_of_old_instance_ignored(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    h_boot1(t);
+    assert_acts(t, h_ctr_ev(t, SUP_EV_RERUN, 0), "stop c0#1 10000");
+    assert_acts(t, h_exited(t, 0, 1, 143), "start c0#2");
+    h_started(t, 0, 2);
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_STOP, 0, 1, 0, "late"), "");
+    assert_true(has_note(t, "event about instance 1 ignored (current 2)"));
+    assert_int_equal(sup_next_deadline(t->s), INT64_MAX);
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +337,9 @@ int main(void)
         cmocka_unit_test(test_sup_stop__before_start),
         cmocka_unit_test(test_sup_stop__planned_restart_then_stop),
         cmocka_unit_test(test_sup_stop__restored_mid_stop),
+        cmocka_unit_test(test_sup_stop__failed_stop_call_retried),
+        cmocka_unit_test(test_sup_stop__failed_kill_call_retried_until_gone),
+        cmocka_unit_test(test_sup_stop__failed_call_of_old_instance_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,16 +3,15 @@
  * the simulator.
  *
  * It owns a struct sup and one log writer per container stream and borrows a backend, a clock
- * and a file system.  It turns sup actions into backend calls (CTR_START -> ctr_start, PROBE ->
- * probe, CANCEL -> cancel, ...), backend events into sup events, container output into
- * logw_write (stamped with the clock's wall time), STATUS actions into an atomic `.pod.status`
- * (and `.pod.state`, the persisted supervisor state) written through the fs seam, NOTE actions
- * into the daemon log (pod_log) and the trace (a failed write of either file is retried with a
- * bounded backoff until it succeeds).  It also does what the supervisor cannot see:
- * dropping late or duplicate probe results (the supervisor owns probe deadlines and cancels
- * itself), retries of failed stop/kill calls, a stop
- * watchdog (SIGKILL when a stop does not finish), and a periodic inspect reconcile that repairs
- * lost events (events are wake-ups; inspect is the truth).
+ * and a file system.  It translates; the supervisor decides.  It turns sup actions into backend
+ * calls (CTR_START -> ctr_start, PROBE -> probe, CANCEL -> cancel, ...), backend events into sup
+ * events, a backend call that fails at once into SUP_EV_CALL_FAILED (the supervisor retries,
+ * escalates or notes it), container output into logw_write (stamped with the clock's wall
+ * time), STATUS actions into an atomic `.pod.status` (and `.pod.state`, the persisted supervisor
+ * state) written through the fs seam, NOTE actions into the daemon log (pod_log) and the trace.
+ * Its own timers are about I/O, never about a container: the status refresh, the retry of a
+ * failed status/state write (bounded backoff), the adoption retry and a periodic inspect
+ * reconcile that repairs lost events (events are wake-ups; inspect is the truth).
  *
  * It never polls, sleeps or reads the real clock: its owner calls drv_run() whenever
  * drv_next_deadline() has come or the backend has something to say, and advances time itself
@@ -59,8 +58,7 @@ struct drv_cfg {
 #define DRV_STATE_FILE ".pod.state"
 #define DRV_DEFAULT_RECONCILE_MS 10000
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
-#define DRV_STOP_GRACE_MS 5000 /* after a stop's timeout, the watchdog kills */
-#define DRV_RETRY_MS 1000      /* failed stop/kill calls and adoption are retried this often */
+#define DRV_ADOPT_RETRY_MS 1000 /* a failing inspect during the adoption is retried this often */
 /* A failed write of .pod.state or .pod.status is retried on its own (without waiting for the
  * next change) after DRV_WRITE_RETRY_MS, the delay doubling after every failed retry up to
  * DRV_WRITE_RETRY_MAX_MS, until a write succeeds; when .pod.status is written again after

@@ -21,37 +21,6 @@
 #include "pod/event.h"
 #include "pod/spec.h"
 
-/* ------------------------------------------------------------------ events (driver -> sup) */
-
-enum sup_event_type {
-    SUP_EV_TICK = 1,       /* a deadline returned by sup_next_deadline() has passed */
-    SUP_EV_START_POD,      /* `pod start` / `pod run` */
-    SUP_EV_STOP_POD,       /* graceful stop of the whole pod (`pod stop`, TERM) */
-    SUP_EV_KILL_POD,       /* kill the whole pod (`pod kill`, USR2) */
-    SUP_EV_BACKEND,        /* a backend event (ev.backend) */
-    SUP_EV_CONFIG_CHANGED, /* files of config volume `volume` changed (see cfg_* fields) */
-    SUP_EV_RELOAD_CONFIGS, /* `pod reload-configs NAME...`: as a completed change burst, no
-                              debounce */
-    SUP_EV_SIGNAL,         /* `pod signal [ctr]`: ctr = SIZE_MAX for all */
-    SUP_EV_RERUN,          /* `pod rerun ctr`: cycle one container regardless of policy */
-    SUP_EV_ADOPT,          /* after a daemon restart: what inspect says about ctr.  After
-                              sup_restore() the driver sends one ADOPT per container; until
-                              then nothing is started for that container. */
-};
-
-struct sup_event {
-    enum sup_event_type type;
-    size_t ctr;                     /* SIGNAL, RERUN, ADOPT */
-    struct backend_event backend;   /* BACKEND */
-    size_t volume;                  /* CONFIG_CHANGED, RELOAD_CONFIGS: spec volume index */
-    bool cfg_checksum_file;         /* CONFIG_CHANGED: the change is config/<name>.txt itself */
-    bool cfg_has_checksum_file;     /* CONFIG_CHANGED: config/<name>.txt exists (cluster-managed) */
-    struct backend_ctr_state adopt; /* ADOPT */
-    int64_t wall_ns;                /* ADOPT: the wall clock (Unix ns) at now_ms, to place
-                                       inspect's started/finished times on the monotonic axis
-                                       (0 = unknown: an exit counts as happening at now_ms) */
-};
-
 /* ------------------------------------------------------------------ actions (sup -> driver) */
 
 enum sup_action_type {
@@ -76,15 +45,62 @@ enum sup_probe_role {
     SUP_PROBE_SIGNAL_CMD
 };
 
+/* ------------------------------------------------------------------ events (driver -> sup) */
+
+enum sup_event_type {
+    SUP_EV_TICK = 1,       /* a deadline returned by sup_next_deadline() has passed */
+    SUP_EV_START_POD,      /* `pod start` / `pod run` */
+    SUP_EV_STOP_POD,       /* graceful stop of the whole pod (`pod stop`, TERM) */
+    SUP_EV_KILL_POD,       /* kill the whole pod (`pod kill`, USR2) */
+    SUP_EV_BACKEND,        /* a backend event (ev.backend) */
+    SUP_EV_CONFIG_CHANGED, /* files of config volume `volume` changed (see cfg_* fields) */
+    SUP_EV_RELOAD_CONFIGS, /* `pod reload-configs NAME...`: as a completed change burst, no
+                              debounce */
+    SUP_EV_SIGNAL,         /* `pod signal [ctr]`: ctr = SIZE_MAX for all */
+    SUP_EV_RERUN,          /* `pod rerun ctr`: cycle one container regardless of policy */
+    SUP_EV_ADOPT,          /* after a daemon restart: what inspect says about ctr.  After
+                              sup_restore() the driver sends one ADOPT per container; until
+                              then nothing is started for that container. */
+    SUP_EV_CALL_FAILED,    /* the backend call for an action failed at once (ev.call) */
+};
+
+/* CALL_FAILED: the backend call the driver made to carry out one action returned an error
+ * (nothing was started).  It names the action, not the backend function.  The supervisor
+ * decides what follows (SPEC.md 8.8, 10.1): CTR_START -> a failed start (backoff); PROBE -> an
+ * UNKNOWN result; CTR_STOP / CTR_KILL -> retried after 1 s until the exit or the next
+ * escalation; SIGNAL, CANCEL, CTR_REMOVE, POD_CREATE -> a NOTE, not retried. */
+struct sup_call_failure {
+    enum sup_action_type action; /* CTR_START, CTR_STOP, CTR_KILL, SIGNAL, PROBE, CANCEL, ... */
+    size_t ctr;                  /* SIZE_MAX: the pod */
+    uint64_t instance;           /* the action's instance */
+    uint64_t tag;                /* PROBE, CANCEL: the request's tag */
+    int sig;                     /* CTR_KILL, SIGNAL */
+    char msg[160];               /* the backend's error */
+};
+
+struct sup_event {
+    enum sup_event_type type;
+    size_t ctr;                     /* SIGNAL, RERUN, ADOPT */
+    struct backend_event backend;   /* BACKEND */
+    size_t volume;                  /* CONFIG_CHANGED, RELOAD_CONFIGS: spec volume index */
+    bool cfg_checksum_file;         /* CONFIG_CHANGED: the change is config/<name>.txt itself */
+    bool cfg_has_checksum_file;     /* CONFIG_CHANGED: config/<name>.txt exists (cluster-managed) */
+    struct backend_ctr_state adopt; /* ADOPT */
+    int64_t wall_ns;                /* ADOPT: the wall clock (Unix ns) at now_mono_ms, to place
+                                       inspect's started/finished times on the monotonic axis
+                                       (0 = unknown: an exit counts as happening at now) */
+    struct sup_call_failure call;   /* CALL_FAILED */
+};
+
 struct sup_action {
     enum sup_action_type type;
     size_t ctr;
     uint64_t instance;
     int64_t timeout_ms;             /* CTR_STOP */
     int sig;                        /* CTR_KILL, SIGNAL: Linux signal number */
-    enum sup_probe_role role;       /* PROBE */
+    enum sup_probe_role role;       /* PROBE, CANCEL */
     struct backend_probe_req probe; /* PROBE (argv/host/path borrowed from the spec) */
-    uint64_t tag;                   /* CANCEL */
+    uint64_t tag;                   /* PROBE, CANCEL */
     int level;                      /* NOTE: POD_LOG_* */
     char text[200];                 /* NOTE */
 };
@@ -160,6 +176,10 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
 /* Earliest internal deadline (mono ms), or INT64_MAX. */
 int64_t sup_next_deadline(const struct sup *s);
 const struct sup_status *sup_status(const struct sup *s);
+/* The probe or signal command in flight with this tag: its container and role (the driver
+ * labels a result with them).  False when none is: a result for it will be ignored. */
+bool sup_request_in_flight(const struct sup *s, uint64_t tag, size_t *ctr,
+                           enum sup_probe_role *role);
 const char *sup_pod_phase_name(enum sup_pod_phase p);
 /* "waiting", "creating", ... ("?" for a value out of range). */
 const char *sup_ctr_phase_name(enum sup_ctr_phase p);
@@ -167,6 +187,8 @@ const char *sup_ctr_phase_name(enum sup_ctr_phase p);
 const char *sup_action_type_name(enum sup_action_type t);
 const char *sup_probe_role_name(enum sup_probe_role r);
 const char *sup_event_type_name(enum sup_event_type t);
+/* The CALL_FAILED event for action a (its ctr, instance, tag, sig) whose call failed with msg. */
+struct sup_event sup_call_failed_event(const struct sup_action *a, const char *msg);
 /* Linux signal number of a name as the spec stores it ("HUP"; "SIGHUP" and "1" are accepted
  * too), or -1 when unknown.  Pure table, no <signal.h>. */
 int sup_signal_number(const char *name);

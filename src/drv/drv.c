@@ -18,24 +18,6 @@
 #define POLL_BATCH 64
 #define MAX_ROUNDS 100000
 
-struct flight { /* a probe or signal command in flight */
-    uint64_t tag;
-    size_t ctr;
-    uint64_t instance;
-    int role;
-    int64_t deadline_ms;
-};
-
-enum watch_mode { W_STOP_RETRY = 1, W_KILL };
-
-struct watch { /* a stop/kill that has not yet produced an exit */
-    size_t ctr;
-    uint64_t instance;
-    enum watch_mode mode;
-    int64_t timeout_ms;
-    int64_t at_ms;
-};
-
 /* A status/state file write that failed: retried on its own with a bounded backoff. */
 struct wr_retry {
     bool failing;      /* the last write of this file failed */
@@ -62,10 +44,6 @@ struct drv {
     struct logw **logs; /* 2 per container */
     char **bases;
     char *logdir, *status_path, *status_tmp, *state_path, *state_tmp;
-    struct flight *fl;
-    size_t n_fl, cap_fl;
-    struct watch *w;
-    size_t n_w, cap_w;
     struct sup_event *pend; /* FIFO of synthesised events */
     size_t pend_head, pend_len, pend_cap;
     bool *adopt_pending, *adopt_waited;
@@ -148,36 +126,6 @@ static void pend_backend(struct drv *d, enum backend_event_type t, size_t ctr, u
     if (msg)
         snprintf(ev.backend.msg, sizeof ev.backend.msg, "%s", msg);
     pend_push(d, &ev);
-}
-
-static void watch_add(struct drv *d, size_t ctr, uint64_t instance, enum watch_mode m,
-                      int64_t timeout_ms, int64_t at_ms)
-{
-    for (size_t i = 0; i < d->n_w; i++)
-        if (d->w[i].ctr == ctr && d->w[i].instance == instance) {
-            /* keep the earlier deadline, a KILL supersedes a STOP retry */
-            if (m == W_KILL || at_ms < d->w[i].at_ms) {
-                d->w[i].mode = m;
-                d->w[i].at_ms = at_ms;
-                d->w[i].timeout_ms = timeout_ms;
-            }
-            return;
-        }
-    if (d->n_w == d->cap_w) {
-        d->cap_w = d->cap_w ? d->cap_w * 2 : 8;
-        d->w = xrealloc(d->w, d->cap_w * sizeof *d->w);
-    }
-    d->w[d->n_w++] = (struct watch){ctr, instance, m, timeout_ms, at_ms};
-}
-
-static void watch_drop(struct drv *d, size_t ctr, uint64_t instance)
-{
-    for (size_t i = 0; i < d->n_w;) {
-        if (d->w[i].ctr == ctr && d->w[i].instance <= instance)
-            d->w[i] = d->w[--d->n_w];
-        else
-            i++;
-    }
 }
 
 /* ------------------------------------------------------------------ status file */
@@ -541,111 +489,103 @@ static void trace_changes(struct drv *d)
 
 /* ------------------------------------------------------------------ actions */
 
-static void exec_action(struct drv *d, const struct sup_action *a)
+/* Makes the backend call for action a, traced under the container (or pod) it is about.
+ * *call names it for the trace of a failure. */
+static int call_backend(struct drv *d, const struct sup_action *a, const char **call,
+                        struct pod_err *err)
 {
     const struct backend *be = &d->cfg.backend;
-    struct pod_err err = POD_ERR_ZERO;
     const char *cn = cname(d, a->ctr);
+    unsigned long long inst = (unsigned long long)a->instance;
     switch (a->type) {
     case SUP_ACT_POD_CREATE:
+        *call = "create";
         tr(d, "pod", "create", "%s", "");
-        if (be->ops->pod_create(be->self, &err) < 0)
-            tr(d, "pod", "create-failed", "%s", err.msg);
-        d->stopped = false;
-        if (!d->started_s)
-            d->started_s = clk_wall_ns(&d->cfg.clk) / 1000000000;
-        break;
+        return be->ops->pod_create(be->self, err);
     case SUP_ACT_CTR_START:
-        tr(d, cn, "start", "instance=%llu", (unsigned long long)a->instance);
-        d->stopped = false;
-        if (!d->started_s)
-            d->started_s = clk_wall_ns(&d->cfg.clk) / 1000000000;
-        if (be->ops->ctr_start(be->self, a->ctr, a->instance, &err) < 0) {
-            tr(d, cn, "call-failed", "start: %s", err.msg);
-            pend_backend(d, BACKEND_EV_START_FAILED, a->ctr, a->instance, 0, BACKEND_UNKNOWN, 125,
-                         err.msg);
-        }
-        break;
+        *call = "start";
+        tr(d, cn, "start", "instance=%llu", inst);
+        return be->ops->ctr_start(be->self, a->ctr, a->instance, err);
     case SUP_ACT_CTR_STOP:
-        tr(d, cn, "stop", "instance=%llu timeout=%lldms", (unsigned long long)a->instance,
-           (long long)a->timeout_ms);
-        if (be->ops->ctr_stop(be->self, a->ctr, a->instance, a->timeout_ms, &err) < 0) {
-            tr(d, cn, "call-failed", "stop: %s", err.msg);
-            watch_add(d, a->ctr, a->instance, W_STOP_RETRY, a->timeout_ms,
-                      now_ms(d) + DRV_RETRY_MS);
-        } else {
-            watch_add(d, a->ctr, a->instance, W_KILL, a->timeout_ms,
-                      now_ms(d) + a->timeout_ms + DRV_STOP_GRACE_MS);
-        }
-        break;
+        *call = "stop";
+        tr(d, cn, "stop", "instance=%llu timeout=%lldms", inst, (long long)a->timeout_ms);
+        return be->ops->ctr_stop(be->self, a->ctr, a->instance, a->timeout_ms, err);
     case SUP_ACT_CTR_KILL:
-        tr(d, cn, "kill", "instance=%llu sig=%d", (unsigned long long)a->instance, a->sig);
-        if (be->ops->ctr_kill(be->self, a->ctr, a->instance, a->sig, &err) < 0) {
-            tr(d, cn, "call-failed", "kill: %s", err.msg);
-            watch_add(d, a->ctr, a->instance, W_KILL, 0, now_ms(d) + DRV_RETRY_MS);
-        } else {
-            watch_add(d, a->ctr, a->instance, W_KILL, 0, now_ms(d) + DRV_STOP_GRACE_MS);
-        }
-        break;
+        *call = "kill";
+        tr(d, cn, "kill", "instance=%llu sig=%d", inst, a->sig);
+        return be->ops->ctr_kill(be->self, a->ctr, a->instance, a->sig, err);
     case SUP_ACT_CTR_REMOVE:
+        *call = "remove";
         tr(d, cn, "remove", "%s", "");
-        if (be->ops->ctr_remove(be->self, a->ctr, &err) < 0)
-            tr(d, cn, "call-failed", "remove: %s", err.msg);
-        break;
+        return be->ops->ctr_remove(be->self, a->ctr, err);
     case SUP_ACT_PROBE: {
         struct backend_probe_req req = a->probe;
         req.role = (int)a->role;
+        *call = role_name((int)a->role);
         tr(d, cn, a->role == SUP_PROBE_SIGNAL_CMD ? "exec" : "probe", "%s instance=%llu",
            role_name((int)a->role), (unsigned long long)req.instance);
-        if (d->n_fl == d->cap_fl) {
-            d->cap_fl = d->cap_fl ? d->cap_fl * 2 : 8;
-            d->fl = xrealloc(d->fl, d->cap_fl * sizeof *d->fl);
-        }
-        d->fl[d->n_fl++] =
-            (struct flight){req.tag, req.ctr, req.instance, (int)a->role, req.deadline_mono_ms};
-        if (be->ops->probe(be->self, &req, &err) < 0) {
-            tr(d, cn, "call-failed", "%s: %s", role_name((int)a->role), err.msg);
-            d->n_fl--;
-            pend_backend(d, BACKEND_EV_EXEC_DONE, req.ctr, req.instance, req.tag, BACKEND_UNKNOWN,
-                         125, err.msg);
-        }
-        break;
+        return be->ops->probe(be->self, &req, err);
     }
     case SUP_ACT_CANCEL:
-        for (size_t i = 0; i < d->n_fl; i++)
-            if (d->fl[i].tag == a->tag) {
-                tr(d, cname(d, d->fl[i].ctr), "cancel", "%s", role_name(d->fl[i].role));
-                d->fl[i] = d->fl[--d->n_fl];
-                break;
-            }
-        if (be->ops->cancel(be->self, a->tag, &err) < 0)
-            tr(d, cn, "call-failed", "cancel: %s", err.msg);
-        break;
+        *call = "cancel";
+        tr(d, cn, "cancel", "%s", role_name((int)a->role));
+        return be->ops->cancel(be->self, a->tag, err);
     case SUP_ACT_SIGNAL:
-        tr(d, cn, "signal", "instance=%llu sig=%d", (unsigned long long)a->instance, a->sig);
-        if (be->ops->ctr_kill(be->self, a->ctr, a->instance, a->sig, &err) < 0)
-            tr(d, cn, "call-failed", "signal: %s", err.msg);
-        break;
+        *call = "signal";
+        tr(d, cn, "signal", "instance=%llu sig=%d", inst, a->sig);
+        return be->ops->ctr_kill(be->self, a->ctr, a->instance, a->sig, err);
+    default:
+        return 0;
+    }
+}
+
+/* A NOTE: the daemon log and the trace (the subject column names the container already, so a
+ * "name: " prefix is dropped there). */
+static void note(struct drv *d, const struct sup_action *a)
+{
+    const char *cn = cname(d, a->ctr);
+    const char *txt = a->text;
+    size_t cl = strlen(cn);
+    pod_log(a->level ? a->level : POD_LOG_INFO, "%s", a->text);
+    if (a->ctr < d->n && strncmp(txt, cn, cl) == 0 && txt[cl] == ':' && txt[cl + 1] == ' ')
+        txt += cl + 2;
+    tr(d, a->ctr < d->n ? cn : "pod", "note", "%s", txt);
+}
+
+/* Carries out one action.  A backend call that fails is traced, logged and answered by the
+ * supervisor: it becomes a CALL_FAILED event, queued (sup_step is never re-entered). */
+static void exec_action(struct drv *d, const struct sup_action *a)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    const char *call = "";
+    switch (a->type) {
     case SUP_ACT_STATUS:
         d->status_dirty = true;
-        break;
+        return;
     case SUP_ACT_NOTE:
-        pod_log(a->level ? a->level : POD_LOG_INFO, "%s", a->text);
-        {
-            /* the subject column already names the container: drop a "name: " prefix */
-            const char *txt = a->text;
-            size_t cl = strlen(cn);
-            if (a->ctr < d->n && strncmp(txt, cn, cl) == 0 && txt[cl] == ':' && txt[cl + 1] == ' ')
-                txt += cl + 2;
-            tr(d, a->ctr < d->n ? cn : "pod", "note", "%s", txt);
-        }
-        break;
+        note(d, a);
+        return;
     case SUP_ACT_POD_STOPPED:
         tr(d, "pod", "stopped", "%s", "");
         d->stopped = true;
         d->status_dirty = true;
+        return;
+    case SUP_ACT_POD_CREATE:
+    case SUP_ACT_CTR_START:
+        d->stopped = false;
+        if (!d->started_s)
+            d->started_s = clk_wall_ns(&d->cfg.clk) / 1000000000;
+        break;
+    default:
         break;
     }
+    if (call_backend(d, a, &call, &err) == 0)
+        return;
+    const char *cn = cname(d, a->ctr);
+    tr(d, cn, "call-failed", "%s: %s", call, err.msg);
+    pod_log(POD_LOG_WARN, "%s: %s failed: %s", cn, call, err.msg);
+    struct sup_event ev = sup_call_failed_event(a, err.msg);
+    pend_push(d, &ev);
 }
 
 static void feed(struct drv *d, const struct sup_event *ev)
@@ -723,29 +663,23 @@ static void on_backend(struct drv *d, const struct backend_event *e)
         break;
     case BACKEND_EV_START_FAILED:
         tr(d, cn, "start-failed", "instance=%llu %s", (unsigned long long)e->instance, e->msg);
-        watch_drop(d, e->ctr, e->instance);
         break;
     case BACKEND_EV_EXITED:
         tr(d, cn, "exited", "instance=%llu code=%d", (unsigned long long)e->instance, e->exit_code);
-        watch_drop(d, e->ctr, e->instance);
         break;
     case BACKEND_EV_EXEC_DONE: {
-        size_t i;
-        for (i = 0; i < d->n_fl; i++)
-            if (d->fl[i].tag == e->tag)
-                break;
-        if (i == d->n_fl) {
-            tr(d, cn, "late-result", "dropped (cancelled, timed out or duplicate)");
-            return; /* never credit a cancelled or timed-out request */
-        }
-        int role = d->fl[i].role;
-        d->fl[i] = d->fl[--d->n_fl];
+        /* labelled with the request the supervisor has in flight; a result it has not (late,
+         * cancelled, duplicated) is not traced here: the supervisor ignores it with a NOTE */
+        size_t ctr;
+        enum sup_probe_role role;
+        if (!sup_request_in_flight(d->sup, e->tag, &ctr, &role))
+            break;
         const char *ev = e->result == BACKEND_OK        ? "ok"
                          : e->result == BACKEND_FAIL    ? "fail"
                          : e->result == BACKEND_TIMEOUT ? "timeout"
                                                         : "error";
         tr(d, cn, role == SUP_PROBE_SIGNAL_CMD ? "exec-done" : "probe-done", "%s %s code=%d",
-           role_name(role), ev, e->exit_code);
+           role_name((int)role), ev, e->exit_code);
         break;
     }
     default:
@@ -781,60 +715,6 @@ static bool poll_backend(struct drv *d)
 }
 
 /* ------------------------------------------------------------------ timers */
-
-static bool run_watches(struct drv *d)
-{
-    const struct backend *be = &d->cfg.backend;
-    int64_t t = now_ms(d);
-    bool any = false;
-    for (size_t i = 0; i < d->n_w;) {
-        struct watch w = d->w[i];
-        if (w.at_ms > t) {
-            i++;
-            continue;
-        }
-        any = true;
-        struct pod_err err = POD_ERR_ZERO;
-        struct backend_ctr_state cs;
-        const char *cn = cname(d, w.ctr);
-        if (be->ops->inspect(be->self, w.ctr, &cs, &err) < 0) {
-            d->w[i].at_ms = t + DRV_RETRY_MS;
-            i++;
-            continue;
-        }
-        if (!cs.exists || cs.instance != w.instance || !cs.running) {
-            /* it ended (its event may be lost: the reconcile repairs that) */
-            if (cs.exists && cs.instance == w.instance && cs.finished_wall_ns > 0) {
-                tr(d, cn, "reconcile", "exited instance=%llu code=%d (no exit event)",
-                   (unsigned long long)w.instance, cs.exit_code);
-                pend_backend(d, BACKEND_EV_EXITED, w.ctr, w.instance, 0, BACKEND_OK, cs.exit_code,
-                             NULL);
-            }
-            d->w[i] = d->w[--d->n_w];
-            continue;
-        }
-        if (w.mode == W_STOP_RETRY) {
-            tr(d, cn, "retry", "stop instance=%llu", (unsigned long long)w.instance);
-            if (be->ops->ctr_stop(be->self, w.ctr, w.instance, w.timeout_ms, &err) < 0) {
-                tr(d, cn, "call-failed", "stop: %s", err.msg);
-                d->w[i].at_ms = t + DRV_RETRY_MS;
-            } else {
-                d->w[i].mode = W_KILL;
-                d->w[i].at_ms = t + w.timeout_ms + DRV_STOP_GRACE_MS;
-            }
-        } else {
-            tr(d, cn, "watchdog", "kill instance=%llu sig=9", (unsigned long long)w.instance);
-            if (be->ops->ctr_kill(be->self, w.ctr, w.instance, 9, &err) < 0) {
-                tr(d, cn, "call-failed", "kill: %s", err.msg);
-                d->w[i].at_ms = t + DRV_RETRY_MS;
-            } else {
-                d->w[i].at_ms = t + DRV_STOP_GRACE_MS;
-            }
-        }
-        i++;
-    }
-    return any;
-}
 
 static void adopt(struct drv *d)
 {
@@ -879,7 +759,7 @@ static void adopt(struct drv *d)
         feed(d, &ev);
         drain_pending(d);
     }
-    d->adopt_at_ms = left ? now_ms(d) + DRV_RETRY_MS : INT64_MAX;
+    d->adopt_at_ms = left ? now_ms(d) + DRV_ADOPT_RETRY_MS : INT64_MAX;
 }
 
 /* Inspect is the truth: repair lost STARTED / EXITED / START_FAILED events. */
@@ -1051,8 +931,6 @@ void drv_run(struct drv *d)
         int64_t t = now_ms(d);
         if (poll_backend(d))
             work = true;
-        if (run_watches(d))
-            work = true;
         drain_pending(d);
         if (d->adopt_at_ms <= t) {
             adopt(d);
@@ -1114,9 +992,6 @@ int64_t drv_next_deadline(const struct drv *d)
     int64_t m = be->ops->next_deadline(be->self);
     int64_t s = sup_next_deadline(d->sup);
     m = s < m ? s : m;
-    for (size_t i = 0; i < d->n_w; i++)
-        if (d->w[i].at_ms < m)
-            m = d->w[i].at_ms;
     if (d->adopt_at_ms < m)
         m = d->adopt_at_ms;
     if (d->next_reconcile_ms < m)
@@ -1177,8 +1052,6 @@ void drv_free(struct drv *d)
     free(d->status_tmp);
     free(d->state_path);
     free(d->state_tmp);
-    free(d->fl);
-    free(d->w);
     free(d->pend);
     free(d->adopt_pending);
     free(d->adopt_waited);

@@ -60,38 +60,76 @@ void sup_note(struct step *x, int level, size_t i, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ events in */
 
+/* A backend event or a failed call about container i's instance: the table decides, unless it
+ * is about another instance (a late or duplicated event) or the container is being adopted. */
+static void ctr_event(struct step *x, size_t i, uint64_t instance, enum ctr_event e,
+                      const struct ctr_event_arg *a)
+{
+    struct ctr *c = &x->s->c[i];
+    if (instance != c->instance || c->ph == SUP_CTR_ADOPTING) {
+        sup_note(x, POD_LOG_DEBUG, i, "event about instance %llu ignored (current %llu)",
+                 (unsigned long long)instance, (unsigned long long)c->instance);
+        return;
+    }
+    sup_dispatch(x, i, e, a);
+}
+
 static void ev_backend(struct step *x, const struct backend_event *be)
 {
-    struct sup *s = x->s;
-    if (be->ctr >= s->n)
+    if (be->ctr >= x->s->n)
         return;
-    size_t i = be->ctr;
-    struct ctr *c = &s->c[i];
-    if (be->type == BACKEND_EV_EXEC_DONE) {
-        size_t ci;
-        int role;
-        if (!sup_find_tag(s, be->tag, &ci, &role) || ci != i || be->instance != c->instance) {
-            sup_note(x, POD_LOG_DEBUG, i, "stale or cancelled probe result (tag %llu) ignored",
-                     (unsigned long long)be->tag);
-            return;
-        }
-        sup_probe_result(x, i, role, be->result);
-        return;
-    }
-    if (be->type != BACKEND_EV_STARTED && be->type != BACKEND_EV_START_FAILED &&
-        be->type != BACKEND_EV_EXITED)
-        return;
-    if (be->instance != c->instance || c->ph == SUP_CTR_ADOPTING) {
-        sup_note(x, POD_LOG_DEBUG, i, "event about instance %llu ignored (current %llu)",
-                 (unsigned long long)be->instance, (unsigned long long)c->instance);
-        return;
-    }
     struct ctr_event_arg a = {
         .exit_code = be->exit_code, .has_code = be->type == BACKEND_EV_EXITED, .msg = be->msg};
-    enum ctr_event e = be->type == BACKEND_EV_STARTED        ? CE_STARTED
-                       : be->type == BACKEND_EV_START_FAILED ? CE_START_FAILED
-                                                             : CE_EXITED;
-    sup_dispatch(x, i, e, &a);
+    switch (be->type) {
+    case BACKEND_EV_EXEC_DONE:
+        sup_probe_done(x, be->ctr, be->instance, be->tag, be->result);
+        return;
+    case BACKEND_EV_STARTED:
+        ctr_event(x, be->ctr, be->instance, CE_STARTED, &a);
+        return;
+    case BACKEND_EV_START_FAILED:
+        ctr_event(x, be->ctr, be->instance, CE_START_FAILED, &a);
+        return;
+    case BACKEND_EV_EXITED:
+        ctr_event(x, be->ctr, be->instance, CE_EXITED, &a);
+        return;
+    default:
+        return; /* output is the driver's (log writers) */
+    }
+}
+
+/* A backend call failed at once: the supervisor's answer (sup.h, struct sup_call_failure). */
+static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
+{
+    const char *what = sup_action_type_name(f->action);
+    size_t i = f->ctr < x->s->n ? f->ctr : SIZE_MAX;
+    struct ctr_event_arg a = {.msg = f->msg};
+    if (i == SIZE_MAX && f->action != SUP_ACT_POD_CREATE)
+        return;
+    switch (f->action) {
+    case SUP_ACT_CTR_START: /* as START_FAILED: a failed start, retried with backoff */
+        ctr_event(x, i, f->instance, CE_START_FAILED, &a);
+        return;
+    case SUP_ACT_CTR_STOP:
+        ctr_event(x, i, f->instance, CE_STOP_FAILED, &a);
+        return;
+    case SUP_ACT_CTR_KILL:
+        ctr_event(x, i, f->instance, CE_KILL_FAILED, &a);
+        return;
+    case SUP_ACT_PROBE: /* as podman exec's own failure (125): an UNKNOWN result */
+        sup_probe_done(x, i, f->instance, f->tag, BACKEND_UNKNOWN);
+        return;
+    case SUP_ACT_CANCEL: /* the request is already forgotten: a late result is ignored */
+        sup_note(x, POD_LOG_WARN, i, "cancel of request %llu failed: %s; its result is ignored",
+                 (unsigned long long)f->tag, f->msg);
+        return;
+    case SUP_ACT_SIGNAL: /* a notification, not retried: the next change signals again */
+        sup_note(x, POD_LOG_WARN, i, "signal %d failed: %s", f->sig, f->msg);
+        return;
+    default:
+        sup_note(x, POD_LOG_ERROR, i, "%s failed: %s", what, f->msg);
+        return;
+    }
 }
 
 /* ------------------------------------------------------------------ status */
@@ -191,7 +229,7 @@ void sup_ctr_init(struct ctr *c)
     c->stable_since_mono_ms = -1;
     c->create_deadline_mono_ms = c->startup_deadline_mono_ms = c->restart_at_mono_ms = NEVER;
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
-    c->kill_at_mono_ms = c->gone_at_mono_ms = NEVER;
+    c->kill_at_mono_ms = c->gone_at_mono_ms = c->retry_at_mono_ms = NEVER;
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
 }
@@ -276,6 +314,9 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
         if (ev->ctr < s->n)
             sup_ev_adopt(&x, ev);
         break;
+    case SUP_EV_CALL_FAILED:
+        ev_call_failed(&x, &ev->call);
+        break;
     }
     sup_process_due(&x);
     struct sup_status nst = {.n = s->n, .ctr = s->scratch};
@@ -294,6 +335,30 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
 const struct sup_status *sup_status(const struct sup *s)
 {
     return &s->st;
+}
+
+bool sup_request_in_flight(const struct sup *s, uint64_t tag, size_t *ctr,
+                           enum sup_probe_role *role)
+{
+    int r;
+    if (!sup_find_tag(s, tag, ctr, &r))
+        return false;
+    *role = (enum sup_probe_role)r;
+    return true;
+}
+
+struct sup_event sup_call_failed_event(const struct sup_action *a, const char *msg)
+{
+    struct sup_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SUP_EV_CALL_FAILED;
+    ev.call.action = a->type;
+    ev.call.ctr = a->ctr;
+    ev.call.instance = a->type == SUP_ACT_PROBE ? a->probe.instance : a->instance;
+    ev.call.tag = a->type == SUP_ACT_PROBE ? a->probe.tag : a->tag;
+    ev.call.sig = a->sig;
+    snprintf(ev.call.msg, sizeof ev.call.msg, "%s", msg ? msg : "");
+    return ev;
 }
 
 /* ------------------------------------------------------------------ names */
@@ -330,7 +395,7 @@ const char *sup_event_type_name(enum sup_event_type t)
 {
     static const char *const names[] = {"?",        "tick",    "start-pod",      "stop-pod",
                                         "kill-pod", "backend", "config-changed", "reload-configs",
-                                        "signal",   "rerun",   "adopt"};
+                                        "signal",   "rerun",   "adopt",          "call-failed"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 

@@ -61,6 +61,7 @@ void sup_leave_up(struct ctr *c)
     c->startup_deadline_mono_ms = NEVER;
     c->kill_at_mono_ms = NEVER;
     c->gone_at_mono_ms = NEVER;
+    c->retry_at_mono_ms = NEVER;
 }
 
 /* CTR_START of a new instance.  Only called from a down phase. */

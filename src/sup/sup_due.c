@@ -1,34 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /* sup_due.c - the supervisor's timers: every deadline is a field of struct ctr / cfg_burst;
  * this file says which one is next (sup_next_deadline) and handles what is due at `now`
- * (before and after each event, so a result that arrives at its deadline is never credited). */
+ * (before and after each event, so a result that arrives at its deadline is never credited).
+ * The deadline of a phase becomes a table event (CE_*_DUE / CE_*_TIMEOUT); pure. */
 
 #include "sup_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The deadline of container i's phase (NEVER = none). */
+static int64_t phase_deadline(const struct ctr *c)
+{
+    switch (c->ph) {
+    case SUP_CTR_CREATING:
+        return c->create_deadline_mono_ms;
+    case SUP_CTR_STARTING:
+        return c->startup_deadline_mono_ms;
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
+        return c->restart_at_mono_ms;
+    case SUP_CTR_STOPPING:
+        return imin(imin(c->kill_at_mono_ms, c->gone_at_mono_ms), c->retry_at_mono_ms);
+    default:
+        return NEVER;
+    }
+}
+
 static int64_t ctr_deadline(const struct sup *s, size_t i)
 {
     const struct ctr *c = &s->c[i];
-    int64_t d = NEVER;
-    switch (c->ph) {
-    case SUP_CTR_CREATING:
-        d = c->create_deadline_mono_ms;
-        break;
-    case SUP_CTR_STARTING:
-        d = c->startup_deadline_mono_ms;
-        break;
-    case SUP_CTR_BACKOFF:
-    case SUP_CTR_EXITED:
-        d = c->restart_at_mono_ms;
-        break;
-    case SUP_CTR_STOPPING:
-        d = imin(c->kill_at_mono_ms, c->gone_at_mono_ms);
-        break;
-    default:
-        break;
-    }
+    int64_t d = phase_deadline(c);
     for (int r = 0; r < PR__N; r++)
         d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_mono_ms : c->pr[r].next_at_mono_ms);
     if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0)
@@ -36,81 +38,94 @@ static int64_t ctr_deadline(const struct sup *s, size_t i)
     return d;
 }
 
-/* Handles everything due at x->now_mono_ms for container i; returns true if something happened. */
-static bool ctr_due(struct step *x, size_t i)
+/* An attempt past its deadline: cancelled (killed inside the container), counted as a failure. */
+static bool attempt_timed_out(struct step *x, size_t i)
 {
-    struct sup *s = x->s;
-    struct ctr *c = &s->c[i];
-    int64_t now = x->now_mono_ms;
-    /* Attempts past their deadline: cancel (killed inside the container), count as failure. */
+    struct ctr *c = &x->s->c[i];
     for (int r = 0; r < PR__N; r++) {
         struct probe_rt *p = &c->pr[r];
-        if (p->tag && p->attempt_deadline_mono_ms <= now) {
-            struct sup_action *a = sup_act(x, SUP_ACT_CANCEL, i);
-            a->tag = p->tag;
-            a->role = (enum sup_probe_role)r;
-            sup_note(x, POD_LOG_WARN, i, "%s %s timed out; cancelled",
-                     sup_probe_role_name((enum sup_probe_role)r),
-                     r == PR_SIGCMD ? "command" : "probe");
-            sup_probe_result(x, i, r, BACKEND_TIMEOUT);
-            return true;
-        }
-    }
-    switch (c->ph) {
-    case SUP_CTR_CREATING:
-        if (c->create_deadline_mono_ms <= now) {
-            sup_dispatch(x, i, CE_CREATE_TIMEOUT, NULL);
-            return true;
-        }
-        break;
-    case SUP_CTR_STARTING:
-        if (c->startup_deadline_mono_ms <= now) {
-            sup_dispatch(x, i, CE_STARTUP_TIMEOUT, NULL);
-            return true;
-        }
-        break;
-    case SUP_CTR_BACKOFF:
-    case SUP_CTR_EXITED:
-        if (c->restart_at_mono_ms <= now) {
-            c->restart_at_mono_ms = NEVER;
-            sup_dispatch(x, i, CE_RESTART_DUE, NULL);
-            return true;
-        }
-        break;
-    case SUP_CTR_STOPPING:
-        if (c->kill_at_mono_ms <= now) {
-            sup_dispatch(x, i, CE_KILL_DUE, NULL);
-            return true;
-        }
-        if (c->gone_at_mono_ms <= now) {
-            sup_dispatch(x, i, CE_GONE_DUE, NULL);
-            return true;
-        }
-        break;
-    default:
-        break;
-    }
-    for (int r = 0; r < PR_SIGCMD; r++) {
-        struct probe_rt *p = &c->pr[r];
-        if (!p->tag && p->next_at_mono_ms <= now) {
-            bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
-            if (!ok_phase) {
-                sup_probe_reset(p);
-                continue;
-            }
-            sup_probe_start(x, i, r);
-            return true;
-        }
-    }
-    if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0 &&
-        c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)) <= now) {
-        sup_note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable",
-                 (long long)(backoff_reset_ms(ctr_spec(s, i)) / 1000));
-        c->streak = 0;
-        c->backoff_ms = 0;
+        if (!p->tag || p->attempt_deadline_mono_ms > x->now_mono_ms)
+            continue;
+        struct sup_action *a = sup_act(x, SUP_ACT_CANCEL, i);
+        a->tag = p->tag;
+        a->role = (enum sup_probe_role)r;
+        sup_note(x, POD_LOG_WARN, i, "%s %s timed out; cancelled",
+                 sup_probe_role_name((enum sup_probe_role)r), r == PR_SIGCMD ? "command" : "probe");
+        sup_probe_result(x, i, r, BACKEND_TIMEOUT);
         return true;
     }
     return false;
+}
+
+/* The phase's deadline as a table event: which one is due, CE__N when none. */
+static enum ctr_event phase_event_due(struct ctr *c, int64_t now)
+{
+    switch (c->ph) {
+    case SUP_CTR_CREATING:
+        return c->create_deadline_mono_ms <= now ? CE_CREATE_TIMEOUT : CE__N;
+    case SUP_CTR_STARTING:
+        return c->startup_deadline_mono_ms <= now ? CE_STARTUP_TIMEOUT : CE__N;
+    case SUP_CTR_BACKOFF:
+    case SUP_CTR_EXITED:
+        if (c->restart_at_mono_ms > now)
+            return CE__N;
+        c->restart_at_mono_ms = NEVER;
+        return CE_RESTART_DUE;
+    case SUP_CTR_STOPPING:
+        if (c->kill_at_mono_ms <= now)
+            return CE_KILL_DUE;
+        if (c->gone_at_mono_ms <= now)
+            return CE_GONE_DUE;
+        return c->retry_at_mono_ms <= now ? CE_RETRY_DUE : CE__N;
+    default:
+        return CE__N;
+    }
+}
+
+/* The next attempt of a probe whose period came (dropped when the phase no longer runs it). */
+static bool attempt_due(struct step *x, size_t i)
+{
+    struct ctr *c = &x->s->c[i];
+    for (int r = 0; r < PR_SIGCMD; r++) {
+        struct probe_rt *p = &c->pr[r];
+        if (p->tag || p->next_at_mono_ms > x->now_mono_ms)
+            continue;
+        bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
+        if (!ok_phase) {
+            sup_probe_reset(p);
+            continue;
+        }
+        sup_probe_start(x, i, r);
+        return true;
+    }
+    return false;
+}
+
+/* Running stably for resetSeconds: the backoff streak starts afresh. */
+static bool backoff_reset_due(struct step *x, size_t i)
+{
+    struct ctr *c = &x->s->c[i];
+    int64_t reset_ms = backoff_reset_ms(ctr_spec(x->s, i));
+    if (c->ph != SUP_CTR_RUNNING || c->streak == 0 || c->stable_since_mono_ms < 0 ||
+        c->stable_since_mono_ms + reset_ms > x->now_mono_ms)
+        return false;
+    sup_note(x, POD_LOG_INFO, i, "backoff reset after %lld s stable", (long long)(reset_ms / 1000));
+    c->streak = 0;
+    c->backoff_ms = 0;
+    return true;
+}
+
+/* Handles one thing due at x->now_mono_ms for container i; returns true if something happened. */
+static bool ctr_due(struct step *x, size_t i)
+{
+    if (attempt_timed_out(x, i))
+        return true;
+    enum ctr_event e = phase_event_due(&x->s->c[i], x->now_mono_ms);
+    if (e != CE__N) {
+        sup_dispatch(x, i, e, NULL);
+        return true;
+    }
+    return attempt_due(x, i) || backoff_reset_due(x, i);
 }
 
 void sup_process_due(struct step *x)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* sup_internal.h - what the files of the supervisor share (the .c files of src/sup only; never included
- * from outside src/sup): its state (struct sup, struct ctr), the per-step context, the
+/* sup_internal.h - what the files of the supervisor share (the .c files of src/sup only; never
+ * included from outside src/sup): its state (struct sup, struct ctr), the per-step context, the
  * constants of SPEC.md 8, small readers of the resolved spec, and the functions one file calls
  * in another.  Like the rest of the supervisor it is pure: no I/O headers. */
 #ifndef POD_SUP_INTERNAL_H
@@ -19,6 +19,7 @@
 #define MIN_RESTART_MS 1000         /* s6's nextstart: never restart faster than this */
 #define STOP_SLACK_MS 2000          /* after stop_timeout: sup sends SIGKILL itself */
 #define KILL_GRACE_MS 5000          /* after SIGKILL: no EXITED -> considered gone */
+#define CALL_RETRY_MS 1000          /* a failed stop/kill call is retried after this */
 #define CREATE_TIMEOUT_MS 300000    /* CTR_START without STARTED/START_FAILED */
 #define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
 #define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
@@ -47,6 +48,9 @@ enum ctr_event {
     CE_RELOAD_CONFIG,   /* config burst complete / reload-configs */
     CE_RELOAD_SIGNAL,   /* pod signal / startup signal fan-out */
     CE_RERUN,           /* pod rerun */
+    CE_STOP_FAILED,     /* the CTR_STOP call failed */
+    CE_KILL_FAILED,     /* the CTR_KILL call failed */
+    CE_RETRY_DUE,       /* time to retry the failed stop/kill call */
     CE__N
 };
 
@@ -106,6 +110,9 @@ struct ctr {
     int64_t startup_deadline_mono_ms;
     int64_t restart_at_mono_ms;
     int64_t kill_at_mono_ms, gone_at_mono_ms;
+    /* A stop or kill whose call failed: repeated at retry_at_mono_ms (NEVER = none). */
+    enum sup_action_type retry_action;
+    int64_t retry_at_mono_ms;
     int64_t stable_since_mono_ms; /* started (and ready) since, -1 = not */
     /* backoff */
     unsigned streak; /* unplanned exits / failed starts since the last reset */
@@ -266,6 +273,8 @@ void sup_signal_cmd_start(struct step *x, size_t i);
 void sup_probes_schedule_running(struct step *x, size_t i, bool with_initial_delay);
 bool sup_find_tag(const struct sup *s, uint64_t tag, size_t *ci, int *role);
 void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res);
+void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
+                    enum backend_result res);
 
 /* sup_ctr.c */
 void sup_leave_up(struct ctr *c);

@@ -131,6 +131,21 @@ bool sup_find_tag(const struct sup *s, uint64_t tag, size_t *ci, int *role)
     return false;
 }
 
+/* The result of request `tag` for container i's instance: credited only to the attempt in
+ * flight with that tag (the one filter of late, cancelled and duplicated results). */
+void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
+                    enum backend_result res)
+{
+    size_t ci;
+    int role;
+    if (!sup_find_tag(x->s, tag, &ci, &role) || ci != i || instance != x->s->c[i].instance) {
+        sup_note(x, POD_LOG_DEBUG, i, "stale or cancelled probe result (tag %llu) ignored",
+                 (unsigned long long)tag);
+        return;
+    }
+    sup_probe_result(x, i, role, res);
+}
+
 /* One attempt finished (ok false = failure, including timeouts). */
 void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res)
 {

@@ -24,7 +24,10 @@ static const char *const ctr_event_names[CE__N] = {"go",
                                                    "gone-due",
                                                    "reload-config",
                                                    "reload-signal",
-                                                   "rerun"};
+                                                   "rerun",
+                                                   "stop-failed",
+                                                   "kill-failed",
+                                                   "retry-due"};
 
 static void h_start(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
@@ -252,6 +255,7 @@ static void h_kill_due(struct step *x, size_t i, const struct ctr_event_arg *a)
     sup_note(x, POD_LOG_WARN, i, "did not stop in time; sending SIGKILL");
     c->kill_at_mono_ms = NEVER;
     c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
+    c->retry_at_mono_ms = NEVER; /* a stop still being retried: the kill supersedes it */
     struct sup_action *k = sup_act(x, SUP_ACT_CTR_KILL, i);
     k->sig = SIG_KILL;
 }
@@ -263,8 +267,47 @@ static void h_kill_stopping(struct step *x, size_t i, const struct ctr_event_arg
     c->after = AS_NONE;
     c->kill_at_mono_ms = NEVER;
     c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
+    c->retry_at_mono_ms = NEVER;
     struct sup_action *k = sup_act(x, SUP_ACT_CTR_KILL, i);
     k->sig = SIG_KILL;
+}
+
+/* The CTR_STOP call failed: the stop signal may never have been sent.  Retried every
+ * CALL_RETRY_MS until the exit; the SIGKILL deadline of the first stop (stopTimeout + 2 s)
+ * still stands and supersedes the retries (SPEC.md 8.8). */
+static void h_stop_failed(struct step *x, size_t i, const struct ctr_event_arg *a)
+{
+    (void)a;
+    struct ctr *c = &x->s->c[i];
+    if (c->kill_at_mono_ms == NEVER)
+        return; /* SIGKILL was sent meanwhile: the kill decides */
+    c->retry_action = SUP_ACT_CTR_STOP;
+    c->retry_at_mono_ms = x->now_mono_ms + CALL_RETRY_MS;
+}
+
+/* The CTR_KILL call failed: retried every CALL_RETRY_MS until the exit, or until the container
+ * is considered gone, KILL_GRACE_MS after the first SIGKILL (a stop always terminates). */
+static void h_kill_failed(struct step *x, size_t i, const struct ctr_event_arg *a)
+{
+    (void)a;
+    struct ctr *c = &x->s->c[i];
+    c->retry_action = SUP_ACT_CTR_KILL;
+    c->retry_at_mono_ms = x->now_mono_ms + CALL_RETRY_MS;
+}
+
+static void h_retry_due(struct step *x, size_t i, const struct ctr_event_arg *a)
+{
+    (void)a;
+    struct ctr *c = &x->s->c[i];
+    bool stop = c->retry_action == SUP_ACT_CTR_STOP;
+    c->retry_at_mono_ms = NEVER;
+    sup_note(x, POD_LOG_WARN, i, "retry %s of instance %llu (the call failed)",
+             stop ? "stop" : "SIGKILL", (unsigned long long)c->instance);
+    struct sup_action *r = sup_act(x, c->retry_action, i);
+    if (stop)
+        r->timeout_ms = stop_timeout_ms(ctr_spec(x->s, i));
+    else
+        r->sig = SIG_KILL;
 }
 
 static void h_stop_stopping(struct step *x, size_t i, const struct ctr_event_arg *a)
@@ -422,6 +465,9 @@ static ctr_handler *const table[SUP_CTR__N][CE__N] = {
             [CE_KILL_DUE] = h_kill_due,
             [CE_GONE_DUE] = h_gone_due,
             [CE_RERUN] = h_rerun_stopping,
+            [CE_STOP_FAILED] = h_stop_failed,
+            [CE_KILL_FAILED] = h_kill_failed,
+            [CE_RETRY_DUE] = h_retry_due,
         },
     [SUP_CTR_BACKOFF] =
         {
@@ -460,7 +506,8 @@ void sup_dispatch(struct step *x, size_t i, enum ctr_event e, const struct ctr_e
 {
     ctr_handler *f = table[x->s->c[i].ph][e];
     if (!f) {
-        if (e == CE_STARTED || e == CE_EXITED || e == CE_START_FAILED)
+        if (e == CE_STARTED || e == CE_EXITED || e == CE_START_FAILED || e == CE_STOP_FAILED ||
+            e == CE_KILL_FAILED)
             sup_note(x, POD_LOG_DEBUG, i, "%s ignored in phase %s", ctr_event_names[e],
                      sup_ctr_phase_name(x->s->c[i].ph));
         return;
