@@ -433,14 +433,17 @@ static int daemon_start(struct run *r, bool recover)
     dc.seed = sim_rng_sub(r->seed, 2 + r->res->cov_crashes);
     dc.pid = 4242;
     dc.reconcile_ms = r->scn->reconcile_ms;
-    dc.log_max_bytes = r->scn->log_max_bytes;
-    dc.log_max_files = r->scn->log_max_files;
+    struct drv_logw_sink_cfg lc = {.spec = r->spec,
+                                   .fs = wfs,
+                                   .dir = POD_DIR,
+                                   .max_bytes = r->scn->log_max_bytes,
+                                   .max_files = r->scn->log_max_files};
     dc.trace = r->o.fmt != SIM_TRACE_NONE || !r->o.no_checks ? drv_trace_cb : NULL;
     dc.trace_self = r;
     r->sfs.dead = r->sfs.crashed = false;
     r->sfs.countdown = 0;
     backend_sim_daemon_up(r->bs);
-    if (drv_new(&dc, &r->drv, &err) < 0) {
+    if (drv_logw_sink_new(&lc, &dc.log, &err) < 0 || drv_new(&dc, &r->drv, &err) < 0) {
         violation(r, "drv_new failed: %s", err.msg);
         return -1;
     }
@@ -698,7 +701,7 @@ static void check_logs(struct run *r)
     for (size_t i = 0; i < r->spec->n_containers; i++) {
         const char *name = r->spec->containers[i].name;
         for (int s = 0; s < 2; s++) {
-            const char *base = drv_log_base(r->drv, i, s);
+            char *base = drv_log_base_name(r->spec, i, (enum backend_stream)s);
             char **paths = NULL;
             struct pod_err err = POD_ERR_ZERO;
             size_t nacct = 0;
@@ -709,6 +712,7 @@ static void check_logs(struct run *r)
                 violation(r, "%s: cannot list logs: %s", base, err.msg);
                 free(found);
                 free(partial);
+                free(base);
                 continue;
             }
             uint64_t last_i = 0, last_s = 0;
@@ -777,6 +781,7 @@ static void check_logs(struct run *r)
             }
             free(found);
             free(partial);
+            free(base);
         }
     }
 }
@@ -910,7 +915,12 @@ static uint64_t count_log(struct run *r, size_t ctr, int s, const char *what)
     struct fs mfs = fs_mem_fs(r->mem);
     char **paths = NULL;
     struct pod_err err = POD_ERR_ZERO;
-    if (!r->drv || logw_files(&mfs, POD_DIR "/log", drv_log_base(r->drv, ctr, s), &paths, &err) < 0)
+    if (!r->drv)
+        return 0;
+    char *base = drv_log_base_name(r->spec, ctr, (enum backend_stream)s);
+    int rc = logw_files(&mfs, POD_DIR "/log", base, &paths, &err);
+    free(base);
+    if (rc < 0)
         return 0;
     uint64_t n = 0;
     if (strcmp(what, "files") == 0) {

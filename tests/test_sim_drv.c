@@ -47,6 +47,24 @@ static void quiet(void *self, int level, const char *msg)
     (void)msg;
 }
 
+/* A driver configuration on e's backend, clock and fs_mem, with a fresh logw-inline log sink
+ * (drv_new takes it). */
+static struct drv_cfg drv_cfg_of(struct env *e, uint64_t seed)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    struct drv_logw_sink_cfg lc = {.spec = e->spec, .fs = fs_mem_fs(e->mem), .dir = "pod"};
+    struct drv_cfg dc = {.spec = e->spec,
+                         .backend = e->be,
+                         .clk = clk_fake_clock(&e->clk),
+                         .fs = fs_mem_fs(e->mem),
+                         .dir = "pod",
+                         .seed = seed,
+                         .trace = trace_cb,
+                         .trace_self = e};
+    assert_int_equal(drv_logw_sink_new(&lc, &dc.log, &err), 0);
+    return dc;
+}
+
 static struct env *env_new(const char *text, bool with_drv)
 {
     struct env *e = xcalloc(1, sizeof *e);
@@ -75,14 +93,7 @@ static struct env *env_new(const char *text, bool with_drv)
     e->be = backend_sim_backend(e->bs);
     e->mem = fs_mem_new();
     if (with_drv) {
-        struct drv_cfg dc = {.spec = e->spec,
-                             .backend = e->be,
-                             .clk = clk_fake_clock(&e->clk),
-                             .fs = fs_mem_fs(e->mem),
-                             .dir = "pod",
-                             .seed = 1,
-                             .trace = trace_cb,
-                             .trace_self = e};
+        struct drv_cfg dc = drv_cfg_of(e, 1);
         assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
     }
     return e;
@@ -380,14 +391,7 @@ static void test_drv__recover_readopts_running(void **state)
     e->drv = NULL;
     backend_sim_daemon_up(e->bs);
     struct pod_err err = POD_ERR_ZERO;
-    struct drv_cfg dc = {.spec = e->spec,
-                         .backend = e->be,
-                         .clk = clk_fake_clock(&e->clk),
-                         .fs = fs_mem_fs(e->mem),
-                         .dir = "pod",
-                         .seed = 2,
-                         .trace = trace_cb,
-                         .trace_self = e};
+    struct drv_cfg dc = drv_cfg_of(e, 2);
     assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
     assert_int_equal(drv_recover(e->drv, state_text, &err), 0);
     free(state_text);
@@ -397,6 +401,7 @@ static void test_drv__recover_readopts_running(void **state)
     assert_non_null(strstr(e->trace.data, "web adopt exists=1 running=1 instance=1"));
     /* a damaged state file is an error, not a crash */
     struct drv *d2 = NULL;
+    dc = drv_cfg_of(e, 2); /* a sink of its own: drv_new took the first */
     assert_int_equal(drv_new(&dc, &d2, &err), 0);
     assert_int_equal(drv_recover(d2, "{not json", &err), -1);
     drv_free(d2);
@@ -416,14 +421,7 @@ static void test_drv__recover_stuck_created_is_restarted(void **state)
     e->drv = NULL;
     backend_sim_daemon_up(e->bs);
     struct pod_err err = POD_ERR_ZERO;
-    struct drv_cfg dc = {.spec = e->spec,
-                         .backend = e->be,
-                         .clk = clk_fake_clock(&e->clk),
-                         .fs = fs_mem_fs(e->mem),
-                         .dir = "pod",
-                         .seed = 2,
-                         .trace = trace_cb,
-                         .trace_self = e};
+    struct drv_cfg dc = drv_cfg_of(e, 2);
     assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
     char *st = NULL;
     size_t len;
@@ -767,6 +765,140 @@ static void test_drv__state_file_tracks_rerun_marker(void **state)
     env_free(e);
 }
 
+/* ------------------------------------------------------------------ the log sink */
+
+/* A sink that records what the driver hands it and reports stats a test sets, like an
+ * asynchronous sink (the log pump) whose stats lag behind its writes. */
+struct rec_sink {
+    struct pod_buf calls; /* "write 0 stdout 1700000000100000000 <data>|eof 0 stderr ..." */
+    struct logw_stats stats[2];
+    char error[64];
+    int retries, closes;
+};
+
+static void rec_write(void *self, size_t ctr, enum backend_stream stream, const char *data,
+                      size_t len, int64_t wall_ns)
+{
+    struct rec_sink *r = self;
+    pod_buf_printf(&r->calls, "write %zu %s %lld %.*s|", ctr,
+                   stream == BACKEND_STDERR ? "stderr" : "stdout", (long long)wall_ns, (int)len,
+                   data);
+}
+
+static void rec_eof(void *self, size_t ctr, enum backend_stream stream, int64_t wall_ns)
+{
+    struct rec_sink *r = self;
+    pod_buf_printf(&r->calls, "eof %zu %s %lld|", ctr,
+                   stream == BACKEND_STDERR ? "stderr" : "stdout", (long long)wall_ns);
+}
+
+static void rec_retry(void *self, int64_t wall_ns)
+{
+    (void)wall_ns;
+    ((struct rec_sink *)self)->retries++;
+}
+
+static struct logw_stats rec_stats(void *self, size_t ctr, enum backend_stream stream, char *errbuf,
+                                   size_t errlen)
+{
+    struct rec_sink *r = self;
+    if (errbuf)
+        snprintf(errbuf, errlen, "%s", r->error);
+    struct logw_stats z;
+    memset(&z, 0, sizeof z);
+    return ctr == 0 ? r->stats[stream == BACKEND_STDERR ? 1 : 0] : z;
+}
+
+static void rec_close(void *self)
+{
+    ((struct rec_sink *)self)->closes++;
+}
+
+static const struct drv_log_sink_ops rec_ops = {
+    .write = rec_write, .eof = rec_eof, .retry = rec_retry, .stats = rec_stats, .close = rec_close};
+
+/* The driver hands every output event to its sink (container, stream, bytes, the clock's wall
+ * time), traces what the sink's stats say changed, calls the sink's retry every 1 s while a
+ * stream has a backlog or fails, and closes the sink when it is freed. */
+static void test_drv__log_sink_gets_output_and_is_retried(void **state)
+{
+    (void)state;
+    struct env *e =
+        env_new(POD1 "container web\n  stdout 1/s\n  exit 0 after 2500ms instances 1\n", false);
+    struct rec_sink rec;
+    memset(&rec, 0, sizeof rec);
+    struct drv_cfg dc = drv_cfg_of(e, 1);
+    dc.log.ops->close(dc.log.self); /* replaced by the recording sink */
+    dc.log = (struct drv_log_sink){&rec_ops, &rec};
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 2000);
+    /* one line per second, stamped with the wall clock at the read */
+    assert_non_null(
+        strstr(rec.calls.data, "write 0 stdout 1700000001000000000 web stdout i1 n000001"));
+    assert_int_equal(rec.retries, 0);
+    /* the sink reports a failing disk (as the pump would, some time after the write) */
+    rec.stats[0].failing = true;
+    rec.stats[0].backlog_bytes = 42;
+    snprintf(rec.error, sizeof rec.error, "disk full");
+    run_until(e, 2300); /* no output now, but the retry is armed: 1 s later */
+    assert_int_equal(drv_log_stats(e->drv, 0, 0).backlog_bytes, 42);
+    run_until(e, 3000); /* the exit at 2.6 s ended both streams; the trace shows the stats */
+    assert_non_null(strstr(rec.calls.data, "eof 0 stdout 1700000002600000000|"));
+    assert_non_null(strstr(rec.calls.data, "eof 0 stderr 1700000002600000000|"));
+    assert_non_null(strstr(e->trace.data, "2600 web log-failing stdout backlog=42: disk full"));
+    run_until(e, 4000);
+    assert_int_equal(rec.retries, 1); /* at 3.3 s */
+    rec.stats[0].failing = false;
+    rec.stats[0].backlog_bytes = 0;
+    run_until(e, 6000);
+    assert_int_equal(rec.retries, 2);
+    assert_non_null(strstr(e->trace.data, "4300 web log-recovered stdout"));
+    run_until(e, 9000);
+    assert_int_equal(rec.retries, 2); /* nothing waits: no more retries */
+    drv_free(e->drv);
+    e->drv = NULL;
+    assert_int_equal(rec.closes, 1);
+    pod_buf_free(&rec.calls);
+    env_free(e);
+}
+
+/* The logw-inline sink: <dir>/log/<base>.log per stream, base from drv_log_base_name; stats
+ * and the last error through the ops. */
+static void test_drv_logw_sink__files_and_stats(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, false);
+    struct pod_err err = POD_ERR_ZERO;
+    struct drv_logw_sink_cfg lc = {.spec = e->spec, .fs = fs_mem_fs(e->mem), .dir = "pod"};
+    struct drv_log_sink sink;
+    assert_int_equal(drv_logw_sink_new(&lc, &sink, &err), 0);
+    char *base = drv_log_base_name(e->spec, 0, BACKEND_STDERR);
+    assert_string_equal(base, "web-p-1.0.0-stderr");
+    free(base);
+    sink.ops->write(sink.self, 0, BACKEND_STDERR, "oops\npart", 9, 1700000000000000000LL);
+    sink.ops->eof(sink.self, 0, BACKEND_STDERR, 1700000001000000000LL);
+    sink.ops->write(sink.self, 7, BACKEND_STDOUT, "ignored\n", 8, 1); /* no such container */
+    char errbuf[32] = "x";
+    struct logw_stats ls = sink.ops->stats(sink.self, 0, BACKEND_STDERR, errbuf, sizeof errbuf);
+    assert_int_equal(ls.lines, 1);
+    assert_int_equal(ls.partial_lines, 1);
+    assert_string_equal(errbuf, "");
+    assert_int_equal(sink.ops->stats(sink.self, 0, BACKEND_STDOUT, NULL, 0).lines, 0);
+    sink.ops->retry(sink.self, 1700000002000000000LL); /* nothing waits: a no-op */
+    sink.ops->close(sink.self);
+    char *log = NULL;
+    size_t len;
+    assert_int_equal(fs_mem_get(e->mem, "pod/log/web-p-1.0.0-stderr.log", &log, &len), 0);
+    assert_non_null(strstr(log, "1700000000.000000000 0 oops\n"));
+    assert_non_null(strstr(log, "1700000001.000000000 1+ part\n"));
+    free(log);
+    assert_int_equal(drv_logw_sink_new(&(struct drv_logw_sink_cfg){0}, &sink, &err), -1);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -787,6 +919,8 @@ int main(void)
         cmocka_unit_test(test_drv__state_retry_and_change_write_once),
         cmocka_unit_test(test_drv__state_written_when_only_hidden_fields_change),
         cmocka_unit_test(test_drv__state_file_tracks_rerun_marker),
+        cmocka_unit_test(test_drv__log_sink_gets_output_and_is_retried),
+        cmocka_unit_test(test_drv_logw_sink__files_and_stats),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
