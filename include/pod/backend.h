@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* backend.h - the container backend seam: a const ops table with a `void *self`, one
  * implementation per file (podman: src/backend/backend_podman.c, the runtime issue; simulated:
- * sim/backend_sim.c).  The supervisor never calls it: the driver (daemon loop or simulator)
- * turns sup actions into backend calls and backend events into sup events.
+ * sim/backend_sim.c).  Its only caller is the driver (src/drv), which turns sup actions into
+ * backend calls and backend events into sup events; the supervisor never includes this file
+ * (the event types it shares with the backend are in pod/event.h).
+ *
+ * A backend carries out calls and reports what happened; it does not decide: a call that
+ * cannot be made returns -1 with err saying why and is not retried or escalated inside the
+ * backend (the driver hands the failure to the supervisor, SUP_EV_CALL_FAILED, which decides).
  *
  * All long operations are asynchronous: a call only starts the work and returns; completion
  * arrives later as a struct backend_event from poll_events().  Every container operation names

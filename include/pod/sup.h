@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* sup.h - the supervisor: a pure, table-driven state machine per container and per pod.
  *
- * It never performs I/O, never reads a clock, never sleeps, forks or includes OS headers.  The
+ * It owns every decision about containers and the pod: the startup order, restarts and
+ * backoff, probes and their thresholds, the stop tiers and their deadlines (SIGKILL, "gone"),
+ * what to do when a backend call failed (SUP_EV_CALL_FAILED: retry, escalate, count it as a
+ * failed start or an UNKNOWN probe result), and which probe results count (the tag check).
+ * It never performs I/O, never reads a clock, never sleeps, forks or includes OS headers, and
+ * includes only spec, event, err and util: never backend.h, drv.h, logw.h, fs.h or sim/.  The
  * driver (daemon loop on podman, or the simulator) feeds it events together with `now`
  * (monotonic ms) and carries out the actions it returns.  Timers are internal: the driver asks
  * sup_next_deadline() and calls sup_step() with SUP_EV_TICK when that time has come.
  * Randomness (backoff jitter) comes from a seeded RNG inside struct sup, so a run is a pure
- * function of (spec, seed, event sequence).
+ * function of (spec, seed, event sequence).  It reads the spec as the validator resolved it
+ * (every default filled in; none is re-derived here).
  * Ownership: sup borrows the spec for its whole life; actions are valid until the next
  * sup_step() call on the same struct sup; sup_free(NULL) is fine.
  */

@@ -276,60 +276,64 @@ void sup_free(struct sup *s)
     free(s);
 }
 
+static void route_event(struct step *x, const struct sup_event *ev)
+{
+    struct sup *s = x->s;
+    switch (ev->type) {
+    case SUP_EV_TICK:
+        break;
+    case SUP_EV_START_POD:
+        sup_ev_pod_start(x);
+        break;
+    case SUP_EV_STOP_POD:
+        sup_ev_pod_stop(x, false);
+        break;
+    case SUP_EV_KILL_POD:
+        sup_ev_pod_stop(x, true);
+        break;
+    case SUP_EV_BACKEND:
+        ev_backend(x, &ev->backend);
+        break;
+    case SUP_EV_CONFIG_CHANGED:
+        sup_ev_config_changed(x, ev);
+        break;
+    case SUP_EV_RELOAD_CONFIGS:
+        if (ev->volume < s->spec->n_volumes && pod_active(s))
+            sup_cfg_fire(x, ev->volume, "reload requested");
+        break;
+    case SUP_EV_SIGNAL:
+        sup_ev_signal(x, ev->ctr);
+        break;
+    case SUP_EV_RERUN:
+        sup_ev_rerun(x, ev->ctr);
+        break;
+    case SUP_EV_ADOPT:
+        if (ev->ctr < s->n)
+            sup_ev_adopt(x, ev);
+        break;
+    case SUP_EV_CALL_FAILED:
+        ev_call_failed(x, &ev->call);
+        break;
+    }
+}
+
 void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
               struct sup_actions *out)
 {
     struct step x = {.s = s, .now_mono_ms = now_mono_ms, .out = out};
     /* Deadlines that passed are handled before the event: a late result is never credited. */
     sup_process_due(&x);
-    switch (ev->type) {
-    case SUP_EV_TICK:
-        break;
-    case SUP_EV_START_POD:
-        sup_ev_pod_start(&x);
-        break;
-    case SUP_EV_STOP_POD:
-        sup_ev_pod_stop(&x, false);
-        break;
-    case SUP_EV_KILL_POD:
-        sup_ev_pod_stop(&x, true);
-        break;
-    case SUP_EV_BACKEND:
-        ev_backend(&x, &ev->backend);
-        break;
-    case SUP_EV_CONFIG_CHANGED:
-        sup_ev_config_changed(&x, ev);
-        break;
-    case SUP_EV_RELOAD_CONFIGS:
-        if (ev->volume < s->spec->n_volumes && pod_active(s))
-            sup_cfg_fire(&x, ev->volume, "reload requested");
-        break;
-    case SUP_EV_SIGNAL:
-        sup_ev_signal(&x, ev->ctr);
-        break;
-    case SUP_EV_RERUN:
-        sup_ev_rerun(&x, ev->ctr);
-        break;
-    case SUP_EV_ADOPT:
-        if (ev->ctr < s->n)
-            sup_ev_adopt(&x, ev);
-        break;
-    case SUP_EV_CALL_FAILED:
-        ev_call_failed(&x, &ev->call);
-        break;
-    }
+    route_event(&x, ev);
     sup_process_due(&x);
     struct sup_status nst = {.n = s->n, .ctr = s->scratch};
     sup_status_compute(s, &nst);
-    bool changed = !status_equal(&nst, &s->st, s->n);
-    if (changed) {
-        s->st.phase = nst.phase;
-        s->st.ready = nst.ready;
-        s->st.healthy = nst.healthy;
-        memcpy(s->st.ctr, s->scratch, s->n * sizeof *s->scratch);
-    }
-    if (changed)
-        sup_act(&x, SUP_ACT_STATUS, SIZE_MAX);
+    if (status_equal(&nst, &s->st, s->n))
+        return;
+    s->st.phase = nst.phase;
+    s->st.ready = nst.ready;
+    s->st.healthy = nst.healthy;
+    memcpy(s->st.ctr, s->scratch, s->n * sizeof *s->scratch);
+    sup_act(&x, SUP_ACT_STATUS, SIZE_MAX);
 }
 
 const struct sup_status *sup_status(const struct sup *s)

@@ -6,8 +6,6 @@
 #include "sup_internal.h"
 
 #include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A wall time of inspect (an adopted instance's start or finish) on the monotonic axis: now
@@ -146,6 +144,87 @@ static void adopt_judged_exit(struct step *x, size_t i, const struct ctr_event_a
         sup_policy_exit(x, i, a->exit_code, a->exit_mono_ms); /* not restarted: counts nothing */
 }
 
+/* Adopted running (and its startup not pending, or not gated): running, probes re-checked. */
+static void adopt_running(struct step *x, size_t i, bool pending)
+{
+    struct sup *s = x->s;
+    struct ctr *c = &s->c[i];
+    c->ph = SUP_CTR_RUNNING;
+    c->started = true;
+    c->seq_done = true;
+    c->live = true;
+    c->has_exit = false; /* an earlier instance's (a stale state) */
+    c->running_since_mono_ms = x->now_mono_ms;
+    c->ready = !probe_active(&ctr_spec(s, i)->readiness);
+    c->stable_since_mono_ms = -1;
+    if (pod_active(s)) /* a pod restored in `stopping` only stops it */
+        sup_probes_schedule_running(x, i, false);
+    sup_update_stable(x, i);
+    sup_note(x, POD_LOG_INFO, i, "adopted running instance %llu", (unsigned long long)c->instance);
+    /* STARTED was its whole startup: the fan-out the daemon that saved the state had not
+     * sent yet (a stale state may make this a second one) */
+    if (pending && pod_active(s))
+        sup_fan_out(x, i);
+    if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
+        enum ctr_event e = (enum ctr_event)c->pending_reload;
+        c->pending_reload = 0;
+        sup_dispatch(x, i, e, NULL);
+    }
+}
+
+/* Adopted exited: judged as the daemon that saved the state would have. */
+static void adopt_exited(struct step *x, size_t i, const struct sup_event *ev, bool pending,
+                         bool judged)
+{
+    struct sup *s = x->s;
+    struct ctr *c = &s->c[i];
+    const struct backend_ctr_state *st = &ev->adopt;
+    struct ctr_event_arg a = {.exit_code = st->exit_code,
+                              .has_code = true,
+                              .has_exit_time = true,
+                              .exit_mono_ms = adopt_exit_mono_ms(x, c, ev)};
+    c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
+    sup_note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
+             (unsigned long long)c->instance, st->exit_code);
+    c->pending_reload = 0;
+    if (s->phase == SUP_POD_STOPPING) {
+        sup_set_exit(c, &a);
+        c->ph = SUP_CTR_EXITED;
+    } else if (judged) {
+        adopt_judged_exit(x, i, &a);
+    } else if (!pending || adopt_exit_was_started(ctr_spec(s, i), st)) {
+        if (pending)
+            sup_note(x, POD_LOG_INFO, i,
+                     "its startup was pending in the saved state, but it ran: counted as started");
+        c->seq_done = true;
+        sup_set_exit(c, &a);
+        c->ph = SUP_CTR_EXITED;
+        c->completed = st->exit_code == 0;
+        if (pending)
+            sup_fan_out(x, i); /* its startup completed: the fan-out not sent yet */
+        sup_policy_exit(x, i, st->exit_code, a.exit_mono_ms);
+    } else {
+        c->ph = SUP_CTR_STARTING;
+        sup_dispatch(x, i, CE_EXITED, &a); /* judged as an exit before its startup */
+    }
+}
+
+/* Adopted without a container: started again when it had passed its place in the order. */
+static void adopt_missing(struct step *x, size_t i, bool judged)
+{
+    struct sup *s = x->s;
+    struct ctr *c = &s->c[i];
+    sup_note(x, POD_LOG_INFO, i, "adopted: no container");
+    c->pending_reload = 0;
+    c->ph = SUP_CTR_WAITING;
+    if (judged && c->saved_restart_at_mono_ms != NEVER && pod_active(s))
+        adopt_rearm_backoff(x, i, x->now_mono_ms); /* e.g. a start that failed in podman */
+    else if (c->seq_done && pod_active(s))
+        sup_do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
+    if (c->ph != SUP_CTR_CREATING)
+        c->rerun_ready = false;
+}
+
 void sup_ev_adopt(struct step *x, const struct sup_event *ev)
 {
     struct sup *s = x->s;
@@ -166,77 +245,18 @@ void sup_ev_adopt(struct step *x, const struct sup_event *ev)
         c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER; /* not this instance's */
     if (st->exists && st->instance)
         c->instance = st->instance;
-    bool startup_pending = c->startup_pending;
-    c->startup_pending = false;
     /* the saved state says its startup had not completed: the first run (the order) or a
      * later instance that was creating or starting */
-    bool pending = !c->seq_done || startup_pending;
-    if (st->exists && st->running && pending && pod_active(s) && startup_gated(ctr_spec(s, i))) {
+    bool pending = !c->seq_done || c->startup_pending;
+    c->startup_pending = false;
+    if (st->exists && st->running && pending && pod_active(s) && startup_gated(ctr_spec(s, i)))
         adopt_starting(x, i, ev);
-    } else if (st->exists && st->running) {
-        c->ph = SUP_CTR_RUNNING;
-        c->started = true;
-        c->seq_done = true;
-        c->live = true;
-        c->has_exit = false; /* an earlier instance's (a stale state) */
-        c->running_since_mono_ms = x->now_mono_ms;
-        c->ready = !probe_active(&ctr_spec(s, i)->readiness);
-        c->stable_since_mono_ms = -1;
-        if (pod_active(s)) /* a pod restored in `stopping` only stops it */
-            sup_probes_schedule_running(x, i, false);
-        sup_update_stable(x, i);
-        sup_note(x, POD_LOG_INFO, i, "adopted running instance %llu",
-                 (unsigned long long)c->instance);
-        /* STARTED was its whole startup: the fan-out the daemon that saved the state had not
-         * sent yet (a stale state may make this a second one) */
-        if (pending && pod_active(s))
-            sup_fan_out(x, i);
-        if (c->pending_reload && c->ph == SUP_CTR_RUNNING) {
-            enum ctr_event e = (enum ctr_event)c->pending_reload;
-            c->pending_reload = 0;
-            sup_dispatch(x, i, e, NULL);
-        }
-    } else if (st->exists) {
-        struct ctr_event_arg a = {.exit_code = st->exit_code,
-                                  .has_code = true,
-                                  .has_exit_time = true,
-                                  .exit_mono_ms = adopt_exit_mono_ms(x, c, ev)};
-        c->rerun_ready = false; /* it exited: completed (0) or failed, as without a restart */
-        sup_note(x, POD_LOG_INFO, i, "adopted exited instance %llu (exit code %d)",
-                 (unsigned long long)c->instance, st->exit_code);
-        c->pending_reload = 0;
-        if (s->phase == SUP_POD_STOPPING) {
-            sup_set_exit(c, &a);
-            c->ph = SUP_CTR_EXITED;
-        } else if (judged) {
-            adopt_judged_exit(x, i, &a);
-        } else if (!pending || adopt_exit_was_started(ctr_spec(s, i), st)) {
-            if (pending)
-                sup_note(
-                    x, POD_LOG_INFO, i,
-                    "its startup was pending in the saved state, but it ran: counted as started");
-            c->seq_done = true;
-            sup_set_exit(c, &a);
-            c->ph = SUP_CTR_EXITED;
-            c->completed = st->exit_code == 0;
-            if (pending)
-                sup_fan_out(x, i); /* its startup completed: the fan-out not sent yet */
-            sup_policy_exit(x, i, st->exit_code, a.exit_mono_ms);
-        } else {
-            c->ph = SUP_CTR_STARTING;
-            sup_dispatch(x, i, CE_EXITED, &a); /* judged as an exit before its startup */
-        }
-    } else {
-        sup_note(x, POD_LOG_INFO, i, "adopted: no container");
-        c->pending_reload = 0;
-        c->ph = SUP_CTR_WAITING;
-        if (judged && c->saved_restart_at_mono_ms != NEVER && pod_active(s))
-            adopt_rearm_backoff(x, i, x->now_mono_ms); /* e.g. a start that failed in podman */
-        else if (c->seq_done && pod_active(s))
-            sup_do_start(x, i); /* a restored re-run marker stays: the same scheduled re-run */
-        if (c->ph != SUP_CTR_CREATING)
-            c->rerun_ready = false;
-    }
+    else if (st->exists && st->running)
+        adopt_running(x, i, pending);
+    else if (st->exists)
+        adopt_exited(x, i, ev, pending, judged);
+    else
+        adopt_missing(x, i, judged);
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     sup_advance_sequence(x);
     sup_pod_stop_advance(x);
@@ -257,6 +277,57 @@ static void save_str(struct pod_buf *b, const char *v)
     pod_buf_addc(b, '"');
 }
 
+/* The keys written only when set, so older readers and files stay as they were: the re-run
+ * marker, a pending restart (backoff) of a judged exit or failed start, and while its startup is
+ * pending when it started / its start was issued (for the first run !seq_done says it, and is
+ * all older versions know). */
+static void save_optional(struct pod_buf *b, const struct ctr *c)
+{
+    if (c->rerun_ready)
+        pod_buf_adds(b, ",\"rerun_ready\":true");
+    int64_t rat = c->ph == SUP_CTR_BACKOFF    ? c->restart_at_mono_ms
+                  : c->ph == SUP_CTR_ADOPTING ? c->saved_restart_at_mono_ms
+                                              : NEVER;
+    if (rat != NEVER)
+        pod_buf_printf(b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
+    int64_t sm = c->ph == SUP_CTR_STARTING   ? c->running_since_mono_ms
+                 : c->ph == SUP_CTR_ADOPTING ? c->saved_started_mono_ms
+                                             : NEVER;
+    int64_t cm = c->ph == SUP_CTR_CREATING && c->create_deadline_mono_ms != NEVER
+                     ? c->create_deadline_mono_ms - CREATE_TIMEOUT_MS
+                 : c->ph == SUP_CTR_ADOPTING ? c->saved_created_mono_ms
+                                             : NEVER;
+    if (sm != NEVER)
+        pod_buf_printf(b, ",\"started_mono_ms\":%lld", (long long)sm);
+    else if (cm != NEVER)
+        pod_buf_printf(b, ",\"created_mono_ms\":%lld", (long long)cm);
+    if (c->seq_done && (c->ph == SUP_CTR_CREATING || c->ph == SUP_CTR_STARTING ||
+                        (c->ph == SUP_CTR_ADOPTING && c->startup_pending)))
+        pod_buf_adds(b, ",\"startup_pending\":true");
+}
+
+static void save_ctr(struct pod_buf *b, const struct sup *s, size_t i)
+{
+    const struct ctr *c = &s->c[i];
+    pod_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+    save_str(b, ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "");
+    pod_buf_printf(
+        b,
+        ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
+        "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
+        "\"failed\":%s",
+        (unsigned long long)c->instance, (long long)c->start_count, (long long)c->restart_count,
+        c->seq_done ? "true" : "false", (long long)c->streak, (long long)c->backoff_ms,
+        c->ph == SUP_CTR_GAVE_UP ? "true" : "false", c->ph == SUP_CTR_FAILED ? "true" : "false");
+    if (c->has_exit)
+        pod_buf_printf(b, ",\"exit_code\":%lld", (long long)c->exit_code);
+    save_optional(b, c);
+    pod_buf_adds(b, ",\"failures_mono_ms\":[");
+    for (size_t k = 0; k < c->n_fail; k++)
+        pod_buf_printf(b, k ? ",%lld" : "%lld", (long long)c->fail_mono_ms[k]);
+    pod_buf_adds(b, "]}");
+}
+
 /* The same compact JSON jansson would write (sup_restore reads it with jansson), built
  * directly: the driver persists it after every visible change, so it is on the hot path. */
 char *sup_save(const struct sup *s)
@@ -265,50 +336,8 @@ char *sup_save(const struct sup *s)
     pod_buf_printf(&b, "{\"version\":1,\"phase\":");
     save_str(&b, sup_pod_phase_name(s->phase));
     pod_buf_printf(&b, ",\"next_tag\":%llu,\"containers\":[", (unsigned long long)s->next_tag);
-    for (size_t i = 0; i < s->n; i++) {
-        const struct ctr *c = &s->c[i];
-        pod_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-        save_str(&b, ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "");
-        pod_buf_printf(&b,
-                       ",\"instance\":%llu,\"start_count\":%lld,\"restart_count\":%lld,"
-                       "\"seq_done\":%s,\"streak\":%lld,\"backoff_ms\":%lld,\"gave_up\":%s,"
-                       "\"failed\":%s",
-                       (unsigned long long)c->instance, (long long)c->start_count,
-                       (long long)c->restart_count, c->seq_done ? "true" : "false",
-                       (long long)c->streak, (long long)c->backoff_ms,
-                       c->ph == SUP_CTR_GAVE_UP ? "true" : "false",
-                       c->ph == SUP_CTR_FAILED ? "true" : "false");
-        if (c->has_exit)
-            pod_buf_printf(&b, ",\"exit_code\":%lld", (long long)c->exit_code);
-        if (c->rerun_ready) /* only when set: older readers and files stay as they were */
-            pod_buf_adds(&b, ",\"rerun_ready\":true");
-        /* likewise: a pending restart (backoff) of a judged exit or failed start */
-        int64_t rat = c->ph == SUP_CTR_BACKOFF    ? c->restart_at_mono_ms
-                      : c->ph == SUP_CTR_ADOPTING ? c->saved_restart_at_mono_ms
-                                                  : NEVER;
-        if (rat != NEVER)
-            pod_buf_printf(&b, ",\"restart_at_mono_ms\":%lld", (long long)rat);
-        /* likewise, only while its startup is pending: when it started / its start was issued */
-        int64_t sm = c->ph == SUP_CTR_STARTING   ? c->running_since_mono_ms
-                     : c->ph == SUP_CTR_ADOPTING ? c->saved_started_mono_ms
-                                                 : NEVER;
-        int64_t cm = c->ph == SUP_CTR_CREATING && c->create_deadline_mono_ms != NEVER
-                         ? c->create_deadline_mono_ms - CREATE_TIMEOUT_MS
-                     : c->ph == SUP_CTR_ADOPTING ? c->saved_created_mono_ms
-                                                 : NEVER;
-        if (sm != NEVER)
-            pod_buf_printf(&b, ",\"started_mono_ms\":%lld", (long long)sm);
-        else if (cm != NEVER)
-            pod_buf_printf(&b, ",\"created_mono_ms\":%lld", (long long)cm);
-        /* likewise; for the first run !seq_done says it (and is all older versions know) */
-        if (c->seq_done && (c->ph == SUP_CTR_CREATING || c->ph == SUP_CTR_STARTING ||
-                            (c->ph == SUP_CTR_ADOPTING && c->startup_pending)))
-            pod_buf_adds(&b, ",\"startup_pending\":true");
-        pod_buf_adds(&b, ",\"failures_mono_ms\":[");
-        for (size_t k = 0; k < c->n_fail; k++)
-            pod_buf_printf(&b, k ? ",%lld" : "%lld", (long long)c->fail_mono_ms[k]);
-        pod_buf_adds(&b, "]}");
-    }
+    for (size_t i = 0; i < s->n; i++)
+        save_ctr(&b, s, i);
     pod_buf_adds(&b, "]}");
     return pod_buf_take(&b);
 }
@@ -324,6 +353,101 @@ static int get_int(json_t *o, const char *key, long long min, long long max, lon
     return 0;
 }
 
+/* An optional monotonic time: *out keeps its value when the key is absent or bad. */
+static void get_mono_ms(json_t *o, const char *key, int64_t *out)
+{
+    long long v = 0;
+    if (json_object_get(o, key) && get_int(o, key, INT64_MIN, INT64_MAX - 1, &v) == 0)
+        *out = v;
+}
+
+/* The pod phase, the next tag and the container list, checked against the spec. */
+static int restore_pod(struct sup *s, json_t *root, enum sup_pod_phase *phase, json_t **arr,
+                       struct pod_err *err)
+{
+    json_t *ph = json_object_get(root, "phase");
+    long long v = 0;
+    bool found = false;
+    *arr = json_object_get(root, "containers");
+    if (!json_is_string(ph) || !json_is_array(*arr))
+        return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: missing phase or containers");
+    for (int p = 0; p <= SUP_POD_EXITED; p++)
+        if (strcmp(json_string_value(ph), sup_pod_phase_name((enum sup_pod_phase)p)) == 0) {
+            *phase = (enum sup_pod_phase)p;
+            found = true;
+        }
+    if (!found || json_array_size(*arr) != s->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad phase or container count");
+    if (get_int(root, "next_tag", 1, INT64_MAX, &v) < 0)
+        return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad next_tag");
+    s->next_tag = v > 0 ? (uint64_t)v : 1;
+    for (size_t i = 0; i < s->n; i++) {
+        json_t *o = json_array_get(*arr, i);
+        json_t *nm = json_object_get(o, "name");
+        if (!json_is_object(o) || !json_is_string(nm) ||
+            strcmp(json_string_value(nm), ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "") != 0)
+            return pod_err_set(err, POD_E_INVALID, 0,
+                               "supervisor state: container %zu does not match", i);
+    }
+    return 0;
+}
+
+/* A container of a pod that was starting, running or stopping: adopting, with what the saved
+ * state knew of its instance.  Keys absent in files of older versions keep their old meaning:
+ * no re-run marker (it counts by its own readiness), no pending startup (an exit counts as after
+ * its startup), a saved exit code says "judged" for an exited instance. */
+static void restore_adopting(struct ctr *c, json_t *o, enum sup_pod_phase phase)
+{
+    c->ph = SUP_CTR_ADOPTING;
+    c->rerun_ready = phase != SUP_POD_STOPPING && json_is_true(json_object_get(o, "rerun_ready"));
+    c->startup_pending = c->seq_done && json_is_true(json_object_get(o, "startup_pending"));
+    get_mono_ms(o, "restart_at_mono_ms", &c->saved_restart_at_mono_ms);
+    get_mono_ms(o, "started_mono_ms", &c->saved_started_mono_ms);
+    get_mono_ms(o, "created_mono_ms", &c->saved_created_mono_ms);
+}
+
+static int restore_ctr(struct ctr *c, json_t *o, enum sup_pod_phase phase, size_t i,
+                       struct pod_err *err)
+{
+    sup_ctr_init(c);
+    long long inst = 0, starts = 0, restarts = 0, streak = 0, backoff = 0, code = 0;
+    if (get_int(o, "instance", 0, INT64_MAX, &inst) < 0 ||
+        get_int(o, "start_count", 0, UINT32_MAX, &starts) < 0 ||
+        get_int(o, "restart_count", 0, UINT32_MAX, &restarts) < 0 ||
+        get_int(o, "streak", 0, UINT32_MAX, &streak) < 0 ||
+        get_int(o, "backoff_ms", 0, INT64_MAX, &backoff) < 0 ||
+        get_int(o, "exit_code", -1000, 1000, &code) < 0)
+        return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad field in container %zu",
+                           i);
+    c->instance = (uint64_t)inst;
+    c->start_count = (unsigned)starts;
+    c->restart_count = (unsigned)restarts;
+    c->streak = (unsigned)streak;
+    c->backoff_ms = backoff;
+    c->seq_done = json_is_true(json_object_get(o, "seq_done"));
+    if (json_object_get(o, "exit_code")) {
+        c->has_exit = true;
+        c->exit_code = (int)code;
+    }
+    json_t *f = json_object_get(o, "failures_mono_ms");
+    for (size_t k = 0; json_is_array(f) && k < json_array_size(f) && k < GIVEUP_RING; k++) {
+        json_t *t = json_array_get(f, k);
+        if (json_is_integer(t))
+            c->fail_mono_ms[c->n_fail++] = json_integer_value(t);
+    }
+    if (json_is_true(json_object_get(o, "gave_up"))) {
+        c->ph = SUP_CTR_GAVE_UP;
+        c->gave_up = true;
+    } else if (json_is_true(json_object_get(o, "failed"))) {
+        c->ph = SUP_CTR_FAILED;
+    } else if (phase == SUP_POD_STARTING || phase == SUP_POD_RUNNING || phase == SUP_POD_STOPPING) {
+        restore_adopting(c, o, phase);
+    } else {
+        c->ph = c->start_count ? SUP_CTR_EXITED : SUP_CTR_WAITING;
+    }
+    return 0;
+}
+
 int sup_restore(struct sup *s, const char *json, struct pod_err *err)
 {
     json_error_t je;
@@ -332,103 +456,15 @@ int sup_restore(struct sup *s, const char *json, struct pod_err *err)
         json_decref(root);
         return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: not a JSON object");
     }
-    int rc = -1;
-    long long v = 0;
-    json_t *ph = json_object_get(root, "phase");
-    json_t *arr = json_object_get(root, "containers");
     enum sup_pod_phase phase = SUP_POD_CREATED;
-    bool found = false;
-    if (!json_is_string(ph) || !json_is_array(arr)) {
-        pod_err_set(err, POD_E_INVALID, 0, "supervisor state: missing phase or containers");
-        goto out;
+    json_t *arr = NULL;
+    int rc = restore_pod(s, root, &phase, &arr, err);
+    for (size_t i = 0; rc == 0 && i < s->n; i++)
+        rc = restore_ctr(&s->c[i], json_array_get(arr, i), phase, i, err);
+    if (rc == 0) {
+        s->phase = phase;
+        sup_status_compute(s, &s->st);
     }
-    for (int p = 0; p <= SUP_POD_EXITED; p++)
-        if (strcmp(json_string_value(ph), sup_pod_phase_name((enum sup_pod_phase)p)) == 0) {
-            phase = (enum sup_pod_phase)p;
-            found = true;
-        }
-    if (!found || json_array_size(arr) != s->n) {
-        pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad phase or container count");
-        goto out;
-    }
-    if (get_int(root, "next_tag", 1, INT64_MAX, &v) < 0) {
-        pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad next_tag");
-        goto out;
-    }
-    s->next_tag = v > 0 ? (uint64_t)v : 1;
-    for (size_t i = 0; i < s->n; i++) {
-        json_t *o = json_array_get(arr, i);
-        json_t *nm = json_object_get(o, "name");
-        if (!json_is_object(o) || !json_is_string(nm) ||
-            strcmp(json_string_value(nm), ctr_spec(s, i)->name ? ctr_spec(s, i)->name : "") != 0) {
-            pod_err_set(err, POD_E_INVALID, 0, "supervisor state: container %zu does not match", i);
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        json_t *o = json_array_get(arr, i);
-        struct ctr *c = &s->c[i];
-        sup_ctr_init(c);
-        long long inst = 0, sc_ = 0, rc_ = 0, streak = 0, bo = 0, code = 0;
-        if (get_int(o, "instance", 0, INT64_MAX, &inst) < 0 ||
-            get_int(o, "start_count", 0, UINT32_MAX, &sc_) < 0 ||
-            get_int(o, "restart_count", 0, UINT32_MAX, &rc_) < 0 ||
-            get_int(o, "streak", 0, UINT32_MAX, &streak) < 0 ||
-            get_int(o, "backoff_ms", 0, INT64_MAX, &bo) < 0 ||
-            get_int(o, "exit_code", -1000, 1000, &code) < 0) {
-            pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad field in container %zu", i);
-            goto out;
-        }
-        c->instance = (uint64_t)inst;
-        c->start_count = (unsigned)sc_;
-        c->restart_count = (unsigned)rc_;
-        c->streak = (unsigned)streak;
-        c->backoff_ms = bo;
-        c->seq_done = json_is_true(json_object_get(o, "seq_done"));
-        if (json_object_get(o, "exit_code")) {
-            c->has_exit = true;
-            c->exit_code = (int)code;
-        }
-        json_t *f = json_object_get(o, "failures_mono_ms");
-        for (size_t k = 0; json_is_array(f) && k < json_array_size(f) && k < GIVEUP_RING; k++) {
-            json_t *t = json_array_get(f, k);
-            if (json_is_integer(t))
-                c->fail_mono_ms[c->n_fail++] = json_integer_value(t);
-        }
-        if (json_is_true(json_object_get(o, "gave_up"))) {
-            c->ph = SUP_CTR_GAVE_UP;
-            c->gave_up = true;
-        } else if (json_is_true(json_object_get(o, "failed"))) {
-            c->ph = SUP_CTR_FAILED;
-        } else if (phase == SUP_POD_STARTING || phase == SUP_POD_RUNNING ||
-                   phase == SUP_POD_STOPPING) {
-            c->ph = SUP_CTR_ADOPTING;
-            /* absent in files of older versions: false, the adopted instance counts by its
-             * own readiness as it did then */
-            c->rerun_ready =
-                phase != SUP_POD_STOPPING && json_is_true(json_object_get(o, "rerun_ready"));
-            /* absent in older files: an exit of this instance counts as after its startup,
-             * as it did then */
-            c->startup_pending = c->seq_done && json_is_true(json_object_get(o, "startup_pending"));
-            /* absent in older files: a saved exit code says "judged" for an exited instance */
-            long long rat = 0;
-            if (json_object_get(o, "restart_at_mono_ms") &&
-                get_int(o, "restart_at_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_restart_at_mono_ms = rat;
-            if (json_object_get(o, "started_mono_ms") &&
-                get_int(o, "started_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_started_mono_ms = rat;
-            if (json_object_get(o, "created_mono_ms") &&
-                get_int(o, "created_mono_ms", INT64_MIN, INT64_MAX - 1, &rat) == 0)
-                c->saved_created_mono_ms = rat;
-        } else {
-            c->ph = c->start_count ? SUP_CTR_EXITED : SUP_CTR_WAITING;
-        }
-    }
-    s->phase = phase;
-    sup_status_compute(s, &s->st);
-    rc = 0;
-out:
     json_decref(root);
     return rc;
 }

@@ -4,7 +4,6 @@
 
 #include "sup_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 void sup_cfg_fire(struct step *x, size_t v, const char *why)

@@ -6,7 +6,6 @@
 
 #include "sup_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* The deadline of container i's phase (NEVER = none). */

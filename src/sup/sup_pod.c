@@ -4,7 +4,6 @@
 
 #include "sup_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 void sup_advance_sequence(struct step *x)

@@ -6,7 +6,6 @@
 
 #include "sup_internal.h"
 
-#include <stdio.h>
 #include <string.h>
 
 void sup_probe_reset(struct probe_rt *p)
@@ -147,44 +146,15 @@ void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
 }
 
 /* One attempt finished (ok false = failure, including timeouts). */
-void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res)
+/* A counted result of probe `role`: its thresholds decide (startup ok / failed, ready or not,
+ * liveness failed). */
+static void probe_counted(struct step *x, size_t i, int role, bool ok)
 {
-    struct sup *s = x->s;
-    struct ctr *c = &s->c[i];
-    const struct spec_container *k = ctr_spec(s, i);
+    struct ctr *c = &x->s->c[i];
+    const struct spec_container *k = ctr_spec(x->s, i);
     struct probe_rt *p = &c->pr[role];
-    int64_t start = p->attempt_start_mono_ms;
-    p->tag = 0;
-    if (role == PR_SIGCMD) {
-        p->next_at_mono_ms = NEVER;
-        if (res != BACKEND_OK)
-            sup_note(x, POD_LOG_WARN, i, "signal command failed (%s)",
-                     res == BACKEND_TIMEOUT   ? "timeout"
-                     : res == BACKEND_UNKNOWN ? "unknown"
-                                              : "fail");
-        return;
-    }
-    const struct spec_probe *sp = probe_of(k, role);
-    p->next_at_mono_ms = imax(start + period_ms(sp), x->now_mono_ms);
-    if (res == BACKEND_UNKNOWN) {
-        if (++p->unknown < UNKNOWN_LIMIT) {
-            sup_note(x, POD_LOG_DEBUG, i, "%s probe result unknown (%d of %d); not counted",
-                     sup_probe_role_name((enum sup_probe_role)role), p->unknown, UNKNOWN_LIMIT);
-            return;
-        }
-        sup_note(x, POD_LOG_WARN, i, "%s probe result unknown %d times; counted as failure",
-                 sup_probe_role_name((enum sup_probe_role)role), UNKNOWN_LIMIT);
-        res = BACKEND_FAIL;
-    }
-    p->unknown = 0;
-    bool ok = res == BACKEND_OK;
-    if (ok) {
-        p->succ++;
-        p->fail = 0;
-    } else {
-        p->fail++;
-        p->succ = 0;
-    }
+    p->succ = ok ? p->succ + 1 : 0;
+    p->fail = ok ? 0 : p->fail + 1;
     switch (role) {
     case PR_STARTUP:
         if (ok && p->succ >= k->startup.success_threshold)
@@ -211,4 +181,34 @@ void sup_probe_result(struct step *x, size_t i, int role, enum backend_result re
     default:
         break;
     }
+}
+
+void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res)
+{
+    struct probe_rt *p = &x->s->c[i].pr[role];
+    const char *name = sup_probe_role_name((enum sup_probe_role)role);
+    p->tag = 0;
+    if (role == PR_SIGCMD) {
+        p->next_at_mono_ms = NEVER;
+        if (res != BACKEND_OK)
+            sup_note(x, POD_LOG_WARN, i, "signal command failed (%s)",
+                     res == BACKEND_TIMEOUT   ? "timeout"
+                     : res == BACKEND_UNKNOWN ? "unknown"
+                                              : "fail");
+        return;
+    }
+    const struct spec_probe *sp = probe_of(ctr_spec(x->s, i), role);
+    p->next_at_mono_ms = imax(p->attempt_start_mono_ms + period_ms(sp), x->now_mono_ms);
+    if (res == BACKEND_UNKNOWN) {
+        if (++p->unknown < UNKNOWN_LIMIT) {
+            sup_note(x, POD_LOG_DEBUG, i, "%s probe result unknown (%d of %d); not counted", name,
+                     p->unknown, UNKNOWN_LIMIT);
+            return;
+        }
+        sup_note(x, POD_LOG_WARN, i, "%s probe result unknown %d times; counted as failure", name,
+                 UNKNOWN_LIMIT);
+        res = BACKEND_FAIL;
+    }
+    p->unknown = 0;
+    probe_counted(x, i, role, res == BACKEND_OK);
 }

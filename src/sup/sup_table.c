@@ -6,7 +6,6 @@
 #include "sup_internal.h"
 
 #include <stdio.h>
-#include <string.h>
 
 static const char *const ctr_event_names[CE__N] = {"go",
                                                    "started",
