@@ -237,38 +237,38 @@ static int write_atomic(struct drv *d, const char *path, const char *tmp, const 
  * for a change does not push a due retry back) and doubles the next delay up to
  * DRV_WRITE_RETRY_MAX_MS; the first failure and the recovery are traced and logged once each,
  * not every failed retry. */
-static void write_result(struct drv *d, struct write_retry *w, const char *file, int rc,
+static void write_result(struct drv *d, struct write_retry *retry, const char *file, int rc,
                          const struct pod_err *err)
 {
     int64_t now = drv_now_mono_ms(d);
     if (rc == 0) {
-        if (w->failing) {
+        if (retry->failing) {
             drv_trace(d, "pod", "write-recovered", "%s after %llu failed writes", file,
-                      (unsigned long long)w->failures);
+                      (unsigned long long)retry->failures);
             pod_log(POD_LOG_INFO, "%s written again after %llu failed writes", file,
-                    (unsigned long long)w->failures);
+                    (unsigned long long)retry->failures);
         }
-        memset(w, 0, sizeof *w);
-        w->retry_at_mono_ms = INT64_MAX;
-        w->tried_at_mono_ms = now;
+        memset(retry, 0, sizeof *retry);
+        retry->retry_at_mono_ms = INT64_MAX;
+        retry->tried_at_mono_ms = now;
         return;
     }
-    w->tried_at_mono_ms = now;
-    w->failures++;
-    if (w->delay_ms <= 0)
-        w->delay_ms = DRV_WRITE_RETRY_MS;
-    bool first = !w->failing;
-    w->failing = true;
-    int64_t delay = w->delay_ms;
-    if (w->retry_at_mono_ms == INT64_MAX) {
-        w->retry_at_mono_ms = now + delay;
-        w->delay_ms = delay * 2 < DRV_WRITE_RETRY_MAX_MS ? delay * 2 : DRV_WRITE_RETRY_MAX_MS;
+    retry->tried_at_mono_ms = now;
+    retry->failures++;
+    if (retry->delay_ms <= 0)
+        retry->delay_ms = DRV_WRITE_RETRY_MS;
+    bool first = !retry->failing;
+    retry->failing = true;
+    int64_t delay = retry->delay_ms;
+    if (retry->retry_at_mono_ms == INT64_MAX) {
+        retry->retry_at_mono_ms = now + delay;
+        retry->delay_ms = delay * 2 < DRV_WRITE_RETRY_MAX_MS ? delay * 2 : DRV_WRITE_RETRY_MAX_MS;
     }
     if (first)
         drv_trace(d, "pod", "write-failing", "%s: %s; retry in %lldms", file, err->msg,
                   (long long)delay);
     /* a write for a change may fail while the retry is already due (drv_flush_status): 0 ms */
-    int64_t left = w->retry_at_mono_ms > now ? w->retry_at_mono_ms - now : 0;
+    int64_t left = retry->retry_at_mono_ms > now ? retry->retry_at_mono_ms - now : 0;
     pod_log(first ? POD_LOG_WARN : POD_LOG_DEBUG, "could not write %s/%s: %s (retry in %lld ms)",
             d->cfg.dir, file, err->msg, (long long)left);
 }

@@ -245,7 +245,7 @@ static inline bool config_policy(const struct spec_container *c)
 }
 
 /* The process may be running (a new instance must not be started). */
-static inline bool ph_up(enum sup_ctr_phase p)
+static inline bool phase_may_run(enum sup_ctr_phase p)
 {
     return p == SUP_CTR_CREATING || p == SUP_CTR_STARTING || p == SUP_CTR_RUNNING ||
            p == SUP_CTR_STOPPING || p == SUP_CTR_ADOPTING;

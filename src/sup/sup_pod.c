@@ -48,7 +48,7 @@ void sup_pod_stop_advance(struct step *x)
     for (size_t r = s->n; r-- > 0;) {
         if (ctr_spec(s, r)->kind == SPEC_CTR_SIDECAR && !s->killing)
             continue;
-        if (ph_up(s->c[r].ph)) {
+        if (phase_may_run(s->c[r].ph)) {
             if (s->c[r].ph != SUP_CTR_STOPPING)
                 sup_dispatch(x, r, s->killing ? CE_KILL : CE_STOP, NULL);
             busy = true;
@@ -57,7 +57,7 @@ void sup_pod_stop_advance(struct step *x)
     if (busy)
         return;
     for (size_t r = s->n; r-- > 0;) {
-        if (ctr_spec(s, r)->kind != SPEC_CTR_SIDECAR || !ph_up(s->c[r].ph))
+        if (ctr_spec(s, r)->kind != SPEC_CTR_SIDECAR || !phase_may_run(s->c[r].ph))
             continue;
         if (s->c[r].ph != SUP_CTR_STOPPING)
             sup_dispatch(x, r, CE_STOP, NULL);
@@ -90,7 +90,7 @@ static void pod_enter_stopping(struct step *x, bool kill)
     }
     for (size_t i = 0; i < s->n; i++) {
         struct ctr *c = &s->c[i];
-        if (!ph_up(c->ph))
+        if (!phase_may_run(c->ph))
             sup_dispatch(x, i, CE_STOP, NULL); /* cancels restart timers */
     }
 }
@@ -112,7 +112,7 @@ void sup_ev_pod_stop(struct step *x, bool kill)
         sup_note(x, POD_LOG_INFO, SIZE_MAX, "pod kill during stop");
         s->killing = true;
         for (size_t i = s->n; i-- > 0;)
-            if (ph_up(s->c[i].ph))
+            if (phase_may_run(s->c[i].ph))
                 sup_dispatch(x, i, CE_KILL, NULL);
         sup_pod_stop_advance(x);
         return;
@@ -123,7 +123,7 @@ void sup_ev_pod_stop(struct step *x, bool kill)
     pod_enter_stopping(x, kill);
     if (kill)
         for (size_t i = s->n; i-- > 0;)
-            if (ph_up(s->c[i].ph))
+            if (phase_may_run(s->c[i].ph))
                 sup_dispatch(x, i, CE_KILL, NULL);
     sup_pod_stop_advance(x);
 }
