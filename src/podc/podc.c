@@ -9,7 +9,6 @@
  */
 #include "pod/emit.h"
 #include "pod/podc.h"
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/util.h"
 
@@ -194,10 +193,10 @@ static const char *env_lookup(void *self, const char *name)
     return getenv(name);
 }
 
-/* Prints diagnostics (sorted by position); warnings only when SPACE_LOG_LEVEL shows them. */
-static void print_diags(const char *file, struct spec_diags *d)
+/* Prints diagnostics (spec_compile sorted them); warnings only when SPACE_LOG_LEVEL shows
+ * them. */
+static void print_diags(const char *file, const struct spec_diags *d)
 {
-    spec_diags_sort(d);
     for (size_t i = 0; i < d->n; i++) {
         if (d->v[i].sev == SPEC_SEV_WARNING && pod_log_level() < POD_LOG_WARN)
             continue;
@@ -251,11 +250,9 @@ struct compile {
     struct podc_args a;
     const char *self_exe;
     char *pod_name, *in, *out, *srcdir, *builddir, *env_file;
-    char *text;
-    size_t len;
-    struct pp_vars vars;
-    struct pp_result pp;
-    struct spec_diags env_diags, diags;
+    char *text, *env_text;
+    size_t len, env_len;
+    struct spec_diags diags;
     struct pod_spec *spec;
 };
 
@@ -268,9 +265,7 @@ static void compile_free(struct compile *c)
     free(c->builddir);
     free(c->env_file);
     free(c->text);
-    pp_vars_free(&c->vars);
-    pp_result_free(&c->pp);
-    spec_diags_free(&c->env_diags);
+    free(c->env_text);
     spec_diags_free(&c->diags);
     spec_free(c->spec);
 }
@@ -342,9 +337,9 @@ static int resolve_paths(struct compile *c)
     return 0;
 }
 
-/* Reads the input and, unless -p false, the .env file; runs the preprocessor.
+/* Reads the input and, unless -p false, the .env file (when there is one).
  * Returns 0 to continue, or an exit code. */
-static int load_and_preprocess(struct compile *c)
+static int read_inputs(struct compile *c)
 {
     struct pod_err err = POD_ERR_ZERO;
     if (pod_read_file(c->in, SPEC_MAX_INPUT_BYTES, &c->text, &c->len, &err) < 0) {
@@ -362,34 +357,15 @@ static int load_and_preprocess(struct compile *c)
     char *base = strip_suffix(c->in, ".yaml");
     c->env_file = xasprintf("%s.env", base);
     free(base);
-    char *env_text = NULL;
-    size_t env_len = 0;
-    if (pod_read_file(c->env_file, SPEC_MAX_INPUT_BYTES, &env_text, &env_len, &err) == 0) {
+    if (pod_read_file(c->env_file, SPEC_MAX_INPUT_BYTES, &c->env_text, &c->env_len, &err) == 0) {
         pod_log(POD_LOG_INFO, "Loading variables from %s", c->env_file);
-        pp_parse_env(env_text, env_len, c->env_file, &c->vars, &c->env_diags);
-        free(env_text);
     } else if (err.code == POD_E_NOTFOUND) {
         pod_log(POD_LOG_INFO, "No .env file present (%s).", c->env_file);
     } else {
         pod_log(POD_LOG_ERROR, "%s", err.msg);
         return err.code == POD_E_INVALID ? POD_EXIT_REJECTED : POD_EXIT_SYSTEM;
     }
-    struct pp_opts po = {
-        .file = c->in,
-        .fallback = c->a.source_env ? env_lookup : NULL,
-        .fallback_self = NULL,
-    };
-    pp_run(c->text, c->len, &c->vars, &po, &c->diags, &c->pp);
     return 0;
-}
-
-/* Whether diags already holds an error on line (1-based; 0 = no position). */
-static bool on_error_line(const struct spec_diags *d, int line)
-{
-    for (size_t i = 0; line > 0 && i < d->n; i++)
-        if (d->v[i].sev == SPEC_SEV_ERROR && d->v[i].line == line)
-            return true;
-    return false;
 }
 
 /* One output: its final path and, once staged, the temporary file holding its content
@@ -480,51 +456,31 @@ static int compile(struct compile *c)
     int rc = resolve_paths(c);
     if (rc)
         return rc;
-    rc = load_and_preprocess(c);
+    rc = read_inputs(c);
     if (rc)
         return rc;
 
-    /* Validation runs even after preprocessing errors (an undefined variable was substituted
-     * as empty), so that every problem is reported in one run; its diagnostics on a line that
-     * already has a preprocessing error are follow-ups of that error and are left out. */
-    const char *text = c->pp.text ? c->pp.text : c->text;
-    size_t len = c->pp.text ? c->pp.len : c->len;
-    if (len > 0 || c->len == 0) {
-        struct spec_opts so = {
-            .file = c->in,
-            .pod_name = c->pod_name,
-            .srcdir = c->srcdir,
-            .builddir = c->builddir,
-            .map = c->pp.map,
-            .check_files = true,
-        };
-        struct spec_diags vd = {0};
-        struct pod_spec *spec = NULL;
-        spec_load(text, len, &so, &vd, &spec);
-        bool pp_failed = c->diags.n_errors > 0 || c->env_diags.n_errors > 0;
-        for (size_t i = 0; i < vd.n; i++) {
-            const struct spec_diag *dg = &vd.v[i];
-            if (pp_failed && on_error_line(&c->diags, dg->line))
-                continue;
-            if (dg->file)
-                spec_diag_add_file(&c->diags, dg->file, dg->sev, dg->line, dg->col, dg->path, "%s",
-                                   dg->msg);
-            else
-                spec_diag_add(&c->diags, dg->sev, dg->line, dg->col, dg->path, "%s", dg->msg);
-        }
-        spec_diags_free(&vd);
-        if (pp_failed)
-            spec_free(spec);
-        else
-            c->spec = spec;
-    }
-
-    if (c->env_file)
-        print_diags(c->env_file, &c->env_diags);
+    struct spec_source src = {
+        .file = c->in,
+        .text = c->text,
+        .len = c->len,
+        .env_file = c->env_file,
+        .env_text = c->env_text,
+        .env_len = c->env_len,
+    };
+    struct spec_compile_opts so = {
+        .pod_name = c->pod_name,
+        .srcdir = c->srcdir,
+        .builddir = c->builddir,
+        .preprocess = c->a.preprocess,
+        .env_lookup = c->a.source_env ? env_lookup : NULL,
+        .strict = c->a.strict,
+        .check_files = true,
+    };
+    spec_compile(&src, &so, &c->diags, &c->spec);
     print_diags(c->in, &c->diags);
-    size_t n_err = c->diags.n_errors + c->env_diags.n_errors;
-    size_t n_warn = c->diags.n_warnings + c->env_diags.n_warnings;
-    if (n_err || !c->spec || (c->a.strict && n_warn)) {
+    size_t n_err = c->diags.n_errors, n_warn = c->diags.n_warnings;
+    if (!c->spec) {
         if (n_err)
             pod_log(POD_LOG_ERROR, "%s: %zu error(s), %zu warning(s): no output written", c->in,
                     n_err, n_warn);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pp.c - the podc preprocessor: .env parsing, #if-blocks and ${VAR} substitution.
+/* spec_pp.c - the front end's first stage, the podc preprocessor: .env parsing, #if-blocks
+ * and ${VAR} substitution (interface: spec_pp.h).
  *
  * Pure: works on memory only (no files, no environment; the CLI passes a fallback lookup).
  * Three passes over the lines of the input:
@@ -9,8 +10,9 @@
  *   3. substitution of the kept lines, skipping YAML comments, building the line map.
  * Every problem becomes a diagnostic; nothing stops at the first one.  SPEC.md section 3.
  */
-#include "pod/pp.h"
 #include "pod/util.h"
+#include "spec_internal.h"
+#include "spec_pp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -586,11 +588,13 @@ int pp_run(const char *text, size_t len, const struct pp_vars *vars, const struc
         spec_diag_add(diags, SPEC_SEV_ERROR, 0, 0, "", "input is larger than %u bytes",
                       SPEC_MAX_INPUT_BYTES);
         out->text = xstrdup("");
+        out->refused = true;
         return -1;
     }
     if (memchr(text, '\0', len)) {
         spec_diag_add(diags, SPEC_SEV_ERROR, 0, 0, "", "input contains a NUL byte");
         out->text = xstrdup("");
+        out->refused = true;
         return -1;
     }
 
@@ -660,9 +664,4 @@ void pp_result_free(struct pp_result *r)
     free(r->text);
     spec_line_map_free(r->map);
     memset(r, 0, sizeof *r);
-}
-
-void pp_map_pos(const struct spec_line_map *map, int line, int col, int *src_line, int *src_col)
-{
-    spec_map_pos(map, line, col, src_line, src_col);
 }
