@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* podc.c - the podc compiler driver: command line, preprocessing (.env, -e), front end,
- * diagnostics, and the output files (SPEC.md sections 2 and 6).
+/* podc.c - podc's command line: options, the input files (pod.yaml, its .env), the front end
+ * (spec_compile), diagnostics, and the output files (SPEC.md sections 2 and 6).
  *
  * Nothing goes to stdout except the answers to -h and -V (sns captures stdout).  Diagnostics
  * go to stderr: spec problems as `file:line:col: error: path: message`, everything else as
  * `[LEVEL] message` lines filtered by SPACE_LOG_LEVEL (errors are always shown).
  * Outputs are written only when the spec is accepted, each one atomically (tmp + rename).
  */
+#include "cli.h"
 #include "pod/emit.h"
-#include "pod/podc.h"
 #include "pod/spec.h"
 #include "pod/util.h"
+#include "pod/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
