@@ -39,6 +39,10 @@ endif
 LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libpod.a
+# The simulated world and the test doubles (sim/: fs_mem, the fake clock, the simulated podman,
+# the scenario runner): linked before $(LIB) by podsim, the tests and the fuzz targets, never by
+# podc, so no program a user runs carries them.  Built by sim/sim.mk.
+SIM_LIB := $(BUILD)/libpodsim.a
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "backend_sim.h"
+#include "clk_fake.h"
+#include "fs_mem.h"
 #include "pod/clk.h"
 #include "pod/drv.h"
 #include "pod/fs.h"

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../sim/fs_mem.h"
 #include "pod/fs.h"
 #include "pod/logw.h"
 #include "pod/util.h"

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fs_mem.c - the in-memory file system behind the seam (include/pod/fs.h), for unit tests and
- * the simulator.  Deterministic: no real I/O, no clock, no randomness; the same calls give the
- * same results.  Models what the log writer has to survive: failing calls, a full disk, and
- * crashes that lose unsynced data (see fs.h for the exact model).
- * Ownership: struct fs_mem owns every inode, directory name and handle.  Linear searches are
- * deliberate: a simulated pod has a few dozen files.
+ * the simulator (never linked into podc or a pod).  Deterministic: no real I/O, no clock, no
+ * randomness; the same calls give the same results.  Models what the log writer has to survive:
+ * failing calls, a full disk, and crashes that lose unsynced data (see fs_mem.h for the exact
+ * model). Ownership: struct fs_mem owns every inode, directory name and handle.  Linear searches
+ * are deliberate: a simulated pod has a few dozen files.
  */
-#include "pod/fs.h"
+#include "fs_mem.h"
 #include "pod/util.h"
 
 #include <errno.h>
