@@ -6,7 +6,8 @@
  * never stops at the first) -> paths resolved and files checked (spec_fscheck.c).
  * The model is plain data: every string and array is owned by the struct that holds it and
  * released by spec_free().  A zeroed struct is a valid empty value.  Defaults are filled in by
- * the validator, so consumers (emit, runtime, supervisor, simulator) never re-derive them.
+ * the validator (from spec_defaults_*, their only copy), so consumers (emit, runtime,
+ * supervisor, simulator) never re-derive them.
  * Units: every *_s field is seconds, every *_ms field milliseconds.
  */
 #ifndef POD_SPEC_H
@@ -196,6 +197,15 @@ struct pod_spec {
 };
 
 void spec_free(struct pod_spec *s); /* frees contents and s; NULL is fine */
+
+/* The defaults of SPEC.md sections 4 and 5 (spec_defaults.c, their only copy).  Each sets the
+ * whole struct: the defaults, and zero/NULL for everything else (an empty name, no lists).  The
+ * validator starts from them; code that builds a model by hand (tests) should too. */
+void spec_defaults_pod(struct pod_spec *s);             /* configDebounceSeconds, logs */
+void spec_defaults_container(struct spec_container *c); /* kind, restart, stopTimeout,
+                                                           restartBackoff, the three probes */
+void spec_defaults_expose(struct spec_expose *e);       /* maxConn, sendProxy */
+void spec_defaults_ingress(struct spec_ingress *r);     /* weight */
 const char *spec_restart_name(enum spec_restart r);
 const char *spec_vol_type_name(enum spec_vol_type t);
 const char *spec_shared_name(enum spec_shared s);

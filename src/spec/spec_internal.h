@@ -83,6 +83,9 @@ void spec_line_map_add_line(struct spec_line_map *m, int src_line);
 void spec_line_map_add_span(struct spec_line_map *m, int out_col, int src_col, bool literal);
 void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_line, int *src_col);
 
+/* httpGet.path when the probe gives none (spec_defaults.c). */
+extern const char spec_default_http_path[];
+
 /* Drops the diagnostics from index `from` on that sit on a line (> 0) where a diagnostic
  * before `from` about the spec's own file (file NULL) is an error: follow-ups of a
  * preprocessing error.  The rest keep their order; the counts follow. */

@@ -804,8 +804,8 @@ static void v_ingress(struct vctx *v, const struct snode *en, const char *ep, st
             continue;
         }
         check_keys(v, it, ip, ingress_keys);
-        struct spec_ingress r = {0};
-        r.weight = 100;
+        struct spec_ingress r;
+        spec_defaults_ingress(&r);
         const struct snode *pn = get_str(v, it, ip, "protocol", true, &r.protocol);
         bool http = false, https = false, tcp = false;
         if (pn) {
@@ -940,8 +940,8 @@ static void v_expose(struct vctx *v, const struct snode *map, const char *path, 
             continue;
         }
         check_keys(v, it, ip, known);
-        struct spec_expose e = {0};
-        e.max_conn = 4096;
+        struct spec_expose e;
+        spec_defaults_expose(&e);
         if (ctx == EXPOSE_EXEC) {
             if (snode_get(it, "targetPort"))
                 ERR(v, key_node(it, "targetPort"), ip,
@@ -1027,12 +1027,6 @@ static void v_probe(struct vctx *v, const struct snode *cn, const char *cpath,
 {
     static const char *const names[] = {"startupProbe", "readinessProbe", "livenessProbe"};
     const char *key = names[which];
-    /* defaults (also when the probe is absent) */
-    p->timeout_s = 120;
-    p->initial_delay_s = 0;
-    p->period_s = which == PROBE_STARTUP ? 1 : 6;
-    p->success_threshold = 1;
-    p->failure_threshold = which == PROBE_STARTUP ? 0 : 1;
     const struct snode *pn = get_map(v, cn, cpath, key);
     if (!pn)
         return;
@@ -1126,7 +1120,7 @@ static void v_probe(struct vctx *v, const struct snode *cn, const char *cpath,
             const struct snode *hp = get_str(v, http, np, "path", false, &p->http_path);
             if (!hp) {
                 if (!p->http_path)
-                    p->http_path = xstrdup("/");
+                    p->http_path = xstrdup(spec_default_http_path);
             } else if (p->http_path[0] != '/' || has_space(p->http_path)) {
                 char *xp = pkey(np, "path");
                 ERR(v, hp, xp, "must start with / and contain no spaces");
@@ -1334,10 +1328,7 @@ static void v_backoff(struct vctx *v, const struct snode *cn, const char *cp,
                       struct spec_container *c)
 {
     struct spec_backoff *b = &c->backoff;
-    int initial = 1, max = 300;
-    b->reset_s = 600;
-    b->give_up_count = 0;
-    b->give_up_window_s = 600;
+    int initial = b->initial_ms / 1000, max = b->max_ms / 1000;
     const struct snode *bn = get_map(v, cn, cp, "restartBackoff");
     if (bn) {
         char *bp = pkey(cp, "restartBackoff");
@@ -1366,6 +1357,7 @@ static const char *const container_keys[] = {
 static void v_container(struct vctx *v, const struct snode *cn, const char *cp,
                         struct spec_container *c)
 {
+    spec_defaults_container(c);
     check_keys(v, cn, cp, container_keys);
     c->line = cn->line;
     c->col = cn->col;
@@ -1435,7 +1427,6 @@ static void v_container(struct vctx *v, const struct snode *cn, const char *cp,
     v_probe(v, cn, cp, PROBE_STARTUP, c, &c->startup);
     v_probe(v, cn, cp, PROBE_READINESS, c, &c->readiness);
     v_probe(v, cn, cp, PROBE_LIVENESS, c, &c->liveness);
-    c->stop_timeout_s = 10;
     get_int(v, cn, cp, "stopTimeout", 0, 3600, false, &c->stop_timeout_s);
     v_backoff(v, cn, cp, c);
 
@@ -1478,7 +1469,6 @@ static void v_containers(struct vctx *v, const struct snode *root)
             ERR(v, it, ip, "expected a container mapping, got %s", type_name(it));
         } else {
             struct spec_container *c = &s->containers[s->n_containers];
-            memset(c, 0, sizeof *c);
             /* count it first so that duplicate-name checks see earlier ones only */
             v_container(v, it, ip, c);
             s->n_containers++;
@@ -1497,8 +1487,6 @@ static const char *const root_keys[] = {
 static void v_logs(struct vctx *v, const struct snode *root)
 {
     struct pod_spec *s = v->s;
-    s->logs.max_bytes = 10 * 1024 * 1024;
-    s->logs.max_files = 5;
     const struct snode *ln = get_map(v, root, "", "logs");
     if (!ln)
         return;
@@ -1537,11 +1525,9 @@ static void v_executable(struct vctx *v, const struct snode *root)
 struct pod_spec *spec_validate(const struct snode *root, const struct spec_opts *opts,
                                struct spec_diags *diags)
 {
-    struct pod_spec *s = xcalloc(1, sizeof *s);
+    struct pod_spec *s = xmalloc(sizeof *s);
+    spec_defaults_pod(s);
     struct vctx v = {.opts = opts, .diags = diags, .s = s, .root = root};
-    s->config_debounce_ms = 2000;
-    s->logs.max_bytes = 10 * 1024 * 1024;
-    s->logs.max_files = 5;
 
     if (opts && opts->pod_name) {
         s->name = xstrdup(opts->pod_name);
@@ -1583,7 +1569,7 @@ struct pod_spec *spec_validate(const struct snode *root, const struct spec_opts 
         ERR(&v, vn, "podVersion", "expected a semantic version major.minor.patch[-tag], got `%s`",
             s->version);
 
-    int debounce_s = 2;
+    int debounce_s = s->config_debounce_ms / 1000;
     get_int(&v, root, "", "configDebounceSeconds", 0, 3600, false, &debounce_s);
     s->config_debounce_ms = debounce_s * 1000;
     v_logs(&v, root);
