@@ -14,7 +14,6 @@
 #include "pod/version.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,44 +206,6 @@ static void print_diags(const char *file, const struct spec_diags *d)
     }
 }
 
-/* Writes data to a new temporary file next to path; *tmp_out names it.  Not fsync'ed
- * (compiler output, see emit_image_write); the caller renames it into place. */
-static int stage_file(const char *path, const void *data, size_t len, unsigned mode, char **tmp_out,
-                      struct pod_err *err)
-{
-    char *dir = pod_dirname(path);
-    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
-    free(dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
-        free(tmp);
-        return -1;
-    }
-    int e = 0;
-    const char *p = data;
-    while (len && !e) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno != EINTR)
-            e = errno;
-        else if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        }
-    }
-    if (!e && fchmod(fd, (mode_t)mode) < 0)
-        e = errno;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
-    }
-    *tmp_out = tmp;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ compile */
 
 struct compile {
@@ -369,6 +330,34 @@ static int read_inputs(struct compile *c)
     return 0;
 }
 
+/* Stages a .conf file (compiler output: not fsync'ed, see emit_image_stage). */
+static int stage_text(const char *path, const char *text, char **tmp_out, struct pod_err *err)
+{
+    struct pod_bytes bytes = {text, strlen(text)};
+    return pod_stage_file(path, 0644, POD_SYNC_NONE, pod_fill_bytes, &bytes, tmp_out, err);
+}
+
+/* Stages the executable: a copy of executable.file (runtime: executable), else the pod image
+ * (podc itself with the spec as payload). */
+static int stage_executable(const struct compile *c, char **tmp_out, struct pod_err *err)
+{
+    const struct pod_spec *s = c->spec;
+    if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
+        struct pod_bytes bin = {0};
+        char *data = NULL;
+        if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &data, &bin.len, err) < 0)
+            return -1;
+        bin.data = data;
+        int rc = pod_stage_file(c->out, 0755, POD_SYNC_NONE, pod_fill_bytes, &bin, tmp_out, err);
+        free(data);
+        return rc;
+    }
+    char *json = emit_spec_json(s);
+    int rc = emit_image_stage(c->self_exe, json, strlen(json), c->out, tmp_out, err);
+    free(json);
+    return rc;
+}
+
 /* One output: its final path and, once staged, the temporary file holding its content
  * (NULL when the file must not exist). */
 struct output {
@@ -393,31 +382,10 @@ static int write_outputs(struct compile *c)
     int rc = -1;
 
     for (int i = 0; i < 2; i++)
-        if (*texts[i] &&
-            stage_file(outs[i].path, texts[i], strlen(texts[i]), 0644, &outs[i].tmp, &err) < 0)
+        if (*texts[i] && stage_text(outs[i].path, texts[i], &outs[i].tmp, &err) < 0)
             goto out;
-    if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
-        char *bin = NULL;
-        size_t len = 0;
-        if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &bin, &len, &err) < 0)
-            goto out;
-        int r = stage_file(c->out, bin, len, 0755, &outs[2].tmp, &err);
-        free(bin);
-        if (r < 0)
-            goto out;
-    } else {
-        char *dir = pod_dirname(c->out);
-        char *tmp = xasprintf("%s/.%s.podc-new", dir, pod_basename(c->out));
-        free(dir);
-        char *json = emit_spec_json(s);
-        int r = emit_image_write(c->self_exe, json, strlen(json), tmp, &err);
-        free(json);
-        if (r < 0) {
-            free(tmp);
-            goto out;
-        }
-        outs[2].tmp = tmp;
-    }
+    if (stage_executable(c, &outs[2].tmp, &err) < 0)
+        goto out;
 
     for (int i = 0; i < 3; i++) {
         if (outs[i].tmp) {
