@@ -11,7 +11,7 @@
  * retried later from the same state, and a crash between any two steps is recovered by
  * logw_open (recover).  fsync policy (cfg.sync, SPEC.md section 9.5): with LOGW_SYNC_ROTATE one
  * fsync of the finished file and one directory sync per rotation (dir_dirty tracks creates,
- * renames and deletions since the last one) plus early writeback every wb_step bytes; with
+ * renames and deletions since the last one) plus early writeback every writeback_step bytes; with
  * LOGW_SYNC_NONE nothing unless logw_sync is called (unsynced_from tracks rotated files it must
  * still fsync).  The common case of formatting (complete lines, nothing carried, the disk
  * keeping up) runs in split_fast.  This file must not read the clock, sleep, or call the OS
@@ -46,10 +46,10 @@ struct logw {
     int64_t max_bytes;
     int max_files;
     size_t max_line, max_backlog;
-    int64_t retry_ns;
-    bool sync_rotate; /* cfg.sync == LOGW_SYNC_ROTATE */
-    int64_t wb_step;  /* start writeback every wb_step bytes (0: never) */
-    int64_t wb_mark;  /* cur_size at the last writeback start */
+    int64_t retry_wall_ns;  /* a failing disk is retried this long after the last try */
+    bool sync_rotate;       /* cfg.sync == LOGW_SYNC_ROTATE */
+    int64_t writeback_step; /* start writeback every writeback_step bytes (0: never) */
+    int64_t writeback_mark; /* cur_size at the last writeback start */
 
     bool recovered; /* recover() has completed */
     int h;          /* handle of the current file, -1 when not open */
@@ -66,7 +66,7 @@ struct logw {
     bool trim_pending;
 
     /* formatting */
-    int64_t ts_ns;
+    int64_t ts_wall_ns; /* the time stamp of the records being formatted */
     char ts[32];
     size_t ts_len;
     uint64_t seq;
@@ -80,7 +80,7 @@ struct logw {
     size_t off, len, cap;
 
     bool failing;
-    int64_t last_try_ns;
+    int64_t last_try_wall_ns;
     bool dropping;
     uint64_t drop_bytes, drop_lines;
     int drop_errno;
@@ -118,9 +118,9 @@ static void set_ts(struct logw *w, int64_t now_wall_ns)
 {
     if (now_wall_ns < 0)
         now_wall_ns = 0;
-    if (w->ts_len && now_wall_ns == w->ts_ns)
+    if (w->ts_len && now_wall_ns == w->ts_wall_ns)
         return;
-    w->ts_ns = now_wall_ns;
+    w->ts_wall_ns = now_wall_ns;
     char tmp[32];
     int64_t sec = now_wall_ns / 1000000000, ns = now_wall_ns % 1000000000;
     size_t n = 0;
@@ -449,7 +449,7 @@ static int read_tail(struct logw *w, const char *path, int64_t size, struct tail
         struct logw_rec rec;
         t->torn_parsed = logw_parse_line(buf + s, n - s, &rec);
     }
-    free(buf); /* t->last.msg pointed into buf: only ts_ns/seq/mark are used */
+    free(buf); /* t->last.msg pointed into buf: only ts_wall_ns/seq/mark are used */
     t->last.msg = NULL;
     return 0;
 }
@@ -510,10 +510,10 @@ static int recover(struct logw *w, struct pod_err *e)
     uint64_t next = src->have ? src->last.seq + 1 : 0;
     next += (uint64_t)(cur.torn && !cur.torn_parsed) + (uint64_t)(arch.torn && !arch.torn_parsed);
     bool torn = cur.torn;
-    int64_t last_ts_ns = src->have ? src->last.ts_ns : 0;
+    int64_t last_ts_wall_ns = src->have ? src->last.ts_wall_ns : 0;
     set_seq(w, next);
     w->cur_size = size;
-    w->wb_mark = size;
+    w->writeback_mark = size;
     w->recovered = true;
 
     /* Records queued while recovery failed were numbered from 0: take them out, put the repair
@@ -527,12 +527,12 @@ static int recover(struct logw *w, struct pod_err *e)
         /* Terminate the torn record and say so, stamped with the last record's time. */
         static const char note[] = "logw: the record before this one was cut short by an "
                                    "unclean shutdown";
-        int64_t now_ns = w->ts_ns;
+        int64_t now_wall_ns = w->ts_wall_ns;
         out_reserve(w, 1);
         w->out[w->len++] = '\n';
-        set_ts(w, last_ts_ns);
+        set_ts(w, last_ts_wall_ns);
         emit(w, '!', note, sizeof note - 1, NULL, 0);
-        set_ts(w, now_ns);
+        set_ts(w, now_wall_ns);
     }
     for (size_t i = 0; i < saved_n;) {
         const char *r = saved + i;
@@ -606,7 +606,7 @@ static int rot_step(struct logw *w, struct pod_err *e)
         w->h = h;
         w->cur_size = 0;
         w->dirty = false;
-        w->wb_mark = 0;
+        w->writeback_mark = 0;
         w->dir_dirty = true; /* the new name is durable after the next sync_dir */
         w->rot = ROT_IDLE;
         return 0;
@@ -644,7 +644,7 @@ static int drain(struct logw *w, int64_t now_wall_ns)
 {
     struct pod_err e = POD_ERR_ZERO;
     bool trim_failed = false;
-    w->last_try_ns = now_wall_ns;
+    w->last_try_wall_ns = now_wall_ns;
     if (!w->recovered && recover(w, &e) < 0)
         goto failed;
     for (;;) {
@@ -688,10 +688,10 @@ static int drain(struct logw *w, int64_t now_wall_ns)
         w->off += n;
         w->cur_size += (int64_t)n;
         w->dirty = true;
-        if (w->wb_step && w->cur_size - w->wb_mark >= w->wb_step) {
+        if (w->writeback_step && w->cur_size - w->writeback_mark >= w->writeback_step) {
             /* A hint (see logw.h): a failure costs nothing but a slower fsync later. */
             struct pod_err we = POD_ERR_ZERO;
-            w->wb_mark = w->cur_size;
+            w->writeback_mark = w->cur_size;
             if (fs_writeback(&w->fs, w->h, &we) == 0)
                 w->st.writebacks++;
         }
@@ -724,11 +724,11 @@ static int result(struct logw *w, struct pod_err *err)
     return -1;
 }
 
-/* Retry now unless the last attempt failed less than retry_ns ago. */
+/* Retry now unless the last attempt failed less than retry_wall_ns ago. */
 static bool retry_due(const struct logw *w, int64_t now_wall_ns)
 {
-    return !w->failing || now_wall_ns < w->last_try_ns ||
-           now_wall_ns - w->last_try_ns >= w->retry_ns;
+    return !w->failing || now_wall_ns < w->last_try_wall_ns ||
+           now_wall_ns - w->last_try_wall_ns >= w->retry_wall_ns;
 }
 
 /* ---- public API ---- */
@@ -762,12 +762,12 @@ int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err
     w->max_files = cfg->max_files ? cfg->max_files : LOGW_DEFAULT_MAX_FILES;
     w->max_line = max_line;
     w->max_backlog = cfg->max_backlog ? cfg->max_backlog : LOGW_DEFAULT_MAX_BACKLOG;
-    w->retry_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
+    w->retry_wall_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
     w->sync_rotate = cfg->sync == LOGW_SYNC_ROTATE;
     /* sync=none: the rotated files found at start may hold unsynced records too */
     w->unsynced_from = w->sync_rotate ? UINT64_MAX : 0;
     if (w->sync_rotate && cfg->writeback_bytes >= 0)
-        w->wb_step =
+        w->writeback_step =
             cfg->writeback_bytes ? cfg->writeback_bytes : (max_bytes / 8 > 0 ? max_bytes / 8 : 1);
     w->h = -1;
     w->next_archive = 1;
@@ -887,7 +887,7 @@ const char *logw_last_error(const struct logw *w)
 struct logw_stats logw_finish(struct logw *w, char *errbuf, size_t errlen)
 {
     flush_carry(w, w->failing || pending(w));
-    (void)drain(w, w->ts_ns);
+    (void)drain(w, w->ts_wall_ns);
     struct pod_err e = POD_ERR_ZERO;
     if (w->h >= 0) {
         if (w->sync_rotate)
@@ -962,7 +962,7 @@ bool logw_parse_line(const char *line, size_t len, struct logw_rec *out)
     if (p >= e || *p != ' ')
         return false;
     p++;
-    out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)ns;
+    out->ts_wall_ns = (int64_t)sec * 1000000000 + (int64_t)ns;
     out->seq = seq;
     out->mark = mark;
     out->msg = p;
