@@ -84,12 +84,21 @@ enum pod_sync {
  * nothing is left behind. */
 int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill_fn *fill,
                    void *fill_self, char **tmp_out, struct pod_err *err) POD_WUR;
-/* Writes data to path atomically and durably: pod_stage_file (POD_SYNC_DATA), then rename. */
+/* Renames the staged file *tmp over path (removing it when that fails); frees *tmp and sets it
+ * to NULL either way. */
+int pod_commit_file(char **tmp, const char *path, struct pod_err *err) POD_WUR;
+/* Writes data to path atomically and durably: pod_stage_file (POD_SYNC_DATA), then
+ * pod_commit_file. */
 int pod_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                           struct pod_err *err) POD_WUR;
 
+/* Calls fn with each leading part of path, shortest first: "a", "a/b", "a/b/c" for "a/b/c/",
+ * "/a", "/a/b" for "/a/b" (the directories mkdir -p makes).  Stops at the first fn that does
+ * not return 0 and returns what it returned. */
+typedef int pod_prefix_fn(void *self, const char *prefix, struct pod_err *err);
+int pod_path_prefixes(const char *path, pod_prefix_fn *fn, void *self, struct pod_err *err);
 /* Creates dir and its missing parents with mode, durably (the parent of every directory it
- * creates is fsync'ed).  An existing directory is fine. */
+ * creates is fsync'ed).  An existing directory is fine; anything else in the way is ENOTDIR. */
 int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err) POD_WUR;
 /* fsyncs the directory dir: the creates, renames and unlinks in it so far become durable
  * (a file system that cannot sync a directory, EINVAL/EROFS, is not an error). */

@@ -303,11 +303,5 @@ int emit_image_write(const char *self_exe, const char *payload, size_t len, cons
     char *tmp = NULL;
     if (emit_image_stage(self_exe, payload, len, out, &tmp, err) < 0)
         return -1;
-    int rc = 0;
-    if (rename(tmp, out) < 0) {
-        rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", out);
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
+    return pod_commit_file(&tmp, out, err);
 }

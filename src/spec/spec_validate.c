@@ -102,15 +102,11 @@ static void v_header(struct vctx *v, const struct snode *root)
     if (an && strcmp(s->api, "1.0.0-beta1") && strcmp(s->api, "1.0.0-beta2"))
         ERR(v, an, "api", "unsupported api `%s` (supported: 1.0.0-beta1, 1.0.0-beta2)", s->api);
 
-    char *rt = NULL;
-    const struct snode *rn = val_str(v, root, "", "runtime", false, &rt);
-    if (rn) {
-        if (!strcmp(rt, "executable"))
-            s->runtime = SPEC_RUNTIME_EXECUTABLE;
-        else if (strcmp(rt, "podman"))
-            ERR(v, rn, "runtime", "expected podman|executable, got `%s`", rt);
-    }
-    free(rt);
+    static const struct val_choice runtimes[] = {{"podman", SPEC_RUNTIME_PODMAN},
+                                                 {"executable", SPEC_RUNTIME_EXECUTABLE}};
+    int runtime;
+    if (val_choice(v, root, "", "runtime", false, runtimes, 2, &runtime))
+        s->runtime = (enum spec_runtime)runtime;
 
     const struct snode *vn = val_str(v, root, "", "podVersion", true, &s->version);
     if (vn && !valid_semver(s->version))

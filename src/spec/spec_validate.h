@@ -90,11 +90,20 @@ const struct snode *val_map(struct vctx *v, const struct snode *map, const char 
 bool val_strv(struct vctx *v, const struct snode *map, const char *path, const char *key,
               char ***out);
 
-/* Calls fn for every item of the list at list_path whose item is a mapping, with its path
- * "list_path[i]"; every other item is an error "expected <what>, got <type>". */
+/* A string that must be one of n choices: sets *out to the choice's value and returns true;
+ * else "expected a|b|c, got `x`" (the names in the order given). */
+struct val_choice {
+    const char *name;
+    int value;
+};
+bool val_choice(struct vctx *v, const struct snode *map, const char *path, const char *key,
+                bool required, const struct val_choice *choices, size_t n, int *out);
+
+/* Calls fn for every item of list (the list at path.key) that is a mapping, with the item's
+ * path "path.key[i]"; every other item is an error "expected <what>, got <type>". */
 typedef void val_item_fn(struct vctx *v, const struct snode *item, const char *item_path,
                          void *self);
-void val_each_mapping(struct vctx *v, const struct snode *list, const char *list_path,
+void val_each_mapping(struct vctx *v, const struct snode *list, const char *path, const char *key,
                       const char *what, val_item_fn *fn, void *self);
 
 /* name/value lists: labels (label true) and env. */

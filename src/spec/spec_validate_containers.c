@@ -176,10 +176,8 @@ static void v_signal(struct vctx *v, const struct snode *cn, const char *cp,
     const struct snode *l = val_seq(v, cn, cp, "signal", "`sig: NAME` or `cmd: [...]` items");
     if (!l)
         return;
-    char *signal_path = val_path_key(cp, "signal");
     struct signal_list sl = {c, NULL};
-    val_each_mapping(v, l, signal_path, "`sig: NAME` or `cmd: [...]`", v_signal_item, &sl);
-    free(signal_path);
+    val_each_mapping(v, l, cp, "signal", "`sig: NAME` or `cmd: [...]`", v_signal_item, &sl);
 }
 
 /* ------------------------------------------------------------------ mounts */
@@ -231,10 +229,8 @@ static void v_mounts(struct vctx *v, const struct snode *cn, const char *cp,
     const struct snode *l = val_seq(v, cn, cp, "mounts", "`dest`/`volume` mappings");
     if (!l)
         return;
-    char *mounts_path = val_path_key(cp, "mounts");
     c->mounts = xcalloc(l->n, sizeof *c->mounts);
-    val_each_mapping(v, l, mounts_path, "a mapping with dest and volume", v_mount, c);
-    free(mounts_path);
+    val_each_mapping(v, l, cp, "mounts", "a mapping with dest and volume", v_mount, c);
 }
 
 /* ------------------------------------------------------------------ one container */
@@ -257,19 +253,11 @@ static void v_name(struct vctx *v, const struct snode *cn, const char *cp, struc
 /* Extension kind: main | init | sidecar. */
 static void v_kind(struct vctx *v, const struct snode *cn, const char *cp, struct spec_container *c)
 {
-    char *kind = NULL;
-    const struct snode *kn = val_str(v, cn, cp, "kind", false, &kind);
-    if (kn) {
-        if (!strcmp(kind, "main"))
-            c->kind = SPEC_CTR_MAIN;
-        else if (!strcmp(kind, "init"))
-            c->kind = SPEC_CTR_INIT;
-        else if (!strcmp(kind, "sidecar"))
-            c->kind = SPEC_CTR_SIDECAR;
-        else
-            ERR_KEY(v, kn, cp, "kind", "expected main|init|sidecar, got `%s`", kind);
-    }
-    free(kind);
+    static const struct val_choice kinds[] = {
+        {"main", SPEC_CTR_MAIN}, {"init", SPEC_CTR_INIT}, {"sidecar", SPEC_CTR_SIDECAR}};
+    int kind;
+    if (val_choice(v, cn, cp, "kind", false, kinds, 3, &kind))
+        c->kind = (enum spec_ctr_kind)kind;
 }
 
 /* image, command, args, workingDir */
@@ -370,5 +358,5 @@ void val_containers(struct vctx *v, const struct snode *root)
     if (l->n == 0)
         ERR(v, l, "containers", "a podman pod needs at least one container");
     v->s->containers = xcalloc(l->n ? l->n : 1, sizeof *v->s->containers);
-    val_each_mapping(v, l, "containers", "a container mapping", v_container_item, NULL);
+    val_each_mapping(v, l, "", "containers", "a container mapping", v_container_item, NULL);
 }

@@ -230,11 +230,9 @@ static void v_ingress(struct vctx *v, const struct snode *en, const char *ep, st
     const struct snode *l = val_seq(v, en, ep, "ingress", "ingress rules");
     if (!l)
         return;
-    char *ingress_path = val_path_key(ep, "ingress");
     e->ingress = xcalloc(l->n, sizeof *e->ingress);
     struct rule_ctx rc = {e, podman};
-    val_each_mapping(v, l, ingress_path, "an ingress rule mapping", v_rule, &rc);
-    free(ingress_path);
+    val_each_mapping(v, l, ep, "ingress", "an ingress rule mapping", v_rule, &rc);
 }
 
 /* ------------------------------------------------------------------ expose */
@@ -340,9 +338,7 @@ void val_expose(struct vctx *v, const struct snode *map, const char *path, enum 
     const struct snode *l = val_seq(v, map, path, "expose", "expose mappings");
     if (!l)
         return;
-    char *expose_path = val_path_key(path, "expose");
     *out = xcalloc(l->n, sizeof **out);
     struct expose_list el = {ctx, *out, n_out};
-    val_each_mapping(v, l, expose_path, "an expose mapping", v_expose_item, &el);
-    free(expose_path);
+    val_each_mapping(v, l, path, "expose", "an expose mapping", v_expose_item, &el);
 }

@@ -313,9 +313,32 @@ bool val_strv(struct vctx *v, const struct snode *map, const char *path, const c
     return res != NULL;
 }
 
-void val_each_mapping(struct vctx *v, const struct snode *list, const char *list_path,
+bool val_choice(struct vctx *v, const struct snode *map, const char *path, const char *key,
+                bool required, const struct val_choice *choices, size_t n, int *out)
+{
+    char *s = NULL;
+    const struct snode *sn = val_str(v, map, path, key, required, &s);
+    bool found = false;
+    for (size_t i = 0; sn && i < n && !found; i++)
+        if (strcmp(s, choices[i].name) == 0) {
+            *out = choices[i].value;
+            found = true;
+        }
+    if (sn && !found) {
+        struct pod_buf names = {0};
+        for (size_t i = 0; i < n; i++)
+            pod_buf_printf(&names, "%s%s", i ? "|" : "", choices[i].name);
+        ERR_KEY(v, sn, path, key, "expected %s, got `%s`", names.data, s);
+        pod_buf_free(&names);
+    }
+    free(s);
+    return found;
+}
+
+void val_each_mapping(struct vctx *v, const struct snode *list, const char *path, const char *key,
                       const char *what, val_item_fn *fn, void *self)
 {
+    char *list_path = val_path_key(path, key);
     for (size_t i = 0; i < list->n; i++) {
         const struct snode *it = list->items[i];
         char *item_path = val_path_index(list_path, i);
@@ -325,6 +348,7 @@ void val_each_mapping(struct vctx *v, const struct snode *list, const char *list
             fn(v, it, item_path, self);
         free(item_path);
     }
+    free(list_path);
 }
 
 /* ------------------------------------------------------------------ name/value lists */
@@ -433,11 +457,9 @@ void val_kvlist(struct vctx *v, const struct snode *map, const char *path, const
     const struct snode *l = val_seq(v, map, path, key, "name/value mappings");
     if (!l)
         return;
-    char *key_path = val_path_key(path, key);
     *out = xcalloc(l->n, sizeof **out);
     struct kvlist kl = {label, *out, n_out};
-    val_each_mapping(v, l, key_path, "a mapping with name and value", kv_item, &kl);
-    free(key_path);
+    val_each_mapping(v, l, path, key, "a mapping with name and value", kv_item, &kl);
 }
 
 /* ------------------------------------------------------------------ paths for podman */

@@ -160,9 +160,7 @@ static void v_signal_targets(struct vctx *v, const struct snode *pn, const char 
     const struct snode *sl = val_seq(v, pn, pp, "signal", "`container: name` mappings");
     if (!sl)
         return;
-    char *signal_path = val_path_key(pp, "signal");
-    val_each_mapping(v, sl, signal_path, "`container: name`", v_signal_target, p);
-    free(signal_path);
+    val_each_mapping(v, sl, pp, "signal", "`container: name`", v_signal_target, p);
 }
 
 void val_probe(struct vctx *v, const struct snode *cn, const char *cpath, enum probe_which which,

@@ -32,21 +32,15 @@ static char *norm_ramdisk_size(const char *s)
 /* type: sets vol->type; false when missing or unknown. */
 static bool v_type(struct vctx *v, const struct snode *it, const char *ip, struct spec_volume *vol)
 {
-    static const char *const types[] = {"volume", "ramdisk", "config", "host"};
-    char *type = NULL;
-    bool ok = false;
-    const struct snode *tn = val_str(v, it, ip, "type", true, &type);
-    if (tn) {
-        for (int t = 0; t < 4; t++)
-            if (strcmp(type, types[t]) == 0) {
-                vol->type = (enum spec_vol_type)t;
-                ok = true;
-            }
-        if (!ok)
-            ERR_KEY(v, tn, ip, "type", "expected ramdisk|config|volume|host, got `%s`", type);
-    }
-    free(type);
-    return ok;
+    static const struct val_choice types[] = {{"ramdisk", SPEC_VOL_RAMDISK},
+                                              {"config", SPEC_VOL_CONFIG},
+                                              {"volume", SPEC_VOL_VOLUME},
+                                              {"host", SPEC_VOL_HOST}};
+    int type;
+    if (!val_choice(v, it, ip, "type", true, types, 4, &type))
+        return false;
+    vol->type = (enum spec_vol_type)type;
+    return true;
 }
 
 /* name: the name rule (configs may also start with _, for cluster templates), unique. */
@@ -108,19 +102,11 @@ static void v_ramdisk_size(struct vctx *v, const struct snode *it, const char *i
 static void v_shared(struct vctx *v, const struct snode *it, const char *ip,
                      struct spec_volume *vol)
 {
-    char *shared = NULL;
-    const struct snode *shn = val_str(v, it, ip, "shared", false, &shared);
-    if (shn) {
-        if (!strcmp(shared, "no"))
-            vol->shared = SPEC_SHARED_NO;
-        else if (!strcmp(shared, "pod"))
-            vol->shared = SPEC_SHARED_POD;
-        else if (!strcmp(shared, "host"))
-            vol->shared = SPEC_SHARED_HOST;
-        else
-            ERR_KEY(v, shn, ip, "shared", "expected no|pod|host, got `%s`", shared);
-    }
-    free(shared);
+    static const struct val_choice shared[] = {
+        {"no", SPEC_SHARED_NO}, {"pod", SPEC_SHARED_POD}, {"host", SPEC_SHARED_HOST}};
+    int value;
+    if (val_choice(v, it, ip, "shared", false, shared, 3, &value))
+        vol->shared = (enum spec_shared)value;
 }
 
 static void v_encrypted(struct vctx *v, const struct snode *it, const char *ip,
@@ -179,5 +165,5 @@ void val_volumes(struct vctx *v, const struct snode *root)
     if (!l)
         return;
     v->s->volumes = xcalloc(l->n, sizeof *v->s->volumes);
-    val_each_mapping(v, l, "volumes", "a volume mapping", v_volume, NULL);
+    val_each_mapping(v, l, "", "volumes", "a volume mapping", v_volume, NULL);
 }

@@ -104,13 +104,7 @@ int pod_write_file_atomic(const char *path, const void *data, size_t len, unsign
     char *tmp = NULL;
     if (pod_stage_file(path, mode, POD_SYNC_DATA, pod_fill_bytes, &bytes, &tmp, err) < 0)
         return -1;
-    int rc = 0;
-    if (rename(tmp, path) < 0) {
-        rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", path);
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
+    return pod_commit_file(&tmp, path, err);
 }
 
 int pod_sync_dir(const char *dir, struct pod_err *err)
@@ -128,38 +122,58 @@ int pod_sync_dir(const char *dir, struct pod_err *err)
     return rc;
 }
 
-int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err)
+int pod_path_prefixes(const char *path, pod_prefix_fn *fn, void *self, struct pod_err *err)
 {
-    char *p = xstrdup(dir);
+    char *p = xstrdup(path);
     size_t n = strlen(p);
     while (n > 1 && p[n - 1] == '/')
         p[--n] = '\0';
     int rc = 0;
-    for (char *s = p + 1;; s++) {
+    for (char *s = p + (n > 0); rc == 0; s++) { /* "/a" gives "/a", not "" first */
         if (*s != '/' && *s != '\0')
             continue;
         char saved = *s;
         *s = '\0';
-        if (mkdir(p, (mode_t)mode) == 0) {
-            char *parent = pod_dirname(p);
-            rc = pod_sync_dir(parent, err);
-            free(parent);
-            if (rc < 0)
-                break;
-        } else if (errno != EEXIST) {
-            rc = pod_err_set(err, POD_E_IO, errno, "mkdir `%s`", p);
-            break;
-        }
+        rc = fn(self, p, err);
         *s = saved;
         if (saved == '\0')
             break;
     }
-    if (rc == 0) {
-        struct stat st;
-        if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-            rc = pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", p);
-    }
     free(p);
+    return rc;
+}
+
+/* One step of pod_mkdir_p: creates dir (then syncs its parent) unless a directory is there. */
+static int mkdir_one(void *self, const char *dir, struct pod_err *err)
+{
+    const unsigned *mode = self;
+    if (mkdir(dir, (mode_t)*mode) == 0) {
+        char *parent = pod_dirname(dir);
+        int rc = pod_sync_dir(parent, err);
+        free(parent);
+        return rc;
+    }
+    if (errno != EEXIST)
+        return pod_err_set(err, POD_E_IO, errno, "mkdir `%s`", dir);
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", dir);
+    return 0;
+}
+
+int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err)
+{
+    return pod_path_prefixes(dir, mkdir_one, &mode, err);
+}
+
+int pod_commit_file(char **tmp, const char *path, struct pod_err *err)
+{
+    int rc = 0;
+    if (rename(*tmp, path) < 0) {
+        rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", path);
+        unlink(*tmp);
+    }
+    free(pod_steal_ptr(tmp));
     return rc;
 }
 
