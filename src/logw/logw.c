@@ -14,9 +14,11 @@
  * renames and deletions since the last one) plus early writeback every writeback_step bytes; with
  * LOGW_SYNC_NONE nothing unless logw_sync is called (unsynced_from tracks rotated files it must
  * still fsync).  The common case of formatting (complete lines, nothing carried, the disk
- * keeping up) runs in split_fast.  This file must not read the clock, sleep, or call the OS
- * directly: all I/O goes through struct fs.
+ * keeping up) runs in split_fast.  Reading the files back (names, records) is logw_files.c.
+ * This file must not read the clock, sleep, or call the OS directly: all I/O goes through
+ * struct fs.
  */
+#include "logw_internal.h"
 #include "pod/logw.h"
 #include "pod/util.h"
 
@@ -29,7 +31,6 @@
 #define SLICE ((size_t)64 * 1024)
 /* Longest record prefix: "<19 digits>.<9 digits> <20 digits><mark> ". */
 #define PREFIX_MAX 64
-#define ARCHIVE_DIGITS 8
 
 enum rot_state {
     ROT_IDLE,
@@ -179,34 +180,7 @@ static void fail(struct logw *w, const struct pod_err *e)
 
 static char *archive_path(const struct logw *w, uint64_t n)
 {
-    return xasprintf("%s/%s.log.%0*llu", w->dir, w->base, ARCHIVE_DIGITS, (unsigned long long)n);
-}
-
-/* If name is "<base>.log.<N>" with N written as archive_path writes it (8 digits, or more
- * without a leading zero), stores N.  Other names are not ours and are left alone. */
-static bool archive_number(const char *base, const char *name, uint64_t *n)
-{
-    size_t bl = strlen(base);
-    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".log.", 5) != 0)
-        return false;
-    const char *d = name + bl + 5;
-    size_t dl = strlen(d);
-    if (dl < ARCHIVE_DIGITS || dl > 19 || (dl > ARCHIVE_DIGITS && d[0] == '0'))
-        return false;
-    uint64_t v = 0;
-    for (; *d; d++) {
-        if (*d < '0' || *d > '9')
-            return false;
-        v = v * 10 + (uint64_t)(*d - '0');
-    }
-    *n = v;
-    return true;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    return logw_archive_path(w->dir, w->base, n);
 }
 
 /* ---- records ---- */
@@ -471,11 +445,11 @@ static int recover(struct logw *w, struct pod_err *e)
     w->archives = xcalloc(cnt + 1, sizeof *w->archives);
     for (size_t i = 0; i < cnt; i++) {
         uint64_t n;
-        if (archive_number(w->base, names[i], &n))
+        if (logw_archive_number(w->base, names[i], &n))
             w->archives[w->narchives++] = n;
     }
     pod_strv_free(names);
-    qsort(w->archives, w->narchives, sizeof *w->archives, cmp_u64);
+    qsort(w->archives, w->narchives, sizeof *w->archives, logw_cmp_u64);
     if (w->narchives && w->archives[w->narchives - 1] >= w->next_archive)
         w->next_archive = w->archives[w->narchives - 1] + 1;
     w->trim_pending = w->narchives > (size_t)w->max_files;
@@ -916,93 +890,4 @@ void logw_close(struct logw *w)
 {
     if (w)
         (void)logw_finish(w, NULL, 0);
-}
-
-/* ---- reading ---- */
-
-static bool digits(const char **p, const char *e, uint64_t *v, int max)
-{
-    const char *s = *p;
-    uint64_t x = 0;
-    int n = 0;
-    while (s < e && *s >= '0' && *s <= '9' && n < max) {
-        x = x * 10 + (uint64_t)(*s - '0');
-        s++;
-        n++;
-    }
-    if (n == 0 || (s < e && *s >= '0' && *s <= '9'))
-        return false;
-    *p = s;
-    *v = x;
-    return true;
-}
-
-bool logw_parse_line(const char *line, size_t len, struct logw_rec *out)
-{
-    const char *p = line, *e = line + len;
-    uint64_t sec, ns = 0, seq;
-    if (!digits(&p, e, &sec, 11))
-        return false;
-    if (p < e && *p == '.') {
-        p++;
-        const char *f = p;
-        if (!digits(&p, e, &ns, 9))
-            return false;
-        for (size_t i = (size_t)(p - f); i < 9; i++)
-            ns *= 10; /* ".5" is half a second */
-    }
-    if (p >= e || *p != ' ')
-        return false;
-    p++;
-    if (!digits(&p, e, &seq, 20))
-        return false;
-    char mark = 0;
-    if (p < e && (*p == '+' || *p == '!'))
-        mark = *p++;
-    if (p >= e || *p != ' ')
-        return false;
-    p++;
-    out->ts_wall_ns = (int64_t)sec * 1000000000 + (int64_t)ns;
-    out->seq = seq;
-    out->mark = mark;
-    out->msg = p;
-    out->msg_len = (size_t)(e - p);
-    return true;
-}
-
-int logw_files(const struct fs *fs, const char *dir, const char *base, char ***paths,
-               struct pod_err *err)
-{
-    char **names = NULL;
-    if (fs_list(fs, dir, &names, err) < 0)
-        return -1;
-    size_t cnt = pod_strv_len(names);
-    uint64_t *nums = xcalloc(cnt + 1, sizeof *nums);
-    size_t k = 0;
-    bool cur = false;
-    char *cur_name = xasprintf("%s.log", base);
-    for (size_t i = 0; i < cnt; i++) {
-        if (archive_number(base, names[i], &nums[k]))
-            k++;
-        else if (strcmp(names[i], cur_name) == 0)
-            cur = true;
-    }
-    pod_strv_free(names);
-    qsort(nums, k, sizeof *nums, cmp_u64);
-    char **v = xcalloc(1, sizeof *v);
-    for (size_t i = 0; i < k; i++) {
-        char *p =
-            xasprintf("%s/%s.log.%0*llu", dir, base, ARCHIVE_DIGITS, (unsigned long long)nums[i]);
-        pod_strv_push(&v, p);
-        free(p);
-    }
-    if (cur) {
-        char *p = pod_path_join(dir, cur_name);
-        pod_strv_push(&v, p);
-        free(p);
-    }
-    free(cur_name);
-    free(nums);
-    *paths = v;
-    return 0;
 }
