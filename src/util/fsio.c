@@ -168,12 +168,15 @@ int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err)
 
 int pod_commit_file(char **tmp, const char *path, struct pod_err *err)
 {
+    char *staged = pod_steal_ptr(tmp);
+    if (!staged)
+        return pod_err_set(err, POD_E_INVALID, EINVAL, "write `%s`: nothing staged", path);
     int rc = 0;
-    if (rename(*tmp, path) < 0) {
+    if (rename(staged, path) < 0) {
         rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", path);
-        unlink(*tmp);
+        unlink(staged);
     }
-    free(pod_steal_ptr(tmp));
+    free(staged);
     return rc;
 }
 
