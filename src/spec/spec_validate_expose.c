@@ -109,8 +109,8 @@ struct rule_ctx {
 static void v_words(struct vctx *v, const struct snode *it, const char *ip, struct spec_ingress *r)
 {
     static const char *const messages[] = {
-        [WORDS_DOMAIN] = "invalid domain `%s` (space-separated host names, optionally starting "
-                         "with *.)",
+        [WORDS_DOMAIN] = ("invalid domain `%s` (space-separated host names, optionally "
+                          "starting with *.)"),
         [WORDS_PATH] = "invalid path `%s` (space-separated paths, each starting with /)",
         [WORDS_ANY] = "invalid path ending `%s`",
     };
