@@ -206,6 +206,7 @@ void spec_defaults_container(struct spec_container *c); /* kind, restart, stopTi
                                                            restartBackoff, the three probes */
 void spec_defaults_expose(struct spec_expose *e);       /* maxConn, sendProxy */
 void spec_defaults_ingress(struct spec_ingress *r);     /* weight */
+
 const char *spec_restart_name(enum spec_restart r);
 const char *spec_vol_type_name(enum spec_vol_type t);
 const char *spec_shared_name(enum spec_shared s);
