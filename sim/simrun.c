@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* simrun.c - the discrete-event simulation of one scenario (see simrun.h).
  *
- * Layout: spec loading (the real front end: pp_run + spec_load) -> a file-system wrapper that
+ * Layout: spec loading (the real front end: spec_compile) -> a file-system wrapper that
  * injects disk faults and crash-during-rotation -> the event loop (jump to the next deadline,
  * apply actions, drv_run) -> per-step invariants -> end-of-run log accounting and
  * expectations.  The daemon can die and come back: its driver is then rebuilt from the state
@@ -15,11 +15,12 @@
 #include <string.h>
 
 #include "backend_sim.h"
+#include "clk_fake.h"
+#include "fs_mem.h"
 #include "pod/clk.h"
 #include "pod/drv.h"
 #include "pod/fs.h"
 #include "pod/logw.h"
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/sup.h"
 #include "rng.h"
@@ -315,6 +316,29 @@ static const struct fs_ops simfs_ops = {
 
 /* ------------------------------------------------------------------ spec */
 
+/* The first error of a rejected spec (diags are sorted), as the scenario's error.  An inline
+ * spec's position is mapped back into the scenario file (2 columns of indentation). */
+static void first_error(const struct scn *scn, const char *fname, const struct spec_diags *dg,
+                        struct pod_err *err)
+{
+    const struct spec_diag *first = NULL;
+    for (size_t i = 0; i < dg->n && !first; i++)
+        if (dg->v[i].sev == SPEC_SEV_ERROR)
+            first = &dg->v[i];
+    if (!first) {
+        pod_err_set(err, POD_E_INVALID, 0, "%s: the pod spec was rejected", fname);
+    } else if (!scn->pod_file && first->line > 0 && !first->file) {
+        pod_err_set(err, POD_E_INVALID, 0, "%s:%d:%d: error: %s%s%s", scn->file,
+                    scn->pod_line + first->line - 1, first->col + 2,
+                    first->path && *first->path ? first->path : "",
+                    first->path && *first->path ? ": " : "", first->msg);
+    } else {
+        char *m = spec_diag_format(fname, first);
+        pod_err_set(err, POD_E_INVALID, 0, "%s", m);
+        free(m);
+    }
+}
+
 static int load_spec(const struct scn *scn, struct pod_spec **out, struct pod_err *err)
 {
     char *dir = pod_dirname(scn->file);
@@ -334,47 +358,23 @@ static int load_spec(const struct scn *scn, struct pod_spec **out, struct pod_er
         text = xstrndup(scn->pod_text, scn->pod_len);
         len = scn->pod_len;
     }
-    struct pp_vars vars = {0};
+    struct spec_kv *vars = xcalloc(scn->n_vars + 1, sizeof *vars);
     for (size_t i = 0; i < scn->n_vars; i++)
-        pp_vars_set(&vars, scn->var_names[i], scn->var_values[i]);
-    struct pp_opts po = {.file = fname};
+        vars[i] = (struct spec_kv){scn->var_names[i], scn->var_values[i]}; /* borrowed */
+    struct spec_source src = {.file = fname, .text = text, .len = len};
+    struct spec_compile_opts so = {.pod_name = POD_NAME,
+                                   .srcdir = dir,
+                                   .builddir = dir,
+                                   .preprocess = true,
+                                   .vars = vars,
+                                   .n_vars = scn->n_vars};
     struct spec_diags dg = {0};
-    struct pp_result pr = {0};
-    int prc = pp_run(text, len, &vars, &po, &dg, &pr);
-    if (prc == 0) {
-        struct spec_opts so = {.file = fname,
-                               .pod_name = POD_NAME,
-                               .srcdir = dir,
-                               .builddir = dir,
-                               .map = pr.map,
-                               .check_files = false};
-        prc = spec_load(pr.text, pr.len, &so, &dg, out);
-    }
-    if (prc != 0) {
-        spec_diags_sort(&dg);
-        const struct spec_diag *first = NULL;
-        for (size_t i = 0; i < dg.n && !first; i++)
-            if (dg.v[i].sev == SPEC_SEV_ERROR)
-                first = &dg.v[i];
-        if (!first) {
-            pod_err_set(err, POD_E_INVALID, 0, "%s: the pod spec was rejected", fname);
-        } else if (!scn->pod_file && first->line > 0 && !first->file) {
-            /* inline spec: map back into the scenario (2 columns of indentation) */
-            pod_err_set(err, POD_E_INVALID, 0, "%s:%d:%d: error: %s%s%s", scn->file,
-                        scn->pod_line + first->line - 1, first->col + 2,
-                        first->path && *first->path ? first->path : "",
-                        first->path && *first->path ? ": " : "", first->msg);
-        } else {
-            char *m = spec_diag_format(fname, first);
-            pod_err_set(err, POD_E_INVALID, 0, "%s", m);
-            free(m);
-        }
-    } else {
+    if (spec_compile(&src, &so, &dg, out) == 0)
         rc = 0;
-    }
-    pp_result_free(&pr);
+    else
+        first_error(scn, fname, &dg, err);
     spec_diags_free(&dg);
-    pp_vars_free(&vars);
+    free(vars);
 out:
     free(text);
     free(fname);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../sim/fs_mem.h"
 #include "pod/fs.h"
 #include "pod/util.h"
 

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../sim/fs_mem.h"
 #include "pod/fs.h"
 #include "pod/logpump.h"
 #include "pod/logw.h"

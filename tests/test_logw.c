@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../sim/fs_mem.h"
 #include "pod/fs.h"
 #include "pod/logw.h"
 #include "pod/util.h"
@@ -1101,18 +1102,18 @@ static void test_logw_parse_line__forms(void **state)
     struct logw_rec r;
     const char *l = "1795386838.123456789 42+ msg x";
     assert_true(logw_parse_line(l, strlen(l), &r));
-    assert_int_equal(r.ts_ns, T0);
+    assert_int_equal(r.ts_wall_ns, T0);
     assert_int_equal(r.seq, 42);
     assert_int_equal(r.mark, '+');
     assert_int_equal(r.msg_len, 5);
     assert_memory_equal(r.msg, "msg x", 5);
     l = "1795386838 3 original podc";
     assert_true(logw_parse_line(l, strlen(l), &r));
-    assert_int_equal(r.ts_ns, (int64_t)1795386838 * 1000000000);
+    assert_int_equal(r.ts_wall_ns, (int64_t)1795386838 * 1000000000);
     assert_int_equal(r.mark, 0);
     l = "1.5 0! n";
     assert_true(logw_parse_line(l, strlen(l), &r));
-    assert_int_equal(r.ts_ns, 1500000000);
+    assert_int_equal(r.ts_wall_ns, 1500000000);
     assert_int_equal(r.mark, '!');
     l = "1 0 ";
     assert_true(logw_parse_line(l, strlen(l), &r));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_pp.c - unit tests of the preprocessor (src/pp): .env parsing, substitution, comments,
- * directives, podVersion, errors and the line map. */
+/* test_pp.c - unit tests of the preprocessor (src/spec/spec_pp.c): .env parsing, substitution,
+ * comments, directives, podVersion, errors and the line map. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pod/pp.h"
 #include "pod/util.h"
+
+#include "../src/spec/spec_internal.h" /* spec_map_pos */
+#include "../src/spec/spec_pp.h"
 
 /* Runs pp on text with NAME=value pairs (NULL-terminated list of "NAME=value").  Returns the
  * output; *diags_out gets every diagnostic formatted, one per line. */
@@ -466,10 +468,10 @@ static void test_pp_run__no_final_newline_kept(void **state)
 
 static void map(const struct run *r, int line, int col, int *sl, int *sc)
 {
-    pp_map_pos(r->res.map, line, col, sl, sc);
+    spec_map_pos(r->res.map, line, col, sl, sc);
 }
 
-static void test_pp_map_pos__lines_and_columns(void **state)
+static void test_pp_run__line_map_lines_and_columns(void **state)
 {
     (void)state;
     struct run r;
@@ -501,7 +503,7 @@ static void test_pp_map_pos__lines_and_columns(void **state)
     assert_int_equal(sc, 19);
     map(&r, 3, 1, &sl, &sc); /* end of input */
     assert_int_equal(sl, 6);
-    pp_map_pos(NULL, 7, 8, &sl, &sc);
+    spec_map_pos(NULL, 7, 8, &sl, &sc);
     assert_int_equal(sl, 7);
     assert_int_equal(sc, 8);
     run_free(&r);
@@ -532,7 +534,7 @@ int main(void)
         cmocka_unit_test(test_pp_run__indented_hash_if_is_not_directive),
         cmocka_unit_test(test_pp_run__input_limits),
         cmocka_unit_test(test_pp_run__no_final_newline_kept),
-        cmocka_unit_test(test_pp_map_pos__lines_and_columns),
+        cmocka_unit_test(test_pp_run__line_map_lines_and_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

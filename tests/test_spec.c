@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/util.h"
+
+#include "../src/spec/spec_internal.h" /* the line map */
+#include "../src/spec/spec_pp.h"
 
 static const char *const MINIMAL = "api: 1.0.0-beta2\n"
                                    "podVersion: 1.2.3\n"

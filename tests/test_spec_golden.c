@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test_spec_golden.c - golden tests of the podc front end (pp + spec_load).
+/* test_spec_golden.c - golden tests of the podc front end (spec_compile).
  *
- * Each tests/data/spec/<case>.yaml is preprocessed (with <case>.env when present) and loaded;
+ * Each tests/data/spec/<case>.yaml is compiled (with <case>.env when present);
  * the result is compared with <case>.expected:
  *   - every diagnostic, one per line, "file:line:col: error|warning: path: message", with the
- *     file shown as the case's base name (<case>.yaml / <case>.env), in spec_load's order;
+ *     file shown as the case's base name (<case>.yaml / <case>.env), in spec_compile's order;
  *   - then, when the spec was accepted, a line "OK" and the canonical dump (spec_dump).
  * Optional <case>.opts, one setting per line:
  *   name=<pod name> (default demo)   pp=false (no preprocessing, like podc -p false)
@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/util.h"
 
@@ -152,33 +151,22 @@ static char *run_case(const char *name)
     struct case_opts o = {0};
     parse_opts(opts_text, &o);
 
+    struct spec_source src = {.file = yaml_name,
+                              .text = text,
+                              .len = strlen(text),
+                              .env_file = env_text ? env_name : NULL,
+                              .env_text = env_text,
+                              .env_len = env_text ? strlen(env_text) : 0};
+    struct spec_compile_opts so = {.pod_name = o.name,
+                                   .srcdir = o.srcdir,
+                                   .builddir = o.builddir,
+                                   .preprocess = o.pp,
+                                   .env_lookup = o.env ? fallback : NULL,
+                                   .env_lookup_self = o.env,
+                                   .check_files = o.check_files};
     struct spec_diags diags = {0};
-    struct pp_vars vars = {0};
-    struct pp_result pr = {0};
     struct pod_spec *spec = NULL;
-    if (env_text)
-        pp_parse_env(env_text, strlen(env_text), env_name, &vars, &diags);
-    bool go = true;
-    const char *ytext = text;
-    size_t ylen = strlen(text);
-    if (o.pp) {
-        struct pp_opts po = {
-            .file = yaml_name, .fallback = o.env ? fallback : NULL, .fallback_self = o.env};
-        go = pp_run(text, ylen, &vars, &po, &diags, &pr) == 0;
-        ytext = pr.text;
-        ylen = pr.len;
-    }
-    if (go) {
-        struct spec_opts so = {.file = yaml_name,
-                               .pod_name = o.name,
-                               .srcdir = o.srcdir,
-                               .builddir = o.builddir,
-                               .map = o.pp ? pr.map : NULL,
-                               .check_files = o.check_files};
-        spec_load(ytext, ylen, &so, &diags, &spec);
-    } else {
-        spec_diags_sort(&diags);
-    }
+    spec_compile(&src, &so, &diags, &spec);
     struct pod_buf out = {0};
     pod_buf_add(&out, "", 0);
     for (size_t i = 0; i < diags.n; i++) {
@@ -200,8 +188,6 @@ static char *run_case(const char *name)
     }
     spec_free(spec);
     spec_diags_free(&diags);
-    pp_vars_free(&vars);
-    pp_result_free(&pr);
     free_opts(&o);
     free(text);
     free(env_text);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_util.c - util: buffers (incl. the grow-and-format-again path), string vectors, strict
- * integers, the error idiom, path helpers and the atomic whole-file write/read. */
+ * integers, the error idiom, path helpers, the atomic whole-file write/read (staged and
+ * renamed), mkdir -p. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "pod/err.h"
 #include "pod/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -148,6 +150,80 @@ static void test_pod_write_file_atomic__replaces_and_reads_back(void **state)
     free(path);
 }
 
+/* Fails after writing a little, like a full disk. */
+static int fill_then_fail(void *self, int fd)
+{
+    (void)self;
+    if (pod_write_all(fd, "part", 4) < 0)
+        return -1;
+    errno = ENOSPC;
+    return -1;
+}
+
+static void test_pod_stage_file__rename_later_or_nothing_left(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pod-test-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = pod_path_join(dir, "out");
+    struct pod_err e = POD_ERR_ZERO;
+    struct pod_bytes bytes = {"data", 4};
+    char *tmp = NULL;
+    assert_int_equal(pod_stage_file(path, 0751, POD_SYNC_NONE, pod_fill_bytes, &bytes, &tmp, &e),
+                     0);
+    assert_non_null(tmp);
+    char *tmp_dir = pod_dirname(tmp);
+    assert_string_equal(tmp_dir, dir); /* next to it: the rename stays on one file system */
+    free(tmp_dir);
+    assert_int_equal(access(path, F_OK), -1); /* nothing in place until the caller renames */
+    struct stat st;
+    assert_int_equal(stat(tmp, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0751);
+    assert_int_equal(rename(tmp, path), 0);
+    free(tmp);
+    tmp = NULL;
+    assert_int_equal(pod_stage_file(path, 0644, POD_SYNC_DATA, fill_then_fail, NULL, &tmp, &e), -1);
+    assert_null(tmp);
+    assert_int_equal(e.sys_errno, ENOSPC);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0); /* the failed temporary was removed */
+    free(path);
+}
+
+static void test_pod_mkdir_p__parents_existing_and_in_the_way(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pod-test-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *deep = pod_path_join(dir, "a/b/c/");
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(pod_mkdir_p(deep, 0755, &e), 0);
+    assert_int_equal(pod_mkdir_p(deep, 0755, &e), 0); /* existing is fine */
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(pod_sync_dir(deep, &e), 0);
+    char *file = pod_path_join(dir, "a/f");
+    assert_int_equal(pod_write_file_atomic(file, "x", 1, 0644, &e), 0);
+    char *under_file = pod_path_join(dir, "a/f/g");
+    assert_int_equal(pod_mkdir_p(under_file, 0755, &e), -1);
+    assert_int_equal(e.code, POD_E_IO);
+    assert_int_equal(pod_mkdir_p(file, 0755, &e), -1); /* a file where the directory goes */
+    assert_int_equal(e.sys_errno, ENOTDIR);
+    assert_int_equal(unlink(file), 0);
+    char *b = pod_path_join(dir, "a/b");
+    char *a = pod_path_join(dir, "a");
+    assert_int_equal(rmdir(deep), 0);
+    assert_int_equal(rmdir(b), 0);
+    assert_int_equal(rmdir(a), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(a);
+    free(b);
+    free(under_file);
+    free(file);
+    free(deep);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -157,6 +233,8 @@ int main(void)
         cmocka_unit_test(test_pod_err__set_wrap_exit_code),
         cmocka_unit_test(test_pod_path__dirname_basename_join),
         cmocka_unit_test(test_pod_write_file_atomic__replaces_and_reads_back),
+        cmocka_unit_test(test_pod_stage_file__rename_later_or_nothing_left),
+        cmocka_unit_test(test_pod_mkdir_p__parents_existing_and_in_the_way),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 # tests/tests.mk - cmocka unit tests (one binary per tests/test_<module>.c), golden tests, fuzz.
-# A test may list extra link flags (e.g. --wrap at OS seams) in TEST_LDFLAGS_<name>.
+# A test may list extra link flags (e.g. --wrap at OS seams) in TEST_LDFLAGS_<name> and extra
+# compile flags in TEST_CFLAGS_<name>.  Every test links the simulator's library (the test
+# doubles fs_mem and clk_fake live there) before libpod.
 
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -7,9 +9,10 @@ RUNNER ?=
 # test_logpump makes the writer thread's creation fail.
 TEST_LDFLAGS_test_logpump := -Wl,--wrap=pthread_create
 
-$(BUILD)/tests/%: tests/%.c $(LIB)
+$(BUILD)/tests/%: tests/%.c $(SIM_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $< $(LIB) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_$*) $(ALL_LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $< $(SIM_LIB) \
+	  $(LIB) $(LIBS) -lcmocka
 
 test: deps $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $(RUNNER) ./$$t; done

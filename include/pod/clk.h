@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* clk.h - the clock seam.  Everything that needs "now" takes a struct clk (or a `now` value
  * derived from one); only src/clk/clk_real.c reads the real clock, and nothing sleeps through
- * this interface.  The fake clock (sim) only moves when its owner advances it. */
+ * this interface.  The fake clock of the simulator and the tests (sim/clk_fake.h) only moves
+ * when its owner advances it. */
 #ifndef POD_CLK_H
 #define POD_CLK_H
 
@@ -25,15 +26,5 @@ static inline int64_t clk_wall_ns(const struct clk *c)
 
 /* The real clock (CLOCK_MONOTONIC / CLOCK_REALTIME). */
 extern const struct clk clk_real;
-
-/* A fake clock: starts at mono 0 and wall `wall0_ns`; moves only via clk_fake_set/advance. */
-struct clk_fake {
-    int64_t mono_ms;
-    int64_t wall0_ns;
-};
-void clk_fake_init(struct clk_fake *f, int64_t wall0_ns);
-struct clk clk_fake_clock(struct clk_fake *f);
-void clk_fake_advance(struct clk_fake *f, int64_t ms);
-void clk_fake_set(struct clk_fake *f, int64_t mono_ms); /* never backwards */
 
 #endif

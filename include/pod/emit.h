@@ -38,7 +38,12 @@ uint32_t emit_crc32c(const void *data, size_t len, uint32_t crc);
  * *len are set.  A damaged or truncated image is an error (POD_E_CORRUPT). */
 int emit_image_probe(const char *path, enum emit_image_kind *kind, char **payload, size_t *len,
                      struct pod_err *err) POD_WUR;
-/* Writes runtime image self_exe (its ELF part only) + payload to out atomically, mode 0755. */
+/* Stages a new image for out (pod_stage_file, mode 0755, not fsync'ed): runtime image self_exe
+ * (its ELF part only) + payload + trailer.  *tmp_out names the temporary; the caller renames it
+ * over out (podc does, with the other outputs) or unlinks it. */
+int emit_image_stage(const char *self_exe, const char *payload, size_t len, const char *out,
+                     char **tmp_out, struct pod_err *err) POD_WUR;
+/* emit_image_stage, then the rename: writes the image to out atomically. */
 int emit_image_write(const char *self_exe, const char *payload, size_t len, const char *out,
                      struct pod_err *err) POD_WUR;
 

@@ -112,7 +112,7 @@ struct logw_stats logw_finish(struct logw *w, char *errbuf, size_t errlen);
 /* ---- reading the files (pod logs, the simulator's checks) ---- */
 
 struct logw_rec {
-    int64_t ts_ns;
+    int64_t ts_wall_ns;
     uint64_t seq;
     char mark;       /* 0, '+' or '!' */
     const char *msg; /* points into the parsed line; not NUL-terminated */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* spec.h - the validated pod model (struct pod_spec) and the podc front end that builds it.
  *
- * Front end: preprocess (pod/pp.h) -> spec_parse (libyaml, keeps line:col of every node) ->
- * spec_validate (pure; reports ALL problems as diagnostics, never stops at the first).
+ * Front end, one call (spec_compile): .env and preprocessing (spec_pp.c) -> spec_parse (libyaml,
+ * keeps line:col of every node) -> spec_validate (pure; reports ALL problems as diagnostics,
+ * never stops at the first) -> paths resolved and files checked (spec_fscheck.c).
  * The model is plain data: every string and array is owned by the struct that holds it and
  * released by spec_free().  A zeroed struct is a valid empty value.  Defaults are filled in by
- * the validator, so consumers (emit, runtime, supervisor, simulator) never re-derive them.
+ * the validator (from spec_defaults_*, their only copy), so consumers (emit, runtime,
+ * supervisor, simulator) never re-derive them.
  * Units: every *_s field is seconds, every *_ms field milliseconds.
  */
 #ifndef POD_SPEC_H
@@ -46,7 +48,6 @@ void spec_diags_sort(struct spec_diags *d);
  * dg->file, when set, replaces file.
  * Without a position: "file: error: path: message"; empty path: "file:l:c: error: message". */
 char *spec_diag_format(const char *file, const struct spec_diag *dg);
-/* With strict, warnings count as errors (podc --strict). */
 void spec_diags_free(struct spec_diags *d);
 
 /* ------------------------------------------------------------------ the model */
@@ -196,6 +197,16 @@ struct pod_spec {
 };
 
 void spec_free(struct pod_spec *s); /* frees contents and s; NULL is fine */
+
+/* The defaults of SPEC.md sections 4 and 5 (spec_defaults.c, their only copy).  Each sets the
+ * whole struct: the defaults, and zero/NULL for everything else (an empty name, no lists).  The
+ * validator starts from them; code that builds a model by hand (tests) should too. */
+void spec_defaults_pod(struct pod_spec *s);             /* configDebounceSeconds, logs */
+void spec_defaults_container(struct spec_container *c); /* kind, restart, stopTimeout,
+                                                           restartBackoff, the three probes */
+void spec_defaults_expose(struct spec_expose *e);       /* maxConn, sendProxy */
+void spec_defaults_ingress(struct spec_ingress *r);     /* weight */
+
 const char *spec_restart_name(enum spec_restart r);
 const char *spec_vol_type_name(enum spec_vol_type t);
 const char *spec_shared_name(enum spec_shared s);
@@ -217,19 +228,52 @@ char *spec_dump(const struct pod_spec *s);
 /* Name rule for pods, containers and volumes: ^[a-z]([_a-z0-9]*[a-z0-9])?$ */
 bool spec_valid_name(const char *s);
 
-/* Maps 1-based (line, col) positions in the preprocessed text back to the user's file.
- * Built by the preprocessor (pp_run), one entry per output line, plus spans for lines whose
- * columns were shifted by substitutions.  Columns are byte offsets.  NULL = identity. */
+/* Maps positions in the preprocessed text back to the user's file (built by the preprocessor
+ * stage, read by the parser; private to src/spec).  NULL = identity. */
 struct spec_line_map;
-struct spec_line_map *spec_line_map_new(void);
-void spec_line_map_free(struct spec_line_map *m);
-/* Starts the next output line, which comes from source line src_line. */
-void spec_line_map_add_line(struct spec_line_map *m, int src_line);
-/* On the current output line, from output column out_col on: a literal span (columns advance
- * together from src_col) or, with literal false, a substituted value (every column maps to
- * src_col, the `${` of the reference).  Spans are added in increasing out_col order. */
-void spec_line_map_add_span(struct spec_line_map *m, int out_col, int src_col, bool literal);
-void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_line, int *src_col);
+
+/* A source of variables that neither the given variables nor the .env file define (podc -e:
+ * the process environment).  Returns NULL for an undefined name. */
+typedef const char *spec_lookup_fn(void *self, const char *name);
+
+/* ---- the front door: spec_compile ---- */
+
+/* What the front end reads, as the caller read it: the front end opens no file itself (only
+ * spec_compile_opts.check_files looks at the disk).  Borrowed for the duration of the call. */
+struct spec_source {
+    const char *file; /* the user's pod.yaml, as diagnostics name it */
+    const char *text; /* its contents (need not be NUL-terminated) */
+    size_t len;
+    const char *env_file; /* the .env file, as diagnostics name it; NULL: there is none */
+    const char *env_text; /* its contents; used only with preprocess */
+    size_t env_len;
+};
+
+struct spec_compile_opts {
+    const char *pod_name; /* positional pod name (podc [podname]) */
+    const char *srcdir;   /* base for relative host binds and executable.file (podc -d) */
+    const char *builddir; /* config volumes must exist under <builddir>/config/<name> */
+    bool preprocess;      /* podc -p true: .env, ${VAR}, #if blocks; false: the text is YAML */
+    const struct spec_kv *vars; /* variables defined before the .env file's (they win) */
+    size_t n_vars;
+    spec_lookup_fn *env_lookup; /* podc -e: asked for names defined nowhere else; may be NULL */
+    void *env_lookup_self;
+    bool strict;      /* podc --strict: a warning rejects the spec */
+    bool check_files; /* check config dirs / executable.file on disk (podc: true) */
+};
+
+/* The whole front end in one call: .env file -> preprocess -> parse -> validate -> resolve
+ * paths.  Every diagnostic of every stage goes into diags once, sorted (other files first,
+ * then by position).  Preprocessing errors do not stop validation (an undefined variable is
+ * substituted as empty), but a validation diagnostic on a line that already has a
+ * preprocessing error is left out (it would only repeat it); an input the preprocessor refuses
+ * as a whole (too large, a NUL byte) is not validated.  Returns 0 and the model in *out when
+ * the spec was accepted (no error; with strict, no warning either), else -1 and *out = NULL.
+ * Never prints. */
+int spec_compile(const struct spec_source *src, const struct spec_compile_opts *opts,
+                 struct spec_diags *diags, struct pod_spec **out);
+
+/* ---- the YAML half alone ---- */
 
 struct spec_opts {
     const char *file;     /* name used in diagnostics (the user's file) */
@@ -245,9 +289,10 @@ struct spec_opts {
 #define SPEC_MAX_INPUT_BYTES (4u * 1024u * 1024u)
 #define SPEC_MAX_DEPTH 64
 
-/* Parses and validates YAML text (already preprocessed).  Always fills diags; returns the
- * model in *out only when there were no errors (warnings allowed).  Returns 0 when *out was
- * set, -1 when the spec was rejected (diags say why).  Never prints. */
+/* What spec_compile does after preprocessing: parses and validates YAML text, resolves paths.
+ * For YAML that has no variables (tests, tools); everything else calls spec_compile.  Always
+ * fills diags (sorted); returns the model in *out only when there were no errors (warnings
+ * allowed).  Returns 0 when *out was set, -1 when the spec was rejected.  Never prints. */
 int spec_load(const char *text, size_t len, const struct spec_opts *opts, struct spec_diags *diags,
               struct pod_spec **out);
 

@@ -57,10 +57,52 @@ bool pod_strv_contains(char *const *v, const char *s);
 /* Reads a whole file (at most max_bytes; larger is an error).  *out is NUL-terminated. */
 int pod_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                   struct pod_err *err) POD_WUR;
-/* Writes data to path atomically: temp file in the same directory, fsync, rename.
- * mode is applied to the new file (e.g. 0644, 0755). */
+/* Writes all of data to fd (short writes and EINTR retried); 0, or -1 with errno set. */
+int pod_write_all(int fd, const void *data, size_t len);
+
+/* ---- writing a whole file: into a temporary next to it, then rename ----
+ * A reader sees the old file or the new one, never a part of it.  The temporary is
+ * ".<name>.XXXXXX" in path's directory (so the rename stays within one file system). */
+
+/* Writes a new file's content through fd; returns 0, or -1 with errno set. */
+typedef int pod_fill_fn(void *self, int fd);
+/* A pod_fill_fn for a struct pod_bytes: writes data[0..len). */
+struct pod_bytes {
+    const void *data;
+    size_t len;
+};
+int pod_fill_bytes(void *self, int fd);
+
+enum pod_sync {
+    POD_SYNC_NONE, /* not fsync'ed (compiler outputs: rebuilt, and a damaged pod refuses to run) */
+    POD_SYNC_DATA, /* fsync'ed before the rename: after a crash, the old file or all of the new */
+};
+
+/* Stages a new file for path: creates the temporary, fills it, applies mode (e.g. 0644, 0755),
+ * fsyncs it with POD_SYNC_DATA and closes it.  *tmp_out (new string) names it: the caller
+ * renames it over path (after staging all of a set of files, say) or unlinks it.  On failure
+ * nothing is left behind. */
+int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill_fn *fill,
+                   void *fill_self, char **tmp_out, struct pod_err *err) POD_WUR;
+/* Renames the staged file *tmp over path (removing it when that fails); frees *tmp and sets it
+ * to NULL either way. */
+int pod_commit_file(char **tmp, const char *path, struct pod_err *err) POD_WUR;
+/* Writes data to path atomically and durably: pod_stage_file (POD_SYNC_DATA), then
+ * pod_commit_file. */
 int pod_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                           struct pod_err *err) POD_WUR;
+
+/* Calls fn with each leading part of path, shortest first: "a", "a/b", "a/b/c" for "a/b/c/",
+ * "/a", "/a/b" for "/a/b" (the directories mkdir -p makes).  Stops at the first fn that does
+ * not return 0 and returns what it returned. */
+typedef int pod_prefix_fn(void *self, const char *prefix, struct pod_err *err);
+int pod_path_prefixes(const char *path, pod_prefix_fn *fn, void *self, struct pod_err *err);
+/* Creates dir and its missing parents with mode, durably (the parent of every directory it
+ * creates is fsync'ed).  An existing directory is fine; anything else in the way is ENOTDIR. */
+int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err) POD_WUR;
+/* fsyncs the directory dir: the creates, renames and unlinks in it so far become durable
+ * (a file system that cannot sync a directory, EINVAL/EROFS, is not an error). */
+int pod_sync_dir(const char *dir, struct pod_err *err) POD_WUR;
 /* Removes path; a missing file is not an error. */
 int pod_unlink_if_exists(const char *path, struct pod_err *err) POD_WUR;
 /* Directory part of path ("." when none); returns a new string. */

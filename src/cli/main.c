@@ -2,9 +2,8 @@
 /* main.c - the multi-call entry point.  The same static binary is podc (no payload) and every
  * compiled pod (payload = the validated spec appended by podc).  A damaged or truncated pod
  * executable refuses to run. */
+#include "cli.h"
 #include "pod/emit.h"
-#include "pod/podc.h"
-#include "pod/rt.h"
 #include "pod/util.h"
 
 #include <limits.h>
@@ -40,7 +39,7 @@ int main(int argc, char **argv)
     }
     free(payload);
     /* argv[0] as invoked keeps the pod's own name; the pod directory comes from self. */
-    int rc = rt_main(argc, argv, self, spec);
+    int rc = pod_main(argc, argv, self, spec);
     spec_free(spec);
     return rc;
 }

@@ -151,19 +151,19 @@ int emit_image_probe(const char *path, enum emit_image_kind *kind, char **payloa
                     path, (unsigned long long)fsize, (unsigned long long)esize);
         goto out;
     }
-    unsigned char tr[TRAILER_LEN];
+    unsigned char trailer[TRAILER_LEN];
     if (fsize - esize < TRAILER_LEN ||
-        pread_all(fd, tr, TRAILER_LEN, (off_t)(fsize - TRAILER_LEN)) < 0 ||
-        memcmp(tr, MAGIC_HEAD, 8) != 0 || memcmp(tr + 24, MAGIC_END, 8) != 0) {
+        pread_all(fd, trailer, TRAILER_LEN, (off_t)(fsize - TRAILER_LEN)) < 0 ||
+        memcmp(trailer, MAGIC_HEAD, 8) != 0 || memcmp(trailer + 24, MAGIC_END, 8) != 0) {
         pod_err_set(err, POD_E_CORRUPT, 0,
                     "damaged pod executable `%s`: %llu bytes after the ELF image but no valid "
                     "pod trailer (truncated or modified; recompile it with podc)",
                     path, (unsigned long long)(fsize - esize));
         goto out;
     }
-    uint64_t plen = get_le(tr + 8, 8);
-    uint32_t want = (uint32_t)get_le(tr + 16, 4);
-    if (get_le(tr + 20, 4) != 0) {
+    uint64_t plen = get_le(trailer + 8, 8);
+    uint32_t want = (uint32_t)get_le(trailer + 16, 4);
+    if (get_le(trailer + 20, 4) != 0) {
         pod_err_set(err, POD_E_CORRUPT, 0,
                     "damaged pod executable `%s`: unknown trailer flags (modified, or built by a "
                     "newer podc; recompile it with this podc)",
@@ -205,21 +205,6 @@ out:
 
 /* ------------------------------------------------------------------ write */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Copies len bytes of in (from offset 0) to out: copy_file_range (lets the kernel share
  * extents), falling back to read/write where the file systems do not support it. */
 static int copy_prefix(int in, int out, uint64_t len)
@@ -239,7 +224,7 @@ static int copy_prefix(int in, int out, uint64_t len)
     char chunk[65536];
     while (left) {
         size_t want = left < sizeof chunk ? (size_t)left : sizeof chunk;
-        if (pread_all(in, chunk, want, (off_t)off_in) < 0 || write_all(out, chunk, want) < 0)
+        if (pread_all(in, chunk, want, (off_t)off_in) < 0 || pod_write_all(out, chunk, want) < 0)
             return -1;
         off_in += (loff_t)want;
         left -= want;
@@ -247,66 +232,76 @@ static int copy_prefix(int in, int out, uint64_t len)
     return 0;
 }
 
-/* Not fsync'ed: like any compiler output it can be rebuilt, and a pod that a crash left
- * incomplete fails the checksum and refuses to run.  The rename still makes the replacement
- * atomic for every reader (sns, simplenetesd, a running `pod` re-reading itself). */
-int emit_image_write(const char *self_exe, const char *payload, size_t len, const char *out,
-                     struct pod_err *err)
+/* What goes into a new image: the ELF part of the runtime, the payload, the trailer. */
+struct image_parts {
+    int elf_fd;
+    uint64_t elf_size;
+    const char *payload;
+    size_t len;
+    unsigned char trailer[TRAILER_LEN];
+};
+
+static int fill_image(void *self, int fd)
 {
-    if (len > MAX_PAYLOAD)
-        return pod_err_set(err, POD_E_INVALID, 0, "pod payload too large (%zu bytes)", len);
+    const struct image_parts *ip = self;
+    if (copy_prefix(ip->elf_fd, fd, ip->elf_size) < 0 ||
+        pod_write_all(fd, ip->payload, ip->len) < 0 ||
+        pod_write_all(fd, ip->trailer, sizeof ip->trailer) < 0)
+        return -1;
+    return 0;
+}
+
+/* Opens the runtime image and measures its ELF part; returns the fd or -1. */
+static int open_runtime(const char *self_exe, uint64_t *elf_bytes, struct pod_err *err)
+{
     int in = open(self_exe, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return pod_err_set(err, POD_E_IO, errno, "open runtime image `%s`", self_exe);
     struct stat st;
-    uint64_t esize = 0;
     if (fstat(in, &st) < 0) {
-        int e = errno;
-        close(in);
-        return pod_err_set(err, POD_E_IO, e, "stat `%s`", self_exe);
-    }
-    /* Only the ELF part: should podc itself carry a payload, it is not copied. */
-    if (elf_size(in, self_exe, (uint64_t)st.st_size, &esize, err) < 0) {
+        pod_err_set(err, POD_E_IO, errno, "stat `%s`", self_exe);
         close(in);
         return -1;
     }
-    if (esize > (uint64_t)st.st_size) {
+    /* Only the ELF part: should podc itself carry a payload, it is not copied. */
+    if (elf_size(in, self_exe, (uint64_t)st.st_size, elf_bytes, err) < 0) {
+        close(in);
+        return -1;
+    }
+    if (*elf_bytes > (uint64_t)st.st_size) {
         close(in);
         return pod_err_set(err, POD_E_CORRUPT, 0, "runtime image `%s` is truncated", self_exe);
     }
+    return in;
+}
 
-    unsigned char tr[TRAILER_LEN];
-    memcpy(tr, MAGIC_HEAD, 8);
-    put_le(tr + 8, len, 8);
-    put_le(tr + 16, emit_crc32c(payload, len, 0), 4);
-    put_le(tr + 20, 0, 4);
-    memcpy(tr + 24, MAGIC_END, 8);
-
-    char *dir = pod_dirname(out);
-    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(out));
-    free(dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        close(in);
-        pod_err_set(err, POD_E_IO, e, "create temporary file for `%s`", out);
-        free(tmp);
+/* Not fsync'ed: like any compiler output it can be rebuilt, and a pod that a crash left
+ * incomplete fails the checksum and refuses to run.  The rename still makes the replacement
+ * atomic for every reader (sns, simplenetesd, a running `pod` re-reading itself). */
+int emit_image_stage(const char *self_exe, const char *payload, size_t len, const char *out,
+                     char **tmp_out, struct pod_err *err)
+{
+    if (len > MAX_PAYLOAD)
+        return pod_err_set(err, POD_E_INVALID, 0, "pod payload too large (%zu bytes)", len);
+    struct image_parts ip = {.payload = payload, .len = len};
+    ip.elf_fd = open_runtime(self_exe, &ip.elf_size, err);
+    if (ip.elf_fd < 0)
         return -1;
-    }
-    int e = 0;
-    if (copy_prefix(in, fd, esize) < 0 || write_all(fd, payload, len) < 0 ||
-        write_all(fd, tr, sizeof tr) < 0 || fchmod(fd, 0755) < 0)
-        e = errno ? errno : EIO;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    close(in);
-    if (!e && rename(tmp, out) < 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return pod_err_set(err, POD_E_IO, e, "write `%s`", out);
-    }
-    free(tmp);
-    return 0;
+    memcpy(ip.trailer, MAGIC_HEAD, 8);
+    put_le(ip.trailer + 8, len, 8);
+    put_le(ip.trailer + 16, emit_crc32c(payload, len, 0), 4);
+    put_le(ip.trailer + 20, 0, 4);
+    memcpy(ip.trailer + 24, MAGIC_END, 8);
+    int rc = pod_stage_file(out, 0755, POD_SYNC_NONE, fill_image, &ip, tmp_out, err);
+    close(ip.elf_fd);
+    return rc;
+}
+
+int emit_image_write(const char *self_exe, const char *payload, size_t len, const char *out,
+                     struct pod_err *err)
+{
+    char *tmp = NULL;
+    if (emit_image_stage(self_exe, payload, len, out, &tmp, err) < 0)
+        return -1;
+    return pod_commit_file(&tmp, out, err);
 }

@@ -5,8 +5,10 @@
  * appends all of its bytes or (after a short write) truncates the partial bytes away again.
  * Create, rename and unlink do not fsync the directory (each would be an ext4 journal commit);
  * sync_dir does, once for all of them, when the caller needs them durable.  mkdir_p (rare)
- * fsyncs the parents it changed.  writeback is sync_file_range(SYNC_FILE_RANGE_WRITE): it
- * starts writeback of the dirty pages and does not wait.  Stateless: `self` is unused.
+ * fsyncs the parents it changed.  Directory syncs and mkdir -p are util's (pod_sync_dir,
+ * pod_mkdir_p), shared with podc and the pod CLI.  writeback is
+ * sync_file_range(SYNC_FILE_RANGE_WRITE): it starts writeback of the dirty pages and does not wait.
+ * Stateless: `self` is unused.
  */
 #include "pod/fs.h"
 #include "pod/util.h"
@@ -19,33 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int sync_dir_fd(const char *dir, struct pod_err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return pod_err_set(err, e == ENOENT ? POD_E_NOTFOUND : POD_E_IO, e, "open directory `%s`",
-                           dir);
-    }
-    int rc = 0;
-    if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
-        rc = pod_err_set(err, POD_E_IO, errno, "fsync directory `%s`", dir);
-    close(fd);
-    return rc;
-}
-
-static int sync_dir_of(const char *path, struct pod_err *err)
-{
-    char *dir = pod_dirname(path);
-    int rc = sync_dir_fd(dir, err);
-    free(dir);
-    return rc;
-}
-
 static int real_sync_dir(void *self, const char *dir, struct pod_err *err)
 {
     (void)self;
-    return sync_dir_fd(dir, err);
+    return pod_sync_dir(dir, err);
 }
 
 static int real_writeback(void *self, int h, struct pod_err *err)
@@ -174,36 +153,7 @@ static int real_list(void *self, const char *dir, char ***names, struct pod_err 
 static int real_mkdir_p(void *self, const char *dir, struct pod_err *err)
 {
     (void)self;
-    char *p = xstrdup(dir);
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        p[--n] = '\0';
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char saved = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) == 0) {
-            if (sync_dir_of(p, err) < 0) {
-                rc = -1;
-                break;
-            }
-        } else if (errno != EEXIST) {
-            rc = pod_err_set(err, POD_E_IO, errno, "mkdir `%s`", p);
-            break;
-        }
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-    if (rc == 0) {
-        struct stat st;
-        if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-            rc = pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", p);
-    }
-    free(p);
-    return rc;
+    return pod_mkdir_p(dir, 0755, err);
 }
 
 static int real_read_at(void *self, const char *path, int64_t off, void *buf, size_t len,

@@ -14,7 +14,7 @@
  * would come), so it reads a burst instead of waking for every buffer.
  *
  * Retries: while some stream's logw keeps a backlog (nbacklog > 0), an absolute deadline
- * (next_retry_ms, CLOCK_MONOTONIC) makes the writer call logw_retry on those streams every
+ * (next_retry_mono_ms, CLOCK_MONOTONIC) makes the writer call logw_retry on those streams every
  * retry_ms, checked between items too, so other streams' traffic cannot starve it.
  */
 #include "pod/logpump.h"
@@ -39,7 +39,7 @@ struct item {
     int id;
     void *buf;
     size_t n;
-    int64_t ts;
+    int64_t ts_wall_ns; /* when the caller read the data (IT_DATA, IT_EOF) */
 };
 
 struct stream {
@@ -77,19 +77,20 @@ struct logpump {
     bool stop;
 
     int64_t retry_ms;
-    int64_t next_retry_ms; /* CLOCK_MONOTONIC ms; INT64_MAX: none armed */
+    int64_t next_retry_mono_ms; /* CLOCK_MONOTONIC ms; INT64_MAX: none armed */
     const struct clk *clk;
 };
 
 /* Thread timing: the real monotonic clock (CLOCK_MONOTONIC, the clock of the `work` condvar),
  * whatever cfg.clk is. */
-static int64_t mono_ms(void)
+static int64_t now_mono_ms(void)
 {
     return clk_mono_ms(&clk_real);
 }
 
 /* A caller bug that would corrupt memory (a buffer given back twice, or not from the pool):
- * stop here instead (as x* allocators do on OOM). */
+ * stop here instead (as x* allocators do on OOM).
+ * Why abort: a broken invariant of the calling code, never bad input or a failing disk. */
 static void misuse(const char *what)
 {
     (void)fprintf(stderr, "logpump: misuse: %s\n", what);
@@ -111,9 +112,9 @@ static void set_stats(struct logpump *p, struct stream *s, const struct logw_sta
         p->nbacklog += b ? 1 : (size_t)-1;
     }
     if (!p->nbacklog)
-        p->next_retry_ms = INT64_MAX;
-    else if (p->next_retry_ms == INT64_MAX)
-        p->next_retry_ms = mono_ms() + p->retry_ms;
+        p->next_retry_mono_ms = INT64_MAX;
+    else if (p->next_retry_mono_ms == INT64_MAX)
+        p->next_retry_mono_ms = now_mono_ms() + p->retry_ms;
 }
 
 static void publish(struct logpump *p, struct stream *s, int rc, const struct pod_err *e)
@@ -135,10 +136,10 @@ static void run_item(struct logpump *p, struct stream *s, const struct item *it)
         return;
     switch (it->kind) {
     case IT_DATA:
-        rc = logw_write(w, it->buf, it->n, it->ts, &e);
+        rc = logw_write(w, it->buf, it->n, it->ts_wall_ns, &e);
         break;
     case IT_EOF:
-        rc = logw_eof(w, it->ts, &e);
+        rc = logw_eof(w, it->ts_wall_ns, &e);
         break;
     case IT_SYNC:
         rc = logw_sync(w, &e);
@@ -178,16 +179,16 @@ static void retry_all(struct logpump *p)
     }
 }
 
-static void abs_deadline(struct timespec *ts, int64_t mono_ms_at)
+static void abs_deadline(struct timespec *ts, int64_t at_mono_ms)
 {
-    ts->tv_sec = (time_t)(mono_ms_at / 1000);
-    ts->tv_nsec = (long)(mono_ms_at % 1000) * 1000000L;
+    ts->tv_sec = (time_t)(at_mono_ms / 1000);
+    ts->tv_nsec = (long)(at_mono_ms % 1000) * 1000000L;
 }
 
 /* A retry is due now (under mu). */
 static bool retry_due(const struct logpump *p)
 {
-    return p->next_retry_ms != INT64_MAX && mono_ms() >= p->next_retry_ms;
+    return p->next_retry_mono_ms != INT64_MAX && now_mono_ms() >= p->next_retry_mono_ms;
 }
 
 static void *writer_main(void *arg)
@@ -196,20 +197,20 @@ static void *writer_main(void *arg)
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if (retry_due(p)) {
-            p->next_retry_ms = INT64_MAX; /* re-armed by set_stats while a backlog remains */
+            p->next_retry_mono_ms = INT64_MAX; /* re-armed by set_stats while a backlog remains */
             pthread_mutex_unlock(&p->mu);
             retry_all(p);
             pthread_mutex_lock(&p->mu);
-            if (p->nbacklog && p->next_retry_ms == INT64_MAX)
-                p->next_retry_ms = mono_ms() + p->retry_ms;
+            if (p->nbacklog && p->next_retry_mono_ms == INT64_MAX)
+                p->next_retry_mono_ms = now_mono_ms() + p->retry_ms;
             continue;
         }
         if (p->qlen == 0) {
             if (p->stop)
                 break;
-            if (p->next_retry_ms != INT64_MAX) {
+            if (p->next_retry_mono_ms != INT64_MAX) {
                 struct timespec dl;
-                abs_deadline(&dl, p->next_retry_ms);
+                abs_deadline(&dl, p->next_retry_mono_ms);
                 (void)pthread_cond_timedwait(&p->work, &p->mu, &dl);
             } else {
                 pthread_cond_wait(&p->work, &p->mu);
@@ -275,13 +276,13 @@ static bool live_locked(const struct logpump *p, int id)
 }
 
 /* Queues a control item for id if it is live. */
-static void push_ctl(struct logpump *p, enum item_kind kind, int id, int64_t ts)
+static void push_ctl(struct logpump *p, enum item_kind kind, int id, int64_t ts_wall_ns)
 {
     pthread_mutex_lock(&p->mu);
     if (live_locked(p, id)) {
         if (kind == IT_DETACH)
             p->streams[id]->detaching = true;
-        push_locked(p, (struct item){.kind = kind, .id = id, .ts = ts});
+        push_locked(p, (struct item){.kind = kind, .id = id, .ts_wall_ns = ts_wall_ns});
     }
     pthread_mutex_unlock(&p->mu);
 }
@@ -327,7 +328,7 @@ int logpump_new(const struct logpump_cfg *cfg, struct logpump **out, struct pod_
     p->buf_size = c.buf_size;
     p->wake_at = (p->nbufs + 1) / 2;
     p->retry_ms = c.retry_ms;
-    p->next_retry_ms = INT64_MAX;
+    p->next_retry_mono_ms = INT64_MAX;
     p->clk = c.clk;
     p->pool = xmalloc(p->nbufs * p->buf_size);
     p->free_bufs = xcalloc(p->nbufs, sizeof *p->free_bufs);
@@ -454,8 +455,9 @@ void logpump_submit(struct logpump *p, int id, void *buf, size_t n, int64_t now_
     } else {
         p->bstate[i] = B_BUSY;
         p->nbusy++;
-        push_locked(
-            p, (struct item){.kind = IT_DATA, .id = id, .buf = buf, .n = n, .ts = now_wall_ns});
+        push_locked(p,
+                    (struct item){
+                        .kind = IT_DATA, .id = id, .buf = buf, .n = n, .ts_wall_ns = now_wall_ns});
     }
     pthread_mutex_unlock(&p->mu);
 }

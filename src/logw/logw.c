@@ -11,12 +11,14 @@
  * retried later from the same state, and a crash between any two steps is recovered by
  * logw_open (recover).  fsync policy (cfg.sync, SPEC.md section 9.5): with LOGW_SYNC_ROTATE one
  * fsync of the finished file and one directory sync per rotation (dir_dirty tracks creates,
- * renames and deletions since the last one) plus early writeback every wb_step bytes; with
+ * renames and deletions since the last one) plus early writeback every writeback_step bytes; with
  * LOGW_SYNC_NONE nothing unless logw_sync is called (unsynced_from tracks rotated files it must
  * still fsync).  The common case of formatting (complete lines, nothing carried, the disk
- * keeping up) runs in split_fast.  This file must not read the clock, sleep, or call the OS
- * directly: all I/O goes through struct fs.
+ * keeping up) runs in split_fast.  Reading the files back (names, records) is logw_files.c.
+ * This file must not read the clock, sleep, or call the OS directly: all I/O goes through
+ * struct fs.
  */
+#include "logw_internal.h"
 #include "pod/logw.h"
 #include "pod/util.h"
 
@@ -29,7 +31,6 @@
 #define SLICE ((size_t)64 * 1024)
 /* Longest record prefix: "<19 digits>.<9 digits> <20 digits><mark> ". */
 #define PREFIX_MAX 64
-#define ARCHIVE_DIGITS 8
 
 enum rot_state {
     ROT_IDLE,
@@ -46,10 +47,10 @@ struct logw {
     int64_t max_bytes;
     int max_files;
     size_t max_line, max_backlog;
-    int64_t retry_ns;
-    bool sync_rotate; /* cfg.sync == LOGW_SYNC_ROTATE */
-    int64_t wb_step;  /* start writeback every wb_step bytes (0: never) */
-    int64_t wb_mark;  /* cur_size at the last writeback start */
+    int64_t retry_wall_ns;  /* a failing disk is retried this long after the last try */
+    bool sync_rotate;       /* cfg.sync == LOGW_SYNC_ROTATE */
+    int64_t writeback_step; /* start writeback every writeback_step bytes (0: never) */
+    int64_t writeback_mark; /* cur_size at the last writeback start */
 
     bool recovered; /* recover() has completed */
     int h;          /* handle of the current file, -1 when not open */
@@ -66,7 +67,7 @@ struct logw {
     bool trim_pending;
 
     /* formatting */
-    int64_t ts_ns;
+    int64_t ts_wall_ns; /* the time stamp of the records being formatted */
     char ts[32];
     size_t ts_len;
     uint64_t seq;
@@ -80,7 +81,7 @@ struct logw {
     size_t off, len, cap;
 
     bool failing;
-    int64_t last_try_ns;
+    int64_t last_try_wall_ns;
     bool dropping;
     uint64_t drop_bytes, drop_lines;
     int drop_errno;
@@ -118,9 +119,9 @@ static void set_ts(struct logw *w, int64_t now_wall_ns)
 {
     if (now_wall_ns < 0)
         now_wall_ns = 0;
-    if (w->ts_len && now_wall_ns == w->ts_ns)
+    if (w->ts_len && now_wall_ns == w->ts_wall_ns)
         return;
-    w->ts_ns = now_wall_ns;
+    w->ts_wall_ns = now_wall_ns;
     char tmp[32];
     int64_t sec = now_wall_ns / 1000000000, ns = now_wall_ns % 1000000000;
     size_t n = 0;
@@ -179,34 +180,7 @@ static void fail(struct logw *w, const struct pod_err *e)
 
 static char *archive_path(const struct logw *w, uint64_t n)
 {
-    return xasprintf("%s/%s.log.%0*llu", w->dir, w->base, ARCHIVE_DIGITS, (unsigned long long)n);
-}
-
-/* If name is "<base>.log.<N>" with N written as archive_path writes it (8 digits, or more
- * without a leading zero), stores N.  Other names are not ours and are left alone. */
-static bool archive_number(const char *base, const char *name, uint64_t *n)
-{
-    size_t bl = strlen(base);
-    if (strncmp(name, base, bl) != 0 || strncmp(name + bl, ".log.", 5) != 0)
-        return false;
-    const char *d = name + bl + 5;
-    size_t dl = strlen(d);
-    if (dl < ARCHIVE_DIGITS || dl > 19 || (dl > ARCHIVE_DIGITS && d[0] == '0'))
-        return false;
-    uint64_t v = 0;
-    for (; *d; d++) {
-        if (*d < '0' || *d > '9')
-            return false;
-        v = v * 10 + (uint64_t)(*d - '0');
-    }
-    *n = v;
-    return true;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    return logw_archive_path(w->dir, w->base, n);
 }
 
 /* ---- records ---- */
@@ -449,7 +423,7 @@ static int read_tail(struct logw *w, const char *path, int64_t size, struct tail
         struct logw_rec rec;
         t->torn_parsed = logw_parse_line(buf + s, n - s, &rec);
     }
-    free(buf); /* t->last.msg pointed into buf: only ts_ns/seq/mark are used */
+    free(buf); /* t->last.msg pointed into buf: only ts_wall_ns/seq/mark are used */
     t->last.msg = NULL;
     return 0;
 }
@@ -471,11 +445,11 @@ static int recover(struct logw *w, struct pod_err *e)
     w->archives = xcalloc(cnt + 1, sizeof *w->archives);
     for (size_t i = 0; i < cnt; i++) {
         uint64_t n;
-        if (archive_number(w->base, names[i], &n))
+        if (logw_archive_number(w->base, names[i], &n))
             w->archives[w->narchives++] = n;
     }
     pod_strv_free(names);
-    qsort(w->archives, w->narchives, sizeof *w->archives, cmp_u64);
+    qsort(w->archives, w->narchives, sizeof *w->archives, logw_cmp_u64);
     if (w->narchives && w->archives[w->narchives - 1] >= w->next_archive)
         w->next_archive = w->archives[w->narchives - 1] + 1;
     w->trim_pending = w->narchives > (size_t)w->max_files;
@@ -510,10 +484,10 @@ static int recover(struct logw *w, struct pod_err *e)
     uint64_t next = src->have ? src->last.seq + 1 : 0;
     next += (uint64_t)(cur.torn && !cur.torn_parsed) + (uint64_t)(arch.torn && !arch.torn_parsed);
     bool torn = cur.torn;
-    int64_t last_ts_ns = src->have ? src->last.ts_ns : 0;
+    int64_t last_ts_wall_ns = src->have ? src->last.ts_wall_ns : 0;
     set_seq(w, next);
     w->cur_size = size;
-    w->wb_mark = size;
+    w->writeback_mark = size;
     w->recovered = true;
 
     /* Records queued while recovery failed were numbered from 0: take them out, put the repair
@@ -527,12 +501,12 @@ static int recover(struct logw *w, struct pod_err *e)
         /* Terminate the torn record and say so, stamped with the last record's time. */
         static const char note[] = "logw: the record before this one was cut short by an "
                                    "unclean shutdown";
-        int64_t now_ns = w->ts_ns;
+        int64_t now_wall_ns = w->ts_wall_ns;
         out_reserve(w, 1);
         w->out[w->len++] = '\n';
-        set_ts(w, last_ts_ns);
+        set_ts(w, last_ts_wall_ns);
         emit(w, '!', note, sizeof note - 1, NULL, 0);
-        set_ts(w, now_ns);
+        set_ts(w, now_wall_ns);
     }
     for (size_t i = 0; i < saved_n;) {
         const char *r = saved + i;
@@ -606,7 +580,7 @@ static int rot_step(struct logw *w, struct pod_err *e)
         w->h = h;
         w->cur_size = 0;
         w->dirty = false;
-        w->wb_mark = 0;
+        w->writeback_mark = 0;
         w->dir_dirty = true; /* the new name is durable after the next sync_dir */
         w->rot = ROT_IDLE;
         return 0;
@@ -644,7 +618,7 @@ static int drain(struct logw *w, int64_t now_wall_ns)
 {
     struct pod_err e = POD_ERR_ZERO;
     bool trim_failed = false;
-    w->last_try_ns = now_wall_ns;
+    w->last_try_wall_ns = now_wall_ns;
     if (!w->recovered && recover(w, &e) < 0)
         goto failed;
     for (;;) {
@@ -688,10 +662,10 @@ static int drain(struct logw *w, int64_t now_wall_ns)
         w->off += n;
         w->cur_size += (int64_t)n;
         w->dirty = true;
-        if (w->wb_step && w->cur_size - w->wb_mark >= w->wb_step) {
+        if (w->writeback_step && w->cur_size - w->writeback_mark >= w->writeback_step) {
             /* A hint (see logw.h): a failure costs nothing but a slower fsync later. */
             struct pod_err we = POD_ERR_ZERO;
-            w->wb_mark = w->cur_size;
+            w->writeback_mark = w->cur_size;
             if (fs_writeback(&w->fs, w->h, &we) == 0)
                 w->st.writebacks++;
         }
@@ -724,11 +698,11 @@ static int result(struct logw *w, struct pod_err *err)
     return -1;
 }
 
-/* Retry now unless the last attempt failed less than retry_ns ago. */
+/* Retry now unless the last attempt failed less than retry_wall_ns ago. */
 static bool retry_due(const struct logw *w, int64_t now_wall_ns)
 {
-    return !w->failing || now_wall_ns < w->last_try_ns ||
-           now_wall_ns - w->last_try_ns >= w->retry_ns;
+    return !w->failing || now_wall_ns < w->last_try_wall_ns ||
+           now_wall_ns - w->last_try_wall_ns >= w->retry_wall_ns;
 }
 
 /* ---- public API ---- */
@@ -762,12 +736,12 @@ int logw_open(const struct logw_cfg *cfg, struct logw **out, struct pod_err *err
     w->max_files = cfg->max_files ? cfg->max_files : LOGW_DEFAULT_MAX_FILES;
     w->max_line = max_line;
     w->max_backlog = cfg->max_backlog ? cfg->max_backlog : LOGW_DEFAULT_MAX_BACKLOG;
-    w->retry_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
+    w->retry_wall_ns = (cfg->retry_ms ? cfg->retry_ms : LOGW_DEFAULT_RETRY_MS) * 1000000;
     w->sync_rotate = cfg->sync == LOGW_SYNC_ROTATE;
     /* sync=none: the rotated files found at start may hold unsynced records too */
     w->unsynced_from = w->sync_rotate ? UINT64_MAX : 0;
     if (w->sync_rotate && cfg->writeback_bytes >= 0)
-        w->wb_step =
+        w->writeback_step =
             cfg->writeback_bytes ? cfg->writeback_bytes : (max_bytes / 8 > 0 ? max_bytes / 8 : 1);
     w->h = -1;
     w->next_archive = 1;
@@ -887,7 +861,7 @@ const char *logw_last_error(const struct logw *w)
 struct logw_stats logw_finish(struct logw *w, char *errbuf, size_t errlen)
 {
     flush_carry(w, w->failing || pending(w));
-    (void)drain(w, w->ts_ns);
+    (void)drain(w, w->ts_wall_ns);
     struct pod_err e = POD_ERR_ZERO;
     if (w->h >= 0) {
         if (w->sync_rotate)
@@ -916,93 +890,4 @@ void logw_close(struct logw *w)
 {
     if (w)
         (void)logw_finish(w, NULL, 0);
-}
-
-/* ---- reading ---- */
-
-static bool digits(const char **p, const char *e, uint64_t *v, int max)
-{
-    const char *s = *p;
-    uint64_t x = 0;
-    int n = 0;
-    while (s < e && *s >= '0' && *s <= '9' && n < max) {
-        x = x * 10 + (uint64_t)(*s - '0');
-        s++;
-        n++;
-    }
-    if (n == 0 || (s < e && *s >= '0' && *s <= '9'))
-        return false;
-    *p = s;
-    *v = x;
-    return true;
-}
-
-bool logw_parse_line(const char *line, size_t len, struct logw_rec *out)
-{
-    const char *p = line, *e = line + len;
-    uint64_t sec, ns = 0, seq;
-    if (!digits(&p, e, &sec, 11))
-        return false;
-    if (p < e && *p == '.') {
-        p++;
-        const char *f = p;
-        if (!digits(&p, e, &ns, 9))
-            return false;
-        for (size_t i = (size_t)(p - f); i < 9; i++)
-            ns *= 10; /* ".5" is half a second */
-    }
-    if (p >= e || *p != ' ')
-        return false;
-    p++;
-    if (!digits(&p, e, &seq, 20))
-        return false;
-    char mark = 0;
-    if (p < e && (*p == '+' || *p == '!'))
-        mark = *p++;
-    if (p >= e || *p != ' ')
-        return false;
-    p++;
-    out->ts_ns = (int64_t)sec * 1000000000 + (int64_t)ns;
-    out->seq = seq;
-    out->mark = mark;
-    out->msg = p;
-    out->msg_len = (size_t)(e - p);
-    return true;
-}
-
-int logw_files(const struct fs *fs, const char *dir, const char *base, char ***paths,
-               struct pod_err *err)
-{
-    char **names = NULL;
-    if (fs_list(fs, dir, &names, err) < 0)
-        return -1;
-    size_t cnt = pod_strv_len(names);
-    uint64_t *nums = xcalloc(cnt + 1, sizeof *nums);
-    size_t k = 0;
-    bool cur = false;
-    char *cur_name = xasprintf("%s.log", base);
-    for (size_t i = 0; i < cnt; i++) {
-        if (archive_number(base, names[i], &nums[k]))
-            k++;
-        else if (strcmp(names[i], cur_name) == 0)
-            cur = true;
-    }
-    pod_strv_free(names);
-    qsort(nums, k, sizeof *nums, cmp_u64);
-    char **v = xcalloc(1, sizeof *v);
-    for (size_t i = 0; i < k; i++) {
-        char *p =
-            xasprintf("%s/%s.log.%0*llu", dir, base, ARCHIVE_DIGITS, (unsigned long long)nums[i]);
-        pod_strv_push(&v, p);
-        free(p);
-    }
-    if (cur) {
-        char *p = pod_path_join(dir, cur_name);
-        pod_strv_push(&v, p);
-        free(p);
-    }
-    free(cur_name);
-    free(nums);
-    *paths = v;
-    return 0;
 }

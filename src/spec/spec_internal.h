@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* spec_internal.h - private interfaces between the parts of the spec module:
- * the YAML node tree (spec_parse.c), the pure validator (spec_validate.c) and the
- * file-system checks (spec_fscheck.c).  Not part of the public API.
+/* spec_internal.h - private interfaces between the parts of the spec module: the line map
+ * (spec_model.c, filled by the preprocessor in spec_pp.c), the YAML node tree (spec_parse.c),
+ * the pure validator (spec_validate*.c) and the file-system checks (spec_fscheck.c).  Not part
+ * of the public API (spec_compile.c strings the stages together).
  *
  * Ownership: a struct spec_tree owns every node (nodes may be shared through YAML aliases,
  * so nodes are never freed one by one); spec_tree_free releases them all.
@@ -67,6 +68,28 @@ struct pod_spec *spec_validate(const struct snode *root, const struct spec_opts 
  * directories and the executable exist. */
 void spec_resolve_paths(struct pod_spec *s, const struct snode *root, const struct spec_opts *opts,
                         struct spec_diags *diags);
+
+/* ---- the line map (struct spec_line_map, spec_model.c) ----
+ * Maps 1-based (line, col) positions in the preprocessed text back to the user's file.  Built
+ * by the preprocessor (pp_run), one entry per output line, plus spans for lines whose columns
+ * were shifted by substitutions.  Columns are byte offsets.  A NULL map is the identity. */
+struct spec_line_map *spec_line_map_new(void);
+void spec_line_map_free(struct spec_line_map *m);
+/* Starts the next output line, which comes from source line src_line. */
+void spec_line_map_add_line(struct spec_line_map *m, int src_line);
+/* On the current output line, from output column out_col on: a literal span (columns advance
+ * together from src_col) or, with literal false, a substituted value (every column maps to
+ * src_col, the `${` of the reference).  Spans are added in increasing out_col order. */
+void spec_line_map_add_span(struct spec_line_map *m, int out_col, int src_col, bool literal);
+void spec_map_pos(const struct spec_line_map *m, int line, int col, int *src_line, int *src_col);
+
+/* httpGet.path when the probe gives none (spec_defaults.c). */
+extern const char spec_default_http_path[];
+
+/* Drops the diagnostics from index `from` on that sit on a line (> 0) where a diagnostic
+ * before `from` about the spec's own file (file NULL) is an error: follow-ups of a
+ * preprocessing error.  The rest keep their order; the counts follow. */
+void spec_diags_drop_followups(struct spec_diags *d, size_t from);
 
 void spec_diag_vadd(struct spec_diags *d, enum spec_sev sev, int line, int col, const char *path,
                     const char *fmt, va_list ap) POD_PRINTF(6, 0);

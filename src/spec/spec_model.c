@@ -87,6 +87,40 @@ void spec_diags_sort(struct spec_diags *d)
     }
 }
 
+/* Is there an error about the spec's own file on line among the first n diagnostics? */
+static bool error_on_line(const struct spec_diags *d, size_t n, int line)
+{
+    for (size_t i = 0; line > 0 && i < n; i++)
+        if (d->v[i].sev == SPEC_SEV_ERROR && !d->v[i].file && d->v[i].line == line)
+            return true;
+    return false;
+}
+
+static void diag_release(struct spec_diag *dg)
+{
+    free(dg->path);
+    free(dg->msg);
+    free(dg->file);
+}
+
+void spec_diags_drop_followups(struct spec_diags *d, size_t from)
+{
+    size_t kept = from;
+    for (size_t i = from; i < d->n; i++) {
+        struct spec_diag *dg = &d->v[i];
+        if (!error_on_line(d, from, dg->line)) {
+            d->v[kept++] = *dg;
+            continue;
+        }
+        if (dg->sev == SPEC_SEV_ERROR)
+            d->n_errors--;
+        else
+            d->n_warnings--;
+        diag_release(dg);
+    }
+    d->n = kept;
+}
+
 char *spec_diag_format(const char *file, const struct spec_diag *dg)
 {
     struct pod_buf b = {0};
@@ -106,11 +140,8 @@ void spec_diags_free(struct spec_diags *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->n; i++) {
-        free(d->v[i].path);
-        free(d->v[i].msg);
-        free(d->v[i].file);
-    }
+    for (size_t i = 0; i < d->n; i++)
+        diag_release(&d->v[i]);
     free(d->v);
     memset(d, 0, sizeof *d);
 }

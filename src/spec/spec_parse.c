@@ -112,21 +112,21 @@ static void berror(struct builder *b, yaml_mark_t m, const char *fmt, ...)
 
 static struct snode *node_new(struct builder *b, enum snode_type t, yaml_mark_t m)
 {
-    struct spec_tree *tr = b->tree;
-    if (tr->n_all >= SPEC_MAX_NODES) {
+    struct spec_tree *tree = b->tree;
+    if (tree->n_all >= SPEC_MAX_NODES) {
         berror(b, m, "the document has more than %u nodes", SPEC_MAX_NODES);
         b->failed = true;
         return NULL;
     }
-    if (tr->n_all == tr->cap_all) {
-        tr->cap_all = tr->cap_all ? tr->cap_all * 2 : 64;
-        tr->all = xrealloc(tr->all, tr->cap_all * sizeof *tr->all);
+    if (tree->n_all == tree->cap_all) {
+        tree->cap_all = tree->cap_all ? tree->cap_all * 2 : 64;
+        tree->all = xrealloc(tree->all, tree->cap_all * sizeof *tree->all);
     }
     struct snode *n = xcalloc(1, sizeof *n);
     n->type = t;
     n->weight = 1;
     pos_of(b, m, &n->line, &n->col);
-    tr->all[tr->n_all++] = n;
+    tree->all[tree->n_all++] = n;
     return n;
 }
 

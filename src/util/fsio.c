@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* fsio.c - whole-file reads and atomic (tmp + fsync + rename) writes.  The OS seam for files
- * written by podc and the pod CLI; the log writer has its own seam (include/pod/fs.h). */
+/* fsio.c - whole-file reads, whole-file writes into a temporary renamed into place (the one
+ * implementation: podc's outputs, the pod image, state written by tools), mkdir -p and
+ * directory syncs.  The OS seam for files written by podc and the pod CLI; writers that must
+ * be testable without a disk go through include/pod/fs.h, whose fs_real uses these too. */
 #include "pod/util.h"
 
 #include <errno.h>
@@ -45,50 +47,137 @@ int pod_read_file(const char *path, size_t max_bytes, char **out, size_t *len, s
     return 0;
 }
 
+int pod_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int pod_fill_bytes(void *self, int fd)
+{
+    const struct pod_bytes *b = self;
+    return pod_write_all(fd, b->data, b->len);
+}
+
+int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill_fn *fill,
+                   void *fill_self, char **tmp_out, struct pod_err *err)
+{
+    char *dir = pod_dirname(path);
+    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
+    free(dir);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
+        free(tmp);
+        return -1;
+    }
+    int e = 0;
+    errno = 0;
+    if (fill(fill_self, fd) < 0)
+        e = errno ? errno : EIO;
+    else if (fchmod(fd, (mode_t)mode) < 0 || (sync == POD_SYNC_DATA && fsync(fd) < 0))
+        e = errno;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        free(tmp);
+        return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
+    }
+    *tmp_out = tmp;
+    return 0;
+}
+
 int pod_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                           struct pod_err *err)
 {
-    char *dir = pod_dirname(path);
-    char *tmpl = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
-    free(dir);
-    int fd = mkostemp(tmpl, O_CLOEXEC);
+    struct pod_bytes bytes = {data, len};
+    char *tmp = NULL;
+    if (pod_stage_file(path, mode, POD_SYNC_DATA, pod_fill_bytes, &bytes, &tmp, err) < 0)
+        return -1;
+    return pod_commit_file(&tmp, path, err);
+}
+
+int pod_sync_dir(const char *dir, struct pod_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        pod_err_set(err, POD_E_IO, e, "create temporary file for `%s`", path);
-        free(tmpl);
-        return -1;
+        return pod_err_set(err, e == ENOENT ? POD_E_NOTFOUND : POD_E_IO, e, "open directory `%s`",
+                           dir);
     }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            goto fail;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0)
-        goto fail;
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmpl, path) < 0)
-        goto fail;
-    free(tmpl);
-    return 0;
-fail : {
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmpl);
-    free(tmpl);
-    return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
+    int rc = 0;
+    if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
+        rc = pod_err_set(err, POD_E_IO, errno, "fsync directory `%s`", dir);
+    close(fd);
+    return rc;
 }
+
+int pod_path_prefixes(const char *path, pod_prefix_fn *fn, void *self, struct pod_err *err)
+{
+    char *p = xstrdup(path);
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    int rc = 0;
+    for (char *s = p + (n > 0); rc == 0; s++) { /* "/a" gives "/a", not "" first */
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        rc = fn(self, p, err);
+        *s = saved;
+        if (saved == '\0')
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+/* One step of pod_mkdir_p: creates dir (then syncs its parent) unless a directory is there. */
+static int mkdir_one(void *self, const char *dir, struct pod_err *err)
+{
+    const unsigned *mode = self;
+    if (mkdir(dir, (mode_t)*mode) == 0) {
+        char *parent = pod_dirname(dir);
+        int rc = pod_sync_dir(parent, err);
+        free(parent);
+        return rc;
+    }
+    if (errno != EEXIST)
+        return pod_err_set(err, POD_E_IO, errno, "mkdir `%s`", dir);
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", dir);
+    return 0;
+}
+
+int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err)
+{
+    return pod_path_prefixes(dir, mkdir_one, &mode, err);
+}
+
+int pod_commit_file(char **tmp, const char *path, struct pod_err *err)
+{
+    char *staged = pod_steal_ptr(tmp);
+    if (!staged)
+        return pod_err_set(err, POD_E_INVALID, EINVAL, "write `%s`: nothing staged", path);
+    int rc = 0;
+    if (rename(staged, path) < 0) {
+        rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", path);
+        unlink(staged);
+    }
+    free(staged);
+    return rc;
 }
 
 int pod_unlink_if_exists(const char *path, struct pod_err *err)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_frontend.c - libFuzzer target for the podc front end: .env parsing, preprocessing,
- * YAML parsing and validation (pp_parse_env + pp_run + spec_load + spec_dump).
+ * YAML parsing and validation (spec_compile, then spec_dump).
  *
  * Input layout: an optional .env part, then a line "%%\n", then the pod.yaml part; without
  * "%%" the whole input is the YAML.  The first input byte (when it is one of '0'..'3')
@@ -10,7 +10,7 @@
  * Build with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iinclude \
  *     tests/fuzz/fuzz_frontend.c build/asan/libpod.a -lyaml -ljansson -o fz
- *   ./fz tests/fuzz/frontend_corpus   (or link src/pp, src/spec and src/util sources)
+ *   ./fz tests/fuzz/frontend_corpus   (or link the src/spec and src/util sources)
  * Without libFuzzer, link tests/fuzz/replay_main.c for a plain main that replays the files
  * given as arguments (crun's tests_libcrun_fuzzer.c pattern; `make fuzz-replay` does).
  */
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/util.h"
 
@@ -58,33 +57,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t yaml_len = len - (size_t)(yaml - buf);
 
+    struct spec_source src = {.file = "pod.yaml",
+                              .text = yaml,
+                              .len = yaml_len,
+                              .env_file = env ? "pod.env" : NULL,
+                              .env_text = env,
+                              .env_len = env_len};
+    struct spec_compile_opts so = {.pod_name = "fuzz",
+                                   .srcdir = "/src",
+                                   .builddir = "/nonexistent",
+                                   .preprocess = !(flags & 1),
+                                   .env_lookup = (flags & 2) ? fallback : NULL};
     struct spec_diags diags = {0};
-    struct pp_vars vars = {0};
-    struct pp_result pr = {0};
     struct pod_spec *spec = NULL;
-    if (env)
-        pp_parse_env(env, env_len, "pod.env", &vars, &diags);
-    bool go = true;
-    if (!(flags & 1)) {
-        struct pp_opts po = {.file = "pod.yaml", .fallback = (flags & 2) ? fallback : NULL};
-        go = pp_run(yaml, yaml_len, &vars, &po, &diags, &pr) == 0;
-        yaml = pr.text;
-        yaml_len = pr.len;
-    }
-    if (go) {
-        struct spec_opts so = {.file = "pod.yaml",
-                               .pod_name = "fuzz",
-                               .srcdir = "/src",
-                               .builddir = "/nonexistent",
-                               .map = (flags & 1) ? NULL : pr.map};
-        if (spec_load(yaml, yaml_len, &so, &diags, &spec) == 0) {
-            char *dump = spec_dump(spec);
-            free(dump);
-            for (size_t i = 0; i < spec->n_containers; i++)
-                free(spec_container_fullname(spec, i));
-            for (size_t i = 0; i < spec->n_volumes; i++)
-                free(spec_volume_fullname(spec, &spec->volumes[i]));
-        }
+    if (spec_compile(&src, &so, &diags, &spec) == 0) {
+        char *dump = spec_dump(spec);
+        free(dump);
+        for (size_t i = 0; i < spec->n_containers; i++)
+            free(spec_container_fullname(spec, i));
+        for (size_t i = 0; i < spec->n_volumes; i++)
+            free(spec_volume_fullname(spec, &spec->volumes[i]));
     }
     for (size_t i = 0; i < diags.n; i++) {
         char *s = spec_diag_format("pod.yaml", &diags.v[i]);
@@ -94,8 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     spec_free(spec);
     spec_diags_free(&diags);
-    pp_vars_free(&vars);
-    pp_result_free(&pr);
     free(buf);
     return 0;
 }

@@ -1,26 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* clk.c - the real clock and the fake clock.  The only place that reads the real time. */
-#include "pod/clk.h"
-
-#include <time.h>
-
-static int64_t real_mono_ms(void *self)
-{
-    (void)self;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t real_wall_ns(void *self)
-{
-    (void)self;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-const struct clk clk_real = {real_mono_ms, real_wall_ns, 0};
+/* clk_fake.c - the fake clock (clk_fake.h): time is a number its owner moves.  No I/O. */
+#include "clk_fake.h"
 
 static int64_t fake_mono_ms(void *self)
 {

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* podc.c - the podc compiler driver: command line, preprocessing (.env, -e), front end,
- * diagnostics, and the output files (SPEC.md sections 2 and 6).
+/* podc.c - podc's command line: options, the input files (pod.yaml, its .env), the front end
+ * (spec_compile), diagnostics, and the output files (SPEC.md sections 2 and 6).
  *
  * Nothing goes to stdout except the answers to -h and -V (sns captures stdout).  Diagnostics
  * go to stderr: spec problems as `file:line:col: error: path: message`, everything else as
  * `[LEVEL] message` lines filtered by SPACE_LOG_LEVEL (errors are always shown).
  * Outputs are written only when the spec is accepted, each one atomically (tmp + rename).
  */
+#include "cli.h"
 #include "pod/emit.h"
-#include "pod/podc.h"
-#include "pod/pp.h"
 #include "pod/spec.h"
 #include "pod/util.h"
+#include "pod/version.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,10 +193,10 @@ static const char *env_lookup(void *self, const char *name)
     return getenv(name);
 }
 
-/* Prints diagnostics (sorted by position); warnings only when SPACE_LOG_LEVEL shows them. */
-static void print_diags(const char *file, struct spec_diags *d)
+/* Prints diagnostics (spec_compile sorted them); warnings only when SPACE_LOG_LEVEL shows
+ * them. */
+static void print_diags(const char *file, const struct spec_diags *d)
 {
-    spec_diags_sort(d);
     for (size_t i = 0; i < d->n; i++) {
         if (d->v[i].sev == SPEC_SEV_WARNING && pod_log_level() < POD_LOG_WARN)
             continue;
@@ -207,55 +206,15 @@ static void print_diags(const char *file, struct spec_diags *d)
     }
 }
 
-/* Writes data to a new temporary file next to path; *tmp_out names it.  Not fsync'ed
- * (compiler output, see emit_image_write); the caller renames it into place. */
-static int stage_file(const char *path, const void *data, size_t len, unsigned mode, char **tmp_out,
-                      struct pod_err *err)
-{
-    char *dir = pod_dirname(path);
-    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
-    free(dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
-        free(tmp);
-        return -1;
-    }
-    int e = 0;
-    const char *p = data;
-    while (len && !e) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno != EINTR)
-            e = errno;
-        else if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-        }
-    }
-    if (!e && fchmod(fd, (mode_t)mode) < 0)
-        e = errno;
-    if (close(fd) < 0 && !e)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        free(tmp);
-        return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
-    }
-    *tmp_out = tmp;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ compile */
 
 struct compile {
     struct podc_args a;
     const char *self_exe;
     char *pod_name, *in, *out, *srcdir, *builddir, *env_file;
-    char *text;
-    size_t len;
-    struct pp_vars vars;
-    struct pp_result pp;
-    struct spec_diags env_diags, diags;
+    char *text, *env_text;
+    size_t len, env_len;
+    struct spec_diags diags;
     struct pod_spec *spec;
 };
 
@@ -268,9 +227,7 @@ static void compile_free(struct compile *c)
     free(c->builddir);
     free(c->env_file);
     free(c->text);
-    pp_vars_free(&c->vars);
-    pp_result_free(&c->pp);
-    spec_diags_free(&c->env_diags);
+    free(c->env_text);
     spec_diags_free(&c->diags);
     spec_free(c->spec);
 }
@@ -342,9 +299,9 @@ static int resolve_paths(struct compile *c)
     return 0;
 }
 
-/* Reads the input and, unless -p false, the .env file; runs the preprocessor.
+/* Reads the input and, unless -p false, the .env file (when there is one).
  * Returns 0 to continue, or an exit code. */
-static int load_and_preprocess(struct compile *c)
+static int read_inputs(struct compile *c)
 {
     struct pod_err err = POD_ERR_ZERO;
     if (pod_read_file(c->in, SPEC_MAX_INPUT_BYTES, &c->text, &c->len, &err) < 0) {
@@ -362,34 +319,43 @@ static int load_and_preprocess(struct compile *c)
     char *base = strip_suffix(c->in, ".yaml");
     c->env_file = xasprintf("%s.env", base);
     free(base);
-    char *env_text = NULL;
-    size_t env_len = 0;
-    if (pod_read_file(c->env_file, SPEC_MAX_INPUT_BYTES, &env_text, &env_len, &err) == 0) {
+    if (pod_read_file(c->env_file, SPEC_MAX_INPUT_BYTES, &c->env_text, &c->env_len, &err) == 0) {
         pod_log(POD_LOG_INFO, "Loading variables from %s", c->env_file);
-        pp_parse_env(env_text, env_len, c->env_file, &c->vars, &c->env_diags);
-        free(env_text);
     } else if (err.code == POD_E_NOTFOUND) {
         pod_log(POD_LOG_INFO, "No .env file present (%s).", c->env_file);
     } else {
         pod_log(POD_LOG_ERROR, "%s", err.msg);
         return err.code == POD_E_INVALID ? POD_EXIT_REJECTED : POD_EXIT_SYSTEM;
     }
-    struct pp_opts po = {
-        .file = c->in,
-        .fallback = c->a.source_env ? env_lookup : NULL,
-        .fallback_self = NULL,
-    };
-    pp_run(c->text, c->len, &c->vars, &po, &c->diags, &c->pp);
     return 0;
 }
 
-/* Whether diags already holds an error on line (1-based; 0 = no position). */
-static bool on_error_line(const struct spec_diags *d, int line)
+/* Stages a .conf file (compiler output: not fsync'ed, see emit_image_stage). */
+static int stage_text(const char *path, const char *text, char **tmp_out, struct pod_err *err)
 {
-    for (size_t i = 0; line > 0 && i < d->n; i++)
-        if (d->v[i].sev == SPEC_SEV_ERROR && d->v[i].line == line)
-            return true;
-    return false;
+    struct pod_bytes bytes = {text, strlen(text)};
+    return pod_stage_file(path, 0644, POD_SYNC_NONE, pod_fill_bytes, &bytes, tmp_out, err);
+}
+
+/* Stages the executable: a copy of executable.file (runtime: executable), else the pod image
+ * (podc itself with the spec as payload). */
+static int stage_executable(const struct compile *c, char **tmp_out, struct pod_err *err)
+{
+    const struct pod_spec *s = c->spec;
+    if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
+        struct pod_bytes bin = {0};
+        char *data = NULL;
+        if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &data, &bin.len, err) < 0)
+            return -1;
+        bin.data = data;
+        int rc = pod_stage_file(c->out, 0755, POD_SYNC_NONE, pod_fill_bytes, &bin, tmp_out, err);
+        free(data);
+        return rc;
+    }
+    char *json = emit_spec_json(s);
+    int rc = emit_image_stage(c->self_exe, json, strlen(json), c->out, tmp_out, err);
+    free(json);
+    return rc;
 }
 
 /* One output: its final path and, once staged, the temporary file holding its content
@@ -416,31 +382,10 @@ static int write_outputs(struct compile *c)
     int rc = -1;
 
     for (int i = 0; i < 2; i++)
-        if (*texts[i] &&
-            stage_file(outs[i].path, texts[i], strlen(texts[i]), 0644, &outs[i].tmp, &err) < 0)
+        if (*texts[i] && stage_text(outs[i].path, texts[i], &outs[i].tmp, &err) < 0)
             goto out;
-    if (s->runtime == SPEC_RUNTIME_EXECUTABLE) {
-        char *bin = NULL;
-        size_t len = 0;
-        if (pod_read_file(s->exec_file, MAX_EXEC_BYTES, &bin, &len, &err) < 0)
-            goto out;
-        int r = stage_file(c->out, bin, len, 0755, &outs[2].tmp, &err);
-        free(bin);
-        if (r < 0)
-            goto out;
-    } else {
-        char *dir = pod_dirname(c->out);
-        char *tmp = xasprintf("%s/.%s.podc-new", dir, pod_basename(c->out));
-        free(dir);
-        char *json = emit_spec_json(s);
-        int r = emit_image_write(c->self_exe, json, strlen(json), tmp, &err);
-        free(json);
-        if (r < 0) {
-            free(tmp);
-            goto out;
-        }
-        outs[2].tmp = tmp;
-    }
+    if (stage_executable(c, &outs[2].tmp, &err) < 0)
+        goto out;
 
     for (int i = 0; i < 3; i++) {
         if (outs[i].tmp) {
@@ -480,51 +425,31 @@ static int compile(struct compile *c)
     int rc = resolve_paths(c);
     if (rc)
         return rc;
-    rc = load_and_preprocess(c);
+    rc = read_inputs(c);
     if (rc)
         return rc;
 
-    /* Validation runs even after preprocessing errors (an undefined variable was substituted
-     * as empty), so that every problem is reported in one run; its diagnostics on a line that
-     * already has a preprocessing error are follow-ups of that error and are left out. */
-    const char *text = c->pp.text ? c->pp.text : c->text;
-    size_t len = c->pp.text ? c->pp.len : c->len;
-    if (len > 0 || c->len == 0) {
-        struct spec_opts so = {
-            .file = c->in,
-            .pod_name = c->pod_name,
-            .srcdir = c->srcdir,
-            .builddir = c->builddir,
-            .map = c->pp.map,
-            .check_files = true,
-        };
-        struct spec_diags vd = {0};
-        struct pod_spec *spec = NULL;
-        spec_load(text, len, &so, &vd, &spec);
-        bool pp_failed = c->diags.n_errors > 0 || c->env_diags.n_errors > 0;
-        for (size_t i = 0; i < vd.n; i++) {
-            const struct spec_diag *dg = &vd.v[i];
-            if (pp_failed && on_error_line(&c->diags, dg->line))
-                continue;
-            if (dg->file)
-                spec_diag_add_file(&c->diags, dg->file, dg->sev, dg->line, dg->col, dg->path, "%s",
-                                   dg->msg);
-            else
-                spec_diag_add(&c->diags, dg->sev, dg->line, dg->col, dg->path, "%s", dg->msg);
-        }
-        spec_diags_free(&vd);
-        if (pp_failed)
-            spec_free(spec);
-        else
-            c->spec = spec;
-    }
-
-    if (c->env_file)
-        print_diags(c->env_file, &c->env_diags);
+    struct spec_source src = {
+        .file = c->in,
+        .text = c->text,
+        .len = c->len,
+        .env_file = c->env_file,
+        .env_text = c->env_text,
+        .env_len = c->env_len,
+    };
+    struct spec_compile_opts so = {
+        .pod_name = c->pod_name,
+        .srcdir = c->srcdir,
+        .builddir = c->builddir,
+        .preprocess = c->a.preprocess,
+        .env_lookup = c->a.source_env ? env_lookup : NULL,
+        .strict = c->a.strict,
+        .check_files = true,
+    };
+    spec_compile(&src, &so, &c->diags, &c->spec);
     print_diags(c->in, &c->diags);
-    size_t n_err = c->diags.n_errors + c->env_diags.n_errors;
-    size_t n_warn = c->diags.n_warnings + c->env_diags.n_warnings;
-    if (n_err || !c->spec || (c->a.strict && n_warn)) {
+    size_t n_err = c->diags.n_errors, n_warn = c->diags.n_warnings;
+    if (!c->spec) {
         if (n_err)
             pod_log(POD_LOG_ERROR, "%s: %zu error(s), %zu warning(s): no output written", c->in,
                     n_err, n_warn);

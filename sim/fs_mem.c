@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* fs_mem.c - the in-memory file system behind the seam (include/pod/fs.h), for unit tests and
- * the simulator.  Deterministic: no real I/O, no clock, no randomness; the same calls give the
- * same results.  Models what the log writer has to survive: failing calls, a full disk, and
- * crashes that lose unsynced data (see fs.h for the exact model).
- * Ownership: struct fs_mem owns every inode, directory name and handle.  Linear searches are
- * deliberate: a simulated pod has a few dozen files.
+ * the simulator (never linked into podc or a pod).  Deterministic: no real I/O, no clock, no
+ * randomness; the same calls give the same results.  Models what the log writer has to survive:
+ * failing calls, a full disk, and crashes that lose unsynced data (see fs_mem.h for the exact
+ * model). Ownership: struct fs_mem owns every inode, directory name and handle.  Linear searches
+ * are deliberate: a simulated pod has a few dozen files.
  */
-#include "pod/fs.h"
+#include "fs_mem.h"
 #include "pod/util.h"
 
 #include <errno.h>
@@ -380,32 +380,22 @@ static int mem_list(void *self, const char *dir, char ***names, struct pod_err *
     return end(m, 0);
 }
 
+/* One step of mkdir -p: a directory unless a file is in the way. */
+static int mkdir_one(void *self, const char *dir, struct pod_err *err)
+{
+    struct fs_mem *m = self;
+    if (find_file(m, dir))
+        return pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", dir);
+    if (!is_dir(m, dir))
+        pod_strv_push(&m->dirs, dir);
+    return 0;
+}
+
 static int do_mkdir_p(struct fs_mem *m, const char *dir, struct pod_err *err)
 {
     if (!valid_path(dir))
         return pod_err_set(err, POD_E_INVALID, EINVAL, "mkdir `%s`", dir);
-    char *p = xstrdup(dir);
-    size_t n = strlen(p);
-    while (n > 1 && p[n - 1] == '/')
-        p[--n] = '\0';
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char saved = *s;
-        *s = '\0';
-        if (find_file(m, p)) {
-            rc = pod_err_set(err, POD_E_IO, ENOTDIR, "mkdir `%s`", p);
-            break;
-        }
-        if (!is_dir(m, p))
-            pod_strv_push(&m->dirs, p);
-        *s = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(p);
-    return rc;
+    return pod_path_prefixes(dir, mkdir_one, m, err);
 }
 
 static int mem_mkdir_p(void *self, const char *dir, struct pod_err *err)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* pp.c - the podc preprocessor: .env parsing, #if-blocks and ${VAR} substitution.
+/* spec_pp.c - the front end's first stage, the podc preprocessor: .env parsing, #if-blocks
+ * and ${VAR} substitution (interface: spec_pp.h).
  *
  * Pure: works on memory only (no files, no environment; the CLI passes a fallback lookup).
  * Three passes over the lines of the input:
@@ -9,8 +10,9 @@
  *   3. substitution of the kept lines, skipping YAML comments, building the line map.
  * Every problem becomes a diagnostic; nothing stops at the first one.  SPEC.md section 3.
  */
-#include "pod/pp.h"
 #include "pod/util.h"
+#include "spec_internal.h"
+#include "spec_pp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -412,9 +414,9 @@ static char *pod_version_of(const char *s, size_t n)
 /* ------------------------------------------------------------------ pass 3: substitution */
 
 struct scan {
-    bool dq, sq;         /* inside a double/single-quoted scalar (may span lines) */
-    bool block;          /* inside a block scalar (| or >) */
-    size_t block_indent; /* indentation of the line that opened it */
+    bool in_dquote, in_squote; /* inside a double/single-quoted scalar (may span lines) */
+    bool block;                /* inside a block scalar (| or >) */
+    size_t block_indent;       /* indentation of the line that opened it */
 };
 
 static size_t indent_of(const char *s, size_t n)
@@ -465,7 +467,7 @@ static bool opens_block(const char *s, size_t n)
     return s[j - 1] == ':' || s[j - 1] == '-';
 }
 
-static void subst_line(struct pp *pp, struct scan *sc, const struct line *l, int lineno,
+static void subst_line(struct pp *pp, struct scan *scan, const struct line *l, int lineno,
                        struct pod_buf *out, struct spec_line_map *map)
 {
     const char *s = l->s;
@@ -476,43 +478,43 @@ static void subst_line(struct pp *pp, struct scan *sc, const struct line *l, int
 
     /* block scalar content: everything is content, comments included */
     bool in_block = false;
-    if (sc->block) {
+    if (scan->block) {
         size_t ind = indent_of(s, n);
         bool blank = ind == n || (ind + 1 == n && s[ind] == '\r');
-        if (blank || ind > sc->block_indent)
+        if (blank || ind > scan->block_indent)
             in_block = true;
         else
-            sc->block = false;
+            scan->block = false;
     }
     size_t content_end = n; /* where a comment starts (outside block scalars) */
     for (size_t i = 0; i < n;) {
         char c = s[i];
         if (!in_block) {
-            if (sc->dq) {
+            if (scan->in_dquote) {
                 if (c == '\\' && i + 1 < n) {
                     pod_buf_add(out, s + i, 2);
                     i += 2;
                     continue;
                 }
                 if (c == '"')
-                    sc->dq = false;
-            } else if (sc->sq) {
+                    scan->in_dquote = false;
+            } else if (scan->in_squote) {
                 if (c == '\'' && i + 1 < n && s[i + 1] == '\'') {
                     pod_buf_add(out, s + i, 2);
                     i += 2;
                     continue;
                 }
                 if (c == '\'')
-                    sc->sq = false;
+                    scan->in_squote = false;
             } else if (c == '#' && (i == 0 || is_blank(s[i - 1]))) {
                 content_end = i;
                 pod_buf_add(out, s + i, n - i); /* comment: verbatim */
                 break;
             } else if ((c == '"' || c == '\'') && quote_opens(s, i)) {
                 if (c == '"')
-                    sc->dq = true;
+                    scan->in_dquote = true;
                 else
-                    sc->sq = true;
+                    scan->in_squote = true;
             }
         }
         if (c == '$' && i + 2 < n && s[i + 1] == '$' && s[i + 2] == '{') {
@@ -566,9 +568,9 @@ static void subst_line(struct pp *pp, struct scan *sc, const struct line *l, int
         pod_buf_addc(out, c);
         i++;
     }
-    if (!in_block && !sc->dq && !sc->sq && opens_block(s, content_end)) {
-        sc->block = true;
-        sc->block_indent = indent_of(s, n);
+    if (!in_block && !scan->in_dquote && !scan->in_squote && opens_block(s, content_end)) {
+        scan->block = true;
+        scan->block_indent = indent_of(s, n);
     }
     pod_buf_addc(out, '\n');
 }
@@ -586,11 +588,13 @@ int pp_run(const char *text, size_t len, const struct pp_vars *vars, const struc
         spec_diag_add(diags, SPEC_SEV_ERROR, 0, 0, "", "input is larger than %u bytes",
                       SPEC_MAX_INPUT_BYTES);
         out->text = xstrdup("");
+        out->refused = true;
         return -1;
     }
     if (memchr(text, '\0', len)) {
         spec_diag_add(diags, SPEC_SEV_ERROR, 0, 0, "", "input contains a NUL byte");
         out->text = xstrdup("");
+        out->refused = true;
         return -1;
     }
 
@@ -630,12 +634,12 @@ int pp_run(const char *text, size_t len, const struct pp_vars *vars, const struc
 
     struct pod_buf b = {0};
     pod_buf_add(&b, "", 0);
-    struct scan sc = {0};
+    struct scan scan = {0};
     bool too_big = false;
     for (size_t i = 0; i < n && !too_big; i++) {
         if (!lines[i].keep)
             continue;
-        subst_line(&pp, &sc, &lines[i], (int)i + 1, &b, out->map);
+        subst_line(&pp, &scan, &lines[i], (int)i + 1, &b, out->map);
         if (b.len > SPEC_MAX_INPUT_BYTES) {
             too_big = true;
             spec_diag_add(pp.diags, SPEC_SEV_ERROR, (int)i + 1, 1, "",
@@ -660,9 +664,4 @@ void pp_result_free(struct pp_result *r)
     free(r->text);
     spec_line_map_free(r->map);
     memset(r, 0, sizeof *r);
-}
-
-void pp_map_pos(const struct spec_line_map *map, int line, int col, int *src_line, int *src_col)
-{
-    spec_map_pos(map, line, col, src_line, src_col);
 }

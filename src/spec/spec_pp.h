@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* pp.h - the podc preprocessor: ${VAR} substitution and #ifdef/#ifndef/#iftrue/#ifntrue blocks.
+/* spec_pp.h - the first stage of the spec front end (private to src/spec; spec_compile runs
+ * it): the podc preprocessor, ${VAR} substitution and #ifdef/#ifndef/#iftrue/#ifntrue blocks,
+ * and the .env parser.  SPEC.md section 3.
  *
  * Pure: works on an in-memory text and a variable table, never reads files or the environment
- * itself (the CLI passes a lookup callback for -e).  Produces the preprocessed text and a line
- * map so that every later diagnostic points into the file the user wrote.  Problems are
- * reported as spec diagnostics (all of them, never stopping at the first).
- * Ownership: pp_result_free releases everything in a struct pp_result.
+ * itself (spec_compile passes the caller's lookup callback for podc -e).  Produces the
+ * preprocessed text and a line map, so that every later diagnostic points into the file the
+ * user wrote.  Problems are spec diagnostics (all of them, never stopping at the first).
+ * Ownership: pp_vars_free / pp_result_free release everything in a struct pp_vars / pp_result.
  */
-#ifndef POD_PP_H
-#define POD_PP_H
+#ifndef POD_SPEC_PP_H
+#define POD_SPEC_PP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,27 +30,22 @@ void pp_vars_free(struct pp_vars *vars);
 void pp_parse_env(const char *text, size_t len, const char *env_file, struct pp_vars *vars,
                   struct spec_diags *diags);
 
-/* Fallback lookup for variables missing from vars (podc -e: the process environment). */
-typedef const char *pp_lookup_fn(void *self, const char *name);
-
 struct pp_opts {
-    const char *file;       /* the user's file name, for diagnostics */
-    pp_lookup_fn *fallback; /* may be NULL */
+    const char *file;         /* the user's file name, for diagnostics */
+    spec_lookup_fn *fallback; /* variables missing from vars (podc -e); may be NULL */
     void *fallback_self;
 };
 
 struct pp_result {
-    char *text; /* preprocessed text, NUL-terminated */
+    char *text; /* preprocessed text, NUL-terminated ("" when refused) */
     size_t len;
     struct spec_line_map *map; /* pass to spec_opts.map */
+    bool refused; /* the input was refused as a whole (too large, a NUL byte): no text */
 };
 
 /* Returns 0 when text was produced without errors; -1 otherwise (diags say why). */
 int pp_run(const char *text, size_t len, const struct pp_vars *vars, const struct pp_opts *opts,
            struct spec_diags *diags, struct pp_result *out);
 void pp_result_free(struct pp_result *r);
-
-/* Maps a 1-based (line, col) in the preprocessed text to the user's file.  map NULL = identity. */
-void pp_map_pos(const struct spec_line_map *map, int line, int col, int *src_line, int *src_col);
 
 #endif

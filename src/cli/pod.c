@@ -1,21 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* rt.c - the compiled pod's command line (the Pod API): action dispatch, `help`, `version`
- * and `info`.  The actions that drive podman arrive with the runtime issue; until then they
- * answer "not available in this build" (exit 111) instead of pretending to work.
+/* pod.c - the compiled pod's command line (the Pod API, SPEC.md section 7): the action table,
+ * dispatch, and the actions that need no runtime: `help`, `version`, `info` and
+ * `create-ramdisks -l`.  The actions that drive podman arrive with the runtime issue; until
+ * then they answer "not available in this build" (exit 111) instead of pretending to work.
+ * An action is one row of `actions` (name, other spellings, synopsis, help, handler); `help`
+ * prints the table.
  *
  * The pod directory is the directory of the executable (self_path), never the cwd: the pod
  * must work when run as `sh -c "/abs/path/pod info"` from `/` or from an unreadable directory.
  * `help`, `version` and `info` need no podman, write no files and read nothing but the
  * embedded spec.  Output goes to stdout, diagnostics to stderr (pod_log).
  */
-#include "pod/rt.h"
-#include "pod/podc.h"
+#include "cli.h"
 #include "pod/util.h"
+#include "pod/version.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct rt_ctx {
+struct action_ctx {
     const struct pod_spec *spec;
     const char *self_path;
     char *pod_dir; /* directory of self_path */
@@ -23,66 +26,114 @@ struct rt_ctx {
     char **argv;
 };
 
-typedef int action_fn(struct rt_ctx *ctx, const char *action);
+/* Runs an action; returns the exit code.  action is the name as invoked (for messages). */
+typedef int action_fn(struct action_ctx *ctx, const char *action);
+
+static action_fn act_help, act_version, act_info, act_create_ramdisks, act_unavailable;
+
+struct action {
+    const char *name;
+    action_fn *run;
+    bool takes_args;        /* false: any argument is a usage error */
+    const char *aliases[3]; /* other spellings (NULL-terminated) */
+    const char *synopsis;   /* arguments after the name; '\n' continues on an aligned line */
+    const char *help;       /* one or more lines ('\n'-separated) */
+};
+
+/* One row per action, in the order `help` lists them. */
+/* clang-format off */
+static const struct action actions[] = {
+    {"help",            act_help,            false, {"-h", "--help"}, "",
+     "Show this help text."},
+    {"version",         act_version,         false, {"-V", "--version"}, "",
+     "Show the API version, the runtime version and the pod version."},
+    {"info",            act_info,            false, {0}, "",
+     "Show the static configuration of the pod (no podman needed, writes no files)."},
+    {"ps",              act_unavailable,     true,  {0}, "",
+     "Show the up to date runtime status of the pod and its containers."},
+    {"readiness",       act_unavailable,     true,  {0}, "",
+     "Exit 0 if the pod is ready (every readiness probe passed), 1 otherwise."},
+    {"download",        act_unavailable,     true,  {0}, "[-f|--force]",
+     "Pull the images of all containers; with -f pull even images that exist."},
+    {"create",          act_unavailable,     true,  {0}, "[--host-interface=IP]",
+     "Create the pod, its supervisor daemon and volumes (idempotent)."},
+    {"start",           act_unavailable,     true,  {0}, "",
+     "Start a created pod."},
+    {"stop",            act_unavailable,     true,  {0}, "",
+     "Stop the pod and all containers gracefully."},
+    {"kill",            act_unavailable,     true,  {0}, "",
+     "Kill the pod and all containers."},
+    {"run",             act_unavailable,     true,  {0}, "[--host-interface=IP]",
+     "Create and start the pod if necessary, so that all containers run (idempotent)."},
+    {"rerun",           act_unavailable,     true,  {0},
+     "[--host-interface=IP] [-k|--kill] [container...]",
+     "Remove and run the whole pod again, or cycle only the given containers.\n"
+     "-k kills instead of stopping (not valid with container names)."},
+    {"signal",          act_unavailable,     true,  {0}, "[container...]",
+     "Signal the given containers, or all containers that define a signal."},
+    {"logs",            act_unavailable,     true,  {0},
+     "[container...] [-p|--daemon-process] [-t|--timestamp=TS] [-l|--limit=N]\n"
+     "[-s|--stream=stdout,stderr] [-d|--details=ts,age,name,stream,none]",
+     "Show the logs of the given containers (default all) and/or the pod daemon."},
+    {"create-volumes",  act_unavailable,     true,  {0}, "",
+     "Create the volumes used by the pod."},
+    {"create-ramdisks", act_create_ramdisks, true,  {0}, "[-l|--list] [-d|--delete]",
+     "Create (as root) or delete the pod's ramdisks; -l lists them as name:size."},
+    {"reload-configs",  act_unavailable,     true,  {0}, "config [config...]",
+     "Signal the containers that mount the given configs."},
+    {"rm",              act_unavailable,     true,  {0}, "[-k|--kill]",
+     "Stop (or kill) and remove the pod and its containers; volumes are kept."},
+    {"purge",           act_unavailable,     true,  {0}, "",
+     "Remove the volumes of a pod that does not exist (any more)."},
+    {"shell",           act_unavailable,     true,  {0},
+     "[-c|--container=NAME] [-b|--bash] [-- command...]",
+     "Open a shell, or run a command, inside a container."},
+};
+/* clang-format on */
+
+#define N_ACTIONS (sizeof actions / sizeof actions[0])
 
 /* ------------------------------------------------------------------ help */
 
-static const char usage_text[] =
-    "Usage:\n"
-    "    help, -h, --help\n"
-    "        Show this help text.\n"
-    "    version, -V, --version\n"
-    "        Show the API version, the runtime version and the pod version.\n"
-    "    info\n"
-    "        Show the static configuration of the pod (no podman needed, writes no files).\n"
-    "    ps\n"
-    "        Show the up to date runtime status of the pod and its containers.\n"
-    "    readiness\n"
-    "        Exit 0 if the pod is ready (every readiness probe passed), 1 otherwise.\n"
-    "    download [-f|--force]\n"
-    "        Pull the images of all containers; with -f pull even images that exist.\n"
-    "    create [--host-interface=IP]\n"
-    "        Create the pod, its supervisor daemon and volumes (idempotent).\n"
-    "    start\n"
-    "        Start a created pod.\n"
-    "    stop\n"
-    "        Stop the pod and all containers gracefully.\n"
-    "    kill\n"
-    "        Kill the pod and all containers.\n"
-    "    run [--host-interface=IP]\n"
-    "        Create and start the pod if necessary, so that all containers run (idempotent).\n"
-    "    rerun [--host-interface=IP] [-k|--kill] [container...]\n"
-    "        Remove and run the whole pod again, or cycle only the given containers.\n"
-    "        -k kills instead of stopping (not valid with container names).\n"
-    "    signal [container...]\n"
-    "        Signal the given containers, or all containers that define a signal.\n"
-    "    logs [container...] [-p|--daemon-process] [-t|--timestamp=TS] [-l|--limit=N]\n"
-    "         [-s|--stream=stdout,stderr] [-d|--details=ts,age,name,stream,none]\n"
-    "        Show the logs of the given containers (default all) and/or the pod daemon.\n"
-    "    create-volumes\n"
-    "        Create the volumes used by the pod.\n"
-    "    create-ramdisks [-l|--list] [-d|--delete]\n"
-    "        Create (as root) or delete the pod's ramdisks; -l lists them as name:size.\n"
-    "    reload-configs config [config...]\n"
-    "        Signal the containers that mount the given configs.\n"
-    "    rm [-k|--kill]\n"
-    "        Stop (or kill) and remove the pod and its containers; volumes are kept.\n"
-    "    purge\n"
-    "        Remove the volumes of a pod that does not exist (any more).\n"
-    "    shell [-c|--container=NAME] [-b|--bash] [-- command...]\n"
-    "        Open a shell, or run a command, inside a container.\n";
+/* Prints text, starting every line after the first with indent spaces. */
+static void print_lines(const char *text, int indent)
+{
+    for (const char *p = text;;) {
+        const char *nl = strchr(p, '\n');
+        int n = nl ? (int)(nl - p) : (int)strlen(p);
+        printf("%.*s\n", n, p);
+        if (!nl)
+            return;
+        p = nl + 1;
+        printf("%*s", indent, "");
+    }
+}
 
-static int act_help(struct rt_ctx *ctx, const char *action)
+static int act_help(struct action_ctx *ctx, const char *action)
 {
     (void)ctx;
     (void)action;
-    fputs(usage_text, stdout);
+    fputs("Usage:\n", stdout);
+    for (size_t i = 0; i < N_ACTIONS; i++) {
+        const struct action *a = &actions[i];
+        printf("    %s", a->name);
+        for (const char *const *al = a->aliases; *al; al++)
+            printf(", %s", *al);
+        if (*a->synopsis) {
+            printf(" ");
+            print_lines(a->synopsis, 4 + (int)strlen(a->name) + 1);
+        } else {
+            printf("\n");
+        }
+        printf("        ");
+        print_lines(a->help, 8);
+    }
     return POD_EXIT_OK;
 }
 
 /* ------------------------------------------------------------------ version */
 
-static int act_version(struct rt_ctx *ctx, const char *action)
+static int act_version(struct action_ctx *ctx, const char *action)
 {
     (void)action;
     printf("api %s\nruntime %s\npodVersion %s\n", PODC_API_VERSION, POD_RUNTIME_VERSION,
@@ -132,7 +183,7 @@ static char *mount_arg(const struct pod_spec *s, const struct spec_mount *m)
     }
 }
 
-static int act_info(struct rt_ctx *ctx, const char *action)
+static int act_info(struct action_ctx *ctx, const char *action)
 {
     (void)action;
     const struct pod_spec *s = ctx->spec;
@@ -227,9 +278,9 @@ static int act_info(struct rt_ctx *ctx, const char *action)
 /* `-l` lists the ramdisks as name:size, one per line, and nothing else (simplenetesd parses
  * it, as root, before `run`): static data, so it works in this build.  Creating (no flag) and
  * deleting (-d) mount tmpfs and arrive with the runtime. */
-static int act_unavailable(struct rt_ctx *ctx, const char *action);
+static int act_unavailable(struct action_ctx *ctx, const char *action);
 
-static int act_create_ramdisks(struct rt_ctx *ctx, const char *action)
+static int act_create_ramdisks(struct action_ctx *ctx, const char *action)
 {
     bool list = false, del = false;
     for (int i = 0; i < ctx->argc; i++) {
@@ -255,7 +306,7 @@ static int act_create_ramdisks(struct rt_ctx *ctx, const char *action)
 
 /* ------------------------------------------------------------------ not yet available */
 
-static int act_unavailable(struct rt_ctx *ctx, const char *action)
+static int act_unavailable(struct action_ctx *ctx, const char *action)
 {
     (void)ctx;
     pod_log(POD_LOG_ERROR,
@@ -266,52 +317,28 @@ static int act_unavailable(struct rt_ctx *ctx, const char *action)
 
 /* ------------------------------------------------------------------ dispatch */
 
-struct action {
-    const char *name;
-    action_fn *fn;
-    bool takes_args; /* false: any argument is a usage error */
-};
+static const struct action *find_action(const char *name)
+{
+    for (size_t i = 0; i < N_ACTIONS; i++) {
+        if (strcmp(actions[i].name, name) == 0)
+            return &actions[i];
+        for (const char *const *al = actions[i].aliases; *al; al++)
+            if (strcmp(*al, name) == 0)
+                return &actions[i];
+    }
+    return NULL;
+}
 
-static const struct action actions[] = {
-    {"help", act_help, false},
-    {"-h", act_help, false},
-    {"--help", act_help, false},
-    {"version", act_version, false},
-    {"-V", act_version, false},
-    {"--version", act_version, false},
-    {"info", act_info, false},
-    {"ps", act_unavailable, true},
-    {"readiness", act_unavailable, true},
-    {"download", act_unavailable, true},
-    {"create", act_unavailable, true},
-    {"start", act_unavailable, true},
-    {"stop", act_unavailable, true},
-    {"kill", act_unavailable, true},
-    {"run", act_unavailable, true},
-    {"rerun", act_unavailable, true},
-    {"signal", act_unavailable, true},
-    {"logs", act_unavailable, true},
-    {"create-volumes", act_unavailable, true},
-    {"create-ramdisks", act_create_ramdisks, true},
-    {"reload-configs", act_unavailable, true},
-    {"rm", act_unavailable, true},
-    {"purge", act_unavailable, true},
-    {"shell", act_unavailable, true},
-};
-
-int rt_main(int argc, char **argv, const char *self_path, const struct pod_spec *spec)
+int pod_main(int argc, char **argv, const char *self_path, const struct pod_spec *spec)
 {
     pod_log_init_from_env(POD_LOG_INFO);
     const char *name = argc > 1 ? argv[1] : "help";
-    const struct action *act = NULL;
-    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
-        if (strcmp(actions[i].name, name) == 0)
-            act = &actions[i];
+    const struct action *act = find_action(name);
     if (!act) {
         pod_log(POD_LOG_ERROR, "Unknown command: %s", name);
         return POD_EXIT_USAGE;
     }
-    struct rt_ctx ctx = {
+    struct action_ctx ctx = {
         .spec = spec,
         .self_path = self_path,
         .pod_dir = pod_dirname(self_path),
@@ -324,7 +351,7 @@ int rt_main(int argc, char **argv, const char *self_path, const struct pod_spec 
                 pod_basename(self_path));
         rc = POD_EXIT_USAGE;
     } else {
-        rc = act->fn(&ctx, name);
+        rc = act->run(&ctx, name);
     }
     if (fflush(stdout) != 0 && rc == POD_EXIT_OK)
         rc = POD_EXIT_SYSTEM; /* stdout closed or full: the answer was not delivered */
