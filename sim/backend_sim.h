@@ -27,6 +27,8 @@
 #include "pod/backend.h"
 #include "pod/clk.h"
 #include "pod/spec.h"
+#include "clk_fake.h"
+#include "fs_mem.h"
 #include "scn.h"
 
 #define SIM_PIPE_CAPACITY 65536

@@ -27,13 +27,6 @@ $(SIM_LIB): $(SIM_OBJ)
 $(PODSIM): $(BUILD)/sim/podsim.o $(SIM_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/sim/podsim.o $(SIM_LIB) $(LIB) $(LIBS)
 
-# Transitional: sim/backend_sim.[ch] and tests/test_sim_drv.c (the driver's files, reworked on
-# another branch) still expect pod/fs.h and pod/clk.h to declare fs_mem and the fake clock.
-# Until they include sim/fs_mem.h and sim/clk_fake.h themselves, the two headers are forced in.
-SIM_DOUBLES_INCLUDE := -include sim/fs_mem.h -include sim/clk_fake.h
-$(BUILD)/sim/backend_sim.o: ALL_CFLAGS += $(SIM_DOUBLES_INCLUDE)
-TEST_CFLAGS_test_sim_drv := $(SIM_DOUBLES_INCLUDE)
-
 FUZZ_EXTRA_fuzz_scenario = $(SIM_LIB)
 
 sim: $(PODSIM)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "../sim/backend_sim.h"
+#include "../sim/clk_fake.h"
+#include "../sim/fs_mem.h"
 #include "../sim/scn.h"
 #include "pod/drv.h"
 #include "pod/fs.h"
