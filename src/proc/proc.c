@@ -400,7 +400,7 @@ int proc_run(const struct proc_opts *o, int64_t timeout_ms, struct proc_result *
              struct pod_err *err)
 {
     memset(res, 0, sizeof *res);
-    struct proc *p = NULL;
+    struct proc *p;
     if (proc_spawn(o, &p, err) < 0)
         return -1;
     int64_t start = mono_ms();
