@@ -2,6 +2,7 @@
 /* main.c - the multi-call entry point.  The same static binary is podc (no payload) and every
  * compiled pod (payload = the validated spec appended by podc).  A damaged or truncated pod
  * executable refuses to run. */
+#include "pod/agent.h"
 #include "pod/emit.h"
 #include "pod/podc.h"
 #include "pod/rt.h"
@@ -9,10 +10,14 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+    /* hidden actions that must stay tiny: dispatched before the payload is read */
+    if (argc >= 2 && strcmp(argv[1], AGENT_ACTION) == 0)
+        return agent_main(argc, argv);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) {
