@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,13 +97,18 @@ __attribute__((noreturn)) static void child_exec(const struct proc_opts *o, char
                                                  const int src[3], const int *keep, size_t n_keep,
                                                  const int *skip, size_t n_skip, int errpipe)
 {
-    /* default dispositions, empty mask: the parent may ignore SIGPIPE or block everything */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
+    /* default dispositions, empty mask: the parent may ignore SIGPIPE or block everything.  The
+     * raw system call: glibc's sigaction refuses its internal signals 32 and 33, which can arrive
+     * ignored (GNU make 4.3 runs its recipes so) and would stay ignored through exec. */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {0}; /* SIG_DFL */
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
-            (void)sigaction(s, &sa, NULL);
+            (void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
