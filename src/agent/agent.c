@@ -26,6 +26,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -424,6 +425,19 @@ static int setup(struct agent *a)
     if (a->devnull < 0)
         return fail("/dev/null", errno);
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    /* Default dispositions: an ignored signal would be inherited through exec.  The raw system
+     * call, because glibc refuses its internal real-time signals (32, 33), and those may arrive
+     * ignored too.  The agent itself takes its signals from a signalfd and writes with
+     * MSG_NOSIGNAL. */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {0}; /* SIG_DFL */
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            (void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
     sigset_t m;
     sigemptyset(&m);
     sigaddset(&m, SIGCHLD);

@@ -336,7 +336,10 @@ static void read_in(struct agent_client *c)
         if (r < 0 && errno == EAGAIN)
             return;
         if (r <= 0) {
-            fail_conn(c, r == 0 ? "agent closed the connection" : "agent connection: read failed");
+            char why[96];
+            snprintf(why, sizeof why, "agent closed the connection%s%s", r ? ": " : "",
+                     r ? strerror(errno) : "");
+            fail_conn(c, why);
             return;
         }
         c->in_len += (size_t)r;
@@ -548,11 +551,11 @@ void agent_handle_deadline(struct agent_client *c)
         try_connect(c);
     if (c->conn == AGENT_CONN_CONNECTING && t >= c->connect_deadline_ms) {
         char why[160];
-        if (c->fd >= 0)
-            snprintf(why, sizeof why, "agent %s/%s: no HELLO in time", c->dir, c->base);
+        if (c->fd >= 0) /* the reason first: a pod directory may be long */
+            snprintf(why, sizeof why, "agent: no HELLO in time: %s/%s", c->dir, c->base);
         else
-            snprintf(why, sizeof why, "agent %s/%s: cannot connect: %s", c->dir, c->base,
-                     c->last_errno ? strerror(c->last_errno) : "no attempt");
+            snprintf(why, sizeof why, "agent: cannot connect: %s: %s/%s",
+                     c->last_errno ? strerror(c->last_errno) : "no attempt", c->dir, c->base);
         fail_conn(c, why);
         return;
     }

@@ -32,7 +32,7 @@ COLLECT='exec >"$1.tmp"
 s=/proc/$$
 while IFS= read -r l; do
   case "$l" in
-  Uid:*|Gid:*|Groups:*|CapInh:*|CapPrm:*|CapEff:*|CapBnd:*|CapAmb:*|NoNewPrivs:*|Seccomp:*|Seccomp_filters:*|Umask:*)
+  Uid:*|Gid:*|Groups:*|CapInh:*|CapPrm:*|CapEff:*|CapBnd:*|CapAmb:*|NoNewPrivs:*|Seccomp:*|Seccomp_filters:*|Umask:*|SigBlk:*|SigIgn:*)
     k=${l%%:*}; v=${l#*:}; echo "$k" $v;;
   esac
 done <$s/status
@@ -48,7 +48,7 @@ echo "lsm_label $(cat $s/attr/current 2>/dev/null || echo none)"
 mv "$1.tmp" "$1"'
 PROPS="Uid Gid Groups CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Seccomp_filters
 ns.cgroup ns.ipc ns.mnt ns.net ns.pid ns.pid_for_children ns.time ns.time_for_children ns.user
-ns.uts cgroup environ cwd Umask rlimits oom_score_adj lsm_label"
+ns.uts cgroup environ cwd Umask rlimits oom_score_adj lsm_label SigBlk SigIgn"
 RESTRICTED="--cap-drop=ALL --cap-add=NET_BIND_SERVICE --security-opt no-new-privileges --user 1000:1000"
 
 # ================================================================ one side (current user)
