@@ -153,8 +153,10 @@ static int capture_open(struct capture *c, int *child_end, size_t max, struct po
 
 int proc_spawn(const struct proc_opts *o, struct proc **out, struct pod_err *err)
 {
-    if (!o->argv || !o->argv[0] || !o->argv[0][0])
-        return pod_err_set(err, POD_E_INVALID, 0, "proc_spawn: empty argv");
+    if (!o->argv || !o->argv[0] || !o->argv[0][0]) { /* -1 spelled out for scan-build */
+        pod_err_set(err, POD_E_INVALID, 0, "proc_spawn: empty argv");
+        return -1;
+    }
     struct proc *p = xcalloc(1, sizeof *p);
     p->pidfd = p->out.fd = p->err.fd = -1;
     p->group = o->new_session;
