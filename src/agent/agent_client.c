@@ -407,9 +407,8 @@ static void try_connect(struct agent_client *c)
         snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d", pfd);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
             struct pod_err err = POD_ERR_ZERO;
-            if (start_io(c, fd, &err) < 0)
+            if (start_io(c, fd, &err) < 0) /* closes fd */
                 e = err.sys_errno ? err.sys_errno : EIO;
-            fd = -1;
         } else {
             e = errno; /* ECONNREFUSED: stale socket, ENOENT; EAGAIN: backlog full */
             close(fd);
