@@ -445,6 +445,25 @@ static void test_agent_server__concurrency_and_limit(void **state)
 
 /* ------------------------------------------------------------------ the agent's own life */
 
+static void test_agent_server__idle_blocks_in_poll(void **state)
+{
+    struct srv *v = *state;
+    expect_exit(v, 1, 0, (char *[]){"true", NULL}); /* after some work, connected */
+    usleep(50000);
+    char *a = proc_file(v->pid, "schedstat");
+    usleep(500000);
+    char *b = proc_file(v->pid, "schedstat");
+    unsigned long long ran = strtoull(b, NULL, 10) - strtoull(a, NULL, 10);
+    if (ran > 1000000) /* ns on a CPU in 0.5 s */
+        fail_msg("the idle agent ran %llu ns in 0.5 s", ran);
+    free(a);
+    free(b);
+    char *w = proc_file(v->pid, "wchan");
+    if (strcmp(w, "0") != 0 && !strstr(w, "poll"))
+        fail_msg("the idle agent waits in %s, not in poll", w);
+    free(w);
+}
+
 static bool exits_within(pid_t pid, int ms, int *status)
 {
     for (int i = 0; i < ms / 10; i++) {
@@ -507,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_agent_server__garbage_drops_only_that_client, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_agent_server__concurrency_and_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_agent_server__idle_blocks_in_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_agent_server__leaves_when_replaced_or_told, setup,
                                         teardown),
     };

@@ -33,10 +33,11 @@
 
 #include "pod/util.h"
 
-#define OUT_MAX (64u * 1024) /* unsent replies beyond this: the client does not read */
-#define IN_CHUNK 4096u       /* read size; a frame may need up to AGENT_REQ_MAX + 4 */
-#define READS_PER_WAKE 16    /* fairness: bytes read per wake-up are bounded */
-#define KILL_RECHECK_MS 100  /* a killed group that is not empty yet: kill again, look again */
+#define OUT_MAX (64u * 1024)  /* unsent replies beyond this: the client does not read */
+#define IN_CHUNK 4096u        /* read size; a frame may need up to AGENT_REQ_MAX + 4 */
+#define READS_PER_WAKE 16     /* fairness: bytes read per wake-up are bounded */
+#define KILL_RECHECK_MS 100   /* a killed group that is not empty yet: kill again, look again, */
+#define KILL_RECHECK_MAX 5000 /* doubling up to this (a process stuck in D state) */
 
 enum req_st { REQ_RUNNING = 0, REQ_KILLING };
 enum req_why { WHY_NONE = 0, WHY_CANCEL, WHY_TIMEOUT, WHY_DROP };
@@ -49,6 +50,7 @@ struct req {
     enum req_why why;    /* why it is being killed */
     bool reaped;         /* the leader has been reaped */
     int64_t deadline_ms; /* RUNNING: its timeout; KILLING: next re-kill; INT64_MAX: none */
+    int recheck_ms;      /* KILLING: the current re-kill interval */
 };
 
 struct agent {
@@ -133,15 +135,15 @@ static void kill_req(struct req *r)
         (void)kill(r->pid, SIGKILL);
 }
 
-static void start_kill(struct agent *a, struct req *r, enum req_why why)
+static void start_kill(struct req *r, enum req_why why)
 {
-    (void)a;
     if (r->st != REQ_KILLING) {
         r->st = REQ_KILLING;
         r->why = why;
     }
     kill_req(r);
-    r->deadline_ms = now_ms() + KILL_RECHECK_MS;
+    r->recheck_ms = KILL_RECHECK_MS;
+    r->deadline_ms = now_ms() + r->recheck_ms;
 }
 
 /* True when no live (non-zombie) process is left in group pgid. */
@@ -229,13 +231,15 @@ static void run_timers(struct agent *a)
         if (r->deadline_ms > now) {
             i++;
         } else if (r->st == REQ_RUNNING) {
-            start_kill(a, r, WHY_TIMEOUT);
+            start_kill(r, WHY_TIMEOUT);
             i++;
         } else if (r->reaped && group_gone(r->pid)) {
             finish_killed(a, r);
         } else {
             kill_req(r);
-            r->deadline_ms = now + KILL_RECHECK_MS;
+            r->recheck_ms =
+                r->recheck_ms * 2 > KILL_RECHECK_MAX ? KILL_RECHECK_MAX : r->recheck_ms * 2;
+            r->deadline_ms = now + r->recheck_ms;
             i++;
         }
     }
@@ -301,7 +305,7 @@ static int handle_frame(struct agent *a, char *payload, size_t plen)
         agent_parse_u64(a->fields[1], UINT64_MAX, &tag)) {
         struct req *r = find_tag(a, tag);
         if (r) /* unknown: it has ended and its DONE is on its way */
-            start_kill(a, r, WHY_CANCEL);
+            start_kill(r, WHY_CANCEL);
         return 0;
     }
     return -1;
@@ -317,7 +321,7 @@ static void drop_client(struct agent *a)
     a->cfd = -1;
     for (size_t i = 0; i < a->n; i++)
         if (a->reqs[i].gen == a->gen) {
-            start_kill(a, &a->reqs[i], WHY_DROP);
+            start_kill(&a->reqs[i], WHY_DROP);
             a->reqs[i].gen = 0;
         }
     a->in_len = a->out_len = 0;
