@@ -127,9 +127,9 @@ static void test_agent_args__podman(void **state)
     assert_int_equal(agent_mount_args("/srv/p/pod", "/srv/p/.pod.run/web", &v, &err), 0);
     assert_int_equal(pod_strv_len(v), 4);
     assert_string_equal(v[0], "-v");
-    assert_string_equal(v[1], "/srv/p/pod:/.podc/agent:ro");
+    assert_string_equal(v[1], "/srv/p/pod:/.podc/agent:z,ro");
     assert_string_equal(v[2], "-v");
-    assert_string_equal(v[3], "/srv/p/.pod.run/web:/.podc/run");
+    assert_string_equal(v[3], "/srv/p/.pod.run/web:/.podc/run:z,rw");
     pod_strv_free(v);
     assert_int_equal(agent_mount_args("pod", "/r", &v, &err), -1);
     assert_int_equal(agent_mount_args("/a:b/pod", "/r", &v, &err), -1);

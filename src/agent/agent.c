@@ -5,11 +5,12 @@
  * Started by `podman exec -d`, so it has exactly the confinement of a `podman exec` process;
  * every command it runs is a forked child that inherits it unchanged (uid/gid, groups, every
  * capability set, no_new_privs, seccomp filters, namespaces, cgroup, environment, cwd, umask,
- * rlimits) and only gets its own session and process group, stdio on /dev/null and default
- * signal state.  It is a child subreaper, so every descendant of a command ends up reaped here.
- * One client at a time: a new connection replaces the old one, and a connection that ends, or
- * sends anything the protocol does not allow, has its commands killed.  It blocks in poll()
- * when idle.  Must not: read the pod payload, print after start-up, trust its client.
+ * rlimits, signal dispositions) and only gets its own session and process group, stdio on
+ * /dev/null and an empty signal mask.  It is a child subreaper, so every descendant of a command
+ * ends up reaped here. One client at a time: a new connection replaces the old one, and a
+ * connection that ends, or sends anything the protocol does not allow, has its commands killed.  It
+ * blocks in poll() when idle.  Must not: read the pod payload, print after start-up, trust its
+ * client.
  */
 #include "pod/agent.h"
 
@@ -26,7 +27,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -429,19 +429,9 @@ static int setup(struct agent *a)
     if (a->devnull < 0)
         return fail("/dev/null", errno);
     (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    /* Default dispositions: an ignored signal would be inherited through exec.  The raw system
-     * call, because glibc refuses its internal real-time signals (32, 33), and those may arrive
-     * ignored too.  The agent itself takes its signals from a signalfd and writes with
-     * MSG_NOSIGNAL. */
-    struct {
-        void *handler;
-        unsigned long flags;
-        void *restorer;
-        uint64_t mask;
-    } dfl = {0}; /* SIG_DFL */
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            (void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
+    /* Signal dispositions are left as podman exec gave them (commands inherit them as a podman
+     * exec process would have them); the agent itself takes its signals from a signalfd and
+     * writes with MSG_NOSIGNAL, and unblocks everything in each command. */
     sigset_t m;
     sigemptyset(&m);
     sigaddset(&m, SIGCHLD);

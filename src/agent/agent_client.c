@@ -50,9 +50,9 @@ int agent_mount_args(const char *pod_exe, const char *run_dir, char ***out, stru
         return -1;
     char **v = xcalloc(5, sizeof *v);
     v[0] = xstrdup("-v");
-    v[1] = xasprintf("%s:" AGENT_EXE_IN_CTR ":ro", pod_exe);
+    v[1] = xasprintf("%s:" AGENT_EXE_IN_CTR ":z,ro", pod_exe);
     v[2] = xstrdup("-v");
-    v[3] = xasprintf("%s:" AGENT_RUN_IN_CTR, run_dir);
+    v[3] = xasprintf("%s:" AGENT_RUN_IN_CTR ":z,rw", run_dir);
     *out = v;
     return 0;
 }

@@ -76,8 +76,9 @@ start_ctr() {
     [ "$2" = default ] || opts=$RESTRICTED
     CTRS="$CTRS $name"
     # shellcheck disable=SC2086 # opts: a list of options
-    podman run -d --name "$name" --stop-timeout 1 $opts \
-        -v "$BIN/pod:/.podc/agent:ro" -v "$dir:/.podc/run" "$IMAGE" sleep 1000000 >/dev/null
+    # as the backend runs containers: --log-driver passthrough (stdio straight from podman's)
+    podman run -d --name "$name" --stop-timeout 1 --log-driver passthrough $opts \
+        -v "$BIN/pod:/.podc/agent:z,ro" -v "$dir:/.podc/run:z,rw" "$IMAGE" sleep 1000000 </dev/null >/dev/null
     podman exec -d "$name" /.podc/agent __agent /.podc/run/agent.sock >/dev/null
     SOCK=$dir/agent.sock
     "$BIN/agentctl" "$SOCK" hello >/dev/null || { bad "$2: agent not reachable"; return 1; }
