@@ -62,9 +62,10 @@ int agent_main(int argc, char **argv);
 /* ------------------------------------------------------------------ the podman side */
 /* <poddir>/.<exe_base>.run/<ctr>: the host directory mounted at AGENT_RUN_IN_CTR.  New string. */
 char *agent_run_dir(const char *poddir, const char *exe_base, const char *ctr);
-/* The `podman run` arguments that give a container the agent: {"-v", "<pod_exe>:/.podc/agent:ro",
- * "-v", "<run_dir>:/.podc/run", NULL} (a new strv).  Both paths must be absolute and free of ':'
- * (podman's -v syntax); else -1. */
+/* The `podman run` arguments that give a container the agent: {"-v",
+ * "<pod_exe>:/.podc/agent:z,ro", "-v", "<run_dir>:/.podc/run:z,rw", NULL} (a new strv; `z` as
+ * for the pod's other mounts: an SELinux host relabels them shared).  Both paths must be
+ * absolute and free of ':' (podman's -v syntax); else -1. */
 int agent_mount_args(const char *pod_exe, const char *run_dir, char ***out,
                      struct pod_err *err) POD_WUR;
 /* argv of the podman call that starts the agent in the running container ctr (name or id):
