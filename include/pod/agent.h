@@ -8,15 +8,16 @@
  *
  * Protocol (one stream connection; frames `u32 length (LE) | payload`, payload = fields, each
  * terminated by a NUL):
- *   agent -> daemon at accept   HELLO 1 <agent pid>
- *   daemon -> agent             RUN <tag> <timeout_ms> <argv0> [argv1...]      (timeout 0: none)
- *                               CANCEL <tag>
- *   agent -> daemon             DONE <tag> exit <code>     (exit code, 128+signal, 126/127 when
- *                                                           argv0 cannot be executed / is absent)
- *                               DONE <tag> cancelled | DONE <tag> timeout      (group killed,
- * reaped) DONE <tag> error <errno>   (the agent could not fork it) Everything the agent sends is
- * untrusted (the container controls the socket): the client bounds frames, ignores unknown tags and
- * drops an agent that sends anything else.
+ *   agent -> daemon at accept  HELLO 1 <agent pid>
+ *   daemon -> agent            RUN <tag> <timeout_ms> <argv0> [argv1...]   (timeout 0: none)
+ *                              CANCEL <tag>
+ *   agent -> daemon            DONE <tag> exit <code>  (exit code, 128+signal; 126/127 when
+ *                                                       argv0 cannot be executed / is absent)
+ *                              DONE <tag> cancelled    (process group killed and reaped)
+ *                              DONE <tag> timeout      (process group killed and reaped)
+ *                              DONE <tag> error <errno>  (the agent could not fork it)
+ * Everything the agent sends is untrusted (the container controls the socket): the client
+ * bounds frames, ignores unknown tags and drops an agent that sends anything else.
  *
  * The client is non-blocking, driven by a struct loop; callbacks are called from loop callbacks
  * and from agent_handle_deadline, never from agent_run/agent_cancel/agent_connect.  A callback
@@ -49,9 +50,8 @@
 #define AGENT_RUNNING_MAX 256u         /* requests the agent runs at once (more: DONE error) */
 #define AGENT_TIMEOUT_MAX_MS 864000000 /* 10 days: a larger timeout_ms is malformed */
 #define AGENT_CONNECT_RETRY_MS 20      /* first retry; doubles up to 250 ms */
-#define AGENT_REPLY_GRACE_MS                                                                       \
-    3000                            /* after timeout_ms / a CANCEL, an agent that has not          \
-                                       answered is considered stuck: the connection is dropped */
+/* After timeout_ms, or after a CANCEL, an agent that has not answered is stuck: dropped. */
+#define AGENT_REPLY_GRACE_MS 3000
 #define AGENT_WRITE_STALL_MS 5000   /* unsent bytes without progress: the connection is dropped */
 #define AGENT_OUTBUF_MAX (4u << 20) /* unsent bytes beyond which agent_run refuses */
 
@@ -98,8 +98,8 @@ struct agent_client_cbs {
 
 struct agent_client;
 
-/* sock_path: the host path of the agent's socket (any length; long paths are reached through
- * an O_PATH descriptor of the directory).  Copied. */
+/* sock_path: the host path of the agent's socket (any length: it is reached through an O_PATH
+ * descriptor of the socket, opened without following a symlink).  Copied. */
 struct agent_client *agent_client_new(struct loop *loop, const struct clk *clk,
                                       const char *sock_path, const struct agent_client_cbs *cbs);
 /* Drops the connection (the agent then kills what runs) without calling any callback. */
