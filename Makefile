@@ -77,6 +77,7 @@ deps:
 	@bash ci/install-deps.sh --if-missing
 
 include tests/tests.mk
+include tests/agent.mk
 include sim/sim.mk
 include conformance/conformance.mk
 

@@ -114,6 +114,7 @@ if ! podman image exists "$IMAGE" 2>/dev/null; then
     d=$(mktemp -d)
     trap 'rm -rf "$d" "$d.tar"' EXIT
     mkdir -p "$d/bin" "$d/tmp" "$d/etc" "$d/www" "$d/proc" "$d/sys" "$d/dev"
+    chmod 755 "$d" # mktemp -d makes it 0700: a non-root container user (rootless vfs) could not exec
     chmod 1777 "$d/tmp"
     cp /bin/busybox "$d/bin/busybox"
     for t in $("$d/bin/busybox" --list); do

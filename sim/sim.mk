@@ -28,6 +28,7 @@ $(PODSIM): $(BUILD)/sim/podsim.o $(SIM_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(BUILD)/sim/podsim.o $(SIM_LIB) $(LIB) $(LIBS)
 
 FUZZ_EXTRA_fuzz_scenario = $(SIM_LIB)
+FUZZ_EXTRA_fuzz_agent_client = $(SIM_LIB)
 
 sim: $(PODSIM)
 	@echo "== podsim check ($(words $(SIM_SCN)) scenarios)"

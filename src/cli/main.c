@@ -3,15 +3,20 @@
  * compiled pod (payload = the validated spec appended by podc).  A damaged or truncated pod
  * executable refuses to run. */
 #include "cli.h"
+#include "pod/agent.h"
 #include "pod/emit.h"
 #include "pod/util.h"
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+    /* hidden actions that must stay tiny: dispatched before the payload is read */
+    if (argc >= 2 && strcmp(argv[1], AGENT_ACTION) == 0)
+        return agent_main(argc, argv);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) {
