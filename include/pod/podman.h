@@ -171,6 +171,7 @@ struct podman_cfg {
     const char *podman;         /* NULL: $POD_PODMAN, else "podman" from PATH */
     int max_parallel;           /* podman children at once; 0 = 6 */
     int64_t refresh_ms;         /* listing refresh period; 0 = 300000; < 60000 = 60000 */
+    int64_t max_call_ms;        /* caps every podman call's deadline (tests); 0 = defaults */
     /* Log pipe read ends: the daemon hands each new one to the fd holder and forgets it when
      * the backend closes it (EOF).  key = ctr/instance/stream.  May be NULL. */
     void (*hold_fd)(void *self, size_t ctr, uint64_t instance, int stream, int fd);

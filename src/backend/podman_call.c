@@ -230,6 +230,9 @@ static bool startable(const struct pm *pm, const struct call *c, const bool *blo
 
 void call_submit(struct pm *pm, struct call *c)
 {
+    int64_t cap = pm->cfg.max_call_ms;
+    if (cap > 0 && (c->timeout_ms <= 0 || c->timeout_ms > cap))
+        c->timeout_ms = cap;
     c->next = NULL;
     if (pm->q_tail)
         pm->q_tail->next = c;
