@@ -73,6 +73,7 @@ deps:
 	@bash ci/install-deps.sh --if-missing
 
 include tests/tests.mk
+include tests/podman.mk
 include sim/sim.mk
 include conformance/conformance.mk
 

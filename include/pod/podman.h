@@ -209,8 +209,8 @@ void backend_podman_exec_done(struct backend *be, uint64_t tag, enum backend_res
 /* Counters for tests and the bench. */
 struct podman_stats {
     uint64_t calls, calls_failed, calls_timed_out, max_running;
-    uint64_t pidfd_exits, wait_fallbacks, pidfd_signals, kill_fallbacks;
-    uint64_t listings, pulls, cancel_kills;
+    uint64_t armed, pidfd_exits, wait_fallbacks, pidfd_signals, kill_fallbacks;
+    uint64_t listings, pulls, cancel_kills, replace_lines;
 };
 void backend_podman_stats(const struct backend *be, struct podman_stats *out);
 

@@ -95,7 +95,7 @@ void pm_event_output(struct pm *pm, struct stream *s)
     q->ev.ctr = s->ctr;
     q->ev.instance = s->instance;
     q->ev.stream = (enum backend_stream)s->which;
-    q->ev.data = s->buf;
+    q->ev.data = s->buf + s->off;
     q->ev.len = s->len;
     q->s = s;
 }
@@ -277,7 +277,7 @@ static void pull_done(struct pm *pm, struct call *c, const struct call_res *r)
 }
 
 /* The log pipes of a new instance: write ends for podman, read ends in the loop. */
-static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, int wfd[2],
+static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, bool replacing, int wfd[2],
                       struct pod_err *err)
 {
     int p[2][2];
@@ -294,6 +294,8 @@ static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, int wfd[2],
         struct stream *st = stream_open(pm, ctr, instance, s, p[s][0], true);
         if (st)
             st->capture_head = true;
+        if (st && s == BACKEND_STDOUT && replacing)
+            st->strip = xasprintf("%s\n", pm->c[ctr].name);
     }
     return 0;
 }
@@ -306,12 +308,12 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     char **argv = podman_argv_run(&pm->actx, ctr, instance, err);
     if (!argv)
         return -1;
+    struct pctr *k = &pm->c[ctr];
     int wfd[2];
-    if (open_pipes(pm, ctr, instance, wfd, err) < 0) {
+    if (open_pipes(pm, ctr, instance, k->exists || !pm->listed, wfd, err) < 0) {
         pod_strv_free(argv);
         return -1;
     }
-    struct pctr *k = &pm->c[ctr];
     k->instance = instance;
     k->starting = instance;
     k->exists = true;
@@ -350,6 +352,9 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     struct pctr *k = &pm->c[ctr];
     if (k->instance != instance || (!k->running && k->starting != instance))
         return 0; /* not running (any more): its exit is or was reported */
+    struct esrc *es = es_find(pm, ctr, instance);
+    if (es && (es->st == ES_CONFIRM || es->st == ES_WAIT))
+        return 0; /* PID 1 is gone already */
     int t = timeout_ms <= 0 ? 0 : (int)((timeout_ms + 999) / 1000);
     char **argv = podman_argv_stop(&pm->actx, k->name, t, err);
     return submit_ctr(pm, CALL_STOP, argv, ctr, instance, t * 1000LL + PODMAN_STOP_MARGIN_MS, 0);
@@ -363,6 +368,8 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
     if (sig <= 0 || sig > 64)
         return pod_err_set(err, POD_E_INVALID, 0, "podman: bad signal %d", sig);
     struct esrc *es = es_find(pm, ctr, instance);
+    if (es && (es->st == ES_CONFIRM || es->st == ES_WAIT))
+        return 0; /* PID 1 is gone already: its exit is on the way */
     if (es && es->st == ES_ARMED && es->pidfd >= 0) {
         if (pidfd_send_signal(es->pidfd, sig, NULL, 0) == 0 || errno == ESRCH) {
             pm->st.pidfd_signals++;

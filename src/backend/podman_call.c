@@ -83,12 +83,24 @@ static void finish(struct pm *pm, struct call *c, struct call_res *r)
     call_free(c);
 }
 
+/* proc_drain closes a capture pipe at EOF: forget it in the loop then (before its number is
+ * reused). */
+static void drain(struct pm *pm, struct call *c)
+{
+    int fds[2] = {proc_out_fd(c->p), proc_err_fd(c->p)};
+    (void)proc_drain(c->p);
+    if (fds[0] >= 0 && proc_out_fd(c->p) < 0)
+        loop_del(pm->cfg.loop, fds[0]);
+    if (fds[1] >= 0 && proc_err_fd(c->p) < 0)
+        loop_del(pm->cfg.loop, fds[1]);
+}
+
 static void call_exited(struct pm *pm, struct call *c)
 {
     int status = 0;
     if (!proc_reap(c->p, &status))
         return;
-    (void)proc_drain(c->p); /* what podman wrote before it exited */
+    drain(pm, c); /* what podman wrote before it exited */
     unwatch(pm, c);
     pm_ptr_remove((void **)pm->run, &pm->n_run, c);
     if (c->exec_class)
@@ -119,7 +131,7 @@ static void on_fd(void *arg, int fd, unsigned events)
     (void)fd;
     (void)events;
     struct call *c = arg;
-    (void)proc_drain(c->p);
+    drain(c->pm, c);
 }
 
 static void on_pidfd(void *arg, int fd, unsigned events)

@@ -192,6 +192,7 @@ static void arm(struct pm *pm, struct esrc *es, int pid)
         if (loop_add(pm->cfg.loop, fd, LOOP_IN, on_pidfd, es, &err) == 0) {
             es->pidfd = fd;
             es->st = ES_ARMED;
+            pm->st.armed++;
             es->retries = 0;
             if (pm->cfg.exec.ops && pm->cfg.exec.ops->instance)
                 pm->cfg.exec.ops->instance(pm->cfg.exec.self, es->ctr, es->instance, pid);

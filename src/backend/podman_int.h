@@ -143,6 +143,9 @@ struct stream {
     bool paused;    /* no room in the log pump: not reading */
     struct pod_buf head; /* the first bytes while `podman run` runs (its error message) */
     bool capture_head;
+    char *strip; /* stdout: "<name>\n" that `run --replace` prints when it removes the old
+                    container, before the new one exists; dropped from the first read */
+    size_t off;  /* start of the event's data in buf */
 };
 
 struct stream *stream_open(struct pm *pm, size_t ctr, uint64_t instance, int which, int fd,

@@ -44,6 +44,7 @@ static void stream_close(struct pm *pm, struct stream *s)
     e->stream = (enum backend_stream)s->which;
     pm_ptr_remove((void **)pm->str, &pm->n_str, s);
     pod_buf_free(&s->head);
+    free(s->strip);
     free(s->buf);
     free(s);
 }
@@ -65,10 +66,23 @@ static bool read_once(struct pm *pm, struct stream *s)
         stream_close(pm, s);
         return false;
     }
+    s->off = 0;
     s->len = (size_t)n;
+    if (s->strip) {
+        size_t sl = strlen(s->strip);
+        if (s->len >= sl && memcmp(s->buf, s->strip, sl) == 0) {
+            s->off = sl;
+            s->len -= sl;
+            pm->st.replace_lines++;
+        }
+        free(s->strip);
+        s->strip = NULL;
+        if (s->len == 0)
+            return true;
+    }
     if (s->capture_head && s->head.len < HEAD_MAX) {
         size_t k = HEAD_MAX - s->head.len;
-        pod_buf_add(&s->head, s->buf, (size_t)n < k ? (size_t)n : k);
+        pod_buf_add(&s->head, s->buf + s->off, s->len < k ? s->len : k);
     }
     s->held = true;
     set_reading(pm, s, false);
@@ -169,6 +183,7 @@ void streams_free(struct pm *pm)
         loop_del(pm->cfg.loop, s->fd);
         close(s->fd); /* the holder keeps its copy */
         pod_buf_free(&s->head);
+        free(s->strip);
         free(s->buf);
         free(s);
     }
