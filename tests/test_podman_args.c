@@ -140,19 +140,60 @@ static void test_run__full_container(void **state)
     struct pod_spec *s = load(full_yaml);
     struct podman_argv_ctx c = ctx(s, "10.0.0.5");
     struct pod_err err = POD_ERR_ZERO;
-    static const char *const want[] = {
-        "/usr/bin/podman", "run", "-d", "--replace", "--pull=never", "--name",
-        "web-mypod-1.2.3", "--pod", "mypod-1.2.3", "--restart=no", "--log-driver",
-        "passthrough", "--stop-timeout", "3", "--label", "podc.pod=mypod-1.2.3", "--label",
-        "podc.container=web", "--label", "podc.instance=7", "-e",
-        "WARP=activated ${myVar} \"world\" $(x) `y`; z", "-e", "EMPTY=", "-e", "NL=a\nb",
-        "-v", "/pods/my pod/ramdisk/tmp:/mnt/tmp:z,rw", "-v",
-        "/pods/my pod/config/cfg:/etc/cfg:z,ro", "-v", "data-mypod-1.2.3:/a:z,rw", "-v",
-        "shared-mypod:/b:z,rw", "-v", "glob:/c:z,rw", "-v", "/srv/my data:/d:z,rw,dev", "-v",
-        "/pods/my pod/pod:/.podc/agent:ro", "-v", "/pods/my pod/.pod.run/web:/.podc/run:z,rw",
-        "--workdir", "/opt/my files", "--entrypoint", "[\"sh\",\"-c\"]", "--",
-        "localhost/podtest:1", "echo \"$HOME\" `id`; exit 3", "a b", "line1\nline2", "it's",
-        "--privileged", NULL};
+    static const char *const want[] = {"/usr/bin/podman",
+                                       "run",
+                                       "-d",
+                                       "--replace",
+                                       "--pull=never",
+                                       "--name",
+                                       "web-mypod-1.2.3",
+                                       "--pod",
+                                       "mypod-1.2.3",
+                                       "--restart=no",
+                                       "--log-driver",
+                                       "passthrough",
+                                       "--stop-timeout",
+                                       "3",
+                                       "--label",
+                                       "podc.pod=mypod-1.2.3",
+                                       "--label",
+                                       "podc.container=web",
+                                       "--label",
+                                       "podc.instance=7",
+                                       "-e",
+                                       "WARP=activated ${myVar} \"world\" $(x) `y`; z",
+                                       "-e",
+                                       "EMPTY=",
+                                       "-e",
+                                       "NL=a\nb",
+                                       "-v",
+                                       "/pods/my pod/ramdisk/tmp:/mnt/tmp:z,rw",
+                                       "-v",
+                                       "/pods/my pod/config/cfg:/etc/cfg:z,ro",
+                                       "-v",
+                                       "data-mypod-1.2.3:/a:z,rw",
+                                       "-v",
+                                       "shared-mypod:/b:z,rw",
+                                       "-v",
+                                       "glob:/c:z,rw",
+                                       "-v",
+                                       "/srv/my data:/d:z,rw,dev",
+                                       "-v",
+                                       "/pods/my pod/pod:/.podc/agent:ro",
+                                       "-v",
+                                       "/pods/my pod/.pod.run/web:/.podc/run:z,rw",
+                                       "--workdir",
+                                       "/opt/my files",
+                                       "--entrypoint",
+                                       "[\"sh\",\"-c\"]",
+                                       "--",
+                                       "localhost/podtest:1",
+                                       "echo \"$HOME\" `id`; exit 3",
+                                       "a b",
+                                       "line1\nline2",
+                                       "it's",
+                                       "--privileged",
+                                       NULL};
     check_argv(podman_argv_run(&c, 0, 7, &err), want);
     spec_free(s);
 }
@@ -163,21 +204,58 @@ static void test_run__host_network_and_plain(void **state)
     struct pod_spec *s = load(full_yaml);
     struct podman_argv_ctx c = ctx(s, "10.0.0.5");
     struct pod_err err = POD_ERR_ZERO;
-    static const char *const proxy[] = {
-        "/usr/bin/podman", "run", "-d", "--replace", "--pull=never", "--name",
-        "proxy-mypod-1.2.3", "--network", "host", "--add-host=proxy:10.0.0.5", "--restart=no",
-        "--log-driver", "passthrough", "--stop-timeout", "10", "--label",
-        "podc.pod=mypod-1.2.3", "--label", "podc.container=proxy", "--label",
-        "podc.instance=1", "--", "localhost/podtest:1", NULL};
+    static const char *const proxy[] = {"/usr/bin/podman",
+                                        "run",
+                                        "-d",
+                                        "--replace",
+                                        "--pull=never",
+                                        "--name",
+                                        "proxy-mypod-1.2.3",
+                                        "--network",
+                                        "host",
+                                        "--add-host=proxy:10.0.0.5",
+                                        "--restart=no",
+                                        "--log-driver",
+                                        "passthrough",
+                                        "--stop-timeout",
+                                        "10",
+                                        "--label",
+                                        "podc.pod=mypod-1.2.3",
+                                        "--label",
+                                        "podc.container=proxy",
+                                        "--label",
+                                        "podc.instance=1",
+                                        "--",
+                                        "localhost/podtest:1",
+                                        NULL};
     check_argv(podman_argv_run(&c, 1, 1, &err), proxy);
     /* no host interface: no --add-host; no exec probe: no agent mounts; args only */
     c = ctx(s, NULL);
-    static const char *const plain[] = {
-        "/usr/bin/podman", "run", "-d", "--replace", "--pull=never", "--name",
-        "plain-mypod-1.2.3", "--pod", "mypod-1.2.3", "--restart=no", "--log-driver",
-        "passthrough", "--stop-timeout", "10", "--label", "podc.pod=mypod-1.2.3", "--label",
-        "podc.container=plain", "--label", "podc.instance=18446744073709551615", "--",
-        "localhost/podtest:1", "sleep", "100", NULL};
+    static const char *const plain[] = {"/usr/bin/podman",
+                                        "run",
+                                        "-d",
+                                        "--replace",
+                                        "--pull=never",
+                                        "--name",
+                                        "plain-mypod-1.2.3",
+                                        "--pod",
+                                        "mypod-1.2.3",
+                                        "--restart=no",
+                                        "--log-driver",
+                                        "passthrough",
+                                        "--stop-timeout",
+                                        "10",
+                                        "--label",
+                                        "podc.pod=mypod-1.2.3",
+                                        "--label",
+                                        "podc.container=plain",
+                                        "--label",
+                                        "podc.instance=18446744073709551615",
+                                        "--",
+                                        "localhost/podtest:1",
+                                        "sleep",
+                                        "100",
+                                        NULL};
     check_argv(podman_argv_run(&c, 2, UINT64_MAX, &err), plain);
     c.exe_path = NULL; /* no agent: no agent mounts even for web */
     char **v = podman_argv_run(&c, 0, 1, &err);
@@ -196,25 +274,56 @@ static void test_pod_create__ports_labels_proxy(void **state)
     struct pod_err err = POD_ERR_ZERO;
     /* hostInterface of the expose wins over --host-interface; the network: host container's
      * ports are not published; an expose without hostPort is not published */
-    static const char *const want[] = {
-        "/usr/bin/podman", "pod", "create", "--name", "mypod-1.2.3", "--label",
-        "podc.pod=mypod-1.2.3", "--label", "team=a b; $(rm -rf /) `id`", "-p",
-        "10.0.0.5:8080:80", "-p", "10.0.0.7:8443:443", "--add-host=proxy:10.0.0.5", NULL};
+    static const char *const want[] = {"/usr/bin/podman",
+                                       "pod",
+                                       "create",
+                                       "--name",
+                                       "mypod-1.2.3",
+                                       "--label",
+                                       "podc.pod=mypod-1.2.3",
+                                       "--label",
+                                       "team=a b; $(rm -rf /) `id`",
+                                       "-p",
+                                       "10.0.0.5:8080:80",
+                                       "-p",
+                                       "10.0.0.7:8443:443",
+                                       "--add-host=proxy:10.0.0.5",
+                                       NULL};
     check_argv(podman_argv_pod_create(&c, &err), want);
     c.host_interface = NULL;
-    static const char *const bare[] = {
-        "/usr/bin/podman", "pod", "create", "--name", "mypod-1.2.3", "--label",
-        "podc.pod=mypod-1.2.3", "--label", "team=a b; $(rm -rf /) `id`", "-p", "8080:80", "-p",
-        "10.0.0.7:8443:443", NULL};
+    static const char *const bare[] = {"/usr/bin/podman",
+                                       "pod",
+                                       "create",
+                                       "--name",
+                                       "mypod-1.2.3",
+                                       "--label",
+                                       "podc.pod=mypod-1.2.3",
+                                       "--label",
+                                       "team=a b; $(rm -rf /) `id`",
+                                       "-p",
+                                       "8080:80",
+                                       "-p",
+                                       "10.0.0.7:8443:443",
+                                       NULL};
     check_argv(podman_argv_pod_create(&c, &err), bare);
     c.host_interface = "0.0.0.0"; /* publishes on all, no proxy entry */
-    static const char *const any[] = {
-        "/usr/bin/podman", "pod", "create", "--name", "mypod-1.2.3", "--label",
-        "podc.pod=mypod-1.2.3", "--label", "team=a b; $(rm -rf /) `id`", "-p",
-        "0.0.0.0:8080:80", "-p", "10.0.0.7:8443:443", NULL};
+    static const char *const any[] = {"/usr/bin/podman",
+                                      "pod",
+                                      "create",
+                                      "--name",
+                                      "mypod-1.2.3",
+                                      "--label",
+                                      "podc.pod=mypod-1.2.3",
+                                      "--label",
+                                      "team=a b; $(rm -rf /) `id`",
+                                      "-p",
+                                      "0.0.0.0:8080:80",
+                                      "-p",
+                                      "10.0.0.7:8443:443",
+                                      NULL};
     check_argv(podman_argv_pod_create(&c, &err), any);
-    static const char *const rm[] = {"/usr/bin/podman", "pod", "rm", "-f", "-i", "mypod-1.2.3",
-                                     NULL};
+    static const char *const rm[] = {"/usr/bin/podman", "pod", "rm", "-f", "-i",
+                                     "mypod-1.2.3",     NULL};
     check_argv(podman_argv_pod_rm(&c, &err), rm);
     static const char *const ex[] = {"/usr/bin/podman", "pod", "exists", "mypod-1.2.3", NULL};
     check_argv(podman_argv_pod_exists(&c, &err), ex);
@@ -234,21 +343,29 @@ static void test_ctr_verbs(void **state)
     check_argv(podman_argv_kill(&c, "x", 1, &err), kill);
     static const char *const rm[] = {"podman", "rm", "-f", "-t", "0", "x", NULL};
     check_argv(podman_argv_rm(&c, "x", &err), rm);
-    static const char *const insp[] = {"podman", "container", "inspect", "--format", "json",
-                                       "0123abcd", NULL};
+    static const char *const insp[] = {"podman", "container", "inspect", "--format",
+                                       "json",   "0123abcd",  NULL};
     check_argv(podman_argv_inspect(&c, "0123abcd", &err), insp);
     static const char *const wait[] = {"podman", "wait", "x", NULL};
     check_argv(podman_argv_wait(&c, "x", &err), wait);
-    static const char *const ps[] = {"podman", "ps", "-a", "--filter", "label=podc.pod=mypod-1.2.3",
-                                     "--filter", "label=podc.container", "--format", "json",
+    static const char *const ps[] = {"podman",
+                                     "ps",
+                                     "-a",
+                                     "--filter",
+                                     "label=podc.pod=mypod-1.2.3",
+                                     "--filter",
+                                     "label=podc.container",
+                                     "--format",
+                                     "json",
                                      NULL};
     check_argv(podman_argv_ps(&c, &err), ps);
     char *cmd[] = {"sh", "-c", "kill -0 1 && echo \"$(id)\"; `x`", "--help", NULL};
-    static const char *const ex[] = {"podman", "exec", "-e", "PODC_PROBE_TAG=42", "x", "sh",
-                                     "-c", "kill -0 1 && echo \"$(id)\"; `x`", "--help", NULL};
+    static const char *const ex[] = {"podman", "exec", "-e", "PODC_PROBE_TAG=42",
+                                     "x",      "sh",   "-c", "kill -0 1 && echo \"$(id)\"; `x`",
+                                     "--help", NULL};
     check_argv(podman_argv_exec(&c, "x", 42, cmd, &err), ex);
-    static const char *const ex0[] = {"podman", "exec", "x", "sh", "-c",
-                                      "kill -0 1 && echo \"$(id)\"; `x`", "--help", NULL};
+    static const char *const ex0[] = {
+        "podman", "exec", "x", "sh", "-c", "kill -0 1 && echo \"$(id)\"; `x`", "--help", NULL};
     check_argv(podman_argv_exec(&c, "x", 0, cmd, &err), ex0);
     static const char *const pull[] = {"podman", "pull", "--", "localhost/podtest:1", NULL};
     check_argv(podman_argv_pull(&c, "localhost/podtest:1", &err), pull);
@@ -266,17 +383,16 @@ static void test_volumes(void **state)
     const struct spec_volume *data = spec_find_volume(s, "data");
     const struct spec_volume *shared = spec_find_volume(s, "shared");
     const struct spec_volume *glob = spec_find_volume(s, "glob");
-    static const char *const cr[] = {"/usr/bin/podman", "volume", "create", "--label",
-                                     "podc.pod=mypod-1.2.3", "data-mypod-1.2.3", NULL};
+    static const char *const cr[] = {
+        "/usr/bin/podman",      "volume",           "create", "--label",
+        "podc.pod=mypod-1.2.3", "data-mypod-1.2.3", NULL};
     check_argv(podman_argv_volume_create(&c, data, &err), cr);
-    static const char *const ex[] = {"/usr/bin/podman", "volume", "exists", "shared-mypod",
-                                     NULL};
+    static const char *const ex[] = {"/usr/bin/podman", "volume", "exists", "shared-mypod", NULL};
     check_argv(podman_argv_volume_exists(&c, shared, &err), ex);
-    static const char *const in[] = {"/usr/bin/podman", "volume", "inspect", "--format", "json",
-                                     "glob", NULL};
+    static const char *const in[] = {
+        "/usr/bin/podman", "volume", "inspect", "--format", "json", "glob", NULL};
     check_argv(podman_argv_volume_inspect(&c, glob, &err), in);
-    static const char *const rm[] = {"/usr/bin/podman", "volume", "rm", "data-mypod-1.2.3",
-                                     NULL};
+    static const char *const rm[] = {"/usr/bin/podman", "volume", "rm", "data-mypod-1.2.3", NULL};
     check_argv(podman_argv_volume_rm(&c, data, &err), rm);
     /* a ramdisk is not a podman volume */
     assert_null(podman_argv_volume_create(&c, spec_find_volume(s, "tmp"), &err));

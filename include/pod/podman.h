@@ -108,16 +108,16 @@ enum podman_state {
 /* One container as podman reports it.  Strings are owned (podman_ctr_info_clear). */
 struct podman_ctr_info {
     char *id;
-    char *name;                /* inspect: Name; ps: Names[0] */
-    char *ctr_label;           /* podc.container label, NULL when absent */
-    char *pod_label;           /* podc.pod label, NULL when absent */
-    uint64_t instance;         /* podc.instance label, 0 when absent or not a number */
+    char *name;        /* inspect: Name; ps: Names[0] */
+    char *ctr_label;   /* podc.container label, NULL when absent */
+    char *pod_label;   /* podc.pod label, NULL when absent */
+    uint64_t instance; /* podc.instance label, 0 when absent or not a number */
     enum podman_state state;
-    int exit_code;             /* valid when EXITED */
-    int pid;                   /* State.Pid / Pid (0 when not running) */
-    int conmon_pid;            /* inspect only; 0 when unknown */
-    int64_t started_wall_ns;   /* 0 = never */
-    int64_t finished_wall_ns;  /* 0 = never */
+    int exit_code;            /* valid when EXITED */
+    int pid;                  /* State.Pid / Pid (0 when not running) */
+    int conmon_pid;           /* inspect only; 0 when unknown */
+    int64_t started_wall_ns;  /* 0 = never */
+    int64_t finished_wall_ns; /* 0 = never */
 };
 void podman_ctr_info_clear(struct podman_ctr_info *i);
 

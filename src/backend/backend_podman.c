@@ -109,8 +109,8 @@ void pm_drop_exec_events(struct pm *pm, uint64_t tag)
     }
 }
 
-void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance,
-                    uint64_t tag, int sig, const char *fmt, ...)
+void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance, uint64_t tag,
+                    int sig, const char *fmt, ...)
 {
     struct backend_event *e = pm_event(pm, BACKEND_EV_CALL_FAILED, ctr, instance, NULL);
     e->op = op;
@@ -127,8 +127,7 @@ static void touch(struct pm *pm, struct pctr *k)
     k->gen = ++pm->gen;
 }
 
-void pm_started_info(struct pm *pm, size_t ctr, uint64_t instance,
-                     const struct podman_ctr_info *in)
+void pm_started_info(struct pm *pm, size_t ctr, uint64_t instance, const struct podman_ctr_info *in)
 {
     struct pctr *k = &pm->c[ctr];
     if (k->instance == instance && in->started_wall_ns > 0) {
@@ -206,8 +205,8 @@ static void pull_then_run(struct pm *pm, struct call *c)
         start_failed(pm, c->ctr, c->instance, err.msg);
         return;
     }
-    struct call *again = call_new(CALL_RUN, pod_strv_dup(c->argv), c->ctr, c->instance,
-                                  PODMAN_RUN_TIMEOUT_MS);
+    struct call *again =
+        call_new(CALL_RUN, pod_strv_dup(c->argv), c->ctr, c->instance, PODMAN_RUN_TIMEOUT_MS);
     again->serial = true;
     again->pulled = true;
     again->fd_out = c->fd_out;
@@ -309,7 +308,7 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     if (!argv)
         return -1;
     struct pctr *k = &pm->c[ctr];
-    int wfd[2];
+    int wfd[2] = {-1, -1};
     if (open_pipes(pm, ctr, instance, k->exists || !pm->listed, wfd, err) < 0) {
         pod_strv_free(argv);
         return -1;
@@ -680,8 +679,9 @@ const struct backend_ops backend_podman_ops = {
 int backend_podman_new(const struct podman_cfg *cfg, struct backend *out, struct pod_err *err)
 {
     if (!cfg->spec || !cfg->loop || !cfg->clk.mono_ms || !cfg->pod_dir || cfg->pod_dir[0] != '/')
-        return pod_err_set(err, POD_E_INVALID, 0, "podman backend: spec, loop, clock and an "
-                                                  "absolute pod directory are required");
+        return pod_err_set(err, POD_E_INVALID, 0,
+                           "podman backend: spec, loop, clock and an "
+                           "absolute pod directory are required");
     struct pm *pm = xcalloc(1, sizeof *pm);
     pm->cfg = *cfg;
     pm->spec = cfg->spec;

@@ -92,7 +92,7 @@ char **podman_argv_pod_create(const struct podman_argv_ctx *c, struct pod_err *e
             const struct spec_expose *e = &k->expose[j];
             if (e->host_port <= 0)
                 continue;
-            const char *ip = e->host_interface && e->host_interface[0] ? e->host_interface
+            const char *ip = e->host_interface && e->host_interface[0]   ? e->host_interface
                              : c->host_interface && c->host_interface[0] ? c->host_interface
                                                                          : NULL;
             pod_strv_push(&v, "-p");
@@ -188,8 +188,7 @@ static char *entrypoint_json(char *const *cmd, struct pod_err *err)
     return j;
 }
 
-static int push_mounts(char ***v, const struct podman_argv_ctx *c, size_t ctr,
-                       struct pod_err *err)
+static int push_mounts(char ***v, const struct podman_argv_ctx *c, size_t ctr, struct pod_err *err)
 {
     const struct spec_container *k = &c->spec->containers[ctr];
     for (size_t i = 0; i < k->n_mounts; i++) {
@@ -322,8 +321,7 @@ char **podman_argv_rm(const struct podman_argv_ctx *c, const char *name, struct 
     return v;
 }
 
-char **podman_argv_inspect(const struct podman_argv_ctx *c, const char *name,
-                           struct pod_err *err)
+char **podman_argv_inspect(const struct podman_argv_ctx *c, const char *name, struct pod_err *err)
 {
     char **v = ctr_verb(c, "container", name, err);
     if (!v)

@@ -261,8 +261,7 @@ void call_pump(struct pm *pm)
         return;
     pm->pumping = true;
     bool *blocked = xcalloc(pm->n + 1, sizeof *blocked);
-    for (bool progress = true; progress && (int)pm->n_run < pm->max_parallel;) {
-        progress = false;
+    while ((int)pm->n_run < pm->max_parallel) {
         memset(blocked, 0, (pm->n + 1) * sizeof *blocked);
         struct call *pick = NULL, *pick_prev = NULL;
         for (int pass = 0; pass < 2 && !pick; pass++) {
@@ -289,7 +288,6 @@ void call_pump(struct pm *pm)
             pm->q_tail = pick_prev;
         pick->next = NULL;
         start(pm, pick);
-        progress = true;
     }
     free(blocked);
     pm->pumping = false;

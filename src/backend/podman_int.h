@@ -38,9 +38,9 @@ enum call_kind {
 };
 
 struct call_res {
-    bool spawned;  /* false: podman could not be started (msg says why) */
-    bool exited;   /* exited normally: code valid */
-    int code;      /* exit code, or 128 + signal */
+    bool spawned; /* false: podman could not be started (msg says why) */
+    bool exited;  /* exited normally: code valid */
+    int code;     /* exit code, or 128 + signal */
     bool timed_out;
     const char *out, *err;
     size_t out_len, err_len;
@@ -58,11 +58,11 @@ struct call {
     bool serial;     /* mutates container ctr: one such call per container at a time */
     bool exec_class; /* exec probes: their own share of the cap */
     bool capture_out;
-    bool pulled; /* RUN: the image was pulled for it (no second pull) */
-    int fd_out, fd_err; /* RUN: the log pipes' write ends (owned; closed with the call) */
-    struct call *then;  /* PULL: the RUN to retry after it */
-    uint64_t gen;       /* PS: cache generation when submitted */
-    struct esrc *es;    /* INSPECT/WAIT: the exit source asking */
+    bool pulled;         /* RUN: the image was pulled for it (no second pull) */
+    int fd_out, fd_err;  /* RUN: the log pipes' write ends (owned; closed with the call) */
+    struct call *then;   /* PULL: the RUN to retry after it */
+    uint64_t gen;        /* PS: cache generation when submitted */
+    struct esrc *es;     /* INSPECT/WAIT: the exit source asking */
     char spawn_msg[160]; /* podman could not be started: why (completed at the next tick) */
     /* while running */
     struct pm *pm;
@@ -138,9 +138,9 @@ struct stream {
     int fd;
     char *buf;
     size_t len;
-    bool held;      /* buf is in an OUTPUT event not yet released */
-    bool delivered; /* that event went out with poll_events: release at the next call */
-    bool paused;    /* no room in the log pump: not reading */
+    bool held;           /* buf is in an OUTPUT event not yet released */
+    bool delivered;      /* that event went out with poll_events: release at the next call */
+    bool paused;         /* no room in the log pump: not reading */
     struct pod_buf head; /* the first bytes while `podman run` runs (its error message) */
     bool capture_head;
     char *strip; /* stdout: "<name>\n" that `run --replace` prints when it removes the old
@@ -234,8 +234,8 @@ struct backend_event *pm_event(struct pm *pm, enum backend_event_type t, size_t 
 void pm_event_output(struct pm *pm, struct stream *s);
 /* Drops queued EXEC_DONE events of tag. */
 void pm_drop_exec_events(struct pm *pm, uint64_t tag);
-void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance,
-                    uint64_t tag, int sig, const char *fmt, ...) POD_PRINTF(7, 8);
+void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance, uint64_t tag,
+                    int sig, const char *fmt, ...) POD_PRINTF(7, 8);
 /* The first inspect of a started instance: its id and start time for the cache. */
 void pm_started_info(struct pm *pm, size_t ctr, uint64_t instance,
                      const struct podman_ctr_info *in);

@@ -68,8 +68,7 @@ int podman_parse_time(const char *s, int64_t *wall_ns)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
-            om > 59)
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
             return -1;
         off_s = (oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
         p += 6;
@@ -276,9 +275,8 @@ int podman_parse_inspect(const char *json, size_t len, struct podman_ctr_info *o
         goto out;
     }
     json_t *running = json_object_get(st, "Running");
-    out->state = json_is_true(running)
-                     ? PODMAN_ST_RUNNING
-                     : state_of(json_string_value(json_object_get(st, "Status")));
+    out->state = json_is_true(running) ? PODMAN_ST_RUNNING
+                                       : state_of(json_string_value(json_object_get(st, "Status")));
     if (json_is_false(running) && out->state == PODMAN_ST_RUNNING)
         out->state = PODMAN_ST_OTHER; /* "running" status without a process: in transition */
     out->exit_code = clamp_int(get_int(st, "ExitCode", 0), -1, 255);

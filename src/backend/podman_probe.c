@@ -28,8 +28,8 @@
 
 #include "pod/util.h"
 
-#define PROBE_GRACE_MS 2000     /* the backend times a request out itself this much late */
-#define CANCEL_CLIENT_MS 3000   /* a cancelled exec client still alive after this is killed */
+#define PROBE_GRACE_MS 2000      /* the backend times a request out itself this much late */
+#define CANCEL_CLIENT_MS 3000    /* a cancelled exec client still alive after this is killed */
 #define ENVIRON_MAX (256u << 10) /* bytes of /proc/PID/environ searched */
 
 enum probe_st {
@@ -97,8 +97,7 @@ static void report(struct pm *pm, size_t ctr, uint64_t instance, uint64_t tag,
     e->exit_code = code;
 }
 
-static void done(struct pm *pm, struct probe *p, enum backend_result r, int code,
-                 const char *msg)
+static void done(struct pm *pm, struct probe *p, enum backend_result r, int code, const char *msg)
 {
     report(pm, p->ctr, p->instance, p->tag, r, code, msg);
     drop(pm, p);
@@ -303,8 +302,8 @@ int probe_start(struct pm *pm, const struct backend_probe_req *req, struct pod_e
     p->scan_at = INT64_MAX;
     snprintf(p->marker, sizeof p->marker, "%s=%llu", PODMAN_PROBE_TAG_ENV,
              (unsigned long long)req->tag);
-    int r = req->kind == BACKEND_PROBE_EXEC ? exec_start(pm, p, req, err)
-                                            : sock_start(pm, p, req, err);
+    int r =
+        req->kind == BACKEND_PROBE_EXEC ? exec_start(pm, p, req, err) : sock_start(pm, p, req, err);
     if (r != 0) {
         free(p->req);
         free(p);
@@ -378,7 +377,8 @@ int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
     struct stat ns;
     snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
     if (stat(path, &ns) < 0)
-        return errno == ENOENT || errno == ESRCH ? 0 : pod_err_set(err, POD_E_IO, errno, "%s", path);
+        return errno == ENOENT || errno == ESRCH ? 0
+                                                 : pod_err_set(err, POD_E_IO, errno, "%s", path);
     DIR *d = opendir("/proc");
     if (!d)
         return pod_err_set(err, POD_E_IO, errno, "opendir /proc");
@@ -407,8 +407,8 @@ int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
     }
     closedir(d);
     if (failed)
-        return pod_err_set(err, POD_E_IO, fail_errno, "cannot kill %d process(es) of `%s`",
-                           failed, marker);
+        return pod_err_set(err, POD_E_IO, fail_errno, "cannot kill %d process(es) of `%s`", failed,
+                           marker);
     return killed;
 }
 
@@ -435,8 +435,7 @@ static void cancel_end(struct pm *pm, struct probe *p)
     }
     p->st = PR_CANCEL_FAILED;
     p->scan_at = INT64_MAX;
-    pm_call_failed(pm, BACKEND_OP_CANCEL, p->ctr, p->instance, p->tag, 0, "cancel: %s",
-                   err.msg);
+    pm_call_failed(pm, BACKEND_OP_CANCEL, p->ctr, p->instance, p->tag, 0, "cancel: %s", err.msg);
 }
 
 static void cancel_begin(struct pm *pm, struct probe *p)

@@ -182,8 +182,8 @@ static bool pred_ev(struct t *t, const void *arg)
     return find_ev(t, arg) != NULL;
 }
 
-static const struct rec *wait_ev(struct t *t, size_t from, enum backend_event_type type,
-                                 size_t ctr, uint64_t instance, int64_t timeout_ms)
+static const struct rec *wait_ev(struct t *t, size_t from, enum backend_event_type type, size_t ctr,
+                                 uint64_t instance, int64_t timeout_ms)
 {
     struct want w = {from, type, ctr, instance, instance};
     pump(t, timeout_ms, pred_ev, &w);
@@ -274,8 +274,10 @@ static void cleanup(void)
     (void)sh_podman(NULL, "pod rm -f -i -t 0 %s >/dev/null 2>&1", g->pod);
     (void)sh_podman(&out, "ps -a -q --filter label=podc.pod=%s", g->pod);
     if (out && out[0])
-        (void)sh_podman(NULL, "rm -f -t 0 $(podman ps -a -q --filter label=podc.pod=%s) "
-                              ">/dev/null 2>&1", g->pod);
+        (void)sh_podman(NULL,
+                        "rm -f -t 0 $(podman ps -a -q --filter label=podc.pod=%s) "
+                        ">/dev/null 2>&1",
+                        g->pod);
     free(out);
     (void)sh_podman(NULL, "rmi %s >/dev/null 2>&1", PULL_IMAGE);
     char *rmcmd = xasprintf("rm -rf '%s'", g->dir);
@@ -492,8 +494,7 @@ static void s_output_exit_restart(struct t *t)
           (unsigned long long)cs.instance);
 }
 
-static const struct rec *probe(struct t *t, const struct backend_probe_req *req,
-                               int64_t wait_ms)
+static const struct rec *probe(struct t *t, const struct backend_probe_req *req, int64_t wait_ms)
 {
     struct pod_err err = POD_ERR_ZERO;
     size_t m = mark(t);
@@ -507,11 +508,11 @@ static const struct rec *exec_probe(struct t *t, uint64_t tag, char **argv, int6
                                     int64_t wait_ms)
 {
     struct backend_probe_req req = {.kind = BACKEND_PROBE_EXEC,
-                                     .ctr = C_SIG,
-                                     .instance = 1,
-                                     .tag = tag,
-                                     .deadline_mono_ms = now_ms() + deadline_in,
-                                     .argv = argv};
+                                    .ctr = C_SIG,
+                                    .instance = 1,
+                                    .tag = tag,
+                                    .deadline_mono_ms = now_ms() + deadline_in,
+                                    .argv = argv};
     return probe(t, &req, wait_ms);
 }
 
@@ -614,8 +615,11 @@ static void s_web_probes(struct t *t)
     size_t m;
     struct pod_err err = POD_ERR_ZERO;
     start(t, C_WEB, 1, &m);
-    struct backend_probe_req q = {.kind = BACKEND_PROBE_TCP, .ctr = C_WEB, .instance = 1,
-                                  .host = "127.0.0.1", .port = t->port};
+    struct backend_probe_req q = {.kind = BACKEND_PROBE_TCP,
+                                  .ctr = C_WEB,
+                                  .instance = 1,
+                                  .host = "127.0.0.1",
+                                  .port = t->port};
     const struct rec *r = NULL;
     for (int k = 0; k < 50; k++) {
         q.tag = 200 + (uint64_t)k;
@@ -663,8 +667,7 @@ static void s_quiet(struct t *t)
     start(t, C_QUIET, 1, &m);
     size_t c = C_QUIET;
     CHECK(pump(t, 5000, pred_eof2, &c), "no EOF after closing stdout/stderr");
-    CHECK(t->out[C_QUIET][0].data && !strcmp(t->out[C_QUIET][0].data, "before\n"),
-          "quiet stdout");
+    CHECK(t->out[C_QUIET][0].data && !strcmp(t->out[C_QUIET][0].data, "before\n"), "quiet stdout");
     struct want w = {m, BACKEND_EV_EXITED, C_QUIET, 1, 0};
     CHECK(!find_ev(t, &w), "EXITED before the container exited");
     struct backend_ctr_state cs = inspect_op(t, C_QUIET);
@@ -722,8 +725,8 @@ static void s_backpressure_restart(struct t *t)
     CHECK(pump(t, 20000, pred_listed, NULL), "no listing");
     M.relisting_ms = now_ms() - t0;
     cs = inspect_op(t, C_CHAT);
-    CHECK(cs.exists && cs.running && cs.instance == 1, "adopted: %d %d %llu", cs.exists,
-          cs.running, (unsigned long long)cs.instance);
+    CHECK(cs.exists && cs.running && cs.instance == 1, "adopted: %d %d %llu", cs.exists, cs.running,
+          (unsigned long long)cs.instance);
     cs = inspect_op(t, C_OUT);
     CHECK(cs.exists && !cs.running && cs.instance == 2 && cs.exit_code == 3 &&
               cs.finished_wall_ns > 0,
