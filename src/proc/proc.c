@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,12 @@ __attribute__((noreturn)) static void child_exec(const struct proc_opts *o, char
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             (void)sigaction(s, &sa, NULL);
+    /* glibc refuses sigaction() on its internal signals (32, 33: SIGCANCEL/SIGSETXID), but an
+     * ignored disposition of them survives exec (GNU make runs its children so): reset them
+     * with the raw system call (an all-zero kernel sigaction is SIG_DFL on every ABI) */
+    unsigned long ksa[4] = {0, 0, 0, 0};
+    for (int s = 32; s < SIGRTMIN; s++)
+        (void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)8);
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
