@@ -5,9 +5,11 @@
 
 PODMAN_BE_TEST := $(BUILD)/tests/podman/test_backend_podman
 
-$(PODMAN_BE_TEST): tests/podman/test_backend_podman.c $(LIB)
+$(PODMAN_BE_TEST): tests/podman/test_backend_podman.c tests/podman/harness.c \
+                   tests/podman/harness.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/podman/test_backend_podman.c \
+	  tests/podman/harness.c $(LIB) $(LIBS)
 
 .PHONY: test-podman-backend
 test-podman-backend: $(PODMAN_BE_TEST)

@@ -210,7 +210,8 @@ void backend_podman_exec_done(struct backend *be, uint64_t tag, enum backend_res
 struct podman_stats {
     uint64_t calls, calls_failed, calls_timed_out, max_running;
     uint64_t armed, pidfd_exits, wait_fallbacks, pidfd_signals, kill_fallbacks;
-    uint64_t listings, pulls, cancel_kills, replace_lines;
+    uint64_t exit_files, listings, pulls, cancel_kills, replace_lines, confirm_retries;
+    int64_t last_exit_confirm_ms; /* PID 1 gone (pidfd) -> EXITED queued, the last one */
 };
 void backend_podman_stats(const struct backend *be, struct podman_stats *out);
 

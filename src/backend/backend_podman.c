@@ -330,13 +330,15 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
 
 /* ------------------------------------------------------------------ stop, kill, remove */
 
+/* Serial: after the container's earlier run/stop/rm.  A kill is serial only behind a start
+ * (it must reach the new container), never behind a slow stop (it is what ends one). */
 static int submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr,
                       uint64_t instance, int64_t timeout_ms, int sig)
 {
     if (!argv)
         return -1;
     struct call *c = call_new(kind, argv, ctr, instance, timeout_ms);
-    c->serial = true;
+    c->serial = kind != CALL_KILL || pm->c[ctr].starting != 0;
     c->sig = sig;
     call_submit(pm, c);
     return 0;

@@ -95,6 +95,16 @@ static void drain(struct pm *pm, struct call *c)
         loop_del(pm->cfg.loop, fds[1]);
 }
 
+/* "run", "container inspect", "pod create" ... for messages. */
+static void verb(const struct call *c, char *buf, size_t cap)
+{
+    const char *a = c->argv[1] ? c->argv[1] : "";
+    bool group =
+        !strcmp(a, "container") || !strcmp(a, "pod") || !strcmp(a, "image") || !strcmp(a, "volume");
+    snprintf(buf, cap, "%.20s%s%.20s", a, group && c->argv[2] ? " " : "",
+             group && c->argv[2] ? c->argv[2] : "");
+}
+
 static void call_exited(struct pm *pm, struct call *c)
 {
     int status = 0;
@@ -117,11 +127,14 @@ static void call_exited(struct pm *pm, struct call *c)
     }
     r.out = proc_out(c->p, &r.out_len);
     r.err = proc_err(c->p, &r.err_len);
-    if (c->timed_out)
-        snprintf(r.msg, sizeof r.msg, "podman %s: no answer within %lld ms (killed)",
-                 c->argv[1] ? c->argv[1] : "", (long long)c->timeout_ms);
-    else
+    if (c->timed_out) {
+        char v[48];
+        verb(c, v, sizeof v);
+        snprintf(r.msg, sizeof r.msg, "podman %s: no answer within %lld ms (killed)", v,
+                 (long long)c->timeout_ms);
+    } else {
         podman_error_line(r.err, r.err_len, r.msg, sizeof r.msg);
+    }
     finish(pm, c, &r);
     call_pump(pm);
 }

@@ -3,10 +3,12 @@
  *
  * An instance's exit is seen without its output and without a long-lived podman process: a
  * pidfd of its PID 1 (State.Pid of inspect or Pid of the listing, checked to be that
- * container's process) is watched in the loop; once it is readable, `podman container inspect`
- * gives the exit code.  While podman still says "running" (conmon has not written the exit
- * yet), inspect is retried after 20, 40, 80 ... ms; after PODMAN_EXIT_RETRY_MAX_MS `podman wait`
- * takes over.  A missing container (removed, replaced) is an exit with code 137.
+ * container's process) is watched in the loop.  Once it is readable the exit code comes from
+ * conmon's exit file when it can be read within EXIT_FILE_TRIES short retries (conmon writes it
+ * as soon as it reaped PID 1; podman's cleanup process deletes it a little later), else from
+ * `podman container inspect`.  While podman still says "running", inspect is retried after
+ * 20, 40, 80 ... ms; after PODMAN_EXIT_RETRY_MAX_MS `podman wait` takes over.  A missing
+ * container (removed, replaced) is an exit with code 137.
  */
 #include "podman_int.h"
 
@@ -15,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pod/util.h"
 
 #define LOOKUP_RETRY_MAX_MS 60000
+#define EXIT_FILE_TRIES 6 /* at 0, 1, 2, 4, 8, 16 ms after PID 1 is gone */
 #define START_WINDOW_NS (10 * 1000000000LL)
 
 /* ------------------------------------------------------------------ is it that process? */
@@ -100,6 +104,57 @@ bool es_pid_is_container(int pid, const char *id, int64_t started_wall_ns)
     return t >= started_wall_ns - START_WINDOW_NS && t <= started_wall_ns + START_WINDOW_NS;
 }
 
+/* ------------------------------------------------------------------ conmon's exit file */
+
+char *es_conmon_exit_file(int conmon_pid, const char *id)
+{
+    if (conmon_pid <= 1 || !id || strlen(id) < 12 || strchr(id, '/'))
+        return NULL;
+    char path[64], buf[16384];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", conmon_pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *dir = NULL;
+    bool ours = false;
+    for (size_t i = 0; i < n;) {
+        const char *a = buf + i;
+        size_t l = strlen(a);
+        const char *next = i + l + 1 < n ? a + l + 1 : NULL;
+        if (strcmp(a, "--exit-dir") == 0 && next)
+            dir = next;
+        if (strcmp(a, "-c") == 0 && next && strcmp(next, id) == 0)
+            ours = true;
+        i += l + 1;
+    }
+    if (!ours || !dir || dir[0] != '/')
+        return NULL;
+    return xasprintf("%s/%s", dir, id);
+}
+
+int es_read_exit_file(const char *path, int *code, int64_t *mtime_wall_ns)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char buf[32];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    struct stat st;
+    int sr = fstat(fileno(f), &st);
+    fclose(f);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    long long v;
+    if (sr < 0 || !pod_parse_int(buf, -1, 255, &v))
+        return -1;
+    *code = (int)v;
+    *mtime_wall_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ the record */
 
 static void es_close_fd(struct pm *pm, struct esrc *es)
@@ -115,6 +170,7 @@ static void es_drop(struct pm *pm, struct esrc *es)
 {
     es_close_fd(pm, es);
     pm_ptr_remove((void **)pm->es, &pm->n_es, es);
+    free(es->exit_file);
     free(es->id);
     free(es);
 }
@@ -122,6 +178,8 @@ static void es_drop(struct pm *pm, struct esrc *es)
 static void es_finish(struct pm *pm, struct esrc *es, int code, int64_t finished_wall_ns,
                       const char *msg)
 {
+    if (es->st == ES_CONFIRM || es->st == ES_WAIT)
+        pm->st.last_exit_confirm_ms = pm_now(pm) - es->since_ms;
     es->st = ES_DONE;
     es_close_fd(pm, es);
     pm_exited(pm, es->ctr, es->instance, code, finished_wall_ns, msg);
@@ -160,12 +218,16 @@ static void submit(struct pm *pm, struct esrc *es, enum call_kind k)
 
 static void retry_later(struct pm *pm, struct esrc *es)
 {
+    if (es->st == ES_CONFIRM)
+        pm->st.confirm_retries++;
     int64_t d = (int64_t)20 << (es->retries < 12 ? es->retries : 12);
     if (es->st == ES_LOOKUP && d > LOOKUP_RETRY_MAX_MS)
         d = LOOKUP_RETRY_MAX_MS;
     es->retries++;
     es->retry_at = pm_now(pm) + d;
 }
+
+static void gone(struct pm *pm, struct esrc *es);
 
 static void on_pidfd(void *arg, int fd, unsigned events)
 {
@@ -175,9 +237,35 @@ static void on_pidfd(void *arg, int fd, unsigned events)
     struct pm *pm = es->pm;
     es_close_fd(pm, es);
     pm->st.pidfd_exits++;
+    gone(pm, es);
+}
+
+/* One read of conmon's exit file; true when it ended the record. */
+static bool try_exit_file(struct pm *pm, struct esrc *es)
+{
+    int code;
+    int64_t mtime;
+    es->file_tries++;
+    if (!es->exit_file || es_read_exit_file(es->exit_file, &code, &mtime) < 0)
+        return false;
+    pm->st.exit_files++;
+    es_finish(pm, es, code, mtime, NULL);
+    return true;
+}
+
+/* PID 1 is gone: the exit file, else (a little later) inspect. */
+static void gone(struct pm *pm, struct esrc *es)
+{
     es->st = ES_CONFIRM;
     es->since_ms = pm_now(pm);
     es->retries = 0;
+    es->file_tries = 0;
+    if (try_exit_file(pm, es))
+        return;
+    if (es->exit_file) {
+        es->retry_at = pm_now(pm) + 1;
+        return;
+    }
     if (!es->busy)
         submit(pm, es, CALL_INSPECT);
 }
@@ -202,12 +290,7 @@ static void arm(struct pm *pm, struct esrc *es, int pid)
     }
     if (fd >= 0)
         close(fd);
-    /* gone already (or a recycled pid): what does podman say? */
-    es->st = ES_CONFIRM;
-    es->since_ms = pm_now(pm);
-    es->retries = 0;
-    if (!es->busy)
-        submit(pm, es, CALL_INSPECT);
+    gone(pm, es); /* gone already (or a recycled pid) */
 }
 
 void es_new(struct pm *pm, size_t ctr, uint64_t instance, const char *id, int pid,
@@ -259,6 +342,8 @@ static void inspect_found(struct pm *pm, struct esrc *es, const struct podman_ct
         return;
     }
     if (in->state == PODMAN_ST_RUNNING && in->pid > 0 && es->st == ES_LOOKUP) {
+        if (!es->exit_file)
+            es->exit_file = es_conmon_exit_file(in->conmon_pid, es->id);
         arm(pm, es, in->pid);
         return;
     }
@@ -336,6 +421,15 @@ void es_tick(struct pm *pm, int64_t now)
         struct esrc *es = pm->es[i];
         if (es->busy || es->retry_at > now || es->st == ES_ARMED || es->st == ES_DONE)
             continue;
+        if (es->st == ES_CONFIRM && es->exit_file && es->file_tries < EXIT_FILE_TRIES) {
+            if (try_exit_file(pm, es)) {
+                i--; /* dropped: the next one moved here */
+                continue;
+            }
+            es->retry_at =
+                es->file_tries < EXIT_FILE_TRIES ? now + (1 << (es->file_tries - 1)) : now;
+            continue;
+        }
         submit(pm, es, es->st == ES_WAIT ? CALL_WAIT : CALL_INSPECT);
     }
 }

@@ -107,6 +107,8 @@ struct esrc {
     char *id; /* container id once known */
     int pid, pidfd;
     int64_t started_wall_ns;
+    char *exit_file;  /* conmon's exit file (--exit-dir of its command line + "/" + id) */
+    int file_tries;   /* CONFIRM: reads of exit_file so far */
     int64_t since_ms; /* CONFIRM: when PID 1 was seen gone */
     int64_t retry_at; /* INT64_MAX: none */
     int retries;
@@ -116,6 +118,11 @@ struct esrc {
 /* A started instance (pid may be 0: look it up). */
 void es_new(struct pm *pm, size_t ctr, uint64_t instance, const char *id, int pid,
             int64_t started_wall_ns);
+/* conmon's exit file of container id from its command line ("--exit-dir D"); NULL when the
+ * process is not that container's conmon.  New string. */
+char *es_conmon_exit_file(int conmon_pid, const char *id);
+/* Reads an exit file: 0 with the code and its mtime, -1 when absent or malformed. */
+int es_read_exit_file(const char *path, int *code, int64_t *mtime_wall_ns);
 void es_inspect_done(struct pm *pm, struct esrc *es, const struct call_res *r);
 void es_wait_done(struct pm *pm, struct esrc *es, const struct call_res *r);
 /* The armed exit source of ctr/instance, NULL when none. */

@@ -417,8 +417,12 @@ static bool scan(struct pm *pm, struct probe *p, struct pod_err *err)
 {
     struct esrc *es = es_find(pm, p->ctr, p->instance);
     p->scans++;
-    if (!es || es->pid <= 0)
+    if (!es)
         return true; /* the container is not running: its processes are gone with it */
+    if (es->pid <= 0) {
+        pod_err_set(err, POD_E_BACKEND, 0, "pid of %s not known yet", pm->c[p->ctr].name);
+        return false;
+    }
     int k = probe_kill_marked(es->pid, p->marker, err);
     if (k > 0)
         pm->st.cancel_kills += (uint64_t)k;

@@ -24,283 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "pod/clk.h"
 #include "pod/loop.h"
 #include "pod/podman.h"
 #include "pod/proc.h"
 #include "pod/spec.h"
 #include "pod/util.h"
-
-#define IMAGE "localhost/podtest:1"
-#define PULL_IMAGE "localhost/tbe-pulled:1"
-enum { C_OUT, C_SIG, C_WEB, C_QUIET, C_PULL, C_CHAT, C_N };
-
-/* ------------------------------------------------------------------ harness */
-
-struct rec {
-    struct backend_event ev;
-    int64_t mono_ms, wall_ns;
-};
-
-struct held {
-    size_t ctr;
-    uint64_t instance;
-    int stream, fd;
-};
-
-struct t {
-    struct loop *loop;
-    struct pod_spec *spec;
-    struct backend be;
-    struct rec *ev;
-    size_t n, cap;
-    struct pod_buf out[C_N][2];
-    int eofs[C_N][2];
-    bool room;
-    struct held held[64];
-    size_t n_held;
-    char dir[64], modefile[128], fake[128], exe[512], run_dir[128];
-    char pod[64];
-    int port, closed_port;
-};
-
-static int failures;
-static struct t *g;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
-
-static int64_t now_ms(void)
-{
-    return clk_mono_ms(&clk_real);
-}
-
-static void hold_fd(void *self, size_t ctr, uint64_t instance, int stream, int fd)
-{
-    struct t *t = self;
-    if (t->n_held < 64) {
-        t->held[t->n_held++] = (struct held){ctr, instance, stream, dup(fd)};
-    }
-}
-
-static void drop_fd(void *self, size_t ctr, uint64_t instance, int stream)
-{
-    struct t *t = self;
-    for (size_t i = 0; i < t->n_held; i++)
-        if (t->held[i].ctr == ctr && t->held[i].instance == instance &&
-            t->held[i].stream == stream) {
-            close(t->held[i].fd);
-            t->held[i] = t->held[--t->n_held];
-            return;
-        }
-}
-
-static bool room(void *self)
-{
-    return ((struct t *)self)->room;
-}
-
-/* Drains events into t->ev (output appended to t->out). */
-static void drain(struct t *t)
-{
-    struct backend_event evs[16];
-    struct pod_err err = POD_ERR_ZERO;
-    int n;
-    while ((n = t->be.ops->poll_events(t->be.self, evs, 16, &err)) > 0) {
-        for (int i = 0; i < n; i++) {
-            const struct backend_event *e = &evs[i];
-            if (e->type == BACKEND_EV_OUTPUT && e->ctr < C_N)
-                pod_buf_add(&t->out[e->ctr][e->stream], e->data, e->len);
-            if (e->type == BACKEND_EV_OUTPUT_EOF && e->ctr < C_N)
-                t->eofs[e->ctr][e->stream]++;
-            if (t->n == t->cap) {
-                t->cap = t->cap ? t->cap * 2 : 64;
-                t->ev = xrealloc(t->ev, t->cap * sizeof *t->ev);
-            }
-            t->ev[t->n] = (struct rec){*e, now_ms(), clk_wall_ns(&clk_real)};
-            t->ev[t->n].ev.data = NULL;
-            if (getenv("TBE_VERBOSE") && e->type != BACKEND_EV_OUTPUT)
-                fprintf(stderr, "  ev type=%d ctr=%zu inst=%llu tag=%llu res=%d code=%d msg=%s\n",
-                        e->type, e->ctr, (unsigned long long)e->instance,
-                        (unsigned long long)e->tag, e->result, e->exit_code, e->msg);
-            t->n++;
-        }
-    }
-}
-
-typedef bool pred_fn(struct t *t, const void *arg);
-
-/* Runs the loop until pred holds or timeout_ms passed.  Returns whether pred held. */
-static bool pump(struct t *t, int64_t timeout_ms, pred_fn *pred, const void *arg)
-{
-    int64_t end = now_ms() + timeout_ms;
-    for (;;) {
-        drain(t);
-        if (pred && pred(t, arg))
-            return true;
-        int64_t n = now_ms();
-        if (n >= end)
-            return false;
-        int64_t d = t->be.ops->next_deadline(t->be.self);
-        if (d > end)
-            d = end;
-        struct pod_err err = POD_ERR_ZERO;
-        if (loop_run_once(t->loop, &clk_real, d, &err) < 0) {
-            fprintf(stderr, "loop: %s\n", err.msg);
-            return false;
-        }
-    }
-}
-
-struct want {
-    size_t from;
-    enum backend_event_type type;
-    size_t ctr;
-    uint64_t instance, tag;
-};
-
-static const struct rec *find_ev(const struct t *t, const struct want *w)
-{
-    for (size_t i = w->from; i < t->n; i++) {
-        const struct backend_event *e = &t->ev[i].ev;
-        if (e->type == w->type && e->ctr == w->ctr &&
-            (w->type == BACKEND_EV_EXEC_DONE ? e->tag == w->tag : e->instance == w->instance))
-            return &t->ev[i];
-    }
-    return NULL;
-}
-
-static bool pred_ev(struct t *t, const void *arg)
-{
-    return find_ev(t, arg) != NULL;
-}
-
-static const struct rec *wait_ev(struct t *t, size_t from, enum backend_event_type type, size_t ctr,
-                                 uint64_t instance, int64_t timeout_ms)
-{
-    struct want w = {from, type, ctr, instance, instance};
-    pump(t, timeout_ms, pred_ev, &w);
-    return find_ev(t, &w);
-}
-
-struct out_want {
-    size_t ctr;
-    int stream;
-    const char *text;
-};
-
-static bool pred_out(struct t *t, const void *arg)
-{
-    const struct out_want *o = arg;
-    const struct pod_buf *b = &t->out[o->ctr][o->stream];
-    return b->data && strstr(b->data, o->text);
-}
-
-static bool wait_out(struct t *t, size_t ctr, int stream, const char *text, int64_t timeout_ms)
-{
-    struct out_want o = {ctr, stream, text};
-    return pump(t, timeout_ms, pred_out, &o);
-}
-
-static size_t mark(const struct t *t)
-{
-    return t->n;
-}
-
-/* A synchronous podman call of the test itself (checks, cleanup). */
-static int sh_podman(char **out, const char *fmt, ...) POD_PRINTF(2, 3);
-
-static int sh_podman(char **out, const char *fmt, ...)
-{
-    struct pod_buf cmd = {0};
-    pod_buf_adds(&cmd, "podman ");
-    va_list ap;
-    va_start(ap, fmt);
-    pod_buf_vprintf(&cmd, fmt, ap);
-    va_end(ap);
-    char *argv[] = {"sh", "-c", cmd.data, NULL};
-    struct proc_opts o;
-    proc_opts_init(&o);
-    o.argv = argv;
-    o.fd_out = PROC_FD_CAPTURE;
-    o.fd_err = PROC_FD_CAPTURE;
-    o.new_session = true;
-    struct proc_result r;
-    struct pod_err err = POD_ERR_ZERO;
-    int rc = proc_run(&o, 60000, &r, &err) < 0 ? -1 : r.code;
-    if (out)
-        *out = rc >= 0 ? xstrdup(r.out) : xstrdup("");
-    if (rc >= 0)
-        proc_result_free(&r);
-    pod_buf_free(&cmd);
-    return rc;
-}
-
-static void set_mode(struct t *t, const char *mode)
-{
-    FILE *f = fopen(t->modefile, "w");
-    if (f) {
-        fprintf(f, " %s \n", mode);
-        fclose(f);
-    }
-}
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    int port = -1;
-    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(s, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (s >= 0)
-        close(s);
-    return port;
-}
-
-static void cleanup(void)
-{
-    if (!g)
-        return;
-    char *out = NULL;
-    (void)sh_podman(NULL, "pod rm -f -i -t 0 %s >/dev/null 2>&1", g->pod);
-    (void)sh_podman(&out, "ps -a -q --filter label=podc.pod=%s", g->pod);
-    if (out && out[0])
-        (void)sh_podman(NULL,
-                        "rm -f -t 0 $(podman ps -a -q --filter label=podc.pod=%s) "
-                        ">/dev/null 2>&1",
-                        g->pod);
-    free(out);
-    (void)sh_podman(NULL, "rmi %s >/dev/null 2>&1", PULL_IMAGE);
-    char *rmcmd = xasprintf("rm -rf '%s'", g->dir);
-    char *argv[] = {"sh", "-c", rmcmd, NULL};
-    struct proc_opts o;
-    proc_opts_init(&o);
-    o.argv = argv;
-    struct proc_result r;
-    struct pod_err err = POD_ERR_ZERO;
-    if (proc_run(&o, 10000, &r, &err) == 0)
-        proc_result_free(&r);
-    free(rmcmd);
-}
-
-/* A hang guard and ^C: clean up what we created, then leave (test code: not signal-safe). */
-static void on_signal(int sig)
-{
-    fprintf(stderr, "test_backend_podman: signal %d, cleaning up\n", sig);
-    cleanup();
-    _exit(sig == SIGALRM ? 1 : 130);
-}
-
-/* ------------------------------------------------------------------ setup */
 
 static const char spec_fmt[] =
     "api: 1.0.0-beta2\n"
@@ -350,17 +80,6 @@ static const char fake_fmt[] =
     "esac\n"
     "exec podman \"$@\"\n";
 
-static bool podman_usable(char *why, size_t cap)
-{
-    char *out = NULL;
-    int rc = sh_podman(&out, "run --rm --name tbe-probe-%d " IMAGE " true 2>&1", (int)getpid());
-    if (rc != 0)
-        snprintf(why, cap, "`podman run --rm %s true` failed (rc %d): %.200s", IMAGE, rc,
-                 out ? out : "");
-    free(out);
-    return rc == 0;
-}
-
 static struct pod_spec *load_spec(const char *name, int port)
 {
     char *yaml = xasprintf(spec_fmt, port);
@@ -380,66 +99,14 @@ static struct pod_spec *load_spec(const char *name, int port)
     return s;
 }
 
-static void backend_up(struct t *t, const char *podman, int64_t max_call_ms)
-{
-    struct podman_cfg cfg = {.spec = t->spec,
-                             .loop = t->loop,
-                             .clk = clk_real,
-                             .pod_dir = t->dir,
-                             .exe_path = t->exe,
-                             .run_dir = t->run_dir,
-                             .host_interface = NULL,
-                             .podman = podman,
-                             .max_call_ms = max_call_ms,
-                             .hold_fd = hold_fd,
-                             .drop_fd = drop_fd,
-                             .hold_self = t,
-                             .output_room = room,
-                             .room_self = t};
-    struct pod_err err = POD_ERR_ZERO;
-    if (backend_podman_new(&cfg, &t->be, &err) < 0) {
-        fprintf(stderr, "backend_podman_new: %s\n", err.msg);
-        exit(1);
-    }
-}
-
 /* ------------------------------------------------------------------ scenarios */
 
 static struct {
     int64_t listing_ms, run_ms[8], exit_lat_ms, exec_ok_ms, exec_fail_ms, tcp_ms, http_ms;
-    int64_t stop_ms, kill_ms, cancel_ms, timeout_report_ms, relisting_ms;
+    int64_t stop_ms, kill_ms, cancel_ms, timeout_report_ms, relisting_ms, confirm_ms;
+    int confirm_retries, exit_files;
     int n_run;
 } M;
-
-static bool pred_listed(struct t *t, const void *arg)
-{
-    (void)arg;
-    struct backend_ctr_state cs;
-    struct pod_err err = POD_ERR_ZERO;
-    return t->be.ops->inspect(t->be.self, 0, &cs, &err) == 0;
-}
-
-static struct backend_ctr_state inspect_op(struct t *t, size_t ctr)
-{
-    struct backend_ctr_state cs;
-    memset(&cs, 0, sizeof cs);
-    struct pod_err err = POD_ERR_ZERO;
-    CHECK(t->be.ops->inspect(t->be.self, ctr, &cs, &err) == 0, "inspect: %s", err.msg);
-    return cs;
-}
-
-static bool podman_inspect(struct t *t, size_t ctr, struct podman_ctr_info *in)
-{
-    char *name = spec_container_fullname(t->spec, ctr);
-    char *out = NULL;
-    int rc = sh_podman(&out, "container inspect --format json %s 2>/dev/null", name);
-    bool found = false;
-    struct pod_err err = POD_ERR_ZERO;
-    bool ok = rc == 0 && podman_parse_inspect(out, strlen(out), in, &found, &err) == 0 && found;
-    free(out);
-    free(name);
-    return ok;
-}
 
 static const struct rec *start(struct t *t, size_t ctr, uint64_t inst, size_t *m)
 {
@@ -454,12 +121,6 @@ static const struct rec *start(struct t *t, size_t ctr, uint64_t inst, size_t *m
     return r;
 }
 
-static bool pred_eof2(struct t *t, const void *arg)
-{
-    const size_t *ctr = arg;
-    return t->eofs[*ctr][0] > 0 && t->eofs[*ctr][1] > 0;
-}
-
 static void s_output_exit_restart(struct t *t)
 {
     size_t m;
@@ -472,11 +133,6 @@ static void s_output_exit_restart(struct t *t)
           "stdout [%s]", t->out[C_OUT][0].data ? t->out[C_OUT][0].data : "");
     CHECK(t->out[C_OUT][1].data && !strcmp(t->out[C_OUT][1].data, "err1\n"), "stderr [%s]",
           t->out[C_OUT][1].data ? t->out[C_OUT][1].data : "");
-    struct podman_ctr_info in;
-    if (ex && podman_inspect(t, C_OUT, &in)) {
-        M.exit_lat_ms = (ex->wall_ns - in.finished_wall_ns) / 1000000;
-        podman_ctr_info_clear(&in);
-    }
     struct backend_ctr_state cs = inspect_op(t, C_OUT);
     CHECK(cs.exists && !cs.running && cs.instance == 1 && cs.exit_code == 3 &&
               cs.finished_wall_ns > 0,
@@ -494,16 +150,6 @@ static void s_output_exit_restart(struct t *t)
           (unsigned long long)cs.instance);
 }
 
-static const struct rec *probe(struct t *t, const struct backend_probe_req *req, int64_t wait_ms)
-{
-    struct pod_err err = POD_ERR_ZERO;
-    size_t m = mark(t);
-    CHECK(t->be.ops->probe(t->be.self, req, &err) == 0, "probe: %s", err.msg);
-    struct want w = {m, BACKEND_EV_EXEC_DONE, req->ctr, req->instance, req->tag};
-    pump(t, wait_ms, pred_ev, &w);
-    return find_ev(t, &w);
-}
-
 static const struct rec *exec_probe(struct t *t, uint64_t tag, char **argv, int64_t deadline_in,
                                     int64_t wait_ms)
 {
@@ -514,24 +160,6 @@ static const struct rec *exec_probe(struct t *t, uint64_t tag, char **argv, int6
                                     .deadline_mono_ms = now_ms() + deadline_in,
                                     .argv = argv};
     return probe(t, &req, wait_ms);
-}
-
-static bool in_container(struct t *t, size_t ctr, const char *what)
-{
-    char *name = spec_container_fullname(t->spec, ctr);
-    char *out = NULL;
-    (void)sh_podman(&out, "exec %s ps", name);
-    bool hit = out && strstr(out, what);
-    free(out);
-    free(name);
-    return hit;
-}
-
-static bool pred_armed(struct t *t, const void *arg)
-{
-    struct podman_stats st;
-    backend_podman_stats(&t->be, &st);
-    return st.armed >= *(const uint64_t *)arg;
 }
 
 static void s_signal_exec_stop(struct t *t)
@@ -678,6 +306,16 @@ static void s_quiet(struct t *t)
     podman_ctr_info_clear(&in);
     const struct rec *r = wait_ev(t, m, BACKEND_EV_EXITED, C_QUIET, 1, 10000);
     CHECK(r && r->ev.exit_code == 5, "quiet exit %d", r ? r->ev.exit_code : -1);
+    /* the exit of a watched PID 1: how late is the event? */
+    struct podman_stats st;
+    backend_podman_stats(&t->be, &st);
+    M.confirm_ms = st.last_exit_confirm_ms;
+    M.confirm_retries = (int)st.confirm_retries;
+    M.exit_files = (int)st.exit_files;
+    if (r && podman_inspect(t, C_QUIET, &in)) {
+        M.exit_lat_ms = (r->wall_ns - in.finished_wall_ns) / 1000000;
+        podman_ctr_info_clear(&in);
+    }
 }
 
 /* tickN lines 1..K without a gap; returns K (0 when broken). */
@@ -759,7 +397,9 @@ static void s_faulty(struct t *t)
     struct pod_err err = POD_ERR_ZERO;
     backend_podman_free(&t->be);
     set_mode(t, "ps:fail");
-    backend_up(t, t->fake, 2500);
+    setenv("POD_PODMAN", t->fake, 1); /* the way a test puts a faulty podman in front */
+    backend_up(t, NULL, 2500);
+    unsetenv("POD_PODMAN");
     CHECK(!pump(t, 1500, pred_listed, NULL), "listed although ps fails");
     set_mode(t, "");
     CHECK(pump(t, 8000, pred_listed, NULL), "listing not retried");
@@ -830,13 +470,6 @@ static void s_faulty(struct t *t)
     backend_podman_stats(&t->be, &st);
     CHECK(st.pulls == 2, "pulls %llu", (unsigned long long)st.pulls);
     set_mode(t, "");
-}
-
-static bool pred_calls(struct t *t, const void *arg)
-{
-    struct podman_stats st;
-    backend_podman_stats(&t->be, &st);
-    return st.calls >= *(const uint64_t *)arg;
 }
 
 static void s_cleanup(struct t *t)
@@ -948,8 +581,9 @@ int main(void)
     printf("# ctr_start -> STARTED (run -d):");
     for (int i = 0; i < M.n_run; i++)
         printf(" %lld", (long long)M.run_ms[i]);
-    printf(" ms\n# container exit (FinishedAt) -> EXITED event: %lld ms\n",
-           (long long)M.exit_lat_ms);
+    printf(" ms\n# container exit (FinishedAt) -> EXITED event: %lld ms (PID 1 gone -> EXITED: "
+           "%lld ms; exits from conmon's exit file so far: %d, inspect retries: %d)\n",
+           (long long)M.exit_lat_ms, (long long)M.confirm_ms, M.exit_files, M.confirm_retries);
     printf("# exec probe (podman exec) ok: %lld ms, fail: %lld ms\n", (long long)M.exec_ok_ms,
            (long long)M.exec_fail_ms);
     printf("# tcp probe: %lld ms, http probe: %lld ms\n", (long long)M.tcp_ms,
