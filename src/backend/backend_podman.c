@@ -172,6 +172,7 @@ static void run_ok(struct pm *pm, struct call *c)
     struct pctr *k = &pm->c[c->ctr];
     if (k->starting == c->instance)
         k->starting = 0;
+    k->left_behind = false;
     if (k->instance == c->instance) {
         k->exists = k->running = true;
         k->started_wall_ns = pm_wall(pm);
@@ -188,6 +189,7 @@ static void start_failed(struct pm *pm, size_t ctr, uint64_t instance, const cha
     struct pctr *k = &pm->c[ctr];
     if (k->starting == instance)
         k->starting = 0;
+    k->left_behind = true;
     if (k->instance == instance) {
         k->exists = k->running = false;
         touch(pm, k);
@@ -309,7 +311,7 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
         return -1;
     struct pctr *k = &pm->c[ctr];
     int wfd[2] = {-1, -1};
-    if (open_pipes(pm, ctr, instance, k->exists || !pm->listed, wfd, err) < 0) {
+    if (open_pipes(pm, ctr, instance, k->exists || k->left_behind || !pm->listed, wfd, err) < 0) {
         pod_strv_free(argv);
         return -1;
     }
@@ -406,6 +408,7 @@ static void ctr_call_done(struct pm *pm, struct call *c, const struct call_res *
         ok = true; /* gone: nothing left to stop */
     if (ok) {
         if (c->kind == CALL_RM && k->starting == 0) {
+            k->left_behind = false;
             k->exists = k->running = false;
             touch(pm, k);
         }

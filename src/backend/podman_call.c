@@ -6,8 +6,8 @@
  * deadline at which its whole group is killed.  At most max_parallel calls run at once (exec
  * probes at most half of them, so that a few hanging probes never delay a start); serial
  * calls (run, stop, kill, rm of one container) run one at a time per container, in order.
- * Completion goes to pm_call_done(); a call that cannot even be started completes at once
- * with spawned = false.  Never blocks.
+ * Completion goes to pm_call_done(); a call that cannot even be started completes with
+ * spawned = false at the next call_tick (never from inside call_submit).  Never blocks.
  */
 #include "podman_int.h"
 

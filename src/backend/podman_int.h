@@ -193,6 +193,7 @@ struct pctr {
     uint64_t gen;      /* pm->gen at the last local change */
     uint64_t starting; /* instance whose `podman run` is queued or running, 0 = none */
     bool serial_busy;  /* a serial call for it runs */
+    bool left_behind;  /* a failed start may have left a container of that name */
 };
 
 struct qev {
