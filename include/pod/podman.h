@@ -172,8 +172,9 @@ struct podman_cfg {
     int max_parallel;           /* podman children at once; 0 = 6 */
     int64_t refresh_ms;         /* listing refresh period; 0 = 300000; < 60000 = 60000 */
     int64_t max_call_ms;        /* caps every podman call's deadline (tests); 0 = defaults */
-    /* Log pipe read ends: the daemon hands each new one to the fd holder and forgets it when
-     * the backend closes it (EOF).  key = ctr/instance/stream.  May be NULL. */
+    /* Log pipe read ends: hold_fd is called for each new one (the fd stays the backend's: the
+     * hook copies it, e.g. SCM_RIGHTS to the fd holder, and never closes it); drop_fd when the
+     * backend closed it at EOF.  key = ctr/instance/stream.  Both may be NULL. */
     void (*hold_fd)(void *self, size_t ctr, uint64_t instance, int stream, int fd);
     void (*drop_fd)(void *self, size_t ctr, uint64_t instance, int stream);
     void *hold_self;

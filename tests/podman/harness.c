@@ -158,8 +158,8 @@ int sh_podman(char **out, const char *fmt, ...)
     struct proc_result r;
     struct pod_err err = POD_ERR_ZERO;
     int rc = proc_run(&o, 60000, &r, &err) < 0 ? -1 : r.code;
-    if (out)
-        *out = rc >= 0 ? xstrdup(r.out) : xstrdup("");
+    if (out) /* the output, or why it could not run */
+        *out = rc >= 0 ? xstrdup(r.out) : xstrdup(err.msg);
     if (rc >= 0)
         proc_result_free(&r);
     pod_buf_free(&cmd);
