@@ -40,8 +40,8 @@ enum backend_event_type {
                                 the next poll_events call) */
     BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
     /* [rt-be, issue 10] an asynchronous failure of a call that had returned 0: op says which
-       (stop/kill/remove/cancel/pod create/pod remove), ctr/instance/tag what it was about,
-       exit_code the signal for BACKEND_OP_KILL, msg why */
+       (stop/kill/remove/cancel/pod create/pod remove), ctr/instance/tag what it was about
+       (ctr SIZE_MAX for the pod), exit_code the signal for BACKEND_OP_KILL, msg why */
     BACKEND_EV_CALL_FAILED,
 };
 
