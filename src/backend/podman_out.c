@@ -95,6 +95,11 @@ static void on_readable(void *arg, int fd, unsigned events)
     (void)fd;
     (void)events;
     struct stream *s = arg;
+    if (!room(s->pm)) { /* the pump filled up since this pipe was armed */
+        s->paused = true;
+        set_reading(s->pm, s, false);
+        return;
+    }
     (void)read_once(s->pm, s);
 }
 
