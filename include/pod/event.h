@@ -32,6 +32,21 @@ enum backend_event_type {
     BACKEND_EV_OUTPUT,       /* bytes the container wrote on stream (data/len, borrowed until
                                 the next poll_events call) */
     BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
+    BACKEND_EV_CALL_FAILED,  /* an asynchronous failure of a call that had returned 0: op says
+                                which (stop/kill/remove/cancel/pod create/pod remove), ctr/instance/
+                                tag what it was about (ctr SIZE_MAX for the pod), exit_code the
+                                signal for BACKEND_OP_KILL, msg why */
+};
+
+/* The call a BACKEND_EV_CALL_FAILED is about. */
+enum backend_op {
+    BACKEND_OP_NONE = 0,
+    BACKEND_OP_POD_CREATE,
+    BACKEND_OP_POD_REMOVE,
+    BACKEND_OP_STOP,
+    BACKEND_OP_KILL, /* ctr_kill: a kill or a SIGNAL action */
+    BACKEND_OP_REMOVE,
+    BACKEND_OP_CANCEL,
 };
 
 struct backend_event {
@@ -42,6 +57,7 @@ struct backend_event {
     enum backend_result result;
     int exit_code;
     enum backend_stream stream;
+    enum backend_op op; /* CALL_FAILED */
     const char *data;
     size_t len;
     char msg[160];
