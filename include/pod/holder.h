@@ -26,7 +26,8 @@
  * die starts a new one and sends HOLD for every fd again; a holder that sees its daemon die
  * without BYE marks `.<b>.status` down (pid empty, readiness 0) and respawns it after a backoff
  * (HOLDER_BACKOFF_MIN_MS doubling to HOLDER_BACKOFF_MAX_MS, back to the minimum after a daemon
- * lived HOLDER_BACKOFF_RESET_MS; at once when a STOP/KILL waits for it).
+ * lived HOLDER_BACKOFF_RESET_MS); a TERM/USR2 that arrives while no daemon runs starts one at
+ * once, which gets it as STOP/KILL after END.
  */
 #ifndef POD_HOLDER_H
 #define POD_HOLDER_H

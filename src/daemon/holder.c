@@ -236,7 +236,7 @@ static void schedule_respawn(struct holder *s)
     int64_t t = now_ms();
     if (t - s->started_ms >= HOLDER_BACKOFF_RESET_MS)
         s->backoff_ms = HOLDER_BACKOFF_MIN_MS;
-    int64_t delay = s->pending ? 0 : s->backoff_ms;
+    int64_t delay = s->backoff_ms; /* a STOP/KILL pending while none runs started one at once */
     s->backoff_ms =
         s->backoff_ms * 2 > HOLDER_BACKOFF_MAX_MS ? HOLDER_BACKOFF_MAX_MS : s->backoff_ms * 2;
     s->respawn_at_ms = t + delay;
