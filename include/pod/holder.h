@@ -106,6 +106,8 @@ pid_t holdc_holder_pid(const struct holdc *h);
  * before closing it).  Never blocks. */
 void holdc_hold(struct holdc *h, const char *key, int fd);
 void holdc_drop(struct holdc *h, const char *key);
+/* Registers a handed-back fd the caller keeps (the holder has it already: no message). */
+void holdc_adopt(struct holdc *h, const char *key, int fd);
 size_t holdc_count(const struct holdc *h);
 /* Timers: the backoff of a holder restart and the grace of a closed socket. */
 int64_t holdc_next_deadline(const struct holdc *h);

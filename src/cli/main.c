@@ -2,17 +2,23 @@
 /* main.c - the multi-call entry point.  The same static binary is podc (no payload) and every
  * compiled pod (payload = the validated spec appended by podc).  A damaged or truncated pod
  * executable refuses to run. */
+#include "pod/daemon.h"
 #include "pod/emit.h"
+#include "pod/holder.h"
 #include "pod/podc.h"
 #include "pod/rt.h"
 #include "pod/util.h"
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
+    /* The fd holder stays tiny: it never reads the payload (no spec, no JSON). */
+    if (argc > 1 && strcmp(argv[1], "__holder") == 0)
+        return holder_main(argc, argv);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) {
@@ -40,7 +46,8 @@ int main(int argc, char **argv)
     }
     free(payload);
     /* argv[0] as invoked keeps the pod's own name; the pod directory comes from self. */
-    int rc = rt_main(argc, argv, self, spec);
+    int rc = argc > 1 && strcmp(argv[1], "__daemon") == 0 ? daemon_main(argc, argv, spec)
+                                                          : rt_main(argc, argv, self, spec);
     spec_free(spec);
     return rc;
 }

@@ -398,10 +398,11 @@ size_t holdc_count(const struct holdc *h)
     return h->n;
 }
 
-void holdc_hold(struct holdc *h, const char *key, int fd)
+/* Puts key -> fd in the table; false when the key is unusable. */
+static bool table_put(struct holdc *h, const char *key, int fd)
 {
     if (strlen(key) > HOLDER_KEY_MAX || strchr(key, '\n'))
-        return;
+        return false;
     size_t i;
     for (i = 0; i < h->n && strcmp(h->e[i].key, key) != 0; i++)
         ;
@@ -414,9 +415,21 @@ void holdc_hold(struct holdc *h, const char *key, int fd)
     } else {
         h->e[i].fd = fd;
     }
+    return true;
+}
+
+void holdc_hold(struct holdc *h, const char *key, int fd)
+{
+    if (!table_put(h, key, fd))
+        return;
     char *m = xasprintf("HOLD %s", key);
     send_msg(h, m, fd);
     free(m);
+}
+
+void holdc_adopt(struct holdc *h, const char *key, int fd)
+{
+    (void)table_put(h, key, fd);
 }
 
 void holdc_drop(struct holdc *h, const char *key)
