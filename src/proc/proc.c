@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,16 @@ __attribute__((noreturn)) static void child_exec(const struct proc_opts *o, char
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             (void)sigaction(s, &sa, NULL);
+    /* glibc's sigaction refuses 32 and 33 (its own SIGCANCEL/SIGSETXID), and glibc's posix_spawn
+     * (GNU make runs recipes with it) leaves them ignored in its children: reset them raw */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        unsigned long mask;
+    } ksa = {0};
+    for (int s = 32; s < SIGRTMIN; s++)
+        (void)syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
