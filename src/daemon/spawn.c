@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,14 @@ __attribute__((noreturn)) static void exec_holder(const char *dir, char *const *
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             (void)sigaction(s, &sa, NULL);
+    struct { /* 32, 33: glibc's own, refused by sigaction, maybe ignored (see src/proc) */
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        unsigned long mask;
+    } ksa = {0};
+    for (int s = 32; s < SIGRTMIN; s++)
+        (void)syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
     sigset_t none;
     sigemptyset(&none);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
