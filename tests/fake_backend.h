@@ -349,8 +349,10 @@ static int fbe_poll_events(void *self, struct backend_event *evs, size_t max, st
         if (evs[i].data)
             b->garbage[b->ngarbage++] = (char *)evs[i].data;
     }
-    memmove(b->q, b->q + n, (b->qn - n) * sizeof *b->q);
-    b->qn -= n;
+    if (n) {
+        memmove(b->q, b->q + n, (b->qn - n) * sizeof *b->q);
+        b->qn -= n;
+    }
     return (int)n;
 }
 

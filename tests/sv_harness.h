@@ -36,11 +36,19 @@ static inline void sv_sleep(int ms)
         ;
 }
 
+/* Pod directories made by sv_mkpod and not removed yet (a failed test leaves them). */
+static char *sv_dirs[64];
+
 static inline char *sv_mkpod(void)
 {
     char *d = xstrdup("/tmp/tdm-sv-XXXXXX");
     if (!mkdtemp(d))
         abort();
+    for (size_t i = 0; i < 64; i++)
+        if (!sv_dirs[i]) {
+            sv_dirs[i] = xstrdup(d);
+            break;
+        }
     return d;
 }
 
@@ -147,29 +155,59 @@ static inline bool sv_alive(pid_t pid)
     return alive && p && p[2] != 'Z' && p[2] != 'X';
 }
 
-/* SIGKILLs every process whose cwd is dir (holder, daemons, their children). */
-static inline int sv_kill_all_in(const char *dir)
+/* The pids (at most max) of the processes whose cwd is dir. */
+static inline size_t sv_pids_in(const char *dir, pid_t *out, size_t max)
 {
-    int killed = 0;
+    size_t n = 0;
     DIR *d = opendir("/proc");
     if (!d)
         return 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while ((e = readdir(d)) && n < max) {
         long pid = atol(e->d_name);
         if (pid <= 0 || pid == getpid())
             continue;
         char link[64], cwd[4096];
         snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
-        ssize_t n = readlink(link, cwd, sizeof cwd - 1);
-        if (n <= 0)
+        ssize_t len = readlink(link, cwd, sizeof cwd - 1);
+        if (len <= 0)
             continue;
-        cwd[n] = '\0';
-        if (strcmp(cwd, dir) == 0 && kill((pid_t)pid, SIGKILL) == 0)
-            killed++;
+        cwd[len] = '\0';
+        size_t dl = strlen(dir);
+        if (strncmp(cwd, dir, dl) == 0 && (cwd[dl] == '\0' || strcmp(cwd + dl, " (deleted)") == 0))
+            out[n++] = (pid_t)pid;
     }
     closedir(d);
+    return n;
+}
+
+/* Kills every process whose cwd is dir (holder, daemons, their "containers"): all are stopped
+ * first, then killed, until none is left - a holder and a daemon killed one after the other
+ * would start each other again. */
+static inline int sv_kill_all_in(const char *dir)
+{
+    int killed = 0;
+    for (int round = 0; round < 50; round++) {
+        pid_t p[256];
+        size_t n = sv_pids_in(dir, p, 256);
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            (void)kill(p[i], SIGSTOP);
+        for (size_t i = 0; i < n; i++)
+            killed += kill(p[i], SIGKILL) == 0;
+        sv_sleep(20);
+    }
     return killed;
+}
+
+static inline void sv_forget(const char *dir)
+{
+    for (size_t i = 0; i < 64; i++)
+        if (sv_dirs[i] && strcmp(sv_dirs[i], dir) == 0) {
+            free(sv_dirs[i]);
+            sv_dirs[i] = NULL;
+        }
 }
 
 static inline void sv_rm_pod(char *dir)
@@ -182,7 +220,43 @@ static inline void sv_rm_pod(char *dir)
         _exit(127);
     }
     waitpid(p, NULL, 0);
+    sv_forget(dir);
     free(dir);
+}
+
+/* A cmocka teardown: whatever a (failed) test left running or lying around goes. */
+static inline int sv_cleanup(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 64; i++)
+        if (sv_dirs[i])
+            sv_rm_pod(xstrdup(sv_dirs[i]));
+    return 0;
+}
+
+/* Sanitizer builds: the holder's and daemon's stderr is /dev/null, so their reports go to
+ * files; sv_san_check() prints them and says how many there were. */
+static char sv_san_dir[64];
+
+static inline void sv_san_setup(void)
+{
+    snprintf(sv_san_dir, sizeof sv_san_dir, "/tmp/tdm-san-%ld", (long)getpid());
+    (void)mkdir(sv_san_dir, 0700);
+    char *a = xasprintf("log_path=%s/asan", sv_san_dir),
+         *u = xasprintf("log_path=%s/ubsan", sv_san_dir);
+    setenv("ASAN_OPTIONS", a, 0);
+    setenv("UBSAN_OPTIONS", u, 0);
+    free(a);
+    free(u);
+}
+
+static inline int sv_san_check(void)
+{
+    char *cmd = xasprintf("n=$(ls %s | wc -l); cat %s/* 2>/dev/null; rm -rf %s; exit $n",
+                          sv_san_dir, sv_san_dir, sv_san_dir);
+    int st = system(cmd);
+    free(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 /* VmRSS of pid in kB (0 when unknown). */

@@ -422,10 +422,13 @@ int main(int argc, char **argv)
     if (getenv("TEST_FILTER"))
         cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest t[] = {
-        cmocka_unit_test(test_daemon__lifecycle),
-        cmocka_unit_test(test_daemon__kill9_recovers_without_loss),
-        cmocka_unit_test(test_daemon__term_stops_and_stop_before_start),
-        cmocka_unit_test(test_daemon__idle_wakeups_and_rss),
+        cmocka_unit_test_teardown(test_daemon__lifecycle, sv_cleanup),
+        cmocka_unit_test_teardown(test_daemon__kill9_recovers_without_loss, sv_cleanup),
+        cmocka_unit_test_teardown(test_daemon__term_stops_and_stop_before_start, sv_cleanup),
+        cmocka_unit_test_teardown(test_daemon__idle_wakeups_and_rss, sv_cleanup),
     };
-    return cmocka_run_group_tests(t, NULL, NULL);
+    sv_san_setup();
+    int failed = cmocka_run_group_tests(t, NULL, NULL);
+    int reports = sv_san_check(); /* from the holders and daemons */
+    return failed || reports ? 1 : 0;
 }

@@ -244,13 +244,16 @@ int main(int argc, char **argv)
     self_exe[n] = '\0';
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest t[] = {
-        cmocka_unit_test(test_spawn__captured_run_reaches_eof_at_once),
-        cmocka_unit_test(test_spawn__second_start_finds_it_alive),
-        cmocka_unit_test(test_spawn__startup_error_reported),
-        cmocka_unit_test(test_spawn__readiness_timeout),
-        cmocka_unit_test(test_spawn__stop_returns_after_the_processes_exit),
-        cmocka_unit_test(test_spawn__stop_of_a_pod_never_started),
-        cmocka_unit_test(test_spawn__stop_timeout_then_kill),
+        cmocka_unit_test_teardown(test_spawn__captured_run_reaches_eof_at_once, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__second_start_finds_it_alive, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__startup_error_reported, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__readiness_timeout, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__stop_returns_after_the_processes_exit, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__stop_of_a_pod_never_started, sv_cleanup),
+        cmocka_unit_test_teardown(test_spawn__stop_timeout_then_kill, sv_cleanup),
     };
-    return cmocka_run_group_tests(t, NULL, NULL);
+    sv_san_setup();
+    int failed = cmocka_run_group_tests(t, NULL, NULL);
+    int reports = sv_san_check(); /* from the holders and daemons */
+    return failed || reports ? 1 : 0;
 }

@@ -13,7 +13,8 @@
  * HOLDER_MSG_MAX bytes), at most one fd per message (SCM_RIGHTS):
  *   daemon -> holder:  HOLD <key> + fd  (keep a duplicate; a second HOLD of a key replaces it)
  *                      DROP <key>       (close it)
- *                      BYE              (a clean exit follows: the holder exits at once)
+ *                      BYE              (a clean exit follows: the holder exits, after
+ *                                       reaping the daemon when it is its child)
  *   holder -> daemon:  HELLO <holder pid> <daemons started before> <previous wait status|-1>
  *                      FD <key> + fd    (every held fd, to a daemon it started)
  *                      END              (the daemon sends nothing before it has read END)

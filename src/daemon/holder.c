@@ -348,6 +348,29 @@ static void watch_parent(struct holder *s, pid_t pid, int sock)
 
 /* ------------------------------------------------------------------ main */
 
+/* After BYE: a daemon we started is reaped once it has exited (it exits right after BYE; one
+ * still there after HOLDER_GRACE_MS is killed); a daemon that started us waits for our exit. */
+static void finish(struct holder *s)
+{
+    if (s->child) {
+        struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+        (void)poll(&p, 1, HOLDER_GRACE_MS);
+        proc_free(s->child);
+    } else if (s->pidfd >= 0) {
+        close(s->pidfd);
+    }
+    close_sock(s);
+    for (size_t i = 0; i < s->n; i++) {
+        close(s->h[i].fd);
+        free(s->h[i].key);
+    }
+    free(s->h);
+    if (s->ready_fd >= 0)
+        close(s->ready_fd);
+    close(s->sigfd);
+    close(s->dirfd);
+}
+
 /* Writes `.<b>.pid` with our line alone; each daemon rewrites it with both. */
 static void record_self(struct holder *s)
 {
@@ -473,8 +496,10 @@ int holder_main(int argc, char **argv)
             return POD_EXIT_SYSTEM;
         if (p[0].revents)
             on_signal(&s);
-        if (s.sock >= 0 && (p[2].revents & POLLIN) && read_daemon(&s))
-            return POD_EXIT_OK; /* BYE: the daemon exits cleanly; nothing left to hold */
+        if (s.sock >= 0 && (p[2].revents & POLLIN) && read_daemon(&s)) {
+            finish(&s); /* BYE: the daemon exits cleanly; nothing left to hold */
+            return POD_EXIT_OK;
+        }
         if (s.sock >= 0 && (p[2].revents & (POLLHUP | POLLERR)) && !(p[2].revents & POLLIN))
             close_sock(&s);
         if (s.sock >= 0 && (p[2].revents & POLLOUT))
