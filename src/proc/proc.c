@@ -411,8 +411,8 @@ int proc_run(const struct proc_opts *o, int64_t timeout_ms, struct proc_result *
              struct pod_err *err)
 {
     memset(res, 0, sizeof *res);
-    struct proc *p;
-    if (proc_spawn(o, &p, err) < 0)
+    struct proc *p = NULL;
+    if (proc_spawn(o, &p, err) < 0 || !p)
         return -1;
     int64_t start = mono_ms();
     int64_t deadline = timeout_ms > 0 ? start + timeout_ms : INT64_MAX;
