@@ -73,20 +73,33 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 #define FNV0 0xcbf29ce484222325ULL
 
-struct meta {
-    int64_t size, mtime_ns;
-    uint32_t mode;
-    uint32_t pad;
-};
+/* A string and its terminating NUL (so "a" "bc" and "ab" "c" differ). */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    for (;; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+        if (!*s)
+            return h;
+    }
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8) {
+        h ^= v & 0xff;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
 
 /* Hash of one entry (name relative to the volume, metadata, content or link target). */
 static uint64_t entry_hash(int dfd, const char *name, const char *rel, const struct stat *st)
 {
-    struct meta m = {(int64_t)st->st_size,
-                     (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-                     (uint32_t)st->st_mode, 0};
-    uint64_t h = fnv(FNV0, rel, strlen(rel) + 1);
-    h = fnv(h, &m, sizeof m);
+    uint64_t h = fnv_str(FNV0, rel);
+    h = fnv_u64(h, (uint64_t)st->st_size);
+    h = fnv_u64(h, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+    h = fnv_u64(h, (uint64_t)st->st_mode);
     if (S_ISLNK(st->st_mode)) {
         char t[4096];
         ssize_t n = readlinkat(dfd, name, t, sizeof t);
@@ -149,6 +162,7 @@ static void vol_sums(const struct cfgwatch *w, const struct volst *v, uint64_t *
     if (cfd < 0)
         return;
     struct stat s;
+    memset(&s, 0, sizeof s);
     int vfd = openat(cfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (vfd >= 0 && fstat(vfd, &s) == 0) {
         *sd = entry_hash(cfd, v->name, "", &s) + tree_sum(vfd, "", 0);
@@ -231,7 +245,9 @@ static void wt_remove_at(struct cfgwatch *w, size_t i, bool rm)
     if (rm && w->ifd >= 0)
         (void)inotify_rm_watch(w->ifd, w->w[i].wd);
     free(w->w[i].rel);
-    w->w[i] = w->w[--w->nw];
+    if (i + 1 < w->nw)
+        w->w[i] = w->w[w->nw - 1];
+    w->nw--;
 }
 
 /* Adds (or renames) a watch; false when out of watches (the caller falls back to polling). */
@@ -297,18 +313,23 @@ static bool watch_tree(struct cfgwatch *w, const char *rel, size_t vol, int dept
     return ok;
 }
 
-/* Drops the watches of volume vol at rel and below (rel NULL: all of vol's). */
+/* Drops the watches of volume vol at rel and below (rel NULL: all of vol's); keeps the order
+ * of the others. */
 static void unwatch(struct cfgwatch *w, size_t vol, const char *rel)
 {
-    size_t n = rel ? strlen(rel) : 0;
-    for (size_t i = 0; i < w->nw;) {
+    size_t n = rel ? strlen(rel) : 0, k = 0;
+    for (size_t i = 0; i < w->nw; i++) {
         struct wt *t = &w->w[i];
         if (t->kind == W_VOL && t->vol == vol &&
-            (!rel || (strncmp(t->rel, rel, n) == 0 && (t->rel[n] == '\0' || t->rel[n] == '/'))))
-            wt_remove_at(w, i, true);
-        else
-            i++;
+            (!rel || (strncmp(t->rel, rel, n) == 0 && (t->rel[n] == '\0' || t->rel[n] == '/')))) {
+            if (w->ifd >= 0)
+                (void)inotify_rm_watch(w->ifd, t->wd);
+            free(t->rel);
+            continue;
+        }
+        w->w[k++] = *t;
     }
+    w->nw = k;
 }
 
 static bool watch_vol(struct cfgwatch *w, size_t i)
@@ -328,7 +349,7 @@ static bool watch_vol(struct cfgwatch *w, size_t i)
 static bool watch_all(struct cfgwatch *w)
 {
     while (w->nw)
-        wt_remove_at(w, 0, true);
+        wt_remove_at(w, w->nw - 1, true);
     char *path = xasprintf("%s/config", w->dir);
     struct stat st;
     bool have = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -355,7 +376,7 @@ static void start_polling(struct cfgwatch *w, const char *why)
         w->ifd = -1;
     }
     while (w->nw)
-        wt_remove_at(w, 0, false);
+        wt_remove_at(w, w->nw - 1, false);
     w->polling = true;
     w->next_poll_ms = clk_mono_ms(w->cfg.clk) + w->cfg.poll_ms;
 }

@@ -382,12 +382,11 @@ int64_t ctl_server_next_deadline(const struct ctl_server *s)
 void ctl_server_tick(struct ctl_server *s)
 {
     int64_t t = now_ms(s);
-    for (size_t i = 0; i < s->n;) {
+    /* backwards: a drop moves the last client (already looked at) into the hole */
+    for (size_t i = s->n; i-- > 0;) {
         if (s->c[i]->deadline_mono_ms <= t) {
             pod_log(POD_LOG_DEBUG, "control socket: dropped a stalled client");
-            client_drop(s, s->c[i]); /* moves the last one to i */
-        } else {
-            i++;
+            client_drop(s, s->c[i]);
         }
     }
 }
@@ -547,6 +546,10 @@ int ctl_call(const char *dir, const char *file, char *const *argv, size_t argc, 
     }
     if (send_all(fd, &req, deadline, err) < 0 || recv_n(fd, &rep, 4, deadline, err) < 0)
         goto out;
+    if (rep.len < 4) { /* can't happen: recv_n read 4 bytes */
+        pod_err_set(err, POD_E_INVALID, 0, "malformed reply from the daemon");
+        goto out;
+    }
     uint32_t len = get_u32((const unsigned char *)rep.data);
     if (len == 0 || len > CTL_MAX_FRAME) {
         pod_err_set(err, POD_E_INVALID, 0, "malformed reply from the daemon");

@@ -97,13 +97,10 @@ static void close_sock(struct holdc *h)
 static void flush(struct holdc *h)
 {
     size_t done = 0;
+    int e = 0;
     while (h->sock >= 0 && done < h->qn) {
         if (holder_send(h->sock, h->q[done].text, h->q[done].fd) < 0) {
-            if (errno != EAGAIN) {
-                pod_log(POD_LOG_WARN, "holder: send: %s", strerror(errno));
-                close_sock(h); /* clears the queue; its pidfd will tell */
-                return;
-            }
+            e = errno;
             break;
         }
         free(h->q[done].text);
@@ -111,8 +108,15 @@ static void flush(struct holdc *h)
             close(h->q[done].fd);
         done++;
     }
-    memmove(h->q, h->q + done, (h->qn - done) * sizeof *h->q);
-    h->qn -= done;
+    if (done) {
+        memmove(h->q, h->q + done, (h->qn - done) * sizeof *h->q);
+        h->qn -= done;
+    }
+    if (e && e != EAGAIN) {
+        pod_log(POD_LOG_WARN, "holder: send: %s", strerror(e));
+        close_sock(h); /* clears the rest of the queue; its pidfd will tell */
+        return;
+    }
     set_out(h, h->qn > 0);
 }
 

@@ -228,7 +228,7 @@ int ident_pidfd(const struct ident *id, struct pod_err *err)
     if (fd < 0)
         return pod_err_set(err, errno == ESRCH ? POD_E_NOTFOUND : POD_E_IO, errno,
                            "%s %ld: pidfd_open", id->role, (long)id->pid);
-    unsigned long long st;
+    unsigned long long st = 0;
     if (ident_starttime(id->pid, &st, err) < 0 || st != id->starttime) {
         close(fd);
         return pod_err_set(err, POD_E_NOTFOUND, 0, "%s %ld: gone (PID reused or exited)", id->role,
@@ -330,8 +330,9 @@ int ident_status_down(int dirfd, const char *file, struct pod_err *err)
         p = nl ? nl + 1 : end;
     }
     int rc = 0;
-    if (out.len != in.len || (out.len && memcmp(out.data, in.data, out.len) != 0))
-        rc = replace_file(dirfd, file, out.data ? out.data : "", out.len, err);
+    const char *was = in.data ? in.data : "", *now = out.data ? out.data : "";
+    if (out.len != in.len || memcmp(now, was, out.len) != 0)
+        rc = replace_file(dirfd, file, now, out.len, err);
     pod_buf_free(&in);
     pod_buf_free(&out);
     return rc;
