@@ -56,6 +56,13 @@
  * bad arguments, 111 when it cannot start. */
 int holder_main(int argc, char **argv);
 
+/* Drops this process's mappings of the executable's code (MADV_DONTNEED on [__executable_start,
+ * etext)): the kernel maps the file's cached pages 64 KiB around every fault, so after start-up
+ * a long-lived holder or daemon "has" nearly all the code of the multi-call executable in its
+ * RSS; what its idle loop runs comes back at the next faults.  The pages stay in the page
+ * cache (shared with every pod); only this process's RSS shrinks.  Best effort. */
+void holder_trim_text(void);
+
 /* ---- messages (both sides) ---- */
 
 /* Sends one message (with fd when pass_fd >= 0), never blocking.  0, or -1 with errno (EAGAIN

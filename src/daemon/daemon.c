@@ -503,6 +503,7 @@ int daemon_run(const struct daemon_cfg *cfg)
         return POD_EXIT_SYSTEM;
     }
     report_ready(&d, NULL);
+    holder_trim_text(); /* the set-up code (spec, recovery, ...) leaves the RSS */
     int rc = run_loop(&d);
     teardown(&d, rc == 0);
     return rc == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -27,6 +28,19 @@
 #include "pod/ident.h"
 #include "pod/proc.h"
 #include "pod/util.h"
+
+/* ------------------------------------------------------------------ memory */
+
+extern char __executable_start[], etext[];
+
+void holder_trim_text(void)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)__executable_start & ~(uintptr_t)(pg - 1);
+    uintptr_t b = ((uintptr_t)etext + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
 
 /* ------------------------------------------------------------------ messages */
 
@@ -481,6 +495,7 @@ int holder_main(int argc, char **argv)
         record_self(&s); /* so that `stop` finds us even if no daemon gets far */
         spawn_daemon(&s);
     }
+    holder_trim_text();
     for (;;) {
         struct pollfd p[3] = {{.fd = s.sigfd, .events = POLLIN},
                               {.fd = s.pidfd, .events = POLLIN},
