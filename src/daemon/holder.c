@@ -322,10 +322,12 @@ static void spawn_daemon(struct holder *s)
     close(sv[1]);
     if (rc < 0) {
         close(sv[0]);
-        if (s->ready_fd >= 0) {
+        if (s->ready_fd >= 0) { /* the command line stops waiting: EOF after the message */
             char *m = xasprintf("E%s", err.msg);
             (void)!write(s->ready_fd, m, strlen(m));
             free(m);
+            close(s->ready_fd);
+            s->ready_fd = -1;
         }
         s->child = NULL;
         schedule_respawn(s);
