@@ -29,7 +29,9 @@ struct daemon_env {
     struct loop *loop; /* register fds here; callbacks must not block */
     const struct clk *clk;
     const struct pod_spec *spec;
-    const char *dir; /* the pod directory */
+    const char *dir;  /* the pod directory */
+    const char *name; /* <b>: the executable's base name (.<b>.run, .<b>.hostif) */
+    const char *exe;  /* the pod executable; NULL = /proc/self/exe */
     int dirfd;
     /* The fd holder: keep a duplicate of a log pipe's read end under key
      * ("<ctr>/<instance>/stdout|stderr"), so output survives a daemon restart; unhold before

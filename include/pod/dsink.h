@@ -13,12 +13,10 @@
  * DSINK_MAX_DAEMON_BACKLOG bytes while the disk hangs (then they are counted and dropped, and
  * the count is logged once room returns).
  *
- * Interim wiring (until the driver gets its log sink interface): dsink_backend() wraps a
- * backend so that its OUTPUT / OUTPUT_EOF events come here instead of reaching the driver, and
- * dsink_drv_fs() gives the driver a file system on which its own (then idle) log writers
- * cannot touch log/: every call below <dir>/log/ is a no-op there.  With the sink interface,
- * the driver calls dsink_write/dsink_eof/dsink_stats itself and both go away.
- * Ownership: the pump is borrowed (the caller closes it after dsink_free).
+ * The driver reaches it as its log sink (struct drv_log_sink, dsink_drv_sink): container
+ * output comes from the driver, which gets it from the backend's OUTPUT events.
+ * Ownership: the pump is borrowed (the caller closes it after dsink_free); the daemon owns the
+ * dsink (its own log outlives the driver), so the sink's close does nothing.
  */
 #ifndef POD_DSINK_H
 #define POD_DSINK_H
@@ -29,6 +27,7 @@
 
 #include "pod/backend.h"
 #include "pod/clk.h"
+#include "pod/drv.h"
 #include "pod/err.h"
 #include "pod/fs.h"
 #include "pod/logpump.h"
@@ -69,21 +68,11 @@ size_t dsink_backlog(const struct dsink *s);
 /* Flushes, detaches and releases every stream (the pump writes what was queued when closed). */
 void dsink_free(struct dsink *s);
 
-/* ---- interim wiring ---- */
+/* ---- the driver's log sink ---- */
 
-/* A backend that forwards everything to inner except OUTPUT / OUTPUT_EOF events, which go to
- * s.  *out borrows *wrap (which must outlive it). */
-struct dsink_backend {
-    struct backend inner;
-    struct dsink *sink;
-};
-struct backend dsink_backend(struct dsink_backend *wrap);
-/* fs_real for everything but <dir>/log/..., where every call is a no-op (lists are empty, files
- * are empty).  *wrap must outlive the returned fs. */
-struct dsink_fs {
-    char *logdir; /* "<dir>/log" */
-};
-struct fs dsink_drv_fs(struct dsink_fs *wrap, const char *dir);
-void dsink_fs_free(struct dsink_fs *wrap);
+/* s as the driver's log sink: write/eof as above, stats the pump's (they lag behind the
+ * writes; the stream's last error is copied when asked), retry a no-op (the pump's writer
+ * thread retries a failing disk on its own), close a no-op (dsink_free after drv_free). */
+struct drv_log_sink dsink_drv_sink(struct dsink *s);
 
 #endif

@@ -268,8 +268,18 @@ static int setup_holder(struct daemon *d, struct pod_err *err)
 
 static int setup_backend(struct daemon *d, struct pod_err *err)
 {
-    d->env = (struct daemon_env){d->loop,  &clk_real,  d->cfg->spec, d->cfg->dir, d->dirfd,
-                                 env_hold, env_unhold, env_room,     env_on_room, d};
+    d->env = (struct daemon_env){.loop = d->loop,
+                                 .clk = &clk_real,
+                                 .spec = d->cfg->spec,
+                                 .dir = d->cfg->dir,
+                                 .name = d->cfg->name,
+                                 .exe = d->cfg->exe,
+                                 .dirfd = d->dirfd,
+                                 .hold = env_hold,
+                                 .unhold = env_unhold,
+                                 .output_room = env_room,
+                                 .on_room = env_on_room,
+                                 .self = d};
     const struct daemon_backend_factory *f = &d->cfg->backend;
     if (!f->create || f->create(f->arg, &d->env, &d->be, err) < 0)
         return f->create ? -1 : pod_err_set(err, POD_E_INVALID, 0, "no backend");
@@ -291,7 +301,6 @@ static int setup_backend(struct daemon *d, struct pod_err *err)
         pod_log(POD_LOG_INFO, "daemon: %zu of %zu pipes handed back by the holder re-attached",
                 taken, n);
     holdc_take_handed(d->hc);
-    d->wrap = (struct dsink_backend){d->be, d->sink};
     return 0;
 }
 
@@ -317,57 +326,23 @@ static char *live_state(const struct daemon *d)
     return text;
 }
 
-/* The driver's log sink: the log pump (dsink).  Interim: the dsink_backend wrapper still takes
- * the output events before the driver sees them, so write/eof here only serve a driver that
- * passes output on; the daemon frees the dsink itself (close does nothing). */
-static void sink_write(void *self, size_t ctr, enum backend_stream stream, const char *data,
-                       size_t len, int64_t wall_ns)
-{
-    dsink_write(self, ctr, (int)stream, data, len, wall_ns);
-}
-
-static void sink_eof(void *self, size_t ctr, enum backend_stream stream, int64_t wall_ns)
-{
-    dsink_eof(self, ctr, (int)stream, wall_ns);
-}
-
-static void sink_retry(void *self, int64_t wall_ns)
-{
-    (void)self; /* the pump's writer thread retries on its own */
-    (void)wall_ns;
-}
-
-static struct logw_stats sink_stats(void *self, size_t ctr, enum backend_stream stream,
-                                    char *errbuf, size_t errlen)
-{
-    if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return dsink_stats(self, ctr, (int)stream);
-}
-
-static void sink_close(void *self)
-{
-    (void)self;
-}
-
-static const struct drv_log_sink_ops daemon_sink_ops = {sink_write, sink_eof, sink_retry,
-                                                        sink_stats, sink_close};
-
 static int new_driver(struct daemon *d, struct pod_err *err)
 {
     uint64_t seed = d->cfg->seed;
     if (!seed && getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
         seed = (uint64_t)clk_wall_ns(&clk_real) ^ (uint64_t)getpid();
     struct drv_cfg dc = {.spec = d->cfg->spec,
-                         .backend = dsink_backend(&d->wrap),
+                         .backend = d->be,
                          .clk = clk_real,
-                         .fs = dsink_drv_fs(&d->drvfs, d->cfg->dir),
+                         .fs = fs_real(),
                          .dir = d->cfg->dir,
                          .seed = seed,
                          .pid = (long)getpid(),
                          .reconcile_ms = d->cfg->reconcile_ms,
                          .status_refresh_ms = d->cfg->status_refresh_ms,
-                         .log = {&daemon_sink_ops, d->sink}};
+                         .log = dsink_drv_sink(d->sink),
+                         .trace = daemon_trace,
+                         .trace_self = d};
     return drv_new(&dc, &d->drv, err);
 }
 
@@ -384,7 +359,6 @@ static int setup_driver(struct daemon *d, struct pod_err *err)
                 e2.msg);
         drv_free(d->drv);
         d->drv = NULL;
-        dsink_fs_free(&d->drvfs);
         free(state);
         return new_driver(d, err);
     }
@@ -494,7 +468,6 @@ static void teardown(struct daemon *d, bool clean)
         ctl_server_free(d->ctl, true);
     cfgwatch_free(d->cw);
     drv_free(d->drv);
-    dsink_fs_free(&d->drvfs);
     if (d->have_be && d->cfg->backend.destroy)
         d->cfg->backend.destroy(d->cfg->backend.arg, &d->be);
     if (clean)
@@ -518,6 +491,8 @@ static void teardown(struct daemon *d, bool clean)
         close(d->dirfd);
     if (d->lock_fd >= 0)
         close(d->lock_fd);
+    free(d->probes);
+    d->probes = NULL;
 }
 
 int daemon_run(const struct daemon_cfg *cfg)
@@ -532,6 +507,8 @@ int daemon_run(const struct daemon_cfg *cfg)
     if (cfg->holder_fd >= 0)
         (void)fcntl(cfg->holder_fd, F_SETFD, FD_CLOEXEC);
     d.started_wall_s = clk_wall_ns(&clk_real) / 1000000000;
+    size_t nc = cfg->spec->n_containers;
+    d.probes = xcalloc(nc ? nc : 1, sizeof *d.probes);
     struct pod_err err = POD_ERR_ZERO;
     if (setup(&d, &err) < 0) {
         pod_log(POD_LOG_ERROR, "daemon: cannot start: %s", err.msg);

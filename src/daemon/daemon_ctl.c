@@ -117,7 +117,73 @@ static void do_names(struct daemon *d, struct ctl_server *s, uint64_t id, int ar
     free(v);
 }
 
+/* ------------------------------------------------------------------ probe results */
+
+static int role_index(const char *word, size_t len)
+{
+    for (int r = 0; r < DAEMON_PROBE_ROLES; r++) {
+        const char *n = sup_probe_role_name((enum sup_probe_role)r);
+        if (strlen(n) == len && strncmp(word, n, len) == 0)
+            return r;
+    }
+    return -1;
+}
+
+static void seen(struct daemon *d, size_t i, int role, const char *result, int code)
+{
+    struct daemon_probe_seen *p = &d->probes[i][role];
+    snprintf(p->result, sizeof p->result, "%s", result);
+    p->code = code;
+    p->wall_s = clk_wall_ns(&clk_real) / 1000000000;
+    const struct sup_status *st = d->drv ? drv_sup_status(d->drv) : NULL;
+    p->instance = st && i < st->n ? st->ctr[i].instance : 0;
+}
+
+/* "readiness ok code=0" (probe-done) and "readiness probe timed out; cancelled" (a note). */
+void daemon_trace(void *self, int64_t mono_ms, const char *subject, const char *event,
+                  const char *details)
+{
+    struct daemon *d = self;
+    (void)mono_ms;
+    int i = d->probes ? spec_find_container(d->cfg->spec, subject) : -1;
+    if (i < 0)
+        return;
+    if (strcmp(event, "probe-done") == 0) {
+        const char *sp = strchr(details, ' ');
+        int r = sp ? role_index(details, (size_t)(sp - details)) : -1;
+        char result[8];
+        int code = 0;
+        if (r >= 0 && sscanf(sp + 1, "%7s code=%d", result, &code) == 2)
+            seen(d, (size_t)i, r, result, code);
+    } else if (strcmp(event, "note") == 0) {
+        const char *t = strstr(details, " probe timed out");
+        if (!t)
+            return;
+        const char *w = t;
+        while (w > details && w[-1] != ' ')
+            w--;
+        int r = role_index(w, (size_t)(t - w));
+        if (r >= 0)
+            seen(d, (size_t)i, r, "timeout", 0);
+    }
+}
+
 /* ------------------------------------------------------------------ status */
+
+static json_t *probes_json(const struct daemon *d, size_t i)
+{
+    json_t *o = json_object();
+    for (int r = 0; r < DAEMON_PROBE_ROLES; r++) {
+        const struct daemon_probe_seen *p = &d->probes[i][r];
+        if (!p->result[0])
+            continue;
+        json_object_set_new(o, sup_probe_role_name((enum sup_probe_role)r),
+                            json_pack("{s:s, s:i, s:I, s:I}", "result", p->result, "code", p->code,
+                                      "at", (json_int_t)p->wall_s, "instance",
+                                      (json_int_t)p->instance));
+    }
+    return o;
+}
 
 static int64_t epoch_ms_of(int64_t mono_ms)
 {
@@ -153,6 +219,8 @@ static json_t *status_json(const struct daemon *d)
             json_object_set_new(j, "exitCode", json_integer(c->exit_code));
         if (c->next_start_mono_ms > 0)
             json_object_set_new(j, "nextStartMs", json_integer(epoch_ms_of(c->next_start_mono_ms)));
+        if (d->probes)
+            json_object_set_new(j, "probes", probes_json(d, i));
         json_array_append_new(arr, j);
     }
     json_object_set_new(o, "containers", arr);
@@ -196,7 +264,7 @@ static char *status_text(const struct daemon *d)
                 pod_buf_printf(&b, "      %s: %s\n", k, json_string_value(v));
             else if (json_is_boolean(v))
                 pod_buf_printf(&b, "      %s: %d\n", k, json_is_true(v));
-            else
+            else if (json_is_integer(v))
                 pod_buf_printf(&b, "      %s: %lld\n", k, (long long)json_integer_value(v));
         }
     }

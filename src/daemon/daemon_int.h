@@ -13,6 +13,15 @@
 #include "pod/ident.h"
 #include "pod/logpump.h"
 
+/* The last result of one probe of a container, as the driver traced it (for `pod ps`). */
+struct daemon_probe_seen {
+    char result[8]; /* "ok", "fail", "error", "timeout"; "" = none yet */
+    int code;
+    int64_t wall_s;
+    uint64_t instance;
+};
+#define DAEMON_PROBE_ROLES 3 /* startup, readiness, liveness (sup_probe_role order) */
+
 struct daemon {
     const struct daemon_cfg *cfg;
     char f_sock[IDENT_FILE_MAX], f_pid[IDENT_FILE_MAX], f_status[IDENT_FILE_MAX],
@@ -25,17 +34,19 @@ struct daemon {
     struct daemon_env env;
     struct backend be;
     bool have_be;
-    struct dsink_backend wrap;
-    struct dsink_fs drvfs;
     struct drv *drv;
     struct ctl_server *ctl;
     struct cfgwatch *cw;
     int64_t started_wall_s;
-    uint64_t wakeups; /* returns from the loop's wait */
+    uint64_t wakeups;                                       /* returns from the loop's wait */
+    struct daemon_probe_seen (*probes)[DAEMON_PROBE_ROLES]; /* per container */
 };
 
 /* A request on the control socket (daemon_ctl.c). */
 void daemon_on_request(void *arg, struct ctl_server *s, uint64_t id, int argc, char **argv);
+/* The driver's trace hook: keeps the last probe results for the live status. */
+void daemon_trace(void *self, int64_t mono_ms, const char *subject, const char *event,
+                  const char *details);
 /* Feeds one pod-level event (START/STOP/KILL) to the driver. */
 void daemon_input(struct daemon *d, enum sup_event_type type);
 

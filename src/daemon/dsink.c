@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* dsink.c - the daemon's log path into the log pump, and its interim wiring (see pod/dsink.h).
+/* dsink.c - the daemon's log path into the log pump, the driver's log sink (see pod/dsink.h).
  *
  * Buffers: each stream has at most one open pump buffer that collects the writes of a loop
  * round (submitted when full or at dsink_flush), and the sink keeps at most one spare buffer
@@ -345,223 +345,49 @@ void dsink_free(struct dsink *s)
     free(s);
 }
 
-/* ------------------------------------------------------------------ interim: the backend */
+/* ------------------------------------------------------------------ the driver's log sink */
 
-static int b_pod_create(void *self, struct pod_err *err)
+static void sink_write(void *self, size_t ctr, enum backend_stream stream, const char *data,
+                       size_t len, int64_t wall_ns)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->pod_create(w->inner.self, err);
+    dsink_write(self, ctr, stream == BACKEND_STDERR, data, len, wall_ns);
 }
 
-static int b_pod_remove(void *self, struct pod_err *err)
+static void sink_eof(void *self, size_t ctr, enum backend_stream stream, int64_t wall_ns)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->pod_remove(w->inner.self, err);
+    dsink_eof(self, ctr, stream == BACKEND_STDERR, wall_ns);
 }
 
-static int b_ctr_start(void *self, size_t ctr, uint64_t inst, struct pod_err *err)
+static void sink_retry(void *self, int64_t wall_ns)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->ctr_start(w->inner.self, ctr, inst, err);
+    (void)self; /* the pump's writer thread retries on its own */
+    (void)wall_ns;
 }
 
-static int b_ctr_stop(void *self, size_t ctr, uint64_t inst, int64_t t, struct pod_err *err)
+static struct logw_stats sink_stats(void *self, size_t ctr, enum backend_stream stream,
+                                    char *errbuf, size_t errlen)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->ctr_stop(w->inner.self, ctr, inst, t, err);
+    struct dsink *s = self;
+    size_t k = 2 * ctr + (stream == BACKEND_STDERR ? 1u : 0u);
+    struct logw_stats z;
+    memset(&z, 0, sizeof z);
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    if (k >= s->nstreams - 1 || s->id[k] < 0)
+        return z;
+    return logpump_stats(s->cfg.pump, s->id[k], errbuf, errlen);
 }
 
-static int b_ctr_kill(void *self, size_t ctr, uint64_t inst, int sig, struct pod_err *err)
+static void sink_close(void *self)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->ctr_kill(w->inner.self, ctr, inst, sig, err);
+    (void)self; /* the daemon frees the dsink after the driver (its own log needs it) */
 }
 
-static int b_ctr_remove(void *self, size_t ctr, struct pod_err *err)
+static const struct drv_log_sink_ops dsink_sink_ops = {sink_write, sink_eof, sink_retry, sink_stats,
+                                                       sink_close};
+
+struct drv_log_sink dsink_drv_sink(struct dsink *s)
 {
-    struct dsink_backend *w = self;
-    return w->inner.ops->ctr_remove(w->inner.self, ctr, err);
-}
-
-static int b_probe(void *self, const struct backend_probe_req *req, struct pod_err *err)
-{
-    struct dsink_backend *w = self;
-    return w->inner.ops->probe(w->inner.self, req, err);
-}
-
-static int b_cancel(void *self, uint64_t tag, struct pod_err *err)
-{
-    struct dsink_backend *w = self;
-    return w->inner.ops->cancel(w->inner.self, tag, err);
-}
-
-static int b_inspect(void *self, size_t ctr, struct backend_ctr_state *out, struct pod_err *err)
-{
-    struct dsink_backend *w = self;
-    return w->inner.ops->inspect(w->inner.self, ctr, out, err);
-}
-
-/* Output events go to the sink; the others are handed on, compacted. */
-static int b_poll_events(void *self, struct backend_event *evs, size_t max, struct pod_err *err)
-{
-    struct dsink_backend *w = self;
-    for (int round = 0; round < 1000; round++) {
-        int n = w->inner.ops->poll_events(w->inner.self, evs, max, err);
-        if (n <= 0)
-            return n;
-        size_t kept = 0;
-        for (int i = 0; i < n; i++) {
-            const struct backend_event *e = &evs[i];
-            int stream = e->stream == BACKEND_STDERR;
-            if (e->type == BACKEND_EV_OUTPUT)
-                dsink_write(w->sink, e->ctr, stream, e->data, e->len,
-                            clk_wall_ns(w->sink->cfg.clk));
-            else if (e->type == BACKEND_EV_OUTPUT_EOF)
-                dsink_eof(w->sink, e->ctr, stream, clk_wall_ns(w->sink->cfg.clk));
-            else
-                evs[kept++] = *e;
-        }
-        if (kept > 0 || (size_t)n < max)
-            return (int)kept;
-    }
-    return 0;
-}
-
-static int64_t b_next_deadline(void *self)
-{
-    struct dsink_backend *w = self;
-    return w->inner.ops->next_deadline(w->inner.self);
-}
-
-static const struct backend_ops wrap_ops = {
-    .name = "dsink",
-    .pod_create = b_pod_create,
-    .pod_remove = b_pod_remove,
-    .ctr_start = b_ctr_start,
-    .ctr_stop = b_ctr_stop,
-    .ctr_kill = b_ctr_kill,
-    .ctr_remove = b_ctr_remove,
-    .probe = b_probe,
-    .cancel = b_cancel,
-    .inspect = b_inspect,
-    .poll_events = b_poll_events,
-    .next_deadline = b_next_deadline,
-};
-
-struct backend dsink_backend(struct dsink_backend *wrap)
-{
-    struct backend b = {&wrap_ops, wrap};
-    return b;
-}
-
-/* ------------------------------------------------------------------ interim: the driver's fs */
-
-#define INERT_HANDLE 0x40000000
-
-static bool in_log(const struct dsink_fs *f, const char *path)
-{
-    size_t n = strlen(f->logdir);
-    return strncmp(path, f->logdir, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-static int f_open_append(void *self, const char *path, struct pod_err *err)
-{
-    return in_log(self, path) ? INERT_HANDLE : fs_real_ops.open_append(NULL, path, err);
-}
-
-static ssize_t f_write(void *self, int h, const void *buf, size_t len, struct pod_err *err)
-{
-    (void)self;
-    return h == INERT_HANDLE ? (ssize_t)len : fs_real_ops.write(NULL, h, buf, len, err);
-}
-
-static int f_fsync(void *self, int h, struct pod_err *err)
-{
-    (void)self;
-    return h == INERT_HANDLE ? 0 : fs_real_ops.fsync(NULL, h, err);
-}
-
-static int f_close(void *self, int h, struct pod_err *err)
-{
-    (void)self;
-    return h == INERT_HANDLE ? 0 : fs_real_ops.close(NULL, h, err);
-}
-
-static int f_rename(void *self, const char *from, const char *to, struct pod_err *err)
-{
-    return in_log(self, from) ? 0 : fs_real_ops.rename(NULL, from, to, err);
-}
-
-static int f_unlink(void *self, const char *path, struct pod_err *err)
-{
-    return in_log(self, path) ? 0 : fs_real_ops.unlink(NULL, path, err);
-}
-
-static int f_stat_size(void *self, const char *path, int64_t *size, struct pod_err *err)
-{
-    if (!in_log(self, path))
-        return fs_real_ops.stat_size(NULL, path, size, err);
-    *size = 0;
-    return 0;
-}
-
-static int f_list(void *self, const char *dir, char ***names, struct pod_err *err)
-{
-    if (!in_log(self, dir))
-        return fs_real_ops.list(NULL, dir, names, err);
-    *names = xcalloc(1, sizeof **names);
-    return 0;
-}
-
-static int f_mkdir_p(void *self, const char *dir, struct pod_err *err)
-{
-    return in_log(self, dir) ? 0 : fs_real_ops.mkdir_p(NULL, dir, err);
-}
-
-static int f_read_at(void *self, const char *path, int64_t off, void *buf, size_t len, size_t *got,
-                     struct pod_err *err)
-{
-    if (!in_log(self, path))
-        return fs_real_ops.read_at(NULL, path, off, buf, len, got, err);
-    *got = 0;
-    return 0;
-}
-
-static int f_sync_dir(void *self, const char *dir, struct pod_err *err)
-{
-    return in_log(self, dir) ? 0 : fs_real_ops.sync_dir(NULL, dir, err);
-}
-
-static int f_writeback(void *self, int h, struct pod_err *err)
-{
-    (void)self;
-    return h == INERT_HANDLE ? 0 : fs_real_ops.writeback(NULL, h, err);
-}
-
-static const struct fs_ops drv_fs_ops = {
-    .open_append = f_open_append,
-    .write = f_write,
-    .fsync = f_fsync,
-    .close = f_close,
-    .rename = f_rename,
-    .unlink = f_unlink,
-    .stat_size = f_stat_size,
-    .list = f_list,
-    .mkdir_p = f_mkdir_p,
-    .read_at = f_read_at,
-    .sync_dir = f_sync_dir,
-    .writeback = f_writeback,
-};
-
-struct fs dsink_drv_fs(struct dsink_fs *wrap, const char *dir)
-{
-    wrap->logdir = pod_path_join(dir, "log");
-    struct fs f = {&drv_fs_ops, wrap};
-    return f;
-}
-
-void dsink_fs_free(struct dsink_fs *wrap)
-{
-    free(wrap->logdir);
-    wrap->logdir = NULL;
+    struct drv_log_sink k = {&dsink_sink_ops, s};
+    return k;
 }
