@@ -438,9 +438,11 @@ static int fbe_create(void *arg, const struct daemon_env *env, struct backend *o
     return 0;
 }
 
-static int fbe_adopt_fd(void *arg, struct backend *be, const char *key, int fd)
+static int fbe_adopt_fd(void *arg, const struct daemon_env *env, struct backend *be,
+                        const char *key, int fd)
 {
     (void)arg;
+    (void)env;
     struct fbe *b = be->self;
     for (size_t i = 0; i < b->n; i++)
         for (int s = 0; s < 2; s++) {

@@ -278,9 +278,13 @@ static void test_backend__tcp_http_probes(void **state)
     f->reply = NULL;
     e = probe(f, BACKEND_PROBE_HTTP, f->port, "/", 7, 100, 4000);
     assert_true(e && e->result == BACKEND_TIMEOUT);
-    /* cancelled: never reported */
+    /* cancelled: exactly one EXEC_DONE, CANCELLED (the socket is closed); a second cancel of the
+     * same tag adds nothing */
     struct pod_err err = POD_ERR_ZERO;
     assert_null(probe(f, BACKEND_PROBE_HTTP, f->port, "/", 8, 100, 50));
+    assert_int_equal(f->be.ops->cancel(f->be.self, 8, &err), 0);
+    e = run(f, 500, BACKEND_EV_EXEC_DONE, 8);
+    assert_true(e && e->result == BACKEND_CANCELLED);
     assert_int_equal(f->be.ops->cancel(f->be.self, 8, &err), 0);
     assert_null(run(f, 2500, BACKEND_EV_EXEC_DONE, 8));
     /* refused */

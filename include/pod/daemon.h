@@ -51,7 +51,8 @@ struct daemon_backend_factory {
                   struct pod_err *err);
     /* A log pipe the holder handed back after a daemon restart: 0 = taken (the backend reads
      * it and unholds it before closing), -1 = unknown (the daemon closes and unholds it). */
-    int (*adopt_fd)(void *arg, struct backend *b, const char *key, int fd);
+    int (*adopt_fd)(void *arg, const struct daemon_env *env, struct backend *b, const char *key,
+                    int fd);
     void (*destroy)(void *arg, struct backend *b);
     void *arg;
 };
@@ -78,5 +79,12 @@ int daemon_main(int argc, char **argv, const struct pod_spec *spec);
 
 /* The production backend (src/daemon/daemon_podman.c). */
 extern const struct daemon_backend_factory daemon_podman_factory;
+
+/* The host interface the command line stored for the pod (`.<name>.hostif` in dir: one dotted
+ * IPv4 address, or empty): *out is a new string, NULL when there is none (no file, or empty).
+ * -1 when it cannot be read or is malformed. */
+int daemon_hostif_read(const char *dir, const char *name, char **out, struct pod_err *err) POD_WUR;
+/* A dotted IPv4 address (four decimal parts 0-255, no leading zeros), or "" (none). */
+bool daemon_hostif_valid(const char *s);
 
 #endif

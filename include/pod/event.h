@@ -17,11 +17,12 @@
 enum backend_stream { BACKEND_STDOUT = 0, BACKEND_STDERR = 1 };
 
 enum backend_result {
-    BACKEND_OK = 0,  /* exec exited 0 / tcp connected / http 2xx-3xx */
-    BACKEND_FAIL,    /* exec exited non-zero / refused / http other status */
-    BACKEND_UNKNOWN, /* the backend itself failed (podman 125/126/127, container gone) */
-    BACKEND_TIMEOUT, /* deadline passed: the supervisor's own verdict when it cancels an
-                        attempt (no backend reports it) */
+    BACKEND_OK = 0,    /* exec exited 0 / tcp connected / http 2xx-3xx */
+    BACKEND_FAIL,      /* exec exited non-zero / refused / http other status */
+    BACKEND_UNKNOWN,   /* the backend itself failed (podman 125/126/127, container gone) */
+    BACKEND_TIMEOUT,   /* deadline passed: the supervisor's own verdict when it cancels an
+                          attempt (no backend reports it) */
+    BACKEND_CANCELLED, /* EXEC_DONE after cancel(tag): the process is gone (backend.h) */
 };
 
 enum backend_event_type {

@@ -100,15 +100,6 @@ void pm_event_output(struct pm *pm, struct stream *s)
     q->s = s;
 }
 
-void pm_drop_exec_events(struct pm *pm, uint64_t tag)
-{
-    for (size_t i = 0; i < pm->ev_len; i++) {
-        struct qev *q = &pm->q[pm->ev_head + i];
-        if (q->ev.type == BACKEND_EV_EXEC_DONE && q->ev.tag == tag)
-            q->ev.type = 0;
-    }
-}
-
 void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance, uint64_t tag,
                     int sig, const char *fmt, ...)
 {

@@ -240,8 +240,6 @@ int64_t pm_wall(const struct pm *pm);
 struct backend_event *pm_event(struct pm *pm, enum backend_event_type t, size_t ctr,
                                uint64_t instance, const char *msg);
 void pm_event_output(struct pm *pm, struct stream *s);
-/* Drops queued EXEC_DONE events of tag. */
-void pm_drop_exec_events(struct pm *pm, uint64_t tag);
 void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance, uint64_t tag,
                     int sig, const char *fmt, ...) POD_PRINTF(7, 8);
 /* The first inspect of a started instance: its id and start time for the cache. */

@@ -8,7 +8,10 @@
  * Cancelling a `podman exec` kills the command *inside* the container: every process of the
  * container's pid namespace whose environment carries the marker is SIGKILLed through a pidfd,
  * again a few times while the exec client may still be starting it, and once more after the
- * client is gone; only then is the request forgotten.  A cancelled request never reports.
+ * client is gone; only then is the request forgotten.  Every request reports exactly one
+ * EXEC_DONE: after a cancel that is BACKEND_CANCELLED once its process is gone (or its own
+ * result when it ended first); a cancel that cannot be done is CALL_FAILED (op CANCEL) and the
+ * request stays until a cancel succeeds or it ends (backend.h).
  */
 #include "podman_int.h"
 
@@ -56,6 +59,8 @@ struct probe {
     char resp[512];
     size_t got;
     bool client_done;
+    bool client_killed; /* we killed the `podman exec` client (the command may live on) */
+    bool cancelled;     /* cancel() was called: the result is BACKEND_CANCELLED */
     int64_t cancel_since, scan_at;
     int scans;
     char marker[64];
@@ -429,12 +434,15 @@ static bool scan(struct pm *pm, struct probe *p, struct pod_err *err)
     return k >= 0;
 }
 
-/* The client is gone and a last scan ran: forget the request (or say the cancel failed). */
+/* The client is gone and a last scan ran: the request ends (or the cancel failed). */
 static void cancel_end(struct pm *pm, struct probe *p)
 {
     struct pod_err err = POD_ERR_ZERO;
     if (scan(pm, p, &err)) {
-        drop(pm, p);
+        if (p->cancelled)
+            done(pm, p, BACKEND_CANCELLED, 137, NULL);
+        else /* the backend's own deadline (no cancel came) */
+            done(pm, p, BACKEND_TIMEOUT, 137, "no answer before the deadline");
         return;
     }
     p->st = PR_CANCEL_FAILED;
@@ -449,7 +457,8 @@ static void cancel_begin(struct pm *pm, struct probe *p)
         struct call *c = call_take_exec(pm, p->tag, &queued);
         if (!c || queued) { /* never started: nothing runs in the container */
             call_free(queued ? c : NULL);
-            drop(pm, p);
+            done(pm, p, p->cancelled ? BACKEND_CANCELLED : BACKEND_TIMEOUT, 137,
+                 p->cancelled ? NULL : "no answer before the deadline");
             return;
         }
     }
@@ -465,30 +474,35 @@ static void cancel_begin(struct pm *pm, struct probe *p)
     p->scan_at = pm_now(pm) + 50;
 }
 
+/* A request that already reported (its EXEC_DONE is queued or delivered) is not found: its
+ * one EXEC_DONE is that report. */
 int probe_cancel(struct pm *pm, uint64_t tag, struct pod_err *err)
 {
-    pm_drop_exec_events(pm, tag);
     struct probe *p = find(pm, tag);
     if (!p)
         return 0;
     switch (p->st) {
     case PR_CONNECTING:
     case PR_SENDING:
-    case PR_READING:
-        drop(pm, p);
+    case PR_READING: /* closing the socket ends it */
+        done(pm, p, BACKEND_CANCELLED, 0, NULL);
         return 0;
-    case PR_STRATEGY: {
+    case PR_STRATEGY: { /* the strategy reports its end */
         const struct podman_exec_ops *ops = pm->cfg.exec.ops;
+        if (p->cancelled)
+            return 0;
         int r = ops->cancel ? ops->cancel(pm->cfg.exec.self, tag, err) : 0;
         if (r == 0)
-            drop(pm, p);
+            p->cancelled = true;
         return r;
     }
     case PR_EXEC:
     case PR_CANCEL_FAILED:
+        p->cancelled = true;
         cancel_begin(pm, p);
         return 0;
     case PR_CANCELLING:
+        p->cancelled = true;
         return 0;
     }
     return 0;
@@ -504,8 +518,14 @@ void probe_exec_done(struct pm *pm, struct call *c, const struct call_res *r)
         cancel_end(pm, p);
         return;
     }
+    if (p->st == PR_CANCEL_FAILED && p->client_killed)
+        return;                      /* the command may live on: kept for a retried cancel */
+    if (p->st == PR_CANCEL_FAILED) { /* it ended by itself */
+        done(pm, p, BACKEND_CANCELLED, r->code, NULL);
+        return;
+    }
     if (p->st != PR_EXEC)
-        return; /* CANCEL_FAILED: kept for a retried cancel */
+        return;
     char msg[400];
     int code;
     enum backend_result res = exec_result(r, msg, sizeof msg, &code);
@@ -535,17 +555,17 @@ void probe_tick(struct pm *pm, int64_t now)
             if (now - p->cancel_since >= CANCEL_CLIENT_MS) {
                 bool q;
                 struct call *c = call_take_exec(pm, p->tag, &q);
-                if (c && !q)
+                if (c && !q) {
                     call_kill(c); /* its completion ends the cancel */
+                    p->client_killed = true;
+                }
                 p->scan_at = INT64_MAX;
             }
         } else if ((p->st == PR_CONNECTING || p->st == PR_SENDING || p->st == PR_READING) &&
                    now >= p->deadline + PROBE_GRACE_MS) {
             done(pm, p, BACKEND_TIMEOUT, 1, "no answer before the deadline");
         } else if (p->st == PR_EXEC && now >= p->deadline + PROBE_GRACE_MS) {
-            report(pm, p->ctr, p->instance, p->tag, BACKEND_TIMEOUT, 137,
-                   "no answer before the deadline");
-            cancel_begin(pm, p);
+            cancel_begin(pm, p); /* TIMEOUT once its process is gone */
         }
         if (pm->n_pr == before && i < pm->n_pr && pm->pr[i] == p)
             i++;

@@ -290,7 +290,7 @@ static int setup_backend(struct daemon *d, struct pod_err *err)
     size_t taken = 0;
     for (size_t i = 0; i < n; i++) {
         holdc_adopt(d->hc, keys[i], fds[i]); /* the holder has it: register, no message */
-        if (f->adopt_fd && f->adopt_fd(f->arg, &d->be, keys[i], fds[i]) == 0) {
+        if (f->adopt_fd && f->adopt_fd(f->arg, &d->env, &d->be, keys[i], fds[i]) == 0) {
             taken++;
             continue;
         }

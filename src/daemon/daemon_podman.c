@@ -1,45 +1,296 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon_podman.c - the production backend factory of the daemon: the podman backend
- * (src/backend, written in parallel).
+/* daemon_podman.c - the production backend of the daemon: the podman backend (src/backend)
+ * wired to the daemon (SPEC.md 7, "The podman backend" and "The exec agent").
  *
- * Guarded by __has_include: until include/pod/backend_podman.h exists this file builds a
- * factory that refuses to create a backend (the daemon then reports "no podman backend in this
- * build" through the readiness pipe), so the daemon, its tests and the rest of the tree build
- * without it.  Once the header lands, the block below is compiled; it follows the announced
- * API (backend_podman_new(const struct podman_cfg *, struct backend *out, struct pod_err *),
- * backend_podman_adopt_pipe(), a free function) and the names of struct podman_cfg's fields
- * are the integration point: a mismatch is a compile error here, nowhere else.
+ * At creation: the run directory `.<b>.run` (0700) with one 0777 subdirectory per container
+ * that gets the agent, the host interface the command line stored in `.<b>.hostif` (create,
+ * run, rerun --host-interface), the pod executable's path for the agent mount, and the exec
+ * strategy (daemon_agent.c).  Hooks: a new log pipe's read end goes to the fd holder under
+ * `<ctr>/<instance>/stdout|stderr`, and is dropped there at EOF; reading the pipes pauses
+ * while the log pump is full and resumes when it has room; pipes the holder hands back after a
+ * restart are given to the backend by the same key.
+ * Ownership: struct dpm is the exec strategy's self; the backend frees it (exec.ops->free).
  */
 #include "pod/daemon.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#if __has_include("pod/backend_podman_wired.h") /* the integration work replaces this block */
+#include "daemon_agent.h"
+#include "pod/holder.h"
 #include "pod/podman.h"
+#include "pod/util.h"
+
+#define HOLDER_KEY_SIZE (HOLDER_KEY_MAX + 1)
+
+struct dpm {
+    const struct daemon_env *env;
+    struct backend *be;
+    struct dagent *agent;
+    char *run_dir, *exe, *host_if;
+};
+
+/* ------------------------------------------------------------------ the host interface */
+
+int daemon_hostif_read(const char *dir, const char *name, char **out, struct pod_err *err)
+{
+    *out = NULL;
+    char *file = xasprintf(".%s.hostif", name);
+    char *path = pod_path_join(dir, file);
+    free(file);
+    char *text = NULL;
+    size_t len = 0;
+    struct pod_err e2 = POD_ERR_ZERO;
+    int rc = pod_read_file(path, 256, &text, &len, &e2);
+    free(path);
+    if (rc < 0) {
+        if (e2.sys_errno == ENOENT)
+            return 0;
+        *err = e2;
+        return -1;
+    }
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        text[--len] = '\0';
+    if (!daemon_hostif_valid(text)) {
+        pod_err_set(err, POD_E_CORRUPT, 0, ".%s.hostif: not an IPv4 address: `%s`", name, text);
+        free(text);
+        return -1;
+    }
+    if (len == 0)
+        free(text);
+    else
+        *out = text;
+    return 0;
+}
+
+bool daemon_hostif_valid(const char *s)
+{
+    if (!*s)
+        return true; /* none */
+    int parts = 0;
+    for (const char *p = s;;) {
+        long long v;
+        char num[4];
+        size_t n = strspn(p, "0123456789");
+        if (n == 0 || n > 3)
+            return false;
+        memcpy(num, p, n);
+        num[n] = '\0';
+        if (!pod_parse_int(num, 0, 255, &v) || (n > 1 && num[0] == '0'))
+            return false;
+        parts++;
+        p += n;
+        if (*p == '\0')
+            return parts == 4;
+        if (*p != '.' || parts == 4)
+            return false;
+        p++;
+    }
+}
+
+/* ------------------------------------------------------------------ hooks */
+
+static void key_of(char *key, size_t cap, const struct pod_spec *s, size_t ctr, uint64_t inst,
+                   int stream)
+{
+    snprintf(key, cap, "%s/%llu/%s", s->containers[ctr].name, (unsigned long long)inst,
+             stream == BACKEND_STDERR ? "stderr" : "stdout");
+}
+
+static void hook_hold(void *self, size_t ctr, uint64_t inst, int stream, int fd)
+{
+    struct dpm *m = self;
+    char key[HOLDER_KEY_SIZE];
+    key_of(key, sizeof key, m->env->spec, ctr, inst, stream);
+    m->env->hold(m->env->self, key, fd);
+}
+
+static void hook_drop(void *self, size_t ctr, uint64_t inst, int stream)
+{
+    struct dpm *m = self;
+    char key[HOLDER_KEY_SIZE];
+    key_of(key, sizeof key, m->env->spec, ctr, inst, stream);
+    m->env->unhold(m->env->self, key);
+}
+
+static bool hook_room(void *self)
+{
+    struct dpm *m = self;
+    return m->env->output_room(m->env->self);
+}
+
+static void room_back(void *arg)
+{
+    struct dpm *m = arg;
+    if (m->be && m->be->self)
+        backend_podman_output_resume(m->be);
+}
+
+/* The exec strategy: forwards to the agent; free releases the whole struct dpm. */
+static int x_start(void *self, const struct backend_probe_req *req, const char *ctr_name,
+                   struct pod_err *err)
+{
+    (void)ctr_name;
+    return dagent_start(((struct dpm *)self)->agent, req, err);
+}
+
+static int x_cancel(void *self, uint64_t tag, struct pod_err *err)
+{
+    return dagent_cancel(((struct dpm *)self)->agent, tag, err);
+}
+
+static void x_instance(void *self, size_t ctr, uint64_t instance, int pid)
+{
+    dagent_instance(((struct dpm *)self)->agent, ctr, instance, pid);
+}
+
+static int64_t x_next_deadline(void *self)
+{
+    return dagent_next_deadline(((struct dpm *)self)->agent);
+}
+
+static void x_tick(void *self)
+{
+    dagent_tick(((struct dpm *)self)->agent);
+}
+
+static void x_free(void *self)
+{
+    struct dpm *m = self;
+    dagent_free(m->agent);
+    free(m->run_dir);
+    free(m->exe);
+    free(m->host_if);
+    free(m);
+}
+
+static const struct podman_exec_ops dpm_exec_ops = {x_start,         x_cancel, x_instance,
+                                                    x_next_deadline, x_tick,   x_free};
+
+/* ------------------------------------------------------------------ the factory */
+
+/* `.<b>.run` (0700) and a 0777 directory per container that gets the agent: the container's
+ * user may be anyone, and it is reachable only through the bind mount. */
+static int make_run_dirs(const struct pod_spec *s, const char *run_dir, struct pod_err *err)
+{
+    if (mkdir(run_dir, 0700) < 0 && errno != EEXIST)
+        return pod_err_set(err, POD_E_IO, errno, "mkdir %s", run_dir);
+    (void)chmod(run_dir, 0700);
+    for (size_t i = 0; i < s->n_containers; i++) {
+        if (!podman_ctr_needs_agent(s, i))
+            continue;
+        char *d = pod_path_join(run_dir, s->containers[i].name);
+        int rc = mkdir(d, 0777) < 0 && errno != EEXIST ? -1 : chmod(d, 0777);
+        if (rc < 0)
+            pod_err_set(err, POD_E_IO, errno, "mkdir %s", d);
+        free(d);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static char *own_exe(const struct daemon_env *env)
+{
+    if (env->exe && env->exe[0] == '/')
+        return xstrdup(env->exe);
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static bool mountable(const char *p)
+{
+    return p && p[0] == '/' && !strchr(p, ':') && !strchr(p, ',');
+}
 
 static int pm_create(void *arg, const struct daemon_env *env, struct backend *out,
                      struct pod_err *err)
 {
     (void)arg;
+    memset(out, 0, sizeof *out);
+    struct dpm *m = xcalloc(1, sizeof *m);
+    m->env = env;
+    m->be = out;
+    char *rd = xasprintf(".%s.run", env->name);
+    m->run_dir = pod_path_join(env->dir, rd);
+    free(rd);
+    m->exe = own_exe(env);
+    if (daemon_hostif_read(env->dir, env->name, &m->host_if, err) < 0 ||
+        make_run_dirs(env->spec, m->run_dir, err) < 0) {
+        x_free(m);
+        return -1;
+    }
+    bool agent = mountable(m->exe) && mountable(m->run_dir);
+    if (!agent)
+        pod_log(POD_LOG_WARN, "no exec agent: the pod's path cannot be bind-mounted (`:` or `,`)");
+    const char *pe = getenv("POD_PODMAN");
+    struct dagent_cfg ac = {.loop = env->loop,
+                            .clk = env->clk,
+                            .spec = env->spec,
+                            .pod_dir = env->dir,
+                            .run_dir = m->run_dir,
+                            .podman = pe && pe[0] ? pe : "podman",
+                            .enabled = agent};
+    m->agent = dagent_new(&ac);
     struct podman_cfg c;
     memset(&c, 0, sizeof c);
     c.spec = env->spec;
     c.loop = env->loop;
-    c.clk = env->clk;
-    c.dir = env->dir;
-    /* log pipes: read ends to the holder, reading gated by the log pump's room */
-    c.hold_pipe = env->hold;
-    c.unhold_pipe = env->unhold;
-    c.output_room = env->output_room;
-    c.on_output_room = env->on_room;
-    c.hooks_self = env->self;
-    return backend_podman_new(&c, out, err);
+    c.clk = *env->clk;
+    c.pod_dir = env->dir;
+    c.exe_path = agent ? m->exe : NULL;
+    c.run_dir = m->run_dir;
+    c.host_interface = m->host_if;
+    c.hold_fd = hook_hold;
+    c.drop_fd = hook_drop;
+    c.hold_self = m;
+    c.output_room = hook_room;
+    c.room_self = m;
+    c.exec = (struct podman_exec_strategy){&dpm_exec_ops, m};
+    if (backend_podman_new(&c, out, err) < 0) {
+        x_free(m);
+        return -1;
+    }
+    dagent_set_backend(m->agent, out);
+    env->on_room(env->self, room_back, m);
+    if (m->host_if)
+        pod_log(POD_LOG_DEBUG, "daemon: host interface %s", m->host_if);
+    return 0;
 }
 
-static int pm_adopt(void *arg, struct backend *b, const char *key, int fd)
+/* "<ctr>/<instance>/stdout|stderr" -> the backend; -1 when the key names nothing of ours. */
+static int pm_adopt(void *arg, const struct daemon_env *env, struct backend *b, const char *key,
+                    int fd)
 {
     (void)arg;
-    return backend_podman_adopt_pipe(b, key, fd);
+    const char *s1 = strchr(key, '/');
+    const char *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+    if (!s2 || !b->self || (size_t)(s1 - key) >= HOLDER_KEY_SIZE || s2 - s1 - 1 > 20)
+        return -1;
+    char name[HOLDER_KEY_SIZE], num[24];
+    memcpy(name, key, (size_t)(s1 - key));
+    name[s1 - key] = '\0';
+    memcpy(num, s1 + 1, (size_t)(s2 - s1 - 1));
+    num[s2 - s1 - 1] = '\0';
+    int ctr = spec_find_container(env->spec, name);
+    long long inst;
+    int stream = strcmp(s2 + 1, "stdout") == 0   ? BACKEND_STDOUT
+                 : strcmp(s2 + 1, "stderr") == 0 ? BACKEND_STDERR
+                                                 : -1;
+    if (ctr < 0 || stream < 0 || !pod_parse_int(num, 1, INT64_MAX, &inst))
+        return -1;
+    backend_podman_adopt_pipe(b, (size_t)ctr, (uint64_t)inst, stream, fd);
+    return 0;
 }
 
 static void pm_destroy(void *arg, struct backend *b)
@@ -47,33 +298,5 @@ static void pm_destroy(void *arg, struct backend *b)
     (void)arg;
     backend_podman_free(b);
 }
-
-#else
-
-static int pm_create(void *arg, const struct daemon_env *env, struct backend *out,
-                     struct pod_err *err)
-{
-    (void)arg;
-    (void)env;
-    memset(out, 0, sizeof *out);
-    return pod_err_set(err, POD_E_BACKEND, 0, "no podman backend in this build");
-}
-
-static int pm_adopt(void *arg, struct backend *b, const char *key, int fd)
-{
-    (void)arg;
-    (void)b;
-    (void)key;
-    (void)fd;
-    return -1;
-}
-
-static void pm_destroy(void *arg, struct backend *b)
-{
-    (void)arg;
-    (void)b;
-}
-
-#endif
 
 const struct daemon_backend_factory daemon_podman_factory = {pm_create, pm_adopt, pm_destroy, NULL};

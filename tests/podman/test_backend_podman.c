@@ -203,7 +203,8 @@ static void s_signal_exec_stop(struct t *t)
     r = probe(t, &other, 2000);
     CHECK(r && r->ev.result == BACKEND_UNKNOWN, "exec on a stale instance");
 
-    /* cancel at the deadline (what the supervisor does): nothing reported, process gone */
+    /* cancel at the deadline (what the supervisor does): the process is killed inside the
+     * container, then exactly one EXEC_DONE says CANCELLED */
     char *hang[] = {"sh", "-c", "sleep 300", NULL};
     r = exec_probe(t, 104, hang, 1500, 1500);
     CHECK(!r, "hanging exec reported");
@@ -214,9 +215,15 @@ static void s_signal_exec_stop(struct t *t)
     pump(t, 300, NULL, NULL);
     M.cancel_ms = now_ms() - t0;
     CHECK(!in_container(t, C_SIG, "sleep 300"), "cancelled probe still runs in the container");
-    pump(t, 4000, NULL, NULL);
-    struct want w = {mk, BACKEND_EV_EXEC_DONE, C_SIG, 1, 104};
-    CHECK(!find_ev(t, &w), "a cancelled request reported");
+    struct want w0 = {mk, BACKEND_EV_EXEC_DONE, C_SIG, 1, 104};
+    pump(t, 5000, pred_ev, &w0);
+    r = find_ev(t, &w0);
+    CHECK(r && r->ev.result == BACKEND_CANCELLED, "no CANCELLED after the cancel");
+    size_t mk2 = mark(t);
+    CHECK(t->be.ops->cancel(t->be.self, 104, &err) == 0, "second cancel: %s", err.msg);
+    pump(t, 1000, NULL, NULL);
+    struct want w = {mk2, BACKEND_EV_EXEC_DONE, C_SIG, 1, 104};
+    CHECK(!find_ev(t, &w), "a second EXEC_DONE after the cancel");
     /* no cancel: the backend times it out itself and kills it inside */
     char *hang2[] = {"sh", "-c", "sleep 301", NULL};
     t0 = now_ms();
