@@ -111,4 +111,102 @@ int rt_ramdisks_mount(const struct rt_ctx *c, struct pod_err *err) POD_WUR;
  * stay.  -1 when any failed. */
 int rt_ramdisks_umount(const struct rt_ctx *c, struct pod_err *err) POD_WUR;
 
+/* ------------------------------------------------------------------ logs */
+
+enum rt_logs_col { RT_COL_TS = 1, RT_COL_AGE, RT_COL_NAME, RT_COL_STREAM };
+#define RT_LOGS_MAX_COLS 16
+
+/* `logs` options as given (rt_logs_parse). */
+struct rt_logs_opts {
+    char **containers;          /* names given (strv, NULL: none) */
+    bool daemon;                /* -p */
+    bool has_ts;                /* -t given */
+    int64_t ts_ns;              /* -t value in ns; < 0: relative to now */
+    long long limit;            /* -l: 0 all, > 0 the first N, < 0 the last |N| */
+    bool streams[2];            /* -s: [0] stdout, [1] stderr */
+    int cols[RT_LOGS_MAX_COLS]; /* -d: enum rt_logs_col, in order */
+    int n_cols;
+};
+/* Parses the words after `logs`; -1 with POD_E_USAGE when they are wrong (not a number, an
+ * unknown stream or column).  Defaults: no -t, -l 0, both streams, columns ts,name. */
+int rt_logs_parse(int argc, char **argv, struct rt_logs_opts *o, struct pod_err *err) POD_WUR;
+void rt_logs_opts_free(struct rt_logs_opts *o);
+
+/* One log source: files <dir>/<prefix>-stdout.log* and -stderr.log*, shown as name. */
+struct rt_logs_src {
+    const char *name;
+    const char *prefix;
+};
+
+/* What rt_logs_write shows. */
+struct rt_logs_req {
+    const char *log_dir;
+    const struct rt_logs_src *srcs; /* in tie-break order */
+    size_t n_srcs;
+    bool streams[2];
+    int64_t since_ns; /* records with ts >= since_ns (INT64_MIN: all) */
+    long long limit;
+    const int *cols;
+    int n_cols;
+    int64_t now_wall_ns; /* for the age column */
+};
+
+/* Streams the merged records to out (SPEC.md 7, 9.3): every file of every selected stream,
+ * rotated ones first; merged by (timestamp, seq), ties by source then stdout before stderr;
+ * `+` records re-joined; memory independent of the log's size (the files are opened once, so
+ * `-l -N`, which reads them twice, sees one snapshot).  -1: a file could not be read (err). */
+int rt_logs_write(const struct rt_logs_req *r, FILE *out, struct pod_err *err) POD_WUR;
+
+/* ------------------------------------------------------------------ shell */
+
+struct rt_shell_opts {
+    char *container; /* the spec's name; NULL: the last container of the spec */
+    bool bash;       /* -b: bash instead of sh (no effect with a command) */
+    char **cmd;      /* the command's argv exactly (strv), NULL: an interactive shell */
+};
+/* Parses the words after `shell`: -c NAME, -b, `--`; without -c, a first word that is empty or
+ * names a container of the spec is the container (sns passes it so); the first other word
+ * starts the command, and it and every word after it are the command's argv as given.
+ * -1: POD_E_USAGE (bad option) or POD_E_NOTFOUND (-c names no container of the spec). */
+int rt_shell_parse(const struct pod_spec *s, int argc, char **argv, struct rt_shell_opts *o,
+                   struct pod_err *err) POD_WUR;
+void rt_shell_opts_free(struct rt_shell_opts *o);
+/* `podman exec -i [-t] <ctr> sh|bash|cmd...` (tty: with -t).  New strv. */
+char **rt_shell_argv(const struct rt_ctx *c, const struct rt_shell_opts *o, bool tty,
+                     struct pod_err *err) POD_WUR;
+
+/* ------------------------------------------------------------------ command lines */
+
+/* One option of an action: -s / --long, with or without a value.  Accepted forms: `-s`,
+ * `-s VALUE`, `-sVALUE`, `--long`, `--long=VALUE`, `--long VALUE`; a value may start with `-`
+ * (`-l -4`).  `--` ends the options: everything after it is a word. */
+struct rt_optdef {
+    char short_name;       /* 0: none */
+    const char *long_name; /* without "--"; NULL: none */
+    bool has_arg;
+};
+
+enum { RT_OPT_END = -1, RT_OPT_WORD = -2, RT_OPT_DASHDASH = -3, RT_OPT_ERROR = -4 };
+
+struct rt_getopt {
+    int argc;
+    char **argv;
+    const struct rt_optdef *defs; /* ended by a zeroed entry */
+    int i;                        /* next argv index */
+    const char *arg;              /* the option's value, or the word */
+    bool after_dashdash;
+};
+
+/* The next option: its index in defs (arg = its value or NULL), RT_OPT_WORD (arg = the word),
+ * RT_OPT_DASHDASH once at `--` (every later word is RT_OPT_WORD), RT_OPT_END, or RT_OPT_ERROR
+ * (err: POD_E_USAGE, "unknown option", "option needs a value", ...). */
+int rt_getopt_next(struct rt_getopt *g, struct pod_err *err);
+
+/* The actions (SPEC.md 7).  Each parses its arguments (the words after the action), runs,
+ * and returns the exit code (0, 1, 100, 111); the answer goes to out, diagnostics to pod_log. */
+typedef int rt_action_fn(const struct rt_ctx *c, const char *action, int argc, char **argv,
+                         FILE *out);
+rt_action_fn rt_action_download, rt_action_create_volumes, rt_action_create_ramdisks,
+    rt_action_purge, rt_action_logs, rt_action_shell;
+
 #endif
