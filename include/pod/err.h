@@ -31,6 +31,7 @@ enum pod_err_code {
     POD_E_TIMEOUT,  /* a deadline passed */
     POD_E_BACKEND,  /* container backend failed */
     POD_E_INTERNAL, /* "can't happen" */
+    POD_E_FAILED,   /* an operation was refused or failed (podman said no): the action failed */
 };
 
 struct pod_err {

@@ -12,6 +12,7 @@
  * embedded spec.  Output goes to stdout, diagnostics to stderr (pod_log).
  */
 #include "cli.h"
+#include "pod/rt.h"
 #include "pod/util.h"
 #include "pod/version.h"
 
@@ -30,6 +31,7 @@ struct action_ctx {
 typedef int action_fn(struct action_ctx *ctx, const char *action);
 
 static action_fn act_help, act_version, act_info, act_create_ramdisks, act_unavailable;
+static action_fn act_download, act_logs, act_create_volumes, act_purge, act_shell;
 
 struct action {
     const char *name;
@@ -53,7 +55,7 @@ static const struct action actions[] = {
      "Show the up to date runtime status of the pod and its containers."},
     {"readiness",       act_unavailable,     true,  {0}, "",
      "Exit 0 if the pod is ready (every readiness probe passed), 1 otherwise."},
-    {"download",        act_unavailable,     true,  {0}, "[-f|--force]",
+    {"download",        act_download,        true,  {0}, "[-f|--force]",
      "Pull the images of all containers; with -f pull even images that exist."},
     {"create",          act_unavailable,     true,  {0}, "[--host-interface=IP]",
      "Create the pod, its supervisor daemon and volumes (idempotent)."},
@@ -71,22 +73,22 @@ static const struct action actions[] = {
      "-k kills instead of stopping (not valid with container names)."},
     {"signal",          act_unavailable,     true,  {0}, "[container...]",
      "Signal the given containers, or all containers that define a signal."},
-    {"logs",            act_unavailable,     true,  {0},
+    {"logs",            act_logs,            true,  {0},
      "[container...] [-p|--daemon-process] [-t|--timestamp=TS] [-l|--limit=N]\n"
-     "[-s|--stream=stdout,stderr] [-d|--details=ts,age,name,stream,none]",
+     "[-s|--streams=stdout,stderr] [-d|--details=ts,age,name,stream,none]",
      "Show the logs of the given containers (default all) and/or the pod daemon."},
-    {"create-volumes",  act_unavailable,     true,  {0}, "",
+    {"create-volumes",  act_create_volumes,  true,  {0}, "",
      "Create the volumes used by the pod."},
     {"create-ramdisks", act_create_ramdisks, true,  {0}, "[-l|--list] [-d|--delete]",
-     "Create (as root) or delete the pod's ramdisks; -l lists them as name:size."},
+     "Create (as root) or delete (-d, as root) the pod's ramdisks; -l lists them as name:size."},
     {"reload-configs",  act_unavailable,     true,  {0}, "config [config...]",
      "Signal the containers that mount the given configs."},
     {"rm",              act_unavailable,     true,  {0}, "[-k|--kill]",
      "Stop (or kill) and remove the pod and its containers; volumes are kept."},
-    {"purge",           act_unavailable,     true,  {0}, "",
+    {"purge",           act_purge,           true,  {0}, "",
      "Remove the volumes of a pod that does not exist (any more)."},
-    {"shell",           act_unavailable,     true,  {0},
-     "[-c|--container=NAME] [-b|--bash] [-- command...]",
+    {"shell",           act_shell,           true,  {0},
+     "[-c|--container=NAME | NAME] [-b|--bash] [-- command...]",
      "Open a shell, or run a command, inside a container."},
 };
 /* clang-format on */
@@ -273,35 +275,43 @@ static int act_info(struct action_ctx *ctx, const char *action)
     return POD_EXIT_OK;
 }
 
-/* ------------------------------------------------------------------ create-ramdisks */
+/* ------------------------------------------------------------------ rt actions */
 
-/* `-l` lists the ramdisks as name:size, one per line, and nothing else (simplenetesd parses
- * it, as root, before `run`): static data, so it works in this build.  Creating (no flag) and
- * deleting (-d) mount tmpfs and arrive with the runtime. */
-static int act_unavailable(struct action_ctx *ctx, const char *action);
+/* download, create-volumes, create-ramdisks, purge, logs, shell: src/rt (pod/rt.h). */
+static int run_rt(struct action_ctx *ctx, const char *action, rt_action_fn *fn)
+{
+    struct rt_ctx c = {.spec = ctx->spec, .pod_dir = ctx->pod_dir};
+    return fn(&c, action, ctx->argc, ctx->argv, stdout);
+}
+
+static int act_download(struct action_ctx *ctx, const char *action)
+{
+    return run_rt(ctx, action, rt_action_download);
+}
+
+static int act_create_volumes(struct action_ctx *ctx, const char *action)
+{
+    return run_rt(ctx, action, rt_action_create_volumes);
+}
 
 static int act_create_ramdisks(struct action_ctx *ctx, const char *action)
 {
-    bool list = false, del = false;
-    for (int i = 0; i < ctx->argc; i++) {
-        const char *a = ctx->argv[i];
-        if (strcmp(a, "-l") == 0 || strcmp(a, "--list") == 0) {
-            list = true;
-        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--delete") == 0) {
-            del = true;
-        } else {
-            pod_log(POD_LOG_ERROR, "%s: unknown option '%s' (use -l|--list or -d|--delete)", action,
-                    a);
-            return POD_EXIT_USAGE;
-        }
-    }
-    if (!list || del)
-        return act_unavailable(ctx, del ? "create-ramdisks -d" : action);
-    const struct pod_spec *s = ctx->spec;
-    for (size_t i = 0; i < s->n_volumes; i++)
-        if (s->volumes[i].type == SPEC_VOL_RAMDISK)
-            printf("%s:%s\n", s->volumes[i].name, s->volumes[i].size ? s->volumes[i].size : "");
-    return POD_EXIT_OK;
+    return run_rt(ctx, action, rt_action_create_ramdisks);
+}
+
+static int act_purge(struct action_ctx *ctx, const char *action)
+{
+    return run_rt(ctx, action, rt_action_purge);
+}
+
+static int act_logs(struct action_ctx *ctx, const char *action)
+{
+    return run_rt(ctx, action, rt_action_logs);
+}
+
+static int act_shell(struct action_ctx *ctx, const char *action)
+{
+    return run_rt(ctx, action, rt_action_shell);
 }
 
 /* ------------------------------------------------------------------ not yet available */

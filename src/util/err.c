@@ -54,6 +54,7 @@ int pod_err_exit_code(const struct pod_err *e)
     case POD_E_INVALID:
     case POD_E_CORRUPT:
     case POD_E_NOTFOUND:
+    case POD_E_FAILED:
         return POD_EXIT_REJECTED;
     default:
         return POD_EXIT_SYSTEM;

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/* shell.c - `pod shell` (pod/rt.h, SPEC.md 7): `podman exec -i[t] CTR sh|bash` or exactly the
+ * given command (its argument boundaries kept: no `sh -c` joining, B14), then exec() of
+ * podman, so its exit code, signals and terminal are the caller's.  Accepts sns's form too:
+ * the container as the first word (`shell web -b ls -la`). */
+#include "pod/rt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pod/util.h"
+
+/* The command: word and everything after it, as given. */
+static void take_command(struct rt_shell_opts *o, const char *word, struct rt_getopt *g)
+{
+    pod_strv_push(&o->cmd, word);
+    for (; g->i < g->argc; g->i++)
+        pod_strv_push(&o->cmd, g->argv[g->i]);
+}
+
+int rt_shell_parse(const struct pod_spec *s, int argc, char **argv, struct rt_shell_opts *o,
+                   struct pod_err *err)
+{
+    static const struct rt_optdef defs[] = {{'c', "container", true}, {'b', "bash", false}, {0}};
+    memset(o, 0, sizeof *o);
+    struct rt_getopt g = {.argc = argc, .argv = argv, .defs = defs};
+    bool named = false; /* -c given, or the first word was the container */
+    for (;;) {
+        int k = rt_getopt_next(&g, err);
+        if (k == RT_OPT_END)
+            break;
+        if (k == RT_OPT_ERROR)
+            goto fail;
+        if (k == RT_OPT_DASHDASH) {
+            if (g.i < g.argc)
+                take_command(o, g.argv[g.i++], &g);
+            break;
+        }
+        if (k == RT_OPT_WORD && !named && !o->cmd &&
+            (!g.arg[0] || spec_find_container(s, g.arg) >= 0)) {
+            named = true;
+            free(o->container);
+            o->container = g.arg[0] ? xstrdup(g.arg) : NULL;
+        } else if (k == RT_OPT_WORD) {
+            take_command(o, g.arg, &g);
+            break;
+        } else if (k == 0) {
+            named = true;
+            free(o->container);
+            o->container = g.arg[0] ? xstrdup(g.arg) : NULL;
+        } else {
+            o->bash = true;
+        }
+    }
+    if (o->container && spec_find_container(s, o->container) < 0) {
+        pod_err_set(err, POD_E_NOTFOUND, 0, "Container %s does not exist in this pod",
+                    o->container);
+        goto fail;
+    }
+    return 0;
+fail:
+    rt_shell_opts_free(o);
+    return -1;
+}
+
+void rt_shell_opts_free(struct rt_shell_opts *o)
+{
+    free(o->container);
+    pod_strv_free(o->cmd);
+    memset(o, 0, sizeof *o);
+}
+
+char **rt_shell_argv(const struct rt_ctx *c, const struct rt_shell_opts *o, bool tty,
+                     struct pod_err *err)
+{
+    const struct pod_spec *s = c->spec;
+    int idx = o->container ? spec_find_container(s, o->container) : (int)s->n_containers - 1;
+    if (idx < 0) {
+        pod_err_set(err, POD_E_NOTFOUND, 0, "the pod has no container");
+        return NULL;
+    }
+    char *full = spec_container_fullname(s, (size_t)idx);
+    char *shell[] = {o->bash ? "bash" : "sh", NULL};
+    struct podman_argv_ctx a;
+    rt_argv_ctx(c, &a);
+    char **ex = podman_argv_exec(&a, full, 0, o->cmd ? o->cmd : shell, err);
+    free(full);
+    if (!ex)
+        return NULL;
+    /* podman exec -i [-t] NAME ... */
+    char **v = NULL;
+    pod_strv_push(&v, ex[0]);
+    pod_strv_push(&v, ex[1]);
+    pod_strv_push(&v, "-i");
+    if (tty)
+        pod_strv_push(&v, "-t");
+    for (size_t i = 2; ex[i]; i++)
+        pod_strv_push(&v, ex[i]);
+    pod_strv_free(ex);
+    return v;
+}
+
+int rt_action_shell(const struct rt_ctx *c, const char *action, int argc, char **argv, FILE *out)
+{
+    (void)out;
+    struct rt_shell_opts o;
+    struct pod_err err = POD_ERR_ZERO;
+    if (rt_shell_parse(c->spec, argc, argv, &o, &err) < 0) {
+        if (err.code == POD_E_USAGE)
+            pod_log(POD_LOG_ERROR, "%s: %s (see `pod help`)", action, err.msg);
+        else
+            pod_log(POD_LOG_ERROR, "%s", err.msg);
+        return pod_err_exit_code(&err);
+    }
+    char **v = rt_shell_argv(c, &o, isatty(0) && isatty(1), &err);
+    rt_shell_opts_free(&o);
+    if (!v) {
+        pod_log(POD_LOG_ERROR, "%s: %s", action, err.msg);
+        return pod_err_exit_code(&err);
+    }
+    char **env = proc_env_stripped(NULL);
+    fflush(stdout);
+    fflush(stderr);
+    int e = 0;
+    if (chdir(c->pod_dir) < 0) /* rootless podman needs a cwd it can enter */
+        e = errno;
+    else
+        execvpe(v[0], v, env);
+    e = e ? e : errno;
+    pod_log(POD_LOG_ERROR, "%s: cannot run %s: %s", action, v[0], strerror(e));
+    pod_strv_free(v);
+    pod_strv_free(env);
+    return POD_EXIT_SYSTEM;
+}
