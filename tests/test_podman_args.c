@@ -327,6 +327,9 @@ static void test_pod_create__ports_labels_proxy(void **state)
     check_argv(podman_argv_pod_rm(&c, &err), rm);
     static const char *const ex[] = {"/usr/bin/podman", "pod", "exists", "mypod-1.2.3", NULL};
     check_argv(podman_argv_pod_exists(&c, &err), ex);
+    static const char *const st[] = {"/usr/bin/podman", "pod", "stop", "-i", "-t", "0",
+                                     "mypod-1.2.3",     NULL};
+    check_argv(podman_argv_pod_stop(&c, 0, &err), st);
     spec_free(s);
 }
 

@@ -50,6 +50,9 @@ struct podman_argv_ctx {
 char **podman_argv_pod_create(const struct podman_argv_ctx *c, struct pod_err *err) POD_WUR;
 char **podman_argv_pod_rm(const struct podman_argv_ctx *c, struct pod_err *err) POD_WUR;
 char **podman_argv_pod_exists(const struct podman_argv_ctx *c, struct pod_err *err) POD_WUR;
+/* `pod stop -i -t N P`: stops what still runs of the pod (its infra container). */
+char **podman_argv_pod_stop(const struct podman_argv_ctx *c, int timeout_s,
+                            struct pod_err *err) POD_WUR;
 /* `run -d` of container ctr as `instance` (the whole line: SPEC.md 7.x). */
 char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
                        struct pod_err *err) POD_WUR;

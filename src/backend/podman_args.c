@@ -117,6 +117,18 @@ char **podman_argv_pod_rm(const struct podman_argv_ctx *c, struct pod_err *err)
     return v;
 }
 
+char **podman_argv_pod_stop(const struct podman_argv_ctx *c, int timeout_s, struct pod_err *err)
+{
+    (void)err;
+    char **v = argv_new(c);
+    push2(&v, "pod", "stop");
+    pod_strv_push(&v, "-i");
+    pod_strv_push(&v, "-t");
+    pushf(&v, "%d", timeout_s < 0 ? 0 : timeout_s);
+    pushf(&v, "%s-%s", c->spec->name, c->spec->version);
+    return v;
+}
+
 char **podman_argv_pod_exists(const struct podman_argv_ctx *c, struct pod_err *err)
 {
     (void)err;

@@ -12,6 +12,7 @@
  * embedded spec.  Output goes to stdout, diagnostics to stderr (pod_log).
  */
 #include "cli.h"
+#include "pod/life.h"
 #include "pod/rt.h"
 #include "pod/util.h"
 #include "pod/version.h"
@@ -32,6 +33,7 @@ typedef int action_fn(struct action_ctx *ctx, const char *action);
 
 static action_fn act_help, act_version, act_info, act_create_ramdisks, act_unavailable;
 static action_fn act_download, act_logs, act_create_volumes, act_purge, act_shell;
+static action_fn act_life;
 
 struct action {
     const char *name;
@@ -51,27 +53,27 @@ static const struct action actions[] = {
      "Show the API version, the runtime version and the pod version."},
     {"info",            act_info,            false, {0}, "",
      "Show the static configuration of the pod (no podman needed, writes no files)."},
-    {"ps",              act_unavailable,     true,  {0}, "",
-     "Show the up to date runtime status of the pod and its containers."},
-    {"readiness",       act_unavailable,     true,  {0}, "",
+    {"ps",              act_life,            true,  {0}, "[--json]",
+     "Show the live status of the pod and its containers (--json: as JSON)."},
+    {"readiness",       act_life,            true,  {0}, "",
      "Exit 0 if the pod is ready (every readiness probe passed), 1 otherwise."},
     {"download",        act_download,        true,  {0}, "[-f|--force]",
      "Pull the images of all containers; with -f pull even images that exist."},
-    {"create",          act_unavailable,     true,  {0}, "[--host-interface=IP]",
+    {"create",          act_life,            true,  {0}, "[--host-interface=IP]",
      "Create the pod, its supervisor daemon and volumes (idempotent)."},
-    {"start",           act_unavailable,     true,  {0}, "",
+    {"start",           act_life,            true,  {0}, "",
      "Start a created pod."},
-    {"stop",            act_unavailable,     true,  {0}, "",
+    {"stop",            act_life,            true,  {0}, "",
      "Stop the pod and all containers gracefully."},
-    {"kill",            act_unavailable,     true,  {0}, "",
+    {"kill",            act_life,            true,  {0}, "",
      "Kill the pod and all containers."},
-    {"run",             act_unavailable,     true,  {0}, "[--host-interface=IP]",
+    {"run",             act_life,            true,  {0}, "[--host-interface=IP]",
      "Create and start the pod if necessary, so that all containers run (idempotent)."},
-    {"rerun",           act_unavailable,     true,  {0},
+    {"rerun",           act_life,            true,  {0},
      "[--host-interface=IP] [-k|--kill] [container...]",
      "Remove and run the whole pod again, or cycle only the given containers.\n"
      "-k kills instead of stopping (not valid with container names)."},
-    {"signal",          act_unavailable,     true,  {0}, "[container...]",
+    {"signal",          act_life,            true,  {0}, "[container...]",
      "Signal the given containers, or all containers that define a signal."},
     {"logs",            act_logs,            true,  {0},
      "[container...] [-p|--daemon-process] [-t|--timestamp=TS] [-l|--limit=N]\n"
@@ -81,9 +83,9 @@ static const struct action actions[] = {
      "Create the volumes used by the pod."},
     {"create-ramdisks", act_create_ramdisks, true,  {0}, "[-l|--list] [-d|--delete]",
      "Create (as root) or delete (-d, as root) the pod's ramdisks; -l lists them as name:size."},
-    {"reload-configs",  act_unavailable,     true,  {0}, "config [config...]",
+    {"reload-configs",  act_life,            true,  {0}, "config [config...]",
      "Signal the containers that mount the given configs."},
-    {"rm",              act_unavailable,     true,  {0}, "[-k|--kill]",
+    {"rm",              act_life,            true,  {0}, "[-k|--kill]",
      "Stop (or kill) and remove the pod and its containers; volumes are kept."},
     {"purge",           act_purge,           true,  {0}, "",
      "Remove the volumes of a pod that does not exist (any more)."},
@@ -312,6 +314,37 @@ static int act_logs(struct action_ctx *ctx, const char *action)
 static int act_shell(struct action_ctx *ctx, const char *action)
 {
     return run_rt(ctx, action, rt_action_shell);
+}
+
+/* ------------------------------------------------------------------ lifecycle actions */
+
+/* create, start, run, rerun, stop, kill, rm, signal, reload-configs, ps, readiness:
+ * src/life (pod/life.h). */
+static int act_life(struct action_ctx *ctx, const char *action)
+{
+    static const struct {
+        const char *name;
+        life_action_fn *fn;
+    } fns[] = {{"create", life_create},
+               {"start", life_start},
+               {"run", life_run},
+               {"rerun", life_rerun},
+               {"stop", life_stop},
+               {"kill", life_kill},
+               {"rm", life_rm},
+               {"signal", life_signal},
+               {"ps", life_ps},
+               {"reload-configs", life_reload_configs},
+               {"readiness", life_readiness}};
+    struct life_env e = {.spec = ctx->spec,
+                         .exe = ctx->self_path,
+                         .dir = ctx->pod_dir,
+                         .name = pod_basename(ctx->self_path),
+                         .out = stdout};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (strcmp(fns[i].name, action) == 0)
+            return fns[i].fn(&e, action, ctx->argc, ctx->argv);
+    return act_unavailable(ctx, action);
 }
 
 /* ------------------------------------------------------------------ not yet available */

@@ -78,8 +78,7 @@ static void req_remove(struct dagent *a, struct ax_req *r)
     a->n_req--;
 }
 
-static void report(struct dagent *a, uint64_t tag, enum backend_result r, int code,
-                   const char *msg)
+static void report(struct dagent *a, uint64_t tag, enum backend_result r, int code, const char *msg)
 {
     if (a->be)
         backend_podman_exec_done(a->be, tag, r, code, msg);
@@ -179,8 +178,8 @@ static void on_lost(void *arg, const char *why)
     if (c->st == AX_READY)
         c->a->st.lost++;
     char msg[200];
-    snprintf(msg, sizeof msg, "%s: %s",
-             c->st == AX_READY ? "connection lost" : "cannot connect", why);
+    snprintf(msg, sizeof msg, "%s: %s", c->st == AX_READY ? "connection lost" : "cannot connect",
+             why);
     go_down(c, msg);
 }
 
@@ -404,8 +403,8 @@ struct dagent *dagent_new(const struct dagent_cfg *cfg)
         c->a = a;
         c->ctr = i;
         c->name = spec_container_fullname(cfg->spec, i);
-        c->sock = xasprintf("%s/%s/%s", a->cfg.run_dir, cfg->spec->containers[i].name,
-                            AGENT_SOCK_NAME);
+        c->sock =
+            xasprintf("%s/%s/%s", a->cfg.run_dir, cfg->spec->containers[i].name, AGENT_SOCK_NAME);
     }
     return a;
 }

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* life_up.c - create, start, run and rerun (pod/life.h, SPEC.md 7).
+ *
+ * create/run: a live supervisor means the pod exists (nothing to create; run asks it to
+ * start, which a started pod ignores).  Without one, podman is asked: nothing of the pod ->
+ * create it; its containers still run and the saved state is live (the supervisor died) ->
+ * run starts a new supervisor, which re-adopts them; anything else is a bad state, destroyed
+ * and created anew.  Creating: images pulled, volumes and fake ramdisks made, host ports
+ * checked, the saved state forgotten, the host interface stored, `podman pod create`, then
+ * the supervisor (holder + daemon) in `created`.  Nothing of ours keeps the caller's stdout
+ * or stderr: the supervisor is fully detached (spawn.h).
+ */
+#include "life_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pod/ctl.h"
+#include "pod/spawn.h"
+#include "pod/util.h"
+
+#define ASK_TIMEOUT_MS 10000
+
+/* ------------------------------------------------------------------ the supervisor */
+
+int life_spawn(struct life *l, struct pod_err *err)
+{
+    struct spawn_cfg c = {.dir = l->e->dir, .name = l->e->name};
+    bool started = false;
+    if (spawn_supervisor(&c, &started, err) < 0) {
+        if (err->code != POD_E_IO)
+            err->code = POD_E_FAILED;
+        return -1;
+    }
+    if (started)
+        pod_log(POD_LOG_INFO, "Pod %s: supervisor started", l->pod);
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int life_ask(struct life *l, char *const *argv, size_t argc, int64_t timeout_ms,
+             struct ctl_reply *r, struct pod_err *err)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        if (ctl_call(l->e->dir, l->f_sock, argv, argc, left > 0 ? left : 1, r, err) == 0)
+            return 0;
+        /* no daemon listens: between a daemon's death and its respawn by the holder */
+        if (err->code != POD_E_NOTFOUND || left <= 100)
+            break;
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    err->code = POD_E_FAILED;
+    return pod_err_wrap(err, "the pod's daemon did not answer `%s`", argv[0]);
+}
+
+/* Asks the supervisor to start the pod (ignored when it started already). */
+static int ask_start(struct life *l, struct pod_err *err)
+{
+    char *argv[] = {"start"};
+    struct ctl_reply r;
+    if (life_ask(l, argv, 1, ASK_TIMEOUT_MS, &r, err) < 0)
+        return -1;
+    int code = r.code;
+    if (code != 0)
+        pod_err_set(err, POD_E_FAILED, 0, "Pod %s could not be started: %s", l->pod,
+                    r.err[0] ? r.err : "refused");
+    ctl_reply_free(&r);
+    if (code != 0) {
+        size_t n = strlen(err->msg);
+        if (n && err->msg[n - 1] == '\n')
+            err->msg[n - 1] = '\0';
+        return -1;
+    }
+    pod_log(POD_LOG_OK, "Pod %s started", l->pod);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ creating */
+
+int life_create_fresh(struct life *l, const char *host_if, struct pod_err *err)
+{
+    pod_log(POD_LOG_INFO, "Create pod %s", l->pod);
+    if (rt_images_pull(&l->rc, NULL, err) < 0 || rt_volumes_create(&l->rc, err) < 0)
+        return -1;
+    pod_log(POD_LOG_INFO, "Check ramdisks");
+    if (rt_ramdisks_prepare(&l->rc, err) < 0 || life_ports_check(l, host_if, err) < 0)
+        return -1;
+    life_state_forget(l); /* a fresh pod: nothing of an earlier supervisor is restored */
+    if (life_hostif_write(l, host_if, err) < 0 || life_pod_create(l, host_if, err) < 0)
+        return -1;
+    return life_spawn(l, err);
+}
+
+/* The host interface create/run use: the one given, else the one the pod had. */
+static const char *interface_for(const struct life *l, const char *want_if)
+{
+    return want_if ? want_if : l->stored_if;
+}
+
+int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
+{
+    if (life_local_facts(l, err) < 0)
+        return -1;
+    l->f.want_if = want_if;
+    enum life_up_plan plan = life_plan_up(&l->f, run);
+    if (plan == LIFE_UP_ASK) {
+        if (life_podman_facts(l, err) < 0)
+            return -1;
+        plan = life_plan_up(&l->f, run);
+    }
+    switch (plan) {
+    case LIFE_UP_KEEP:
+        if (want_if && strcmp(want_if, l->stored_if) != 0)
+            pod_log(POD_LOG_WARN,
+                    "Pod %s runs with host interface `%s`: `rerun --host-interface=%s` changes it",
+                    l->pod, l->stored_if, want_if);
+        if (!run)
+            pod_log(POD_LOG_INFO, "Pod %s already created", l->pod);
+        break;
+    case LIFE_UP_ADOPT:
+        pod_log(POD_LOG_INFO,
+                "Pod %s: its containers run without a supervisor: a new one adopts them", l->pod);
+        if (life_spawn(l, err) < 0)
+            return -1;
+        break;
+    case LIFE_UP_RECREATE:
+        pod_log(POD_LOG_INFO,
+                "Pod %s is in a bad state (no supervisor), destroying it and all containers "
+                "(leaving volumes)",
+                l->pod);
+        if (life_destroy(l, err) < 0)
+            return -1;
+        /* fall through */
+    case LIFE_UP_CREATE:
+    default:
+        if (life_create_fresh(l, interface_for(l, want_if), err) < 0)
+            return -1;
+        break;
+    }
+    return run ? ask_start(l, err) : 0;
+}
+
+/* ------------------------------------------------------------------ the actions */
+
+/* Parses, opens, runs body, turns the result into the exit code. */
+static int action(const struct life_env *e, const char *name, int argc, char **argv,
+                  life_body_fn *fn)
+{
+    struct life_args a;
+    struct pod_err err = POD_ERR_ZERO;
+    if (life_parse(name, argc, argv, &a, &err) < 0) {
+        pod_log(POD_LOG_ERROR, "%s: %s (see `%s help`)", name, err.msg, e->name);
+        return POD_EXIT_USAGE;
+    }
+    struct life l;
+    int rc = life_open(&l, e, &err);
+    if (rc == 0)
+        rc = fn(&l, &a, &err);
+    int code = rc == 0 ? POD_EXIT_OK : life_fail(&err);
+    life_close(&l);
+    life_args_free(&a);
+    return code;
+}
+
+static int do_create(struct life *l, const struct life_args *a, struct pod_err *err)
+{
+    return life_up(l, false, a->host_if, err);
+}
+
+static int do_run(struct life *l, const struct life_args *a, struct pod_err *err)
+{
+    return life_up(l, true, a->host_if, err);
+}
+
+static int do_start(struct life *l, const struct life_args *a, struct pod_err *err)
+{
+    (void)a;
+    if (life_local_facts(l, err) < 0)
+        return -1;
+    if (!l->f.supervisor) {
+        if (life_podman_facts(l, err) < 0)
+            return -1;
+        if (!l->f.pod_exists)
+            return pod_err_set(err, POD_E_FAILED, 0, "Pod %s does not exist (create or run it)",
+                               l->pod);
+        if (life_spawn(l, err) < 0)
+            return -1;
+    }
+    return ask_start(l, err);
+}
+
+int life_create(const struct life_env *e, const char *name, int argc, char **argv)
+{
+    return action(e, name, argc, argv, do_create);
+}
+
+int life_run(const struct life_env *e, const char *name, int argc, char **argv)
+{
+    return action(e, name, argc, argv, do_run);
+}
+
+int life_start(const struct life_env *e, const char *name, int argc, char **argv)
+{
+    return action(e, name, argc, argv, do_start);
+}
+
+static int do_rerun(struct life *l, const struct life_args *a, struct pod_err *err)
+{
+    if (a->names)
+        return life_rerun_names(l, a->names, err);
+    if (life_local_facts(l, err) < 0)
+        return -1;
+    char *keep_if = xstrdup(interface_for(l, a->host_if));
+    pod_log(POD_LOG_INFO, "Rerun pod %s", l->pod);
+    int rc = life_down(l, true, a->kill, err);
+    if (rc == 0)
+        rc = life_up(l, true, keep_if, err);
+    free(keep_if);
+    return rc;
+}
+
+int life_rerun(const struct life_env *e, const char *name, int argc, char **argv)
+{
+    return action(e, name, argc, argv, do_rerun);
+}
+
+int life_action_run(const struct life_env *e, const char *name, int argc, char **argv,
+                    life_body_fn *fn)
+{
+    return action(e, name, argc, argv, fn);
+}
