@@ -175,8 +175,13 @@ static void on_lost(void *arg, const char *why)
         start_agent(c);
         return;
     }
-    if (c->st == AX_READY)
+    if (c->st == AX_READY) { /* usually the container stopping: its exit follows */
         c->a->st.lost++;
+        c->st = AX_DOWN;
+        pod_log(POD_LOG_DEBUG, "%s: agent connection of instance %llu lost (%s): podman exec",
+                c->a->cfg.spec->containers[c->ctr].name, (unsigned long long)c->instance, why);
+        return;
+    }
     char msg[200];
     snprintf(msg, sizeof msg, "%s: %s", c->st == AX_READY ? "connection lost" : "cannot connect",
              why);

@@ -306,10 +306,18 @@ void daemon_on_request(void *arg, struct ctl_server *s, uint64_t id, int argc, c
             reply(s, id, 100, "", "no arguments expected\n");
             return;
         }
-        pod_log(POD_LOG_INFO, "daemon: `%s` requested", a);
         enum sup_event_type t = strcmp(a, "start") == 0  ? SUP_EV_START_POD
                                 : strcmp(a, "stop") == 0 ? SUP_EV_STOP_POD
                                                          : SUP_EV_KILL_POD;
+        enum sup_pod_phase ph = drv_sup_status(d->drv)->phase;
+        if (t == SUP_EV_START_POD && ph != SUP_POD_CREATED) {
+            /* a start of a started pod changes nothing (run is replayed often) */
+            char *msg = xasprintf("already %s\n", sup_pod_phase_name(ph));
+            reply(s, id, 0, "", msg);
+            free(msg);
+            return;
+        }
+        pod_log(POD_LOG_INFO, "daemon: `%s` requested", a);
         daemon_input(d, t);
         reply(s, id, 0, "", "");
     } else if (strcmp(a, "signal") == 0 || strcmp(a, "reload-configs") == 0 ||

@@ -72,18 +72,21 @@ static int ask_start(struct life *l, struct pod_err *err)
     struct ctl_reply r;
     if (life_ask(l, argv, 1, ASK_TIMEOUT_MS, &r, err) < 0)
         return -1;
-    int code = r.code;
-    if (code != 0)
+    if (r.code != 0) {
         pod_err_set(err, POD_E_FAILED, 0, "Pod %s could not be started: %s", l->pod,
                     r.err[0] ? r.err : "refused");
-    ctl_reply_free(&r);
-    if (code != 0) {
+        ctl_reply_free(&r);
         size_t n = strlen(err->msg);
         if (n && err->msg[n - 1] == '\n')
             err->msg[n - 1] = '\0';
         return -1;
     }
-    pod_log(POD_LOG_OK, "Pod %s started", l->pod);
+    if (strncmp(r.err, "already ", 8) == 0)
+        pod_log(POD_LOG_INFO, "Pod %s is already %.*s", l->pod, (int)strcspn(r.err + 8, "\n"),
+                r.err + 8);
+    else
+        pod_log(POD_LOG_OK, "Pod %s started", l->pod);
+    ctl_reply_free(&r);
     return 0;
 }
 

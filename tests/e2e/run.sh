@@ -110,7 +110,13 @@ for f in "$here"/t_*.sh; do
             "$fn"
         ) >"$T.log" 2>&1 &
         tpid=$!
-        ( sleep "$timeout_s"; kill -TERM "$tpid" 2>/dev/null ) &
+        # the watchdog holds none of our output (a reader of it would wait for its sleep)
+        (
+            trap 'kill "$s" 2>/dev/null; exit 0' TERM
+            sleep "$timeout_s" &
+            s=$!
+            wait "$s" && kill -TERM "$tpid" 2>/dev/null
+        ) >/dev/null 2>&1 &
         wpid=$!
         wait "$tpid"
         trc=$?

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+# tests/e2e/lib_life.sh - helpers of the lifecycle tests (t_life, t_multi, t_restart, t_probes,
+# t_config, t_recover), on top of lib.sh.  Sourced by those test files.
+
+# daemon_pid / holder_pid: from the pod's .pod.pid (empty when none).
+daemon_pid() { awk '$1 == "daemon" {print $2}' "$PODDIR/.pod.pid" 2>/dev/null; }
+holder_pid() { awk '$1 == "holder" {print $2}' "$PODDIR/.pod.pid" 2>/dev/null; }
+
+ctr_id() { podman container inspect --format '{{.Id}}' "$(ctr "$1")" 2>/dev/null || echo missing; }
+ctr_label_instance() {
+    podman container inspect --format '{{index .Config.Labels "podc.instance"}}' "$(ctr "$1")" 2>/dev/null
+}
+
+# state_is NAME STATE: podman says container NAME is in STATE.
+state_is() { [ "$(ctr_state "$1")" = "$2" ]; }
+
+# running_count: our containers podman shows running.
+running_count() {
+    local v
+    v=$(sed -n 's/^podVersion: *//p' "$PODDIR/pod.yaml" | tr -d "\"'" | head -1)
+    podman ps --filter "label=podc.pod=$PODNAME-$v" --filter label=podc.container --format '{{.Names}}' 2>/dev/null | wc -l
+}
+
+# psj JQ-FILTER: `pod ps --json` through jq (the live view while a daemon runs).
+psj() {
+    p ps --json
+    [ "$RC" = 0 ] || fail "ps --json exited $RC: $ERR"
+    printf '%s' "$OUT" | jq -r "$1"
+}
+
+# cfield CTR FIELD: a container's field of the live view.
+cfield() { psj ".containers[] | select(.name == \"$1\") | .$2"; }
+
+status_is() { [ "$(status "$1")" = "$2" ]; }
+ready_is() { [ "$(status readiness)" = "$1" ]; }
+cfield_ge() { [ "$(cfield "$1" "$2")" -ge "$3" ] 2>/dev/null; }
+cfield_is() { [ "$(cfield "$1" "$2")" = "$3" ]; }
+
+# ms_since T0: milliseconds since T0 (from ms).
+ms_since() { echo $(($(ms) - $1)); }
+
+# http_get PORT [PATH]: the body of GET http://127.0.0.1:PORT/PATH from the host (bash /dev/tcp:
+# busybox wget -T crashes, curl may be missing).
+http_get() {
+    local body
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: x\r\n\r\n' "${2:-/}" >&3
+    body=$(cat <&3)
+    exec 3<&-
+    printf '%s' "$body" | sed '1,/^\r\{0,1\}$/d'
+}
+
+# in_ctr NAME CMD...: runs CMD in container NAME (podman exec), prints its output.
+in_ctr() {
+    local n=$1
+    shift
+    podman exec "$(ctr "$n")" "$@" 2>/dev/null
+}
+
+# count_in NAME PATTERN: processes of container NAME whose command line matches PATTERN (ERE).
+count_in() {
+    in_ctr "$1" ps -o args | grep -Ec -- "$2" || true
+}
+
+# no_supervisor_of DIR: no holder, daemon or other process runs with DIR as its --dir or cwd.
+no_supervisor_of() {
+    local d=$1 pid bad=""
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        [ "$pid" = $$ ] && continue
+        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--dir $d " ||
+            [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$d" ]; then
+            bad="$bad $pid"
+        fi
+    done
+    [ -z "$bad" ] || fail "processes of $d still alive:$bad"
+}
+
+# nothing_left: no container or pod of the current pod in podman, no process of its directory.
+nothing_left() {
+    local left
+    left=$(pod_objects)
+    [ -z "$left" ] || fail "podman still has: $(printf '%s' "$left" | tr '\n' ' ')"
+    no_processes_of "$PODDIR"
+    no_supervisor_of "$PODDIR"
+}

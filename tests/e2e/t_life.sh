@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: MIT
+# tests/e2e/t_life.sh - the lifecycle actions on real podman: every action and its exit code,
+# the replays simplenetesd makes (run/stop/rm twice), run detaching, nothing left behind.
+source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
+
+pod_one() {
+    mkpod e2elife <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: main
+      image: localhost/podtest:1
+      command: [sleep, "300"]
+      stopTimeout: 1
+YAML
+}
+
+# `out=$(pod run)` reaches EOF as soon as run exits: nothing of ours keeps the caller's pipe;
+# run again changes nothing (same daemon, same container).
+t_run_detaches_and_is_idempotent() {
+    pod_one
+    local t0 took out
+    t0=$(ms)
+    out=$(cd "$E2E_NOCWD" 2>/dev/null; sh -c "$POD run --host-interface=127.0.0.1" 2>&1)
+    took=$(ms_since "$t0")
+    log "run: \$(...) reached EOF after $took ms"
+    [ "$took" -lt 5000 ] || fail "run took $took ms to reach EOF: $out"
+    wait_for 30 "main running" state_is main running
+    local id dp
+    id=$(ctr_id main)
+    dp=$(daemon_pid)
+    [ -n "$dp" ] || fail "no daemon recorded"
+    pok run --host-interface=127.0.0.1
+    match "second run" 'already (running|starting)' "$ERR"
+    pok run
+    eq "container after three runs" "$id" "$(ctr_id main)"
+    eq "daemon after three runs" "$dp" "$(daemon_pid)"
+    eq "running containers" 1 "$(running_count)"
+    eq "podman's instance label" 1 "$(ctr_label_instance main)"
+    eq "status file" running "$(status status)"
+    kill -0 "$dp" || fail "daemon $dp is gone"
+}
+
+# stop: returns once holder, daemon and containers are gone; twice is fine and cheap; start
+# brings it back; rm leaves nothing; twice is fine.
+t_stop_start_rm() {
+    pod_one
+    pok run
+    wait_for 30 "main running" state_is main running
+    local t0 took
+    t0=$(ms)
+    pok stop
+    took=$(ms_since "$t0")
+    log "stop: $took ms (stopTimeout 1, sleep as PID 1 ignores TERM)"
+    eq "main after stop" exited "$(ctr_state main)"
+    eq "running after stop" 0 "$(running_count)"
+    no_supervisor_of "$PODDIR"
+    eq "status after stop" exited "$(status status)"
+    eq "readiness after stop" 0 "$(status readiness)"
+    t0=$(ms)
+    pok stop
+    took=$(ms_since "$t0")
+    [ "$took" -lt 1000 ] || fail "second stop took $took ms"
+    pok kill
+    pok start
+    wait_for 30 "main running again" state_is main running
+    eq "instance after start" 1 "$(ctr_label_instance main)"
+    t0=$(ms)
+    pok rm
+    log "rm: $(ms_since "$t0") ms"
+    nothing_left
+    eq "status after rm" removed "$(status status)"
+    t0=$(ms)
+    pok rm
+    took=$(ms_since "$t0")
+    [ "$took" -lt 1000 ] || fail "second rm took $took ms"
+    prc 1 start
+    [ -d "$PODDIR/log" ] || fail "rm removed the logs"
+}
+
+# A pod that was never created: stop, kill, rm exit 0 at once without podman; readiness says
+# no without a word on stdout; ps says non-existing.
+t_never_created() {
+    pod_one
+    local a t0
+    for a in stop kill rm "rm -k"; do
+        t0=$(ms)
+        pok $a
+        [ "$(ms_since "$t0")" -lt 1000 ] || fail "$a on a never-created pod took $(ms_since "$t0") ms"
+        [ -z "$ERR" ] || fail "$a printed: $ERR"
+    done
+    prc 1 readiness
+    eq "readiness stdout" "" "$OUT"
+    pok ps
+    match "ps" 'status: non-existing' "$OUT"
+    match "ps" 'daemon: dead' "$OUT"
+    [ -z "$(pod_objects)" ] || fail "podman objects appeared"
+}
+
+# create makes the pod and a supervisor that waits; start starts it; kill ends it.
+t_create_start_kill() {
+    pod_one
+    pok create --host-interface=127.0.0.1
+    podman pod exists e2elife-0.0.1 || fail "no podman pod after create"
+    eq "container before start" missing "$(ctr_state main)"
+    eq "phase after create" created "$(psj .phase)"
+    pok create
+    match "create twice" 'already created' "$ERR"
+    prc 1 readiness
+    pok start
+    wait_for 30 "main running" state_is main running
+    wait_for 10 "pod ready" ready_is 1
+    pok readiness
+    eq "readiness stdout" "" "$OUT"
+    pok kill
+    eq "main after kill" exited "$(ctr_state main)"
+    eq "its exit code" 137 "$(ctr_exit_code main)"
+    no_supervisor_of "$PODDIR"
+}
+
+# Usage errors are 100 and change nothing; unknown names are 1 with the known names.
+t_usage_and_names() {
+    pod_one
+    prc 100 rerun -k main
+    prc 100 rerun --host-interface=127.0.0.1 main
+    prc 100 run --host-interface=300.1.1.1
+    prc 100 create --host-interface=localhost
+    prc 100 stop now
+    prc 100 ps --bogus
+    prc 100 reload-configs
+    prc 1 rerun nope
+    match "unknown name" 'known: main' "$ERR"
+    prc 1 signal nope
+    prc 1 signal main
+    match "signal without daemon" 'not running' "$ERR"
+    [ -z "$(pod_objects)" ] || fail "a usage error created podman objects"
+}
