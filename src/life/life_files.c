@@ -98,12 +98,31 @@ static bool state_live(const struct life *l)
     return live;
 }
 
+/* No supervisor runs (holder and daemon died together, e.g. SIGKILLed): the status file must
+ * not say ready (SPEC 7: `readiness: 0` whenever no daemon runs). */
+static void mark_down(const struct life *l, int dirfd)
+{
+    size_t len;
+    char *text = life_status_text(l, &len);
+    char *pid = text ? drv_status_get(text, len, NULL, "pid") : NULL;
+    char *ready = text ? drv_status_get(text, len, NULL, "readiness") : NULL;
+    struct pod_err err = POD_ERR_ZERO;
+    if (((pid && pid[0]) || (ready && strcmp(ready, "0") != 0)) &&
+        ident_status_down(dirfd, l->f_status, &err) < 0)
+        pod_log(POD_LOG_WARN, "%s", err.msg);
+    free(pid);
+    free(ready);
+    free(text);
+}
+
 int life_local_facts(struct life *l, struct pod_err *err)
 {
     int dirfd = open(l->e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return pod_err_set(err, POD_E_IO, errno, "open %s", l->e->dir);
     int rc = ident_lock_held(dirfd, l->f_lock, &l->f.supervisor, err);
+    if (rc == 0 && !l->f.supervisor)
+        mark_down(l, dirfd);
     close(dirfd);
     if (rc < 0)
         return -1;

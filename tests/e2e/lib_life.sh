@@ -62,17 +62,28 @@ count_in() {
     in_ctr "$1" ps -o args | grep -Ec -- "$2" || true
 }
 
-# no_supervisor_of DIR: no holder, daemon or other process runs with DIR as its --dir or cwd.
+# no_supervisor_of DIR: no holder or daemon of DIR runs (a process started as `__holder`/
+# `__daemon --dir DIR`, or running DIR/pod).  (Containers' conmon processes may keep DIR as
+# their cwd while the containers exist: podman runs in the pod directory.)
 no_supervisor_of() {
     local d=$1 pid bad=""
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         [ "$pid" = $$ ] && continue
         if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--dir $d " ||
-            [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$d" ]; then
+            [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$d/pod" ]; then
             bad="$bad $pid"
         fi
     done
     [ -z "$bad" ] || fail "processes of $d still alive:$bad"
+}
+
+# no_process_in DIR: nothing at all runs with DIR as its cwd (after rm: conmon gone too).
+no_process_in() {
+    local d=$1 pid bad=""
+    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+        [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$d" ] && bad="$bad $pid"
+    done
+    [ -z "$bad" ] || fail "processes in $d still alive:$bad ($(ps -o args= -p ${bad# } | tr '\n' ';'))"
 }
 
 # nothing_left: no container or pod of the current pod in podman, no process of its directory.
@@ -82,4 +93,5 @@ nothing_left() {
     [ -z "$left" ] || fail "podman still has: $(printf '%s' "$left" | tr '\n' ' ')"
     no_processes_of "$PODDIR"
     no_supervisor_of "$PODDIR"
+    no_process_in "$PODDIR"
 }

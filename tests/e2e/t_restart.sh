@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+# tests/e2e/t_restart.sh - each restart policy on real podman (SPEC 8.4, 8.5): what podman shows
+# (the instance label of the container that runs now) agrees with the supervisor's view.
+source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
+
+t_restart_policies() {
+    mkpod e2erestart <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: always
+      image: localhost/podtest:1
+      command: [sh, -c, 'sleep 0.3']
+      restart: always
+      stopTimeout: 1
+    - name: onfail
+      image: localhost/podtest:1
+      command: [sh, -c, 'sleep 0.3; exit 3']
+      restart: on-failure
+      stopTimeout: 1
+    - name: onfailok
+      image: localhost/podtest:1
+      command: [sh, -c, 'exit 0']
+      restart: on-failure
+    - name: never
+      image: localhost/podtest:1
+      command: [sh, -c, 'exit 1']
+      restart: never
+    - name: interval
+      image: localhost/podtest:1
+      command: [sh, -c, 'exit 0']
+      restart: on-interval:2
+    - name: keeper
+      image: localhost/podtest:1
+      command: [sleep, "300"]
+      restart: always
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 40 "always restarted twice" cfield_ge always restartCount 2
+    wait_for 30 "onfail restarted twice" cfield_ge onfail restartCount 2
+    wait_for 30 "interval ran again" cfield_ge interval restartCount 1
+    wait_for 20 "never exited" cfield_is never phase exited
+    wait_for 20 "onfailok exited" cfield_is onfailok phase exited
+    eq "never: restarts" 0 "$(cfield never restartCount)"
+    eq "never: exit code" 1 "$(cfield never exitCode)"
+    eq "never: podman" exited "$(ctr_state never)"
+    eq "onfailok: restarts" 0 "$(cfield onfailok restartCount)"
+    eq "onfailok: exit code" 0 "$(cfield onfailok exitCode)"
+    has_line "$PODDIR/log/e2erestart-0.0.1-stderr.log" 'onfail: exited with code 3'
+    eq "keeper: never restarted" 0 "$(cfield keeper restartCount)"
+    # podman's label is the supervisor's instance
+    local inst
+    inst=$(cfield always instance)
+    local lab
+    lab=$(ctr_label_instance always)
+    [ "$lab" = "$inst" ] || [ "$lab" = $((inst - 1)) ] || fail "always: podman $lab, supervisor $inst"
+    eq "exactly one container per name" 6 "$(podman ps -a --filter label=podc.pod=e2erestart-0.0.1 \
+        --filter label=podc.container --format '{{.Names}}' | wc -l)"
+    pok rm -k
+    nothing_left
+}
