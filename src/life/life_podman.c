@@ -151,7 +151,7 @@ int life_pod_stop(struct life *l, struct pod_err *err)
     if (call(l, podman_argv_pod_stop(&l->ac, 0, err), RT_PODMAN_SHORT_MS, &ok, why, sizeof why,
              NULL, err) < 0)
         return -1;
-    if (!ok)
+    if (!ok && !strstr(why, "no such pod")) /* gone meanwhile: nothing to stop */
         return pod_err_set(err, POD_E_FAILED, 0, "Pod %s could not be stopped: %s", l->pod, why);
     return 0;
 }

@@ -3,8 +3,8 @@
 # the replays simplenetesd makes (run/stop/rm twice), run detaching, nothing left behind.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
 
-pod_one() {
-    mkpod e2elife <<'YAML'
+pod_one() { # $1: a name suffix (each test its own pod: podman's clean-up of the last one runs on)
+    mkpod "e2elife$1" <<'YAML'
 api: 1.0.0-beta2
 podVersion: 0.0.1
 containers:
@@ -18,7 +18,7 @@ YAML
 # `out=$(pod run)` reaches EOF as soon as run exits: nothing of ours keeps the caller's pipe;
 # run again changes nothing (same daemon, same container).
 t_run_detaches_and_is_idempotent() {
-    pod_one
+    pod_one 1
     local t0 took out
     t0=$(ms)
     out=$(cd "$E2E_NOCWD" 2>/dev/null; sh -c "$POD run --host-interface=127.0.0.1" 2>&1)
@@ -44,7 +44,7 @@ t_run_detaches_and_is_idempotent() {
 # stop: returns once holder, daemon and containers are gone; twice is fine and cheap; start
 # brings it back; rm leaves nothing; twice is fine.
 t_stop_start_rm() {
-    pod_one
+    pod_one 2
     pok run
     wait_for 30 "main running" state_is main running
     local t0 took
@@ -81,7 +81,7 @@ t_stop_start_rm() {
 # A pod that was never created: stop, kill, rm exit 0 at once without podman; readiness says
 # no without a word on stdout; ps says non-existing.
 t_never_created() {
-    pod_one
+    pod_one 3
     local a t0
     for a in stop kill rm "rm -k"; do
         t0=$(ms)
@@ -99,9 +99,9 @@ t_never_created() {
 
 # create makes the pod and a supervisor that waits; start starts it; kill ends it.
 t_create_start_kill() {
-    pod_one
+    pod_one 4
     pok create --host-interface=127.0.0.1
-    podman pod exists e2elife-0.0.1 || fail "no podman pod after create"
+    podman pod exists e2elife4-0.0.1 || fail "no podman pod after create"
     eq "container before start" missing "$(ctr_state main)"
     eq "phase after create" created "$(psj .phase)"
     pok create
@@ -120,7 +120,7 @@ t_create_start_kill() {
 
 # Usage errors are 100 and change nothing; unknown names are 1 with the known names.
 t_usage_and_names() {
-    pod_one
+    pod_one 5
     prc 100 rerun -k main
     prc 100 rerun --host-interface=127.0.0.1 main
     prc 100 run --host-interface=300.1.1.1
