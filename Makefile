@@ -85,7 +85,7 @@ include conformance/conformance.mk
 
 # `check` is the README's test command: everything, on this machine, in one go.
 # Suites run one after another (compiles inside each may still use -j).
-CHECK_SUITES := test golden sim conformance conformance-podman
+CHECK_SUITES := test golden sim conformance conformance-podman e2e e2e-rootless
 check: deps
 	@$(MAKE) --no-print-directory all
 	@set -e; for s in $(CHECK_SUITES); do echo "==== make $$s"; \

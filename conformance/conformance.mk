@@ -22,6 +22,10 @@ CONF_UTIL_OBJ := $(BUILD)/src/util/xalloc.o $(BUILD)/src/util/fsio.o $(BUILD)/sr
 #   CONFORMANCE_PODS += $(BUILD)/conformance/pods/hello/pod
 CONFORMANCE_PODS ?=
 CONFORMANCE_PODS += $(CONF_BUILD)/pods/executable/pod
+# Our own compiled pod on real podman (conformance/pods/podman): only where podman is installed.
+ifneq ($(shell command -v podman 2>/dev/null),)
+CONFORMANCE_PODS += $(CONF_BUILD)/pods/podman/pod
+endif
 
 # podc output for `runtime: executable` (the release dir holds config/ before podc runs, as
 # `sns pod compile` arranges).
@@ -33,6 +37,10 @@ $(CONF_BUILD)/pods/executable/pod: $(PODC) conformance/pods/executable/pod.yaml 
 	cp conformance/pods/executable/expected-failures $(dir $@)
 	SPACE_LOG_LEVEL=1 $(PODC) fixture -f conformance/pods/executable/pod.yaml -o $(CURDIR)/$@ \
 	  -d $(CURDIR)/conformance/fixtures/good
+
+$(CONF_BUILD)/pods/podman/pod: $(PODC) conformance/pods/podman/pod.yaml
+	rm -rf $(dir $@) && mkdir -p $(dir $@)
+	SPACE_LOG_LEVEL=1 $(PODC) confpodman -f conformance/pods/podman/pod.yaml -o $(CURDIR)/$@
 
 $(BUILD)/conformance/run_conformance.o: ALL_CFLAGS += -DCF_CASES_DIR='"$(CURDIR)/conformance/cases"'
 
