@@ -88,7 +88,7 @@ static const struct action actions[] = {
     {"rm",              act_life,            true,  {0}, "[-k|--kill]",
      "Stop (or kill) and remove the pod and its containers; volumes are kept."},
     {"purge",           act_purge,           true,  {0}, "",
-     "Remove the volumes of a pod that does not exist (any more)."},
+     "Remove this version's own volumes (shared: no) once the pod is removed."},
     {"shell",           act_shell,           true,  {0},
      "[-c|--container=NAME | NAME] [-b|--bash] [-- command...]",
      "Open a shell, or run a command, inside a container."},

@@ -92,7 +92,7 @@ static int pull(const struct rt_ctx *c, const struct podman_argv_ctx *a, const c
 static bool seen_before(const struct pod_spec *s, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (strcmp(s->containers[j].image, s->containers[i].image) == 0)
+        if (s->containers[j].image && strcmp(s->containers[j].image, s->containers[i].image) == 0)
             return true;
     return false;
 }
