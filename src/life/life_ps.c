@@ -88,9 +88,9 @@ char *life_ps_live(const char *json, bool as_json, int64_t now_wall_s)
     kv_int(&b, "", "daemonStarted", dm, "started");
     kv_int(&b, "", "daemonRestarts", dm, "restarts");
     pod_buf_adds(&b, "containers:\n");
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(o, "containers"), i, c) ctr_text(&b, c, now_wall_s);
+    json_t *arr = json_object_get(o, "containers");
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        ctr_text(&b, json_array_get(arr, i), now_wall_s);
     json_decref(o);
     return pod_buf_take(&b);
 }
