@@ -143,9 +143,9 @@ int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
                 "Pod %s is in a bad state (no supervisor), destroying it and all containers "
                 "(leaving volumes)",
                 l->pod);
-        if (life_destroy(l, err) < 0)
+        if (life_destroy(l, err) < 0 || life_create_fresh(l, interface_for(l, want_if), err) < 0)
             return -1;
-        /* fall through */
+        break;
     case LIFE_UP_CREATE:
     default:
         if (life_create_fresh(l, interface_for(l, want_if), err) < 0)
