@@ -112,7 +112,7 @@ char *life_ps_dead(const char *status_text, const char *pod, bool as_json);
 /* Rewrites .<name>.status to say `status: <word>` (and phase), `pid:` empty, `readiness: 0`,
  * `updated: <now>`, the rest unchanged; a missing file is written minimal (pod, podVersion,
  * the keys above, `containers:`).  tmp + rename. */
-int life_status_mark(const struct pod_spec *s, const char *dir, const char *name,
-                     const char *word, struct pod_err *err) POD_WUR;
+int life_status_mark(const struct pod_spec *s, const char *dir, const char *name, const char *word,
+                     struct pod_err *err) POD_WUR;
 
 #endif

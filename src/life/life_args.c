@@ -21,11 +21,16 @@ struct shape {
 };
 
 static const struct shape shapes[] = {
-    {"create", false, true, false, 0},   {"start", false, false, false, 0},
-    {"run", false, true, false, 0},      {"rerun", true, true, false, 1},
-    {"stop", false, false, false, 0},    {"kill", false, false, false, 0},
-    {"rm", true, false, false, 0},       {"signal", false, false, false, 1},
-    {"reload-configs", false, false, false, 2}, {"ps", false, false, true, 0},
+    {"create", false, true, false, 0},
+    {"start", false, false, false, 0},
+    {"run", false, true, false, 0},
+    {"rerun", true, true, false, 1},
+    {"stop", false, false, false, 0},
+    {"kill", false, false, false, 0},
+    {"rm", true, false, false, 0},
+    {"signal", false, false, false, 1},
+    {"reload-configs", false, false, false, 2},
+    {"ps", false, false, true, 0},
     {"readiness", false, false, false, 0},
 };
 
@@ -44,8 +49,8 @@ static int option(const struct shape *sh, struct life_args *a, int k, const char
         a->kill = true;
     } else if (k == O_HOSTIF && sh->host_if) {
         if (!daemon_hostif_valid(val))
-            return pod_err_set(err, POD_E_USAGE, 0,
-                               "--host-interface: `%s` is not an IPv4 address", val);
+            return pod_err_set(err, POD_E_USAGE, 0, "--host-interface: `%s` is not an IPv4 address",
+                               val);
         a->host_if = val;
     } else if (k == O_JSON && sh->json) {
         a->json = true;
@@ -57,8 +62,7 @@ static int option(const struct shape *sh, struct life_args *a, int k, const char
     return 0;
 }
 
-int life_parse(const char *action, int argc, char **argv, struct life_args *a,
-               struct pod_err *err)
+int life_parse(const char *action, int argc, char **argv, struct life_args *a, struct pod_err *err)
 {
     memset(a, 0, sizeof *a);
     const struct shape *sh = shape_of(action);

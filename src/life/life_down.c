@@ -81,8 +81,8 @@ int life_down(struct life *l, bool rm, bool kill, struct pod_err *err)
         return -1;
     enum life_down_plan plan = life_plan_down(&l->f, rm);
     if (plan == LIFE_DOWN_NOTHING) {
-        pod_log(POD_LOG_DEBUG, "Pod %s: nothing to %s (status: %s)", l->pod,
-                rm ? "remove" : "stop", l->status_word[0] ? l->status_word : "none");
+        pod_log(POD_LOG_DEBUG, "Pod %s: nothing to %s (status: %s)", l->pod, rm ? "remove" : "stop",
+                l->status_word[0] ? l->status_word : "none");
         return 0;
     }
     bool clean = strcmp(l->status_word, "exited") == 0;

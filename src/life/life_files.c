@@ -229,8 +229,8 @@ static char *mark_text(const char *text, const char *word, long long now)
     return pod_buf_take(&b);
 }
 
-int life_status_mark(const struct pod_spec *s, const char *dir, const char *name,
-                     const char *word, struct pod_err *err)
+int life_status_mark(const struct pod_spec *s, const char *dir, const char *name, const char *word,
+                     struct pod_err *err)
 {
     char file[IDENT_FILE_MAX];
     if (ident_file(file, name, "status") < 0)

@@ -217,8 +217,7 @@ int life_stop_direct(struct life *l, bool kill, struct pod_err *err)
     for (size_t i = 0; i < n; i++) {
         if (v[i].state != PODMAN_ST_RUNNING)
             continue;
-        pod_log(POD_LOG_INFO, "%s container %s (no supervisor)", kill ? "Kill" : "Stop",
-                v[i].name);
+        pod_log(POD_LOG_INFO, "%s container %s (no supervisor)", kill ? "Kill" : "Stop", v[i].name);
         argvs[k] = kill ? podman_argv_kill(&l->ac, v[i].name, 9, err)
                         : podman_argv_stop(&l->ac, v[i].name, t, err);
         if (argvs[k])
@@ -263,8 +262,8 @@ int life_ports_check(const struct life *l, const char *host_if, struct pod_err *
             if (x->host_port <= 0)
                 continue;
             const char *ip = x->host_interface && x->host_interface[0] ? x->host_interface
-                             : host_if && host_if[0]                    ? host_if
-                                                                        : "0.0.0.0";
+                             : host_if && host_if[0]                   ? host_if
+                                                                       : "0.0.0.0";
             if (port_busy(ip, x->host_port))
                 return pod_err_set(err, POD_E_FAILED, 0,
                                    "Host port %d is busy, can't create the pod %s", x->host_port,

@@ -49,9 +49,9 @@ static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
 {
     pod_buf_printf(b, "    - name: %s\n", json_string_value(json_object_get(c, "name")));
     pod_buf_printf(b, "      phase: %s\n", json_string_value(json_object_get(c, "phase")));
-    static const char *const keys[] = {"instance",     "running",   "ready",    "live",
-                                       "startCount",   "restartCount", "backoffMs", "failures",
-                                       "gaveUp",       "exitCode",  "nextStartMs"};
+    static const char *const keys[] = {"instance",   "running",      "ready",      "live",
+                                       "startCount", "restartCount", "backoffMs",  "failures",
+                                       "gaveUp",     "exitCode",     "nextStartMs"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         kv_int(b, "      ", keys[i], c, keys[i]);
     json_t *pr = json_object_get(c, "probes");

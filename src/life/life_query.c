@@ -125,8 +125,8 @@ static int do_readiness(struct life *l, const struct life_args *a, struct pod_er
     char *ready = text ? drv_status_get(text, len, NULL, "readiness") : NULL;
     char *upd = text ? drv_status_get(text, len, NULL, "updated") : NULL;
     long long u = 0;
-    bool fresh = upd && pod_parse_int(upd, 0, INT64_MAX, &u) &&
-                 (long long)time(NULL) - u <= READY_FRESH_S;
+    bool fresh =
+        upd && pod_parse_int(upd, 0, INT64_MAX, &u) && (long long)time(NULL) - u <= READY_FRESH_S;
     bool yes = ready && strcmp(ready, "1") == 0 && fresh;
     free(ready);
     free(upd);
