@@ -1,4 +1,4 @@
-# tests/agent.mk - the in-container exec agent on real podman (src/agent; SPEC 7.x).
+# tests/agent.mk - the in-container exec agent on real podman (src/agent; SPEC 7.9).
 #
 #   make test-agent    confinement proof (root, rootless, restricted container) and behaviour
 #                      (cancel, timeout, disconnect, 50 at once, garbage): tests/agent/podman.sh

@@ -1,4 +1,4 @@
-# tests/podman.mk - the real-podman integration test of the podman backend (SPEC.md 7.x):
+# tests/podman.mk - the real-podman integration test of the podman backend (SPEC.md 7.8):
 #   make test-podman-backend      skips (exit 0) when podman is not usable, unless CI=true
 # It drives src/backend on the machine's podman with containers named tbe* in a pod
 # tbebk<pid>-0.0.1, and removes everything it created.

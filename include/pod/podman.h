@@ -6,7 +6,7 @@
  * No shell ever sees a user string: every podman call is an argv array built here, one user
  * string per element.  The argv builders and parsers never do I/O; the backend never blocks
  * (every podman call is a child process with a deadline watched by the loop) and never exits:
- * a failure is an event or a -1 with a message.  SPEC.md 7.x says what the backend does.
+ * a failure is an event or a -1 with a message.  SPEC.md 7.8 says what the backend does.
  * Ownership: argv arrays (strv) and parsed records are new and owned by the caller; the
  * backend borrows its cfg strings, spec and loop for its whole life.
  */
@@ -53,7 +53,7 @@ char **podman_argv_pod_exists(const struct podman_argv_ctx *c, struct pod_err *e
 /* `pod stop -i -t N P`: stops what still runs of the pod (its infra container). */
 char **podman_argv_pod_stop(const struct podman_argv_ctx *c, int timeout_s,
                             struct pod_err *err) POD_WUR;
-/* `run -d` of container ctr as `instance` (the whole line: SPEC.md 7.x). */
+/* `run -d` of container ctr as `instance` (the whole line: SPEC.md 7.8). */
 char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
                        struct pod_err *err) POD_WUR;
 /* name: a container name or id.  timeout_s >= 0. */
@@ -188,7 +188,7 @@ struct podman_cfg {
     struct podman_exec_strategy exec;
 };
 
-/* Timings (ms) of the backend; SPEC.md 7.x. */
+/* Timings (ms) of the backend; SPEC.md 7.8. */
 #define PODMAN_RUN_TIMEOUT_MS 120000
 #define PODMAN_PULL_TIMEOUT_MS 240000
 #define PODMAN_SHORT_TIMEOUT_MS 30000 /* inspect, kill, ps, exists */

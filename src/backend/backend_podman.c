@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* backend_podman.c - the podman backend: struct backend_ops on real podman (see pod/podman.h,
- * podman_int.h, SPEC.md 7.x).
+ * podman_int.h, SPEC.md 7.8).
  *
  * Every operation only queues work and returns; podman children, exit sources, log pipes and
  * probe sockets report through the daemon's loop, and their results leave as backend events

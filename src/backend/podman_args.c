@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* podman_args.c - podman command lines as argv arrays (see pod/podman.h, SPEC.md 7.x).
+/* podman_args.c - podman command lines as argv arrays (see pod/podman.h, SPEC.md 7.8).
  *
  * Pure: no I/O, no environment, no clock.  Every user string (image, env, command, args,
  * labels, paths) is exactly one argv element, so no shell and no word splitting ever touches

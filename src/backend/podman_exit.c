@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* podman_exit.c - exit sources of container instances (see podman_int.h, SPEC.md 7.x).
+/* podman_exit.c - exit sources of container instances (see podman_int.h, SPEC.md 7.8).
  *
  * An instance's exit is seen without its output and without a long-lived podman process: a
  * pidfd of its PID 1 (State.Pid of inspect or Pid of the listing, checked to be that

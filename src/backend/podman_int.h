@@ -185,7 +185,7 @@ int probe_kill_marked(int pid, const char *marker, struct pod_err *err);
 
 struct pctr {
     char *name; /* <ctr>-<pod>-<version> */
-    /* what inspect answers (SPEC 7.x: the cache) */
+    /* what inspect answers (SPEC 7.8: the cache) */
     bool exists, running;
     uint64_t instance;
     int exit_code;

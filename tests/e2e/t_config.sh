@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# tests/e2e/t_config.sh - config volumes on real podman (SPEC 7.5, 8.7): an edit of a config file
+# tests/e2e/t_config.sh - config volumes on real podman (SPEC 7.6, 8.7): an edit of a config file
 # (a same-size edit included) signals the container that has a signal and restarts an
 # on-config one without; `reload-configs` and `signal` do the same by hand.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"

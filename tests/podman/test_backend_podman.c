@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_backend_podman.c - the podman backend (src/backend) driven directly on real podman with a
- * real loop (`make test-podman-backend`, SPEC.md 7.x).
+ * real loop (`make test-podman-backend`, SPEC.md 7.8).
  *
  * One pod `tbebk<pid>-0.0.1` with containers named tbe*: start -> STARTED, exact output with a
  * partial last line, the exit code from the exit source, restart under the same name, stop
