@@ -242,3 +242,12 @@ if [ -x "$BUILD/tests/bench/bench_daemon" ]; then
 else
     echo "bench_daemon not built (make $BUILD/tests/bench/bench_daemon)"
 fi
+
+# ---------------------------------------------------------------- the runtime on real podman
+# tests/bench/bench_runtime.sh: steady CPU and memory of a 2-container pod with 3 exec probes
+# (which exec path ran), exit -> running again against a bare `podman run -d`, config edit ->
+# signal, stop and rm.  Skipped without podman.  RUNTIME_IDLE_S (default 60) is the CPU window.
+# Targets (issue 10): CPU <= 0.8 % of a core; restart <= 1.2x podman run -d; edit -> signal
+# <= 0.5 s; holder + daemon RSS <= 2 MB; stop/rm <= the stop schedule + 0.5 s.
+printf '\n## runtime on real podman (targets: CPU <= 0.8 %%, restart <= 1.2x podman run -d, edit -> signal <= 0.5 s, stop <= schedule + 0.5 s)\n'
+bash tests/bench/bench_runtime.sh "$PODC" "${RUNTIME_IDLE_S:-60}"
