@@ -92,7 +92,11 @@ struct drv_cfg {
     struct backend backend;
     struct clk clk;
     struct fs fs;
-    const char *dir;           /* pod directory: .pod.status, .pod.state */
+    const char *dir;           /* pod directory: the status and state files */
+    /* The file names in dir (borrowed for the driver's life; plain names, no `/`).  NULL =
+     * DRV_STATUS_FILE / DRV_STATE_FILE.  The original names them after the executable,
+     * `.<basename>.status`: a pod executable named `web` passes ".web.status"/".web.state". */
+    const char *status_file, *state_file;
     struct drv_log_sink log;   /* container output (taken: drv_free closes it) */
     uint64_t seed;             /* supervisor RNG (backoff jitter) */
     long pid;                  /* daemon pid for the status file, 0 = empty */
@@ -102,8 +106,8 @@ struct drv_cfg {
     void *trace_self;
 };
 
-#define DRV_STATUS_FILE ".pod.status"
-#define DRV_STATE_FILE ".pod.state"
+#define DRV_STATUS_FILE ".pod.status" /* the default of drv_cfg.status_file */
+#define DRV_STATE_FILE ".pod.state"   /* the default of drv_cfg.state_file */
 #define DRV_DEFAULT_RECONCILE_MS 10000
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
 #define DRV_ADOPT_RETRY_MS 1000 /* a failing inspect during the adoption is retried this often */

@@ -501,13 +501,24 @@ static bool log_retry_due(struct drv *d, int64_t now)
 
 /* ------------------------------------------------------------------ API */
 
+/* A status/state file name: NULL (the default) or a plain, non-empty name in the pod dir. */
+static bool file_name_ok(const char *name)
+{
+    return !name || (*name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."));
+}
+
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
 {
+    const char *why = NULL;
     if (!cfg->spec || !cfg->backend.ops || !cfg->clk.mono_ms || !cfg->fs.ops || !cfg->dir ||
-        !cfg->log.ops) {
+        !cfg->log.ops)
+        why = "incomplete configuration";
+    else if (!file_name_ok(cfg->status_file) || !file_name_ok(cfg->state_file))
+        why = "the status and state files must be plain file names";
+    if (why) {
         if (cfg->log.ops)
             cfg->log.ops->close(cfg->log.self);
-        return pod_err_set(err, POD_E_INVALID, 0, "drv_new: incomplete configuration");
+        return pod_err_set(err, POD_E_INVALID, 0, "drv_new: %s", why);
     }
     struct drv *d = xcalloc(1, sizeof *d);
     d->cfg = *cfg;

@@ -27,6 +27,7 @@ struct write_retry {
 
 /* The two files the driver writes (status.c). */
 struct drv_files {
+    const char *status_name, *state_name; /* cfg.status_file / cfg.state_file or the defaults */
     char *status_path, *status_tmp, *state_path, *state_tmp;
     struct write_retry status_retry, state_retry;
     char *status_text;          /* the .pod.status last written, NULL after a failed write */
