@@ -5,108 +5,15 @@
  * exec finishing) processed in (time, sequence) order by poll_events; output lines are generated
  * lazily from each instance's rate and delivered on a flush grid.  No real I/O, no sleeping.
  */
-#include "backend_sim.h"
+#include "backend_sim_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pod/util.h"
 #include "rng.h"
 
-enum item_kind {
-    IT_STARTED = 1,
-    IT_START_FAILED,
-    IT_EXIT,      /* scripted voluntary exit (code) */
-    IT_TERM,      /* a (slow) stop's TERM arrives now */
-    IT_STOP_EXIT, /* exit caused by TERM (code) */
-    IT_KILL_EXIT, /* SIGKILL: exit 137 */
-    IT_EXEC_DONE,
-};
-
-struct item {
-    int64_t at;
-    uint64_t seq;
-    enum item_kind kind;
-    size_t ctr;
-    uint64_t instance;
-    uint64_t tag;
-    int code;
-    int64_t timeout_ms; /* IT_TERM */
-    enum backend_result result;
-};
-
-enum cstate { CS_NONE = 0, CS_CREATING, CS_RUNNING, CS_EXITED };
-
-struct gen {
-    unsigned per_s, bytes;
-    uint64_t base_k; /* line number at base_ms */
-    int64_t base_ms;
-    uint64_t emitted; /* lines written by the current instance (seq 1..emitted) */
-    uint64_t pending; /* written, still in the pipe (the highest seqs) */
-    int64_t first_pending_ms;
-    bool blocked;
-    int64_t blocked_since;
-    bool orphaned;    /* direct: no reader for this instance any more */
-    bool eof_pending; /* the instance ended; pipe closes after the pending data */
-    bool partial_pending;
-    size_t acct; /* index into the ctr's accounting */
-};
-
-struct sctr {
-    const char *name;
-    enum cstate st;
-    uint64_t instance;
-    int64_t start_ms;
-    bool term_seen;
-    bool partial;
-    struct gen out[2];
-    uint64_t att[5];
-    struct sim_ctr_obs obs;
-    struct sim_out_acct *acct[2];
-    size_t n_acct[2], cap_acct[2];
-};
-
-struct inflight {
-    uint64_t tag;
-    size_t ctr;
-    uint64_t instance;
-};
-
-struct qev {
-    struct backend_event ev;
-    char *data; /* owned */
-};
-
-struct backend_sim {
-    struct backend_sim_cfg cfg;
-    const struct scn *scn;
-    size_t n;
-    struct sctr *c;
-    struct item *items;
-    size_t n_items, cap_items;
-    uint64_t item_seq;
-    struct inflight *fl;
-    size_t n_fl, cap_fl;
-    struct qev *q;
-    size_t q_head, q_len, q_cap;
-    char **ret; /* data of returned events, freed at the next poll */
-    size_t n_ret, cap_ret;
-    uint64_t *fault_seen; /* per scenario fault: matching calls seen */
-    uint64_t rng;
-    bool daemon_up;
-    struct sim_counters cnt;
-};
-
-static int64_t now_ms(const struct backend_sim *b)
-{
-    return b->cfg.clk->mono_ms;
-}
-
-static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
-    POD_PRINTF(4, 5);
-
-static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
+void bsim_trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
 {
     if (!b->cfg.trace)
         return;
@@ -117,56 +24,11 @@ static void trace(struct backend_sim *b, const char *ctr, const char *event, con
     va_end(ap);
     b->cfg.trace(b->cfg.trace_self, now_ms(b), ctr, event, d);
 }
-
-/* ------------------------------------------------------------------ lines */
-
-size_t sim_line_text(char *buf, size_t cap, const char *ctr, int stream, uint64_t instance,
-                     uint64_t seq, unsigned bytes)
-{
-    int n = snprintf(buf, cap, "%s %s i%llu n%06llu ", ctr, stream ? "stderr" : "stdout",
-                     (unsigned long long)instance, (unsigned long long)seq);
-    if (n < 0)
-        return 0;
-    size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
-    size_t want = bytes > 1 ? bytes - 1 : 0; /* without the newline */
-    while (len < want && len + 1 < cap) {
-        buf[len] = (char)('a' + (seq + len) % 26);
-        len++;
-    }
-    buf[len] = 0;
-    return len;
-}
-
-bool sim_line_parse(const char *msg, size_t len, const char *ctr, int stream, uint64_t *instance,
-                    uint64_t *seq)
-{
-    char pre[96];
-    int n = snprintf(pre, sizeof pre, "%s %s i", ctr, stream ? "stderr" : "stdout");
-    if (n < 0 || (size_t)n >= sizeof pre || len < (size_t)n || memcmp(msg, pre, (size_t)n) != 0)
-        return false;
-    size_t i = (size_t)n;
-    uint64_t a = 0, s = 0;
-    if (i >= len || msg[i] < '0' || msg[i] > '9')
-        return false;
-    while (i < len && msg[i] >= '0' && msg[i] <= '9')
-        a = a * 10 + (uint64_t)(msg[i++] - '0');
-    if (i + 2 > len || msg[i] != ' ' || msg[i + 1] != 'n')
-        return false;
-    i += 2;
-    if (i >= len || msg[i] < '0' || msg[i] > '9')
-        return false;
-    while (i < len && msg[i] >= '0' && msg[i] <= '9')
-        s = s * 10 + (uint64_t)(msg[i++] - '0');
-    *instance = a;
-    *seq = s;
-    return true;
-}
-
 /* ------------------------------------------------------------------ rules */
 
 /* Last matching rule of a kind (and role for probes), NULL when none. */
-static const struct scn_rule *rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
-                                   int role_or_stream, uint64_t instance, uint64_t attempt)
+const struct scn_rule *bsim_rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
+                                 int role_or_stream, uint64_t instance, uint64_t attempt)
 {
     const struct scn_ctr *sc = NULL;
     for (size_t i = 0; i < b->scn->n_ctrs; i++)
@@ -196,8 +58,8 @@ static const struct scn_rule *rule(const struct backend_sim *b, size_t ctr, enum
 /* The run rule: EXIT or FOREVER, whichever matching one comes last. */
 static const struct scn_rule *run_rule(const struct backend_sim *b, size_t ctr, uint64_t instance)
 {
-    const struct scn_rule *e = rule(b, ctr, SCN_R_EXIT, 0, instance, 0);
-    const struct scn_rule *f = rule(b, ctr, SCN_R_FOREVER, 0, instance, 0);
+    const struct scn_rule *e = bsim_rule(b, ctr, SCN_R_EXIT, 0, instance, 0);
+    const struct scn_rule *f = bsim_rule(b, ctr, SCN_R_FOREVER, 0, instance, 0);
     if (e && f)
         return e->line > f->line ? e : f;
     return e ? e : f;
@@ -278,13 +140,14 @@ static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t
     *delay_ms = 0;
     switch (fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
     case FIRE_FAIL:
-        trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
+        bsim_trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
         return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s", scn_op_name(op));
     case FIRE_HANG:
-        trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
+        bsim_trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
         return 1;
     case FIRE_SLOW:
-        trace(b, ctr_name(b, ctr), "fault", "%s slow %lldms", scn_op_name(op), (long long)slow);
+        bsim_trace(b, ctr_name(b, ctr), "fault", "%s slow %lldms", scn_op_name(op),
+                   (long long)slow);
         *delay_ms = slow;
         return 0;
     default:
@@ -305,7 +168,7 @@ static void add_item(struct backend_sim *b, const struct item *it)
     b->n_items++;
 }
 
-static void q_push_raw(struct backend_sim *b, const struct backend_event *ev, const char *data)
+void bsim_q_push(struct backend_sim *b, const struct backend_event *ev, const char *data)
 {
     if (b->q_len == b->q_cap) {
         size_t nc = b->q_cap ? b->q_cap * 2 : 16;
@@ -352,16 +215,16 @@ static void notify(struct backend_sim *b, const struct backend_event *ev)
     enum fire f = fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
     if (f == FIRE_LOSE) {
         b->cnt.events_lost++;
-        trace(b, ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
-              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        bsim_trace(b, ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
+                   scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
         return;
     }
-    q_push_raw(b, ev, NULL);
+    bsim_q_push(b, ev, NULL);
     if (f == FIRE_DUP) {
         b->cnt.events_dup++;
-        trace(b, ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
-              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
-        q_push_raw(b, ev, NULL);
+        bsim_trace(b, ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
+                   scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        bsim_q_push(b, ev, NULL);
     }
 }
 
@@ -377,196 +240,6 @@ static void notify_simple(struct backend_sim *b, enum backend_event_type t, size
     if (msg)
         snprintf(ev.msg, sizeof ev.msg, "%s", msg);
     notify(b, &ev);
-}
-
-/* ------------------------------------------------------------------ output */
-
-static struct sim_out_acct *acct(struct backend_sim *b, size_t ctr, int s)
-{
-    return &b->c[ctr].acct[s][b->c[ctr].out[s].acct];
-}
-
-static void gen_reset(struct backend_sim *b, size_t ctr, uint64_t instance)
-{
-    struct sctr *c = &b->c[ctr];
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        const struct scn_rule *r = rule(b, ctr, SCN_R_OUTPUT, s, instance, 0);
-        memset(g, 0, sizeof *g);
-        g->per_s = r ? r->per_s : 0;
-        g->bytes = r ? r->bytes : 32;
-        g->base_ms = now_ms(b);
-        g->base_k = 1;
-        if (c->n_acct[s] == c->cap_acct[s]) {
-            c->cap_acct[s] = c->cap_acct[s] ? c->cap_acct[s] * 2 : 8;
-            c->acct[s] = xrealloc(c->acct[s], c->cap_acct[s] * sizeof *c->acct[s]);
-        }
-        g->acct = c->n_acct[s]++;
-        memset(&c->acct[s][g->acct], 0, sizeof c->acct[s][g->acct]);
-        c->acct[s][g->acct].instance = instance;
-        /* Direct mode: a container started while no daemon reads has no reader at all. */
-        g->orphaned = b->scn->output_direct && !b->daemon_up;
-    }
-}
-
-static int64_t line_time(const struct gen *g, uint64_t k)
-{
-    return g->base_ms + (int64_t)((k - g->base_k) * 1000 / g->per_s);
-}
-
-static bool readable(const struct backend_sim *b, const struct gen *g)
-{
-    return b->daemon_up && !g->orphaned;
-}
-
-/* Writes the instance's lines due up to time t. */
-static void gen_until(struct backend_sim *b, size_t ctr, int64_t t)
-{
-    struct sctr *c = &b->c[ctr];
-    if (c->st != CS_RUNNING)
-        return;
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        if (g->per_s == 0 || g->blocked)
-            continue;
-        for (;;) {
-            uint64_t k = g->emitted + 1;
-            int64_t lt = line_time(g, k);
-            if (lt > t)
-                break;
-            struct sim_out_acct *a = acct(b, ctr, s);
-            if (!readable(b, g) && b->scn->output_direct) {
-                g->emitted++;
-                a->emitted++;
-                a->epipe++;
-                b->cnt.epipe_lines++;
-                continue;
-            }
-            if (!b->daemon_up && (g->pending + 1) * g->bytes > SIM_PIPE_CAPACITY) {
-                g->blocked = true;
-                g->blocked_since = lt;
-                b->cnt.pipe_blocked++;
-                trace(b, c->name, "pipe-full", "%s blocked instance=%llu", s ? "stderr" : "stdout",
-                      (unsigned long long)c->instance);
-                break;
-            }
-            if (g->pending == 0)
-                g->first_pending_ms = lt;
-            g->emitted++;
-            g->pending++;
-            a->emitted++;
-        }
-    }
-}
-
-/* Hands pending pipe content to the daemon (all of it when force or the flush time came). */
-static void deliver(struct backend_sim *b, size_t ctr, bool force)
-{
-    struct sctr *c = &b->c[ctr];
-    int64_t t = now_ms(b);
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        if (!readable(b, g)) {
-            if (b->scn->output_direct && (g->pending || g->partial_pending)) {
-                /* direct mode: the reader is gone, the pipe content is lost */
-                struct sim_out_acct *a = acct(b, ctr, s);
-                a->epipe += g->pending;
-                b->cnt.epipe_lines += (unsigned)g->pending;
-                g->pending = 0;
-                g->partial_pending = false;
-            }
-            continue;
-        }
-        int64_t flush = b->scn->output_flush_ms;
-        bool due = g->pending &&
-                   (force || g->eof_pending || t >= (g->first_pending_ms / flush + 1) * flush ||
-                    g->pending * g->bytes >= SIM_PIPE_CAPACITY);
-        if (due || (g->eof_pending && g->partial_pending)) {
-            struct pod_buf buf = {0};
-            uint64_t first = g->emitted - g->pending + 1;
-            char line[70000];
-            struct sim_out_acct *a = acct(b, ctr, s);
-            for (uint64_t k = first; k <= g->emitted; k++) {
-                size_t n = sim_line_text(line, sizeof line, c->name, s, a->instance, k, g->bytes);
-                pod_buf_add(&buf, line, n);
-                pod_buf_addc(&buf, '\n');
-                if (buf.len >= SIM_PIPE_CAPACITY || k == g->emitted) {
-                    struct backend_event ev;
-                    memset(&ev, 0, sizeof ev);
-                    ev.type = BACKEND_EV_OUTPUT;
-                    ev.ctr = ctr;
-                    ev.instance = a->instance;
-                    ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                    ev.len = buf.len;
-                    q_push_raw(b, &ev, buf.data);
-                    buf.len = 0;
-                }
-            }
-            a->delivered += g->pending;
-            g->pending = 0;
-            if (g->eof_pending && g->partial_pending) {
-                size_t n =
-                    sim_line_text(line, sizeof line, c->name, s, a->instance, g->emitted + 1, 40);
-                struct backend_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = BACKEND_EV_OUTPUT;
-                ev.ctr = ctr;
-                ev.instance = a->instance;
-                ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                ev.len = n;
-                q_push_raw(b, &ev, line);
-                g->partial_pending = false;
-                a->partial = true;
-            }
-            pod_buf_free(&buf);
-            if (g->blocked) {
-                a->blocked_ms += t - g->blocked_since;
-                g->blocked = false;
-                g->base_ms = t;
-                g->base_k = g->emitted + 1;
-                trace(b, c->name, "pipe-drained", "%s instance=%llu", s ? "stderr" : "stdout",
-                      (unsigned long long)a->instance);
-            }
-        }
-        if (g->eof_pending && !g->pending && !g->partial_pending) {
-            struct backend_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.type = BACKEND_EV_OUTPUT_EOF;
-            ev.ctr = ctr;
-            ev.instance = acct(b, ctr, s)->instance;
-            ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-            q_push_raw(b, &ev, NULL);
-            g->eof_pending = false;
-        }
-    }
-}
-
-static int64_t gen_deadline(const struct backend_sim *b, size_t ctr)
-{
-    const struct sctr *c = &b->c[ctr];
-    int64_t d = INT64_MAX;
-    for (int s = 0; s < 2; s++) {
-        const struct gen *g = &c->out[s];
-        bool rd = readable(b, g);
-        if (rd && (g->eof_pending || g->partial_pending))
-            return now_ms(b);
-        if (rd && g->pending) {
-            int64_t flush = b->scn->output_flush_ms;
-            int64_t f = (g->first_pending_ms / flush + 1) * flush;
-            if (g->pending * g->bytes >= SIM_PIPE_CAPACITY)
-                f = now_ms(b);
-            d = f < d ? f : d;
-        }
-        if (c->st == CS_RUNNING && g->per_s && !g->blocked) {
-            int64_t lt = line_time(g, g->emitted + 1);
-            if (rd) {
-                int64_t flush = b->scn->output_flush_ms;
-                lt = g->pending ? lt : (lt / flush + 1) * flush;
-            }
-            d = lt < d ? lt : d;
-        }
-    }
-    return d;
 }
 
 /* ------------------------------------------------------------------ state changes */
@@ -602,7 +275,7 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     struct sctr *c = &b->c[ctr];
     if (c->st != CS_RUNNING)
         return;
-    gen_until(b, ctr, now_ms(b));
+    bsim_gen_until(b, ctr, now_ms(b));
     c->st = CS_EXITED;
     c->obs.running = false;
     c->obs.exits++;
@@ -639,9 +312,9 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->term_seen = false;
         memset(c->att, 0, sizeof c->att);
         const struct scn_rule *r = run_rule(b, it->ctr, c->instance);
-        const struct scn_rule *pl = rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
+        const struct scn_rule *pl = bsim_rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
         c->partial = pl != NULL;
-        gen_reset(b, it->ctr, c->instance);
+        bsim_gen_reset(b, it->ctr, c->instance);
         if (r && r->kind == SCN_R_EXIT) {
             struct item e = {.at = now_ms(b) + r->dur_ms,
                              .kind = IT_EXIT,
@@ -678,7 +351,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         if (!cur || c->st != CS_RUNNING)
             return;
         c->term_seen = true;
-        const struct scn_rule *r = rule(b, it->ctr, SCN_R_ON_TERM, 0, c->instance, 0);
+        const struct scn_rule *r = bsim_rule(b, it->ctr, SCN_R_ON_TERM, 0, c->instance, 0);
         if (r && r->ignore) {
             /* only the kill after the timeout ends it */
         } else {
@@ -754,8 +427,8 @@ static void advance(struct backend_sim *b)
 {
     run_items(b);
     for (size_t i = 0; i < b->n; i++) {
-        gen_until(b, i, now_ms(b));
-        deliver(b, i, false);
+        bsim_gen_until(b, i, now_ms(b));
+        bsim_deliver(b, i, false);
     }
 }
 
@@ -789,12 +462,12 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     /* podman: removes the previous container first (rm -f kills a running one). */
     if (c->st == CS_RUNNING) {
         c->obs.overlaps++;
-        trace(b, c->name, "overlap", "start of instance=%llu while instance=%llu runs",
-              (unsigned long long)instance, (unsigned long long)c->instance);
+        bsim_trace(b, c->name, "overlap", "start of instance=%llu while instance=%llu runs",
+                   (unsigned long long)instance, (unsigned long long)c->instance);
         ctr_exit(b, ctr, 137, false);
     }
-    gen_until(b, ctr, now_ms(b));
-    deliver(b, ctr, true);
+    bsim_gen_until(b, ctr, now_ms(b));
+    bsim_deliver(b, ctr, true);
     c->instance = instance;
     c->st = CS_CREATING;
     c->obs.instance = instance;
@@ -804,8 +477,8 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     c->obs.starts++;
     if (r == 1)
         return 0; /* hangs: the container stays "created" */
-    const struct scn_rule *lat = rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
-    const struct scn_rule *sf = rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
+    const struct scn_rule *lat = bsim_rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
+    const struct scn_rule *sf = bsim_rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
     struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
                       .kind = sf ? IT_START_FAILED : IT_STARTED,
                       .ctr = ctr,
@@ -877,7 +550,8 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
         add_item(b, &it);
     } else {
         c->obs.signals++;
-        trace(b, c->name, "signalled", "sig=%d instance=%llu", sig, (unsigned long long)instance);
+        bsim_trace(b, c->name, "signalled", "sig=%d instance=%llu", sig,
+                   (unsigned long long)instance);
     }
     return 0;
 }
@@ -894,8 +568,8 @@ static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
     struct sctr *c = &b->c[ctr];
     if (c->st == CS_RUNNING)
         ctr_exit(b, ctr, 137, false);
-    gen_until(b, ctr, now_ms(b));
-    deliver(b, ctr, true);
+    bsim_gen_until(b, ctr, now_ms(b));
+    bsim_deliver(b, ctr, true);
     if (c->st == CS_CREATING) {
         for (size_t i = 0; i < b->n_items; i++)
             if (b->items[i].ctr == ctr &&
@@ -938,7 +612,7 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
         add_item(b, &it);
         return 0;
     }
-    const struct scn_rule *pr = rule(b, ctr, SCN_R_PROBE, role, req->instance, att);
+    const struct scn_rule *pr = bsim_rule(b, ctr, SCN_R_PROBE, role, req->instance, att);
     enum scn_result res = pr ? pr->result : SCN_PASS;
     if (res == SCN_HANG) {
         b->cnt.probes_hung++;
@@ -1040,7 +714,7 @@ static int64_t op_next_deadline(void *self)
         if (b->items[i].kind && b->items[i].at < d)
             d = b->items[i].at;
     for (size_t i = 0; i < b->n; i++) {
-        int64_t g = gen_deadline(b, i);
+        int64_t g = bsim_gen_deadline(b, i);
         d = g < d ? g : d;
     }
     return d;
@@ -1155,17 +829,6 @@ void backend_sim_idle(struct backend_sim *b)
 const struct sim_ctr_obs *backend_sim_obs(const struct backend_sim *b, size_t ctr)
 {
     return ctr < b->n ? &b->c[ctr].obs : NULL;
-}
-
-const struct sim_out_acct *backend_sim_out(const struct backend_sim *b, size_t ctr, int stream,
-                                           size_t *n)
-{
-    if (ctr >= b->n || stream < 0 || stream > 1) {
-        *n = 0;
-        return NULL;
-    }
-    *n = b->c[ctr].n_acct[stream];
-    return b->c[ctr].acct[stream];
 }
 
 struct sim_counters backend_sim_counters(const struct backend_sim *b)
