@@ -67,7 +67,7 @@ static const struct scn_rule *run_rule(const struct backend_sim *b, size_t ctr, 
 
 /* ------------------------------------------------------------------ faults */
 
-enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP };
+enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP, FIRE_FAIL_ASYNC };
 
 static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
                              int64_t *slow_ms)
@@ -101,6 +101,9 @@ static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, 
             return FIRE_LOSE;
         case SCN_F_DUP:
             return FIRE_DUP;
+        case SCN_F_FAIL_ASYNC:
+            *slow_ms = f->dur_ms;
+            return FIRE_FAIL_ASYNC;
         default:
             break;
         }
@@ -123,6 +126,10 @@ static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, 
             *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, (uint64_t)w->slow_max_ms);
             return b->cnt.faults_fired++, FIRE_SLOW;
         }
+        if (w->call_fail_async[op] && sim_rng_below(&b->rng, 1000) < w->call_fail_async[op]) {
+            *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, 2000);
+            return b->cnt.faults_fired++, FIRE_FAIL_ASYNC;
+        }
     }
     return FIRE_NONE;
 }
@@ -132,7 +139,8 @@ static const char *ctr_name(const struct backend_sim *b, size_t ctr)
     return ctr < b->n ? b->c[ctr].name : "pod";
 }
 
-/* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 0 (go on; *delay_ms set). */
+/* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 2 (FAIL_ASYNC: do nothing, the caller
+ * reports the failure *delay_ms later with async_fail), 0 (go on; *delay_ms set). */
 static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
                       struct pod_err *err)
 {
@@ -150,6 +158,11 @@ static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t
                    (long long)slow);
         *delay_ms = slow;
         return 0;
+    case FIRE_FAIL_ASYNC:
+        bsim_trace(b, ctr_name(b, ctr), "fault", "%s fail-async after %lldms", scn_op_name(op),
+                   (long long)slow);
+        *delay_ms = slow;
+        return 2;
     default:
         return 0;
     }
@@ -166,6 +179,20 @@ static void add_item(struct backend_sim *b, const struct item *it)
     b->items[b->n_items] = *it;
     b->items[b->n_items].seq = ++b->item_seq;
     b->n_items++;
+}
+
+/* The call (op) returned 0 but fails: BACKEND_EV_CALL_FAILED delay_ms from now. */
+static void async_fail(struct backend_sim *b, enum backend_op op, size_t ctr, uint64_t instance,
+                       uint64_t tag, int sig, int64_t delay_ms)
+{
+    struct item it = {.at = now_ms(b) + delay_ms,
+                      .kind = IT_CALL_FAILED,
+                      .ctr = ctr,
+                      .instance = instance,
+                      .tag = tag,
+                      .code = sig,
+                      .op = op};
+    add_item(b, &it);
 }
 
 void bsim_q_push(struct backend_sim *b, const struct backend_event *ev, const char *data)
@@ -201,6 +228,8 @@ static enum scn_ev ev_kind(enum backend_event_type t)
         return SCN_EV_EXITED;
     case BACKEND_EV_EXEC_DONE:
         return SCN_EV_EXEC_DONE;
+    case BACKEND_EV_CALL_FAILED:
+        return SCN_EV_CALL_FAILED;
     default:
         return SCN_EV_OUTPUT;
     }
@@ -293,8 +322,26 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     notify_simple(b, BACKEND_EV_EXITED, ctr, c->instance, code, NULL);
 }
 
+static void call_failed_now(struct backend_sim *b, const struct item *it)
+{
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = BACKEND_EV_CALL_FAILED;
+    ev.op = it->op;
+    ev.ctr = it->ctr;
+    ev.instance = it->instance;
+    ev.tag = it->tag;
+    ev.exit_code = it->code;
+    snprintf(ev.msg, sizeof ev.msg, "sim: injected asynchronous failure");
+    notify(b, &ev);
+}
+
 static void handle_item(struct backend_sim *b, const struct item *it)
 {
+    if (it->kind == IT_CALL_FAILED) {
+        call_failed_now(b, it);
+        return;
+    }
     struct sctr *c = it->ctr < b->n ? &b->c[it->ctr] : NULL;
     if (!c)
         return;
@@ -439,6 +486,8 @@ static int op_pod_create(void *self, struct pod_err *err)
     struct backend_sim *b = self;
     int64_t d;
     int r = call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, d);
     return r < 0 ? -1 : 0;
 }
 
@@ -495,6 +544,8 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
     int r = call_fault(b, SCN_OP_STOP, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_STOP, ctr, instance, 0, 0, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
@@ -532,6 +583,8 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
     int r = call_fault(b, SCN_OP_KILL, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_KILL, ctr, instance, 0, sig, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
@@ -563,6 +616,8 @@ static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
     int r = call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_REMOVE, ctr, b->c[ctr].instance, 0, 0, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
@@ -629,9 +684,17 @@ static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
 {
     struct backend_sim *b = self;
     int64_t delay;
-    int r = call_fault(b, SCN_OP_CANCEL, SIZE_MAX, &delay, err);
+    size_t f = 0;
+    while (f < b->n_fl && b->fl[f].tag != tag)
+        f++;
+    size_t ctr = f < b->n_fl ? b->fl[f].ctr : SIZE_MAX;
+    int r = call_fault(b, SCN_OP_CANCEL, ctr, &delay, err);
     if (r < 0)
         return -1;
+    if (r == 2) { /* the request goes on */
+        async_fail(b, BACKEND_OP_CANCEL, ctr, f < b->n_fl ? b->fl[f].instance : 0, tag, 0, delay);
+        return 0;
+    }
     /* A hanging cancel still never reports the request: the driver ignores late results. */
     for (size_t i = 0; i < b->n_fl; i++)
         if (b->fl[i].tag == tag) {

@@ -38,6 +38,7 @@ struct sim_swarm {
     unsigned call_fail[SCN_OP_COUNT_];
     unsigned call_hang[SCN_OP_COUNT_];
     unsigned call_slow[SCN_OP_COUNT_];
+    unsigned call_fail_async[SCN_OP_COUNT_]; /* pod-create, stop, kill, remove, cancel */
     int64_t slow_max_ms;
     unsigned ev_lose, ev_dup;
     int64_t heal_ms; /* no random fault at or after this time */

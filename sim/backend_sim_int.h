@@ -22,6 +22,7 @@ enum item_kind {
     IT_STOP_EXIT, /* exit caused by TERM (code) */
     IT_KILL_EXIT, /* SIGKILL: exit 137 */
     IT_EXEC_DONE,
+    IT_CALL_FAILED, /* a call that returned 0 fails now (op, ctr, instance, tag, code = sig) */
 };
 
 struct item {
@@ -34,6 +35,7 @@ struct item {
     int code;
     int64_t timeout_ms; /* IT_TERM */
     enum backend_result result;
+    enum backend_op op; /* IT_CALL_FAILED */
 };
 
 enum cstate { CS_NONE = 0, CS_CREATING, CS_RUNNING, CS_EXITED };

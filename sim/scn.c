@@ -267,18 +267,16 @@ static int parse_filter(struct parser *p, size_t i, struct scn_filter *f, struct
             fault->ctr = xstrdup(p->t[i + 1].s);
             i += 2;
         } else if (fault && fault->op == SCN_OP_EVENT && strcmp(w, "type") == 0) {
-            static const char *const evn[] = {"any",    "started",   "start-failed",
-                                              "exited", "exec-done", "output"};
             if (i + 1 >= p->n)
                 return perr(p, p->t[i].col, "`type` needs an event type");
             size_t k;
-            for (k = 0; k < 6; k++)
-                if (strcmp(p->t[i + 1].s, evn[k]) == 0)
+            for (k = 0; k <= SCN_EV_CALL_FAILED; k++)
+                if (strcmp(p->t[i + 1].s, scn_ev_name((enum scn_ev)k)) == 0)
                     break;
-            if (k == 6)
+            if (k > SCN_EV_CALL_FAILED)
                 return perr(p, p->t[i + 1].col,
                             "unknown event type `%s` (any|started|start-failed|exited|exec-done|"
-                            "output)",
+                            "output|call-failed)",
                             p->t[i + 1].s);
             fault->ev = (enum scn_ev)k;
             i += 2;
@@ -452,9 +450,9 @@ const char *scn_role_name(enum scn_role r)
 
 const char *scn_ev_name(enum scn_ev e)
 {
-    static const char *const n[] = {"any",    "started",   "start-failed",
-                                    "exited", "exec-done", "output"};
-    return (unsigned)e <= SCN_EV_OUTPUT ? n[e] : "?";
+    static const char *const n[] = {"any",       "started", "start-failed", "exited",
+                                    "exec-done", "output",  "call-failed"};
+    return (unsigned)e <= SCN_EV_CALL_FAILED ? n[e] : "?";
 }
 
 static int parse_fault(struct parser *p)
@@ -504,6 +502,18 @@ static int parse_fault(struct parser *p)
         }
     } else if (strcmp(kind, "fail") == 0) {
         f.kind = SCN_F_FAIL;
+    } else if (strcmp(kind, "fail-async") == 0) {
+        if (f.op == SCN_OP_START || f.op == SCN_OP_PROBE || f.op == SCN_OP_INSPECT)
+            return perr(p, p->t[2].col,
+                        "`fail-async` applies to pod-create|stop|kill|remove|cancel (a start or a "
+                        "probe fails asynchronously by its own event; inspect is synchronous)");
+        f.kind = SCN_F_FAIL_ASYNC;
+        f.dur_ms = 100;
+        if (i < p->n && strcmp(p->t[i].s, "after") == 0) {
+            if (want_dur(p, i + 1, &f.dur_ms))
+                return -1;
+            i += 2;
+        }
     } else if (strcmp(kind, "hang") == 0) {
         f.kind = SCN_F_HANG;
     } else if (strcmp(kind, "slow") == 0) {
@@ -512,7 +522,8 @@ static int parse_fault(struct parser *p)
             return -1;
         i = 4;
     } else {
-        return perr(p, p->t[2].col, "call faults are `fail`, `hang` or `slow D`");
+        return perr(p, p->t[2].col,
+                    "call faults are `fail`, `fail-async [after D]`, `hang` or `slow D`");
     }
     if (parse_filter(p, i, &f.f, &f)) {
         free(f.ctr);

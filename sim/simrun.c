@@ -383,6 +383,15 @@ static void explore_setup(struct run *r)
         w->ev_dup = (unsigned)sim_rng_below(&g, 150);
     pod_buf_printf(&p, " lose=%u dup=%u slowmax=%lldms", w->ev_lose, w->ev_dup,
                    (long long)w->slow_max_ms);
+    /* calls that return 0 and fail later (BACKEND_EV_CALL_FAILED) */
+    static const enum scn_op async_ops[] = {SCN_OP_STOP, SCN_OP_KILL, SCN_OP_REMOVE, SCN_OP_CANCEL};
+    for (size_t k = 0; k < sizeof async_ops / sizeof async_ops[0]; k++) {
+        enum scn_op op = async_ops[k];
+        if (sim_rng_below(&g, 2) == 0)
+            continue;
+        w->call_fail_async[op] = (unsigned)sim_rng_below(&g, 100);
+        pod_buf_printf(&p, " %s-async=%u", scn_op_name(op), w->call_fail_async[op]);
+    }
     r->have_swarm = true;
     /* daemon crashes */
     unsigned crashes = (unsigned)sim_rng_below(&g, 4);

@@ -92,7 +92,7 @@ struct drv_cfg {
     struct backend backend;
     struct clk clk;
     struct fs fs;
-    const char *dir;           /* pod directory: the status and state files */
+    const char *dir; /* pod directory: the status and state files */
     /* The file names in dir (borrowed for the driver's life; plain names, no `/`).  NULL =
      * DRV_STATUS_FILE / DRV_STATE_FILE.  The original names them after the executable,
      * `.<basename>.status`: a pod executable named `web` passes ".web.status"/".web.state". */

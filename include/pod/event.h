@@ -17,11 +17,12 @@
 enum backend_stream { BACKEND_STDOUT = 0, BACKEND_STDERR = 1 };
 
 enum backend_result {
-    BACKEND_OK = 0,  /* exec exited 0 / tcp connected / http 2xx-3xx */
-    BACKEND_FAIL,    /* exec exited non-zero / refused / http other status */
-    BACKEND_UNKNOWN, /* the backend itself failed (podman 125/126/127, container gone) */
-    BACKEND_TIMEOUT, /* deadline passed: the supervisor's own verdict when it cancels an
-                        attempt (no backend reports it) */
+    BACKEND_OK = 0,    /* exec exited 0 / tcp connected / http 2xx-3xx */
+    BACKEND_FAIL,      /* exec exited non-zero / refused / http other status */
+    BACKEND_UNKNOWN,   /* the backend itself failed (podman 125/126/127, container gone) */
+    BACKEND_TIMEOUT,   /* deadline passed: the supervisor's own verdict when it cancels an
+                          attempt (no backend reports it) */
+    BACKEND_CANCELLED, /* EXEC_DONE after cancel(tag): the process is gone (backend.h) */
 };
 
 enum backend_event_type {
@@ -32,16 +33,32 @@ enum backend_event_type {
     BACKEND_EV_OUTPUT,       /* bytes the container wrote on stream (data/len, borrowed until
                                 the next poll_events call) */
     BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
+    /* an asynchronous failure of a call that had returned 0: op says which (stop/kill/remove/
+       cancel/pod create/pod remove), ctr/instance/tag what it was about, exit_code the signal
+       for BACKEND_OP_KILL, msg why */
+    BACKEND_EV_CALL_FAILED,
+};
+
+/* The call a BACKEND_EV_CALL_FAILED is about. */
+enum backend_op {
+    BACKEND_OP_NONE = 0,
+    BACKEND_OP_POD_CREATE,
+    BACKEND_OP_POD_REMOVE,
+    BACKEND_OP_STOP,
+    BACKEND_OP_KILL, /* ctr_kill: a kill or a SIGNAL action */
+    BACKEND_OP_REMOVE,
+    BACKEND_OP_CANCEL,
 };
 
 struct backend_event {
     enum backend_event_type type;
     size_t ctr;        /* spec container index */
     uint64_t instance; /* supervisor instance number */
-    uint64_t tag;      /* EXEC_DONE */
+    uint64_t tag;      /* EXEC_DONE, CALL_FAILED of a cancel */
     enum backend_result result;
     int exit_code;
     enum backend_stream stream;
+    enum backend_op op; /* CALL_FAILED */
     const char *data;
     size_t len;
     char msg[160];
@@ -54,6 +71,9 @@ struct backend_ctr_state {
     bool running;
     uint64_t instance; /* from the container's label; 0 if unknown */
     int exit_code;     /* valid when exists && !running */
+    /* Unix ns; 0 = unknown.  finished_wall_ns is 0 exactly while the container never ran:
+     * exists && !running && finished_wall_ns == 0 is "created, not started yet" (a start may
+     * still be in flight: SPEC.md 8.9), which the supervisor tells from an exited one. */
     int64_t started_wall_ns, finished_wall_ns;
 };
 

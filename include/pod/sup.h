@@ -67,11 +67,13 @@ enum sup_event_type {
     SUP_EV_ADOPT,          /* after a daemon restart: what inspect says about ctr.  After
                               sup_restore() the driver sends one ADOPT per container; until
                               then nothing is started for that container. */
-    SUP_EV_CALL_FAILED,    /* the backend call for an action failed at once (ev.call) */
+    SUP_EV_CALL_FAILED,    /* the backend call for an action failed, at once or later
+                              (BACKEND_EV_CALL_FAILED): ev.call */
 };
 
-/* CALL_FAILED: the backend call the driver made to carry out one action returned an error
- * (nothing was started).  It names the action, not the backend function.  The supervisor
+/* CALL_FAILED: the backend call the driver made to carry out one action returned an error, or
+ * returned 0 and failed later (the backend's BACKEND_EV_CALL_FAILED; nothing was done either
+ * way).  It names the action, not the backend function.  The supervisor
  * decides what follows (SPEC.md 8.8, 10.1): CTR_START -> a failed start (backoff); PROBE -> an
  * UNKNOWN result; CTR_STOP / CTR_KILL -> retried after 1 s until the exit or the next
  * escalation; SIGNAL, CANCEL, CTR_REMOVE, POD_CREATE -> a NOTE, not retried. */

@@ -289,6 +289,46 @@ static void trace_exec_done(struct drv *d, const struct backend_event *e)
               "%s %s code=%d", sup_probe_role_name(role), result, e->exit_code);
 }
 
+/* A call that had returned 0 failed later (BACKEND_EV_CALL_FAILED): traced, logged and handed to
+ * the supervisor as if it had failed at once.  A kill is a CTR_KILL when its signal is SIGKILL,
+ * else a SIGNAL action (the supervisor sends SIGKILL only as CTR_KILL).  A pod removal is
+ * nobody's action in the supervisor: only traced and logged. */
+static void on_call_failed(struct drv *d, const struct backend_event *e)
+{
+    static const struct {
+        enum sup_action_type type; /* 0: no action of the supervisor */
+        const char *call;          /* as call_backend names it */
+    } map[] = {
+        [BACKEND_OP_NONE] = {0, "?"},
+        [BACKEND_OP_POD_CREATE] = {SUP_ACT_POD_CREATE, "create"},
+        [BACKEND_OP_POD_REMOVE] = {0, "pod-remove"},
+        [BACKEND_OP_STOP] = {SUP_ACT_CTR_STOP, "stop"},
+        [BACKEND_OP_KILL] = {SUP_ACT_CTR_KILL, "kill"},
+        [BACKEND_OP_REMOVE] = {SUP_ACT_CTR_REMOVE, "remove"},
+        [BACKEND_OP_CANCEL] = {SUP_ACT_CANCEL, "cancel"},
+    };
+    unsigned op = (unsigned)e->op < sizeof map / sizeof map[0] ? (unsigned)e->op : 0;
+    struct sup_action a;
+    memset(&a, 0, sizeof a);
+    a.type = map[op].type;
+    a.ctr = e->ctr < d->n && op != BACKEND_OP_POD_CREATE ? e->ctr : SIZE_MAX;
+    a.instance = e->instance;
+    a.tag = e->tag;
+    a.sig = e->exit_code;
+    const char *call = map[op].call;
+    if (op == BACKEND_OP_KILL && a.sig != sup_signal_number("KILL")) {
+        a.type = SUP_ACT_SIGNAL;
+        call = "signal";
+    }
+    drv_trace(d, ctr_name(d, a.ctr), "call-failed", "%s (async): %s", call, e->msg);
+    pod_log(POD_LOG_WARN, "%s: %s failed: %s", ctr_name(d, a.ctr), call, e->msg);
+    if (!a.type || (a.ctr == SIZE_MAX && a.type != SUP_ACT_POD_CREATE))
+        return;
+    struct sup_event ev = sup_call_failed_event(&a, e->msg);
+    feed(d, &ev);
+    drain_pending(d);
+}
+
 static void on_backend(struct drv *d, const struct backend_event *e)
 {
     const char *cn = ctr_name(d, e->ctr);
@@ -297,6 +337,9 @@ static void on_backend(struct drv *d, const struct backend_event *e)
     case BACKEND_EV_OUTPUT:
     case BACKEND_EV_OUTPUT_EOF:
         on_output(d, e);
+        return;
+    case BACKEND_EV_CALL_FAILED:
+        on_call_failed(d, e);
         return;
     case BACKEND_EV_STARTED:
         drv_trace(d, cn, "started", "instance=%llu", inst);
