@@ -524,6 +524,8 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     c->obs.running = false;
     c->obs.starting = true;
     c->obs.starts++;
+    c->obs.prev_start_call_ms = c->obs.start_call_ms;
+    c->obs.start_call_ms = now_ms(b);
     if (r == 1)
         return 0; /* hangs: the container stays "created" */
     const struct scn_rule *lat = bsim_rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
@@ -807,8 +809,10 @@ struct backend_sim *backend_sim_new(const struct backend_sim_cfg *cfg)
     b->scn = cfg->scn;
     b->n = cfg->spec->n_containers;
     b->c = xcalloc(b->n ? b->n : 1, sizeof *b->c);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         b->c[i].name = cfg->spec->containers[i].name;
+        b->c[i].obs.start_call_ms = b->c[i].obs.prev_start_call_ms = -1;
+    }
     b->fault_seen = xcalloc(b->scn->n_faults + 1, sizeof *b->fault_seen);
     b->rng = sim_rng_sub(cfg->seed, 1);
     b->daemon_up = true;

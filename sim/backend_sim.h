@@ -78,9 +78,11 @@ struct sim_ctr_obs {
     int last_exit_code;
     bool last_exit_voluntary; /* exited on its own (not stop/kill/remove) */
     int64_t last_exit_ms;
-    int64_t last_start_ms; /* when the current/last instance began running */
-    unsigned signals;      /* non-TERM/KILL signals delivered while running */
-    unsigned overlaps;     /* ctr_start while the previous instance still ran */
+    int64_t last_start_ms;                     /* when the current/last instance began running */
+    int64_t start_call_ms, prev_start_call_ms; /* the last two accepted ctr_start calls, -1 =
+                                                  none */
+    unsigned signals;                          /* non-TERM/KILL signals delivered while running */
+    unsigned overlaps;                         /* ctr_start while the previous instance still ran */
 };
 
 struct backend_sim;

@@ -11,6 +11,66 @@
 
 /* ------------------------------------------------------------------ invariants */
 
+/* A restart after the previous instance ran and exited on its own: what its policy allows. */
+static void check_policy(struct run *r, const struct spec_container *c,
+                         const struct sim_ctr_obs *ob)
+{
+    int64_t since = r->clk.mono_ms - ob->last_exit_ms;
+    bool vol0 = ob->last_exit_voluntary && ob->last_exit_code == 0;
+    switch (c->restart) {
+    case SPEC_RESTART_NEVER:
+        simrun_violation(r, "%s: restarted under restart: never (instance %llu)", c->name,
+                         (unsigned long long)ob->instance);
+        break;
+    case SPEC_RESTART_ON_FAILURE:
+        if (vol0)
+            simrun_violation(r, "%s: restarted after a clean exit under on-failure", c->name);
+        break;
+    case SPEC_RESTART_ON_CONFIG:
+        if (vol0)
+            simrun_violation(
+                r, "%s: restarted after a clean exit under on-config without a config change",
+                c->name);
+        break;
+    case SPEC_RESTART_ON_INTERVAL:
+        if (vol0 && since < (int64_t)c->restart_interval_s * 1000)
+            simrun_violation(r, "%s: on-interval:%d restarted %lld ms after a clean exit", c->name,
+                             c->restart_interval_s, (long long)since);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A new start of container i that no user asked for: its restart policy allows it, and it
+ * comes no sooner than 1 s after the previous start (SPEC.md 8.5; a restarted daemon that
+ * starts a missing container at its adoption does not know the previous start). */
+static void check_start(struct run *r, size_t i)
+{
+    const struct sim_ctr_obs *ob = backend_sim_obs(r->bs, i);
+    const struct spec_container *c = &r->spec->containers[i];
+    struct cstate *cs = &r->cs[i];
+    if (ob->starts == cs->starts_seen)
+        return;
+    bool first = cs->starts_seen == 0;
+    cs->starts_seen = ob->starts;
+    bool prev_ran = ob->exits > 0;
+    bool excused = cs->excused || r->clk.mono_ms <= cs->excused_until;
+    cs->excused = false;
+    /* An instance the supervisor never saw running (its STARTED was lost and it exited
+     * meanwhile) counts as a failed start: policy rules for clean exits do not apply. */
+    bool failed_start = cs->sup_seen_run != cs->prev_instance;
+    cs->prev_instance = ob->instance;
+    if (first || excused)
+        return;
+    int64_t since_start = r->clk.mono_ms - ob->prev_start_call_ms;
+    if (!r->restarted_now && ob->prev_start_call_ms >= 0 && since_start < 1000)
+        simrun_violation(r, "%s: started %lld ms after its previous start (floor 1000 ms)", c->name,
+                         (long long)since_start);
+    if (prev_ran && !failed_start)
+        check_policy(r, c, ob);
+}
+
 void simrun_check_step(struct run *r)
 {
     size_t n = r->spec->n_containers;
@@ -24,51 +84,7 @@ void simrun_check_step(struct run *r)
                              c->name, (unsigned long long)ob->instance);
             ((struct sim_ctr_obs *)ob)->overlaps = 0;
         }
-        if (ob->starts != cs->starts_seen) {
-            bool first = cs->starts_seen == 0;
-            cs->starts_seen = ob->starts;
-            bool prev_ran = ob->exits > 0;
-            bool excused = cs->excused || r->clk.mono_ms <= cs->excused_until;
-            /* An instance the supervisor never saw running (its STARTED was lost and it exited
-             * meanwhile) counts as a failed start: policy rules for clean exits do not apply. */
-            bool failed_start = cs->sup_seen_run != cs->prev_instance;
-            cs->prev_instance = ob->instance;
-            if (!first && !excused && prev_ran && !failed_start) {
-                int64_t since = r->clk.mono_ms - ob->last_exit_ms;
-                bool vol0 = ob->last_exit_voluntary && ob->last_exit_code == 0;
-                switch (c->restart) {
-                case SPEC_RESTART_NEVER:
-                    simrun_violation(r, "%s: restarted under restart: never (instance %llu)",
-                                     c->name, (unsigned long long)ob->instance);
-                    break;
-                case SPEC_RESTART_ON_FAILURE:
-                    if (vol0)
-                        simrun_violation(r, "%s: restarted after a clean exit under on-failure",
-                                         c->name);
-                    break;
-                case SPEC_RESTART_ON_CONFIG:
-                    if (vol0)
-                        simrun_violation(
-                            r,
-                            "%s: restarted after a clean exit under on-config without a "
-                            "config change",
-                            c->name);
-                    break;
-                case SPEC_RESTART_ON_INTERVAL:
-                    if (vol0 && since < (int64_t)c->restart_interval_s * 1000)
-                        simrun_violation(r,
-                                         "%s: on-interval:%d restarted %lld ms after a clean exit",
-                                         c->name, c->restart_interval_s, (long long)since);
-                    break;
-                default:
-                    break;
-                }
-                if (since < 1000 && ob->last_exit_voluntary)
-                    simrun_violation(r, "%s: restarted %lld ms after it crashed (floor 1000 ms)",
-                                     c->name, (long long)since);
-            }
-            cs->excused = false;
-        }
+        check_start(r, i);
         if (st && i < st->n) {
             const struct sup_ctr_status *ss = &st->ctr[i];
             if (ss->running && ss->started)

@@ -78,14 +78,15 @@ static void test_sup_start__init_and_sidecar_order(void **state)
     assert_acts(t, h_exited(t, 2, 1, 0), "start c3#1");
     assert_phase(t, 2, "exited");
     assert_true(h_cs(t, 2)->started);
-    /* init2 fails: retried per its policy (on-failure) with backoff, mains wait. */
+    /* init2 fails: retried per its policy (on-failure) with backoff, mains wait (its first
+     * failure, 500 ms after its start: the retry comes 1 s after that start). */
     h_started(t, 3, 1);
-    t->now = 2000;
+    t->now = 1500;
     assert_acts(t, h_exited(t, 3, 1, 1), "");
     assert_phase(t, 3, "backoff");
     assert_true(has_note(t, "exited with code 1 before startup completed (expected 0)"));
-    assert_int_equal(sup_next_deadline(t->s), 3000);
-    assert_acts(t, h_at(t, 3000), "start c3#2");
+    assert_int_equal(sup_next_deadline(t->s), 2000);
+    assert_acts(t, h_at(t, 2000), "start c3#2");
     h_started(t, 3, 2);
     assert_acts(t, h_exited(t, 3, 2, 0), "start c0#1");
     assert_acts(t, h_started(t, 0, 1), "");
@@ -158,11 +159,9 @@ static void test_sup_start__startup_timeout_is_failed_start(void **state)
     assert_phase(t, 0, "stopping");
     assert_false(sup_status(t->s)->ready);
     t->now = 61000;
-    assert_acts(t, h_exited(t, 0, 1, 143), "");
-    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_exited(t, 0, 1, 143), "start c0#2"); /* a first failure: at once */
+    assert_phase(t, 0, "creating");
     assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
-    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 62000);
-    assert_acts(t, h_at(t, 62000), "start c0#2");
     h_free(t);
 }
 
@@ -251,8 +250,8 @@ static void test_sup_start__create_timeout(void **state)
     /* No STARTED ever: stop (never start a second instance while this one may run). */
     assert_acts(t, h_at(t, 300000), "stop c0#1 10000");
     t->now = 300100;
-    assert_acts(t, h_exited(t, 0, 1, 0), "");
-    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_exited(t, 0, 1, 0), "start c0#2"); /* a failed start (the first) */
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
     h_free(t);
 }
 
@@ -523,12 +522,14 @@ static void test_sup_adopt__running_exited_missing(void **state)
     assert_acts(t, h_step(t, &ev), "");
     assert_phase(t, 0, "running");
     assert_true(h_cs(t, 0)->started);
-    /* b exited with 1 while the daemon was down: on-failure -> restart with backoff. */
+    /* b exited with 1 while the daemon was down: on-failure -> restart with backoff (its first
+     * failure, its start long ago: at once). */
     ev.ctr = 1;
     ev.adopt.running = false;
     ev.adopt.exit_code = 1;
-    assert_acts(t, h_step(t, &ev), "");
-    assert_phase(t, 1, "backoff");
+    assert_acts(t, h_step(t, &ev), "start c1#2");
+    assert_phase(t, 1, "creating");
+    assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
     /* c is gone: started again (it was past its place in the order). */
     memset(&ev.adopt, 0, sizeof ev.adopt);
     ev.ctr = 2;
@@ -541,10 +542,9 @@ static void test_sup_adopt__running_exited_missing(void **state)
     assert_phase(t, 3, "exited");
     /* A second ADOPT is ignored. */
     assert_acts(t, h_step(t, &ev), "");
-    assert_acts(t, h_at(t, 51000), "start c1#2");
+    assert_acts(t, h_at(t, 51000), "");
     /* The adopted running instance keeps being supervised: exit -> restart (always). */
-    assert_acts(t, h_exited(t, 0, 1, 0), "");
-    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_exited(t, 0, 1, 0), "start c0#2");
     h_free(t);
 }
 
@@ -614,11 +614,10 @@ static void test_sup_ready__clean_exit_after_start_counts(void **state)
     assert_true(sup_status(t->s)->ready);
     h_started(t, 3, 2);
     assert_true(sup_status(t->s)->ready);
-    /* A clean exit under always is a restart (backoff): not ready. */
-    assert_acts(t, h_exited(t, 0, 1, 0), "");
-    assert_phase(t, 0, "backoff");
+    /* A clean exit under always is a restart (backoff, here at once): not ready. */
+    assert_acts(t, h_exited(t, 0, 1, 0), "start c0#2");
+    assert_phase(t, 0, "creating");
     assert_false(sup_status(t->s)->ready);
-    assert_acts(t, h_at(t, 22000), "start c0#2");
     h_started(t, 0, 2);
     assert_true(sup_status(t->s)->ready);
     /* An exit != 0 under never stays exited and is not ready. */
@@ -766,7 +765,7 @@ static void test_sup_ready__failing_interval_rerun_makes_pod_unready(void **stat
         case RF_GIVE_UP:
             pass_startup(t, 0, 2);
             assert_true(sup_status(t->s)->ready);
-            t->now = 25000;
+            t->now = 21500; /* within 1 s of its start: the restart waits in backoff */
             h_exited(t, 0, 2, 1);
             break;
         case RF_LIVENESS: {
@@ -784,12 +783,13 @@ static void test_sup_ready__failing_interval_rerun_makes_pod_unready(void **stat
         assert_phase(t, 0, rows[r].phase);
         assert_false(sup_status(t->s)->ready);
         if (strcmp(rows[r].phase, "stopping") == 0) {
-            h_exited(t, 0, 2, 137);
-            assert_phase(t, 0, "backoff");
+            h_exited(t, 0, 2, 137); /* a first failure: backoff, or at once 1 s after its start */
             assert_false(sup_status(t->s)->ready);
         }
-        if (strcmp(h_phase(t, 0), "backoff") == 0) {
+        if (strcmp(h_phase(t, 0), "backoff") == 0)
             assert_acts(t, h_at(t, h_cs(t, 0)->next_start_mono_ms), "start c0#3");
+        if (strcmp(h_phase(t, 0), "creating") == 0) {
+            assert_int_equal(h_cs(t, 0)->instance, 3);
             assert_false(sup_status(t->s)->ready);
             pass_startup(t, 0, 3);
             assert_true(sup_status(t->s)->ready);
@@ -820,11 +820,11 @@ static void test_sup_ready__crash_restart_still_unready(void **state)
         h_go(t, 1);
         h_boot1(t);
         assert_true(sup_status(t->s)->ready);
-        t->now = 1000;
+        t->now = 500; /* 1 s after its start comes the restart */
         assert_acts(t, h_exited(t, 0, 1, rows[r].code), "");
         assert_phase(t, 0, "backoff");
         assert_false(sup_status(t->s)->ready);
-        assert_acts(t, h_at(t, 2000), "start c0#2");
+        assert_acts(t, h_at(t, 1000), "start c0#2");
         assert_phase(t, 0, "creating");
         assert_false(sup_status(t->s)->ready);
         h_started(t, 0, 2);
@@ -871,7 +871,7 @@ static void test_sup_ready__config_rerun_of_completed_keeps_pod_ready(void **sta
     assert_true(sup_status(t->s)->ready);
     /* ... and a failure of the re-run makes the pod not ready */
     h_started(t, 0, 4);
-    t->now = 7000;
+    t->now = 6500;
     assert_acts(t, h_exited(t, 0, 4, 2), "");
     assert_phase(t, 0, "backoff");
     assert_false(sup_status(t->s)->ready);
@@ -1165,11 +1165,12 @@ static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void *
         {RP_CREATING, AA_EXIT0, true, "exited", "", pending, VS_SAME},
         {RP_STARTING, AA_EXIT0, true, "exited", "", pending, VS_SAME},
         {RP_RUNNING, AA_EXIT0, true, "exited", "", NULL, VS_SAME},
-        {RP_CREATING, AA_EXIT1, false, "backoff", "", "exited with code 1 before startup completed",
+        {RP_CREATING, AA_EXIT1, false, "creating", "start c1#3",
+         "exited with code 1 before startup completed", VS_SAME},
+        {RP_STARTING, AA_EXIT1, false, "creating", "start c1#3",
+         "exited with code 1 before startup completed", VS_SAME},
+        {RP_RUNNING, AA_EXIT1, false, "creating", "start c1#3", "exited with code 1; restart in",
          VS_SAME},
-        {RP_STARTING, AA_EXIT1, false, "backoff", "", "exited with code 1 before startup completed",
-         VS_SAME},
-        {RP_RUNNING, AA_EXIT1, false, "backoff", "", "exited with code 1; restart in", VS_SAME},
     };
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
         /* the daemon that does not restart */
@@ -1231,8 +1232,10 @@ static void test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready(void *
             assert_int_equal(a->exit_code, b->exit_code);
             assert_int_equal(a->started, b->started);
         } else if (rows[r].vs == VS_DIFFERS) {
-            /* SPEC 8.9: the daemon that did not restart saw the container go (137): a failure */
-            assert_int_equal(b->phase, SUP_CTR_BACKOFF);
+            /* SPEC 8.9: the daemon that did not restart saw the container go (137): a failure
+             * (restarted at once: its first) */
+            assert_int_equal(b->phase, SUP_CTR_CREATING);
+            assert_int_equal(b->consecutive_failures, 1);
             assert_false(sup_status(ref->s)->ready);
         }
         h_free(ref);
@@ -1366,9 +1369,8 @@ static void test_sup_restore__state_of_previous_version(void **state)
     restore_from(t, saved);
     free(saved);
     assert_acts(t, adopt_as(t, 0, true, true, 0), "");
-    adopt_as(t, 1, true, false, 1);
-    assert_phase(t, 1, "backoff");
-    assert_true(has_note(t, "exited with code 1; restart in"));
+    assert_acts(t, adopt_as(t, 1, true, false, 1), "start c1#3");
+    assert_true(has_note(t, "exited with code 1; restart in 0 ms (backoff #1)"));
     assert_false(has_note(t, "before startup completed"));
     h_free(t);
 }

@@ -92,8 +92,8 @@ static void test_sup_probe__startup_overall_timeout(void **state)
     assert_acts(t, h_at(t, 10000), "cancel c0 tag1; stop c0#1 10000");
     assert_true(has_note(t, "startup timed out after 10 s"));
     t->now = 10500;
-    assert_acts(t, h_exited(t, 0, 1, 143), "");
-    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_exited(t, 0, 1, 143), "start c0#2"); /* a failed start, its first */
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
     assert_phase(t, 1, "waiting");
     assert_false(sup_status(t->s)->ready);
     h_free(t);

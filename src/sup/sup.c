@@ -230,6 +230,7 @@ void sup_ctr_init(struct ctr *c)
     c->create_deadline_mono_ms = c->startup_deadline_mono_ms = c->restart_at_mono_ms = NEVER;
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     c->kill_at_mono_ms = c->gone_at_mono_ms = c->retry_at_mono_ms = NEVER;
+    c->last_start_mono_ms = NEVER;
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
 }

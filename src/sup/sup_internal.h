@@ -16,7 +16,7 @@
 
 /* ------------------------------------------------------------------ constants (SPEC.md 8) */
 
-#define MIN_RESTART_MS 1000         /* s6's nextstart: never restart faster than this */
+#define MIN_RESTART_MS 1000         /* s6's nextstart: two starts at least this far apart */
 #define STOP_SLACK_MS 2000          /* after stop_timeout: sup sends SIGKILL itself */
 #define KILL_GRACE_MS 5000          /* after SIGKILL: no EXITED -> considered gone */
 #define CALL_RETRY_MS 1000          /* a failed stop/kill call is retried after this */
@@ -106,6 +106,10 @@ struct ctr {
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
     enum after_stop after;
     int64_t running_since_mono_ms;
+    /* When the current (or last) instance was started: its CTR_START, or for an adopted one the
+     * start inspect and the saved state say (NEVER = not known).  A restart after a failure
+     * comes no sooner than MIN_RESTART_MS after it (SPEC.md 8.5). */
+    int64_t last_start_mono_ms;
     int64_t create_deadline_mono_ms;
     int64_t startup_deadline_mono_ms;
     int64_t restart_at_mono_ms;
