@@ -322,6 +322,19 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     notify_simple(b, BACKEND_EV_EXITED, ctr, c->instance, code, NULL);
 }
 
+static void notify_exec_done(struct backend_sim *b, const struct item *it)
+{
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = BACKEND_EV_EXEC_DONE;
+    ev.ctr = it->ctr;
+    ev.instance = it->instance;
+    ev.tag = it->tag;
+    ev.result = it->result;
+    ev.exit_code = it->code;
+    notify(b, &ev);
+}
+
 static void call_failed_now(struct backend_sim *b, const struct item *it)
 {
     struct backend_event ev;
@@ -423,6 +436,9 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         }
         break;
     }
+    case IT_CANCEL_DONE:
+        notify_exec_done(b, it);
+        break;
     case IT_EXEC_DONE: {
         size_t i;
         for (i = 0; i < b->n_fl; i++)
@@ -431,15 +447,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         if (i == b->n_fl)
             return; /* cancelled */
         b->fl[i] = b->fl[--b->n_fl];
-        struct backend_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = BACKEND_EV_EXEC_DONE;
-        ev.ctr = it->ctr;
-        ev.instance = it->instance;
-        ev.tag = it->tag;
-        ev.result = it->result;
-        ev.exit_code = it->code;
-        notify(b, &ev);
+        notify_exec_done(b, it);
         break;
     }
     default:
@@ -654,12 +662,19 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
         b->cap_fl = b->cap_fl ? b->cap_fl * 2 : 8;
         b->fl = xrealloc(b->fl, b->cap_fl * sizeof *b->fl);
     }
-    b->fl[b->n_fl++] = (struct inflight){req->tag, ctr, req->instance};
+    int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
+    for (size_t i = 0; i < b->n_fl; i++)
+        if (b->fl[i].ctr == ctr && b->fl[i].instance == req->instance && b->fl[i].role == role) {
+            c->obs.probe_overlaps++;
+            bsim_trace(b, c->name, "overlap", "%s tag=%llu while tag=%llu still runs",
+                       scn_role_name((enum scn_role)role), (unsigned long long)req->tag,
+                       (unsigned long long)b->fl[i].tag);
+        }
+    b->fl[b->n_fl++] = (struct inflight){req->tag, ctr, req->instance, role};
     if (r == 1) {
         b->cnt.probes_hung++;
         return 0;
     }
-    int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
     uint64_t att = c->instance == req->instance ? ++c->att[role] : 0;
     struct item it = {.kind = IT_EXEC_DONE, .ctr = ctr, .instance = req->instance, .tag = req->tag};
     if (c->instance != req->instance || c->st != CS_RUNNING) {
@@ -682,6 +697,10 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
     return 0;
 }
 
+/* backend.h: the cancelled request's process is killed; its one EXEC_DONE follows with
+ * BACKEND_CANCELLED (10 ms later, plus a slow fault's delay).  A request that already ended has
+ * reported (or queued) its own result: nothing more.  Faults: fail (-1), fail-async (the
+ * request goes on, CALL_FAILED later), hang (the request goes on, nothing answers). */
 static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
 {
     struct backend_sim *b = self;
@@ -693,26 +712,26 @@ static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
     int r = call_fault(b, SCN_OP_CANCEL, ctr, &delay, err);
     if (r < 0)
         return -1;
-    if (r == 2) { /* the request goes on */
-        async_fail(b, BACKEND_OP_CANCEL, ctr, f < b->n_fl ? b->fl[f].instance : 0, tag, 0, delay);
+    if (f == b->n_fl || r == 1)
+        return 0;
+    struct inflight req = b->fl[f];
+    if (r == 2) {
+        async_fail(b, BACKEND_OP_CANCEL, req.ctr, req.instance, tag, 0, delay);
         return 0;
     }
-    /* A hanging cancel still never reports the request: the driver ignores late results. */
-    for (size_t i = 0; i < b->n_fl; i++)
-        if (b->fl[i].tag == tag) {
-            b->fl[i] = b->fl[--b->n_fl];
-            b->cnt.probes_cancelled++;
-            break;
-        }
+    b->fl[f] = b->fl[--b->n_fl];
+    b->cnt.probes_cancelled++;
     for (size_t i = 0; i < b->n_items; i++)
         if (b->items[i].kind == IT_EXEC_DONE && b->items[i].tag == tag)
             b->items[i].kind = 0;
-    /* and drop one already queued but not yet polled */
-    for (size_t i = 0; i < b->q_len; i++) {
-        struct qev *e = &b->q[(b->q_head + i) % b->q_cap];
-        if (e->ev.type == BACKEND_EV_EXEC_DONE && e->ev.tag == tag)
-            e->ev.type = 0;
-    }
+    struct item it = {.at = now_ms(b) + 10 + delay,
+                      .kind = IT_CANCEL_DONE,
+                      .ctr = req.ctr,
+                      .instance = req.instance,
+                      .tag = tag,
+                      .result = BACKEND_CANCELLED,
+                      .code = 137};
+    add_item(b, &it);
     return 0;
 }
 
@@ -868,7 +887,7 @@ void backend_sim_daemon_down(struct backend_sim *b)
     }
     /* exec clients die with the daemon; their results can never be reported */
     for (size_t i = 0; i < b->n_items; i++)
-        if (b->items[i].kind == IT_EXEC_DONE)
+        if (b->items[i].kind == IT_EXEC_DONE || b->items[i].kind == IT_CANCEL_DONE)
             b->items[i].kind = 0;
     b->n_fl = 0;
     b->daemon_up = false;

@@ -83,6 +83,8 @@ struct sim_ctr_obs {
                                                   none */
     unsigned signals;                          /* non-TERM/KILL signals delivered while running */
     unsigned overlaps;                         /* ctr_start while the previous instance still ran */
+    unsigned probe_overlaps; /* a probe (or signal command) started while an earlier run of the
+                                same role and instance still ran (a cancel not yet done) */
 };
 
 struct backend_sim;

@@ -23,6 +23,7 @@ enum item_kind {
     IT_KILL_EXIT, /* SIGKILL: exit 137 */
     IT_EXEC_DONE,
     IT_CALL_FAILED, /* a call that returned 0 fails now (op, ctr, instance, tag, code = sig) */
+    IT_CANCEL_DONE, /* a cancelled request's process is gone: EXEC_DONE(tag, CANCELLED) */
 };
 
 struct item {
@@ -73,6 +74,7 @@ struct inflight {
     uint64_t tag;
     size_t ctr;
     uint64_t instance;
+    int role; /* the request's (probe role, 3 = signal command) */
 };
 
 struct qev {

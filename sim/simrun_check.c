@@ -84,6 +84,10 @@ void simrun_check_step(struct run *r)
                              c->name, (unsigned long long)ob->instance);
             ((struct sim_ctr_obs *)ob)->overlaps = 0;
         }
+        if (ob->probe_overlaps) {
+            simrun_violation(r, "%s: two runs of one probe (or signal command) at once", c->name);
+            ((struct sim_ctr_obs *)ob)->probe_overlaps = 0;
+        }
         check_start(r, i);
         if (st && i < st->n) {
             const struct sup_ctr_status *ss = &st->ctr[i];

@@ -82,8 +82,19 @@ static void test_backend_sim__probes_hang_and_cancel(void **state)
     clk_fake_set(&e->clk, 100000);
     assert_int_equal(poll_all(e, ev, 8), 0); /* hangs */
     assert_int_equal(e->be.ops->cancel(e->be.self, 8, &err), 0);
-    assert_int_equal(poll_all(e, ev, 8), 0); /* and never reports after the cancel */
+    assert_int_equal(poll_all(e, ev, 8), 0);
+    /* the cancel's confirmation: its one EXEC_DONE, BACKEND_CANCELLED, 10 ms later */
+    clk_fake_set(&e->clk, 100010);
+    assert_int_equal(poll_all(e, ev, 8), 1);
+    assert_int_equal(ev[0].type, BACKEND_EV_EXEC_DONE);
+    assert_int_equal(ev[0].tag, 8);
+    assert_int_equal(ev[0].result, BACKEND_CANCELLED);
     assert_int_equal(backend_sim_counters(e->bs).probes_cancelled, 1);
+    /* a cancel of a request that has ended: nothing more */
+    assert_int_equal(e->be.ops->cancel(e->be.self, 8, &err), 0);
+    assert_int_equal(e->be.ops->cancel(e->be.self, 7, &err), 0);
+    clk_fake_set(&e->clk, 200000);
+    assert_int_equal(poll_all(e, ev, 8), 0);
     env_free(e);
 }
 

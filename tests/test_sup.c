@@ -1412,8 +1412,9 @@ static void test_sup_events__signal_and_cancel_call_failed(void **state)
     snprintf(ev.call.msg, sizeof ev.call.msg, "gone");
     assert_acts(t, h_step(t, &ev), "");
     assert_true(has_note(t, "a: signal 1 failed: gone"));
+    /* a cancel of a request that is not being cancelled (any more): nothing to retry */
     assert_acts(t, h_call_failed(t, SUP_ACT_CANCEL, 0, 1, 7, "hung"), "");
-    assert_true(has_note(t, "cancel of request 7 failed: hung; its result is ignored"));
+    assert_true(has_note(t, "cancel of request 7 failed (hung): nothing to cancel"));
     assert_phase(t, 0, "running");
     assert_int_equal(sup_next_deadline(t->s), INT64_MAX);
     h_free(t);

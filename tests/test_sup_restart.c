@@ -283,6 +283,11 @@ static void test_sup_backoff__reset_needs_readiness(void **state)
     h_exited(t, 0, 1, 1);
     h_at(t, 1010);
     h_started(t, 0, 2);
+    const struct sup_action *p0 = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p0);
+    uint64_t tag0 = p0->tag;
+    t->now += 10;
+    h_done(t, 0, 2, tag0, BACKEND_FAIL);
     /* Never ready: no reset even after a long run. */
     run_probes_until(t, 500000, BACKEND_FAIL);
     assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);

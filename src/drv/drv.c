@@ -281,10 +281,13 @@ static void trace_exec_done(struct drv *d, const struct backend_event *e)
     enum sup_probe_role role;
     if (!sup_request_in_flight(d->sup, e->tag, &ctr, &role))
         return;
-    const char *result = e->result == BACKEND_OK        ? "ok"
-                         : e->result == BACKEND_FAIL    ? "fail"
-                         : e->result == BACKEND_TIMEOUT ? "timeout"
-                                                        : "error";
+    static const char *const names[] = {[BACKEND_OK] = "ok",
+                                        [BACKEND_FAIL] = "fail",
+                                        [BACKEND_UNKNOWN] = "error",
+                                        [BACKEND_TIMEOUT] = "timeout",
+                                        [BACKEND_CANCELLED] = "cancelled"};
+    const char *result =
+        (unsigned)e->result < sizeof names / sizeof names[0] ? names[e->result] : "error";
     drv_trace(d, ctr_name(d, e->ctr), role == SUP_PROBE_SIGNAL_CMD ? "exec-done" : "probe-done",
               "%s %s code=%d", sup_probe_role_name(role), result, e->exit_code);
 }

@@ -104,6 +104,10 @@ static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
     const char *what = sup_action_type_name(f->action);
     size_t i = f->ctr < x->s->n ? f->ctr : SIZE_MAX;
     struct ctr_event_arg a = {.msg = f->msg};
+    for (size_t k = 0; i == SIZE_MAX && f->action == SUP_ACT_CANCEL && k < x->s->n; k++)
+        for (int r = 0; r < PR__N; r++)
+            if (f->tag && x->s->c[k].cl[r].tag == f->tag)
+                i = k; /* a cancel whose container the backend did not say */
     if (i == SIZE_MAX && f->action != SUP_ACT_POD_CREATE)
         return;
     switch (f->action) {
@@ -119,9 +123,8 @@ static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
     case SUP_ACT_PROBE: /* as podman exec's own failure (125): an UNKNOWN result */
         sup_probe_done(x, i, f->instance, f->tag, BACKEND_UNKNOWN);
         return;
-    case SUP_ACT_CANCEL: /* the request is already forgotten: a late result is ignored */
-        sup_note(x, POD_LOG_WARN, i, "cancel of request %llu failed: %s; its result is ignored",
-                 (unsigned long long)f->tag, f->msg);
+    case SUP_ACT_CANCEL: /* sent again later, until its end is confirmed */
+        sup_cancel_failed(x, i, f->tag, f->msg);
         return;
     case SUP_ACT_SIGNAL: /* a notification, not retried: the next change signals again */
         sup_note(x, POD_LOG_WARN, i, "signal %d failed: %s", f->sig, f->msg);

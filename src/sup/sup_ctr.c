@@ -102,6 +102,7 @@ void sup_do_start(struct step *x, size_t i)
     c->last_start_mono_ms = x->now_mono_ms;
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
+    sup_cancels_end(c); /* of the previous instance, which is gone */
     sup_act(x, SUP_ACT_CTR_START, i);
     sup_note(x, POD_LOG_INFO, i, "start instance %llu", (unsigned long long)c->instance);
 }
@@ -252,7 +253,7 @@ bool sup_deliver_signal(struct step *x, size_t i, const char *why)
         return true;
     }
     if (k->signal_cmd) {
-        if (c->pr[PR_SIGCMD].tag) {
+        if (c->pr[PR_SIGCMD].tag || c->cl[PR_SIGCMD].tag) {
             sup_note(x, POD_LOG_INFO, i, "signal command still running; coalesced (%s)", why);
             return true;
         }

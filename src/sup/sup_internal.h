@@ -23,6 +23,9 @@
 #define CREATE_TIMEOUT_MS 300000    /* CTR_START without STARTED/START_FAILED */
 #define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
 #define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
+#define CANCEL_ANSWER_MS 10000      /* a cancel without its EXEC_DONE this long is re-sent */
+#define CANCEL_RETRY_MS 1000        /* a failed cancel is retried after this, doubling ... */
+#define CANCEL_RETRY_MAX_MS 30000   /* ... up to this */
 #define GIVEUP_RING 64              /* failure times remembered for the give-up budget */
 #define SIG_KILL 9
 #define NEVER INT64_MAX
@@ -71,6 +74,16 @@ struct probe_rt {
     int64_t attempt_deadline_mono_ms;
     int64_t next_at_mono_ms; /* next attempt, NEVER = not scheduled */
     int succ, fail, unknown;
+};
+
+/* A probe attempt or signal command cancelled (CANCEL sent) whose end the backend has not
+ * confirmed yet (its EXEC_DONE): no new one of that role starts meanwhile, so two runs never
+ * coexist; the cancel is sent again while it fails or has no answer (SPEC.md 8.6). */
+struct cancelling {
+    uint64_t tag;             /* 0 = none */
+    int64_t again_at_mono_ms; /* the next CANCEL of it (no answer, or a retry after a failure) */
+    int64_t delay_ms;         /* the wait before the next retry after a failure */
+    bool failed;              /* the last CANCEL failed (else it waits for an answer) */
 };
 
 struct ctr {
@@ -125,6 +138,7 @@ struct ctr {
     size_t n_fail;
     bool gave_up;
     struct probe_rt pr[PR__N];
+    struct cancelling cl[PR__N];
 };
 
 struct cfg_burst {
@@ -279,6 +293,14 @@ bool sup_find_tag(const struct sup *s, uint64_t tag, size_t *ci, int *role);
 void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res);
 void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
                     enum backend_result res);
+
+/* sup_cancel.c */
+void sup_cancel_begin(struct step *x, size_t i, int role, uint64_t tag);
+bool sup_cancel_confirmed(struct step *x, size_t i, uint64_t tag);
+void sup_cancel_failed(struct step *x, size_t i, uint64_t tag, const char *msg);
+bool sup_cancel_due(struct step *x, size_t i);
+int64_t sup_cancel_deadline(const struct ctr *c);
+void sup_cancels_end(struct ctr *c);
 
 /* sup_ctr.c */
 void sup_leave_up(struct ctr *c);
