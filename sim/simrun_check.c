@@ -11,6 +11,22 @@
 
 /* ------------------------------------------------------------------ invariants */
 
+/* Once the daemon said the pod stopped (POD_STOPPED), nothing of it runs, and nothing can start
+ * any more (a created container whose `podman run` is still in flight counts: SPEC 8.8). */
+static void check_after_stop(struct run *r, size_t i)
+{
+    const struct sim_ctr_obs *ob = backend_sim_obs(r->bs, i);
+    struct cstate *cs = &r->cs[i];
+    if (!r->up || !drv_pod_stopped(r->drv) || !(ob->running || ob->starting) ||
+        cs->after_stop_instance == ob->instance)
+        return;
+    cs->after_stop++;
+    cs->after_stop_instance = ob->instance;
+    simrun_violation(r, "%s: instance %llu %s after the pod stopped",
+                     r->spec->containers[i].name, (unsigned long long)ob->instance,
+                     ob->running ? "runs" : "may still start");
+}
+
 /* A restart after the previous instance ran and exited on its own: what its policy allows. */
 static void check_policy(struct run *r, const struct spec_container *c,
                          const struct sim_ctr_obs *ob)
@@ -84,6 +100,7 @@ void simrun_check_step(struct run *r)
                              c->name, (unsigned long long)ob->instance);
             ((struct sim_ctr_obs *)ob)->overlaps = 0;
         }
+        check_after_stop(r, i);
         if (ob->probe_overlaps) {
             simrun_violation(r, "%s: two runs of one probe (or signal command) at once", c->name);
             ((struct sim_ctr_obs *)ob)->probe_overlaps = 0;
@@ -347,6 +364,8 @@ static char *metric(struct run *r, const struct scn_expect *x)
             return xasprintf("%d", ob->last_exit_code);
         if (strcmp(w0, "signals") == 0)
             return xasprintf("%u", ob->signals);
+        if (strcmp(w0, "running-after-stop") == 0)
+            return xasprintf("%u", r->cs[ci].after_stop);
     }
     if (strcmp(w0, "log") == 0 && x->n_words == 4) {
         int s = strcmp(x->words[2], "stdout") == 0   ? 0

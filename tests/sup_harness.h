@@ -41,6 +41,10 @@ struct h {
 };
 
 __attribute__((unused)) static char *h_cmd_true[] = {"true", NULL};
+
+/* An ADOPT's finish time for a container that exited at some unknown time (inspect reports one
+ * for every container that ran; 0 means it never ran: a start in flight, SPEC.md 8.9). */
+#define H_FINISHED_SOMETIME_NS 1600000000000000000LL
 __attribute__((unused)) static char *h_cmd_reload[] = {"reload", NULL};
 
 /* A probe that is not configured, with the defaults the validator fills in anyway (an init

@@ -302,11 +302,16 @@ static void test_drv__recover_stuck_created_is_restarted(void **state)
     assert_int_equal(fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &st, &len), 0);
     assert_int_equal(drv_recover(e->drv, st, &err), 0);
     free(st);
-    run_until(e, 2000 + DRV_ADOPT_WAIT_MS - 1000);
+    run_until(e, 2000 + SUP_ADOPT_WAIT_MS - 1000);
     assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 1); /* still waiting for it */
-    assert_non_null(strstr(e->trace.data, "web adopt-wait instance=1"));
-    run_until(e, 2000 + DRV_ADOPT_WAIT_MS + 5000);
-    assert_non_null(strstr(e->trace.data, "web adopt-stuck instance=1 never ran"));
+    assert_non_null(strstr(e->trace.data, "web adopt exists=1 running=0 instance=1 code=0 "
+                                          "(created, never ran)"));
+    assert_non_null(strstr(e->trace.data, "its start may still be in flight; waiting up to 30 s"));
+    run_until(e, 2000 + SUP_ADOPT_WAIT_MS + 5000);
+    /* then removed (so that the run in flight cannot complete later), and once inspect shows
+     * it gone, started again */
+    assert_non_null(strstr(e->trace.data, "32000 web remove"));
+    assert_non_null(strstr(e->trace.data, "33000 web note its removal is confirmed"));
     assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 2); /* started again */
     assert_true(backend_sim_obs(e->bs, 0)->running);
     env_free(e);

@@ -527,6 +527,7 @@ static void test_sup_adopt__running_exited_missing(void **state)
     ev.ctr = 1;
     ev.adopt.running = false;
     ev.adopt.exit_code = 1;
+    ev.adopt.finished_wall_ns = H_FINISHED_SOMETIME_NS;
     assert_acts(t, h_step(t, &ev), "start c1#2");
     assert_phase(t, 1, "creating");
     assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
@@ -538,6 +539,7 @@ static void test_sup_adopt__running_exited_missing(void **state)
     ev.ctr = 3;
     ev.adopt.exists = true;
     ev.adopt.instance = 1;
+    ev.adopt.finished_wall_ns = H_FINISHED_SOMETIME_NS;
     assert_acts(t, h_step(t, &ev), "");
     assert_phase(t, 3, "exited");
     /* A second ADOPT is ignored. */
@@ -1088,6 +1090,7 @@ static const char *adopt_as(struct h *t, size_t i, bool exists, bool running, in
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = i};
     ev.adopt.exists = exists;
     ev.adopt.running = running;
+    ev.adopt.finished_wall_ns = exists && !running ? H_FINISHED_SOMETIME_NS : 0;
     ev.adopt.instance = exists ? (i == 0 ? 1 : 2) : 0;
     ev.adopt.exit_code = code;
     return h_step(t, &ev);

@@ -208,6 +208,7 @@ static void test_sup_adopt__running_init_gates_order_until_exit0(void **state)
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
     ev.adopt.exists = true;
     ev.adopt.instance = 1;
+    ev.adopt.finished_wall_ns = WALL(20000);
     assert_acts(t, h_step(t, &ev), "");
     assert_acts(t, adopt_running(t, 2, 1, 20100), "");
     assert_phase(t, 1, "exited");

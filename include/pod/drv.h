@@ -110,25 +110,22 @@ struct drv_cfg {
 #define DRV_STATE_FILE ".pod.state"   /* the default of drv_cfg.state_file */
 #define DRV_DEFAULT_RECONCILE_MS 10000
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
-#define DRV_ADOPT_RETRY_MS 1000 /* a failing inspect during the adoption is retried this often */
+#define DRV_ADOPT_RETRY_MS 1000 /* the adoption asks inspect again this often (SPEC.md 10.1) */
 /* A failed write of .pod.state or .pod.status is retried on its own (without waiting for the
  * next change) after DRV_WRITE_RETRY_MS, the delay doubling after every failed retry up to
  * DRV_WRITE_RETRY_MAX_MS, until a write succeeds; when .pod.status is written again after
  * failing, a failing .pod.state is written at once too (SPEC.md 10.2). */
 #define DRV_WRITE_RETRY_MS 1000
 #define DRV_WRITE_RETRY_MAX_MS 30000
-#define DRV_ADOPT_WAIT_MS                                                                          \
-    30000 /* a created-but-not-running container is waited for this long                           \
-             before it is adopted as it is */
 
 struct drv;
 
 /* Creates the driver (a fresh supervisor).  Nothing is started or written yet. */
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err) POD_WUR;
-/* After a daemon restart: restores the persisted state (text of DRV_STATE_FILE; NULL or "" =
- * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; retried while inspect fails, and
- * while a container exists but has neither run nor finished: a start still in flight; one still
- * in that state after DRV_ADOPT_WAIT_MS is adopted as missing, so it is started again). */
+/* After a daemon restart: restores the persisted state (text of the state file; NULL or "" =
+ * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; asked again every
+ * DRV_ADOPT_RETRY_MS while inspect fails or the supervisor keeps a container adopting: a start
+ * of the dead daemon may be in flight, SPEC.md 8.9; the supervisor decides). */
 int drv_recover(struct drv *d, const char *state_text, struct pod_err *err) POD_WUR;
 /* A request from outside (start/stop/kill/signal/rerun/reload-configs/config change). */
 void drv_input(struct drv *d, const struct sup_event *ev);

@@ -390,29 +390,25 @@ static bool poll_backend(struct drv *d)
 
 /* ------------------------------------------------------------------ adoption */
 
-/* Inspect says ctr i exists, created but never finished: a `podman run` of the dead daemon may
- * still be starting it.  True while it is waited for (bounded); after the wait it is adopted
- * as missing (it never ran, so it has no exit code to adopt: an init container must not count
- * as completed), and the supervisor starts it again (ctr_start replaces it). */
-static bool adopt_wait(struct drv *d, size_t i, struct backend_ctr_state *st)
+/* The ADOPT line of the trace, when inspect says something new about ctr i (the supervisor may
+ * keep a container adopting while a start is in flight: then it is inspected every second). */
+static void trace_adopt(struct drv *d, size_t i, const struct backend_ctr_state *st)
 {
-    if (!st->exists || st->running || st->finished_wall_ns != 0)
-        return false;
-    if (drv_now_mono_ms(d) - d->adopt_since_mono_ms < DRV_ADOPT_WAIT_MS) {
-        if (!d->adopt_waited[i])
-            drv_trace(d, ctr_name(d, i), "adopt-wait", "instance=%llu created, not running yet",
-                      (unsigned long long)st->instance);
-        d->adopt_waited[i] = true;
-        return true;
-    }
-    drv_trace(d, ctr_name(d, i), "adopt-stuck", "instance=%llu never ran; adopted as missing",
-              (unsigned long long)st->instance);
-    memset(st, 0, sizeof *st);
-    return false;
+    const struct backend_ctr_state *seen = &d->adopt_seen[i];
+    if (d->adopt_fed[i] && seen->exists == st->exists && seen->running == st->running &&
+        seen->instance == st->instance && seen->exit_code == st->exit_code &&
+        (seen->finished_wall_ns > 0) == (st->finished_wall_ns > 0))
+        return;
+    d->adopt_seen[i] = *st;
+    drv_trace(d, ctr_name(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d%s",
+              st->exists, st->running, (unsigned long long)st->instance, st->exit_code,
+              st->exists && !st->running && !st->finished_wall_ns ? " (created, never ran)" : "");
 }
 
-/* Adopts every container still pending (SUP_EV_ADOPT with inspect's view); a failing inspect
- * and a start still in flight are retried after DRV_ADOPT_RETRY_MS. */
+/* Adopts every container still pending: SUP_EV_ADOPT with inspect's view, again every
+ * DRV_ADOPT_RETRY_MS while inspect fails or the supervisor still shows the container adopting
+ * (a start of the dead daemon may be in flight, or its removal not confirmed: the supervisor
+ * decides, SPEC.md 8.9). */
 static void adopt(struct drv *d)
 {
     const struct backend *be = &d->cfg.backend;
@@ -420,6 +416,10 @@ static void adopt(struct drv *d)
     for (size_t i = 0; i < d->n; i++) {
         if (!d->adopt_pending[i])
             continue;
+        if (d->adopt_fed[i] && sup_status(d->sup)->ctr[i].phase != SUP_CTR_ADOPTING) {
+            d->adopt_pending[i] = false; /* adopted meanwhile (e.g. considered gone) */
+            continue;
+        }
         struct pod_err err = POD_ERR_ZERO;
         struct sup_event ev;
         memset(&ev, 0, sizeof ev);
@@ -431,16 +431,12 @@ static void adopt(struct drv *d)
             left = true;
             continue;
         }
-        if (adopt_wait(d, i, &ev.adopt)) {
-            left = true;
-            continue;
-        }
-        d->adopt_pending[i] = false;
-        drv_trace(d, ctr_name(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d",
-                  ev.adopt.exists, ev.adopt.running, (unsigned long long)ev.adopt.instance,
-                  ev.adopt.exit_code);
+        trace_adopt(d, i, &ev.adopt);
+        d->adopt_fed[i] = true;
         feed(d, &ev);
         drain_pending(d);
+        d->adopt_pending[i] = sup_status(d->sup)->ctr[i].phase == SUP_CTR_ADOPTING;
+        left = left || d->adopt_pending[i];
     }
     d->adopt_retry_at_mono_ms = left ? drv_now_mono_ms(d) + DRV_ADOPT_RETRY_MS : INT64_MAX;
 }
@@ -576,7 +572,8 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->n = cfg->spec->n_containers;
     d->sup = sup_new(cfg->spec, cfg->seed);
     d->adopt_pending = xcalloc(d->n + 1, sizeof *d->adopt_pending);
-    d->adopt_waited = xcalloc(d->n + 1, sizeof *d->adopt_waited);
+    d->adopt_fed = xcalloc(d->n + 1, sizeof *d->adopt_fed);
+    d->adopt_seen = xcalloc(d->n + 1, sizeof *d->adopt_seen);
     d->mismatch_instance = xcalloc(d->n + 1, sizeof *d->mismatch_instance);
     d->mismatch_seen = xcalloc(d->n + 1, sizeof *d->mismatch_seen);
     d->traced = xcalloc(d->n + 1, sizeof *d->traced);
@@ -624,7 +621,6 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
         return -1;
     for (size_t i = 0; i < d->n; i++)
         d->adopt_pending[i] = true;
-    d->adopt_since_mono_ms = drv_now_mono_ms(d);
     adopt(d);
     trace_changes(d);
     return 0;
@@ -722,7 +718,8 @@ void drv_free(struct drv *d)
     drv_files_free(&d->files);
     free(d->pend);
     free(d->adopt_pending);
-    free(d->adopt_waited);
+    free(d->adopt_fed);
+    free(d->adopt_seen);
     free(d->mismatch_instance);
     free(d->mismatch_seen);
     free(d->traced);

@@ -126,6 +126,9 @@ static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
     case SUP_ACT_CANCEL: /* sent again later, until its end is confirmed */
         sup_cancel_failed(x, i, f->tag, f->msg);
         return;
+    case SUP_ACT_CTR_REMOVE: /* the removal of a start in flight is sent again */
+        sup_adopt_remove_failed(x, i, f->msg);
+        return;
     case SUP_ACT_SIGNAL: /* a notification, not retried: the next change signals again */
         sup_note(x, POD_LOG_WARN, i, "signal %d failed: %s", f->sig, f->msg);
         return;
@@ -234,6 +237,7 @@ void sup_ctr_init(struct ctr *c)
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     c->kill_at_mono_ms = c->gone_at_mono_ms = c->retry_at_mono_ms = NEVER;
     c->last_start_mono_ms = NEVER;
+    sup_adopt_flight_clear(c);
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
 }

@@ -245,11 +245,25 @@ void sup_ev_adopt(struct step *x, const struct sup_event *ev)
     struct sup *s = x->s;
     size_t i = ev->ctr;
     struct ctr *c = &s->c[i];
-    const struct backend_ctr_state *st = &ev->adopt;
     if (c->ph != SUP_CTR_ADOPTING) {
         sup_note(x, POD_LOG_DEBUG, i, "adopt ignored in phase %s", sup_ctr_phase_name(c->ph));
         return;
     }
+    /* created, never run: a start of the dead daemon may still be in flight (sup_inflight.c) */
+    if (ev->adopt.exists && ev->adopt.instance)
+        c->instance = ev->adopt.instance;
+    struct sup_event removed = {.type = SUP_EV_ADOPT, .ctr = i};
+    switch (sup_adopt_in_flight(x, i, &ev->adopt)) {
+    case AF_WAIT:
+        return;
+    case AF_REMOVED:
+        ev = &removed; /* adopted as missing */
+        break;
+    default:
+        break;
+    }
+    sup_adopt_flight_clear(c);
+    const struct backend_ctr_state *st = &ev->adopt;
     /* the saved state already judged this instance's exit: it saved a pending restart of it,
      * or its exit code (the same: an exit code is cleared when an instance is started) */
     bool same = !st->exists || !st->instance || st->instance == c->instance;

@@ -21,6 +21,8 @@ static int64_t phase_deadline(const struct ctr *c)
         return c->restart_at_mono_ms;
     case SUP_CTR_STOPPING:
         return imin(imin(c->kill_at_mono_ms, c->gone_at_mono_ms), c->retry_at_mono_ms);
+    case SUP_CTR_ADOPTING: /* the removal of a start in flight (sup_inflight.c) */
+        return imin(c->gone_at_mono_ms, c->removing ? c->remove_again_at_mono_ms : NEVER);
     default:
         return NEVER;
     }
@@ -76,6 +78,10 @@ static enum ctr_event phase_event_due(struct ctr *c, int64_t now)
         if (c->gone_at_mono_ms <= now)
             return CE_GONE_DUE;
         return c->retry_at_mono_ms <= now ? CE_RETRY_DUE : CE__N;
+    case SUP_CTR_ADOPTING:
+        if (c->gone_at_mono_ms <= now)
+            return CE_GONE_DUE;
+        return c->removing && c->remove_again_at_mono_ms <= now ? CE_RETRY_DUE : CE__N;
     default:
         return CE__N;
     }

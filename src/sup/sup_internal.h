@@ -24,6 +24,7 @@
 #define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
 #define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
 #define CANCEL_ANSWER_MS 10000      /* a cancel without its EXEC_DONE this long is re-sent */
+#define REMOVE_ANSWER_MS 10000      /* a removal inspect does not confirm this long is re-sent */
 #define CANCEL_RETRY_MS 1000        /* a failed cancel is retried after this, doubling ... */
 #define CANCEL_RETRY_MAX_MS 30000   /* ... up to this */
 #define GIVEUP_RING 64              /* failure times remembered for the give-up budget */
@@ -114,6 +115,13 @@ struct ctr {
      * have started before).  They outweigh inspect's wall times, which a clock step moves
      * (SPEC.md 8.9).  Cleared by the adoption. */
     int64_t saved_started_mono_ms, saved_created_mono_ms;
+    /* Adopting a container that is created but never ran: a start of the dead daemon may still
+     * be in flight (SPEC.md 8.9).  Since when the ADOPTs say so (NEVER = they do not), and its
+     * removal (CTR_REMOVE, sent again at remove_again_at_mono_ms) until inspect shows it gone;
+     * under a kill, gone_at_mono_ms bounds the wait.  Cleared by the adoption. */
+    int64_t inflight_since_mono_ms;
+    bool removing;
+    int64_t remove_again_at_mono_ms;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
@@ -301,6 +309,20 @@ void sup_cancel_failed(struct step *x, size_t i, uint64_t tag, const char *msg);
 bool sup_cancel_due(struct step *x, size_t i);
 int64_t sup_cancel_deadline(const struct ctr *c);
 void sup_cancels_end(struct ctr *c);
+
+/* sup_inflight.c */
+enum adopt_flight {
+    AF_NONE = 0, /* nothing in flight: adopt what inspect says */
+    AF_WAIT,     /* still adopting: a start may be in flight, or its removal is not confirmed */
+    AF_REMOVED,  /* removed: adopt it as missing */
+};
+enum adopt_flight sup_adopt_in_flight(struct step *x, size_t i, const struct backend_ctr_state *st);
+void sup_adopt_remove_failed(struct step *x, size_t i, const char *msg);
+void sup_adopt_flight_clear(struct ctr *c);
+void sup_h_adopt_stop(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_kill(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_remove_again(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_gone(struct step *x, size_t i, const struct ctr_event_arg *a);
 
 /* sup_ctr.c */
 void sup_leave_up(struct ctr *c);
