@@ -78,6 +78,7 @@ static void test_sup_inflight__removed_after_the_wait_then_started(void **state)
     assert_acts(t, h_call_failed(t, SUP_ACT_CTR_REMOVE, 1, 1, 0, "podman: locked"), "");
     assert_true(has_note(t, "removal of instance 1 failed: podman: locked; retry in 1000 ms"));
     assert_acts(t, h_at(t, t->now + 1000), "ctr-remove");
+    assert_true(has_note(t, "remove instance 1 again (the removal failed)"));
     /* the run in flight won the race: rm -f kills it, still waited for */
     assert_acts(t, adopt_web(t, 'r'), "");
     assert_phase(t, 1, "adopting");

@@ -21,6 +21,7 @@ static void remove_send(struct step *x, size_t i)
     struct ctr *c = &x->s->c[i];
     sup_act(x, SUP_ACT_CTR_REMOVE, i);
     c->removing = true;
+    c->remove_failed = false;
     c->remove_again_at_mono_ms = x->now_mono_ms + REMOVE_ANSWER_MS;
 }
 
@@ -39,7 +40,7 @@ static void remove_begin(struct step *x, size_t i, const char *why)
 void sup_adopt_flight_clear(struct ctr *c)
 {
     c->inflight_since_mono_ms = c->remove_again_at_mono_ms = NEVER;
-    c->removing = false;
+    c->removing = c->remove_failed = false;
     c->gone_at_mono_ms = NEVER;
 }
 
@@ -81,6 +82,7 @@ void sup_adopt_remove_failed(struct step *x, size_t i, const char *msg)
         return;
     }
     c->remove_again_at_mono_ms = x->now_mono_ms + CALL_RETRY_MS;
+    c->remove_failed = true;
     sup_note(x, POD_LOG_WARN, i, "removal of instance %llu failed: %s; retry in %d ms",
              (unsigned long long)c->instance, msg, CALL_RETRY_MS);
 }
@@ -113,8 +115,8 @@ void sup_h_adopt_remove_again(struct step *x, size_t i, const struct ctr_event_a
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
-    sup_note(x, POD_LOG_WARN, i, "remove instance %llu again (not confirmed gone)",
-             (unsigned long long)c->instance);
+    sup_note(x, POD_LOG_WARN, i, "remove instance %llu again (%s)", (unsigned long long)c->instance,
+             c->remove_failed ? "the removal failed" : "not confirmed gone");
     remove_send(x, i);
 }
 

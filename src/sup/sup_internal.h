@@ -120,7 +120,7 @@ struct ctr {
      * removal (CTR_REMOVE, sent again at remove_again_at_mono_ms) until inspect shows it gone;
      * under a kill, gone_at_mono_ms bounds the wait.  Cleared by the adoption. */
     int64_t inflight_since_mono_ms;
-    bool removing;
+    bool removing, remove_failed;
     int64_t remove_again_at_mono_ms;
     bool has_exit;
     int exit_code;
