@@ -12,10 +12,12 @@
  *   sup_table.c  the container transition table (phase x event) and its handlers
  *   sup_ctr.c    what the handlers do: start/stop/kill, restart policy, backoff, give-up, signals
  *   sup_probe.c  probe attempts and their results
+ *   sup_cancel.c a cancelled attempt or signal command until its end is confirmed
  *   sup_pod.c    the pod level: startup order, stop tiers, pod start/stop/kill, rerun, signal
  *   sup_config.c config-change bursts
  *   sup_due.c    deadlines: what is due at `now`, the next deadline
  *   sup_adopt.c  save/restore and the adoption after a daemon restart
+ *   sup_inflight.c  adopting a container whose start may still be in flight: wait, remove
  */
 
 #include "sup_internal.h"
