@@ -322,37 +322,27 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     notify_simple(b, BACKEND_EV_EXITED, ctr, c->instance, code, NULL);
 }
 
-static void notify_exec_done(struct backend_sim *b, const struct item *it)
+/* The event an item reports: EXEC_DONE (result, code) or CALL_FAILED (op, code = signal). */
+static void notify_item(struct backend_sim *b, const struct item *it, enum backend_event_type t)
 {
     struct backend_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.type = BACKEND_EV_EXEC_DONE;
+    ev.type = t;
     ev.ctr = it->ctr;
     ev.instance = it->instance;
     ev.tag = it->tag;
     ev.result = it->result;
     ev.exit_code = it->code;
-    notify(b, &ev);
-}
-
-static void call_failed_now(struct backend_sim *b, const struct item *it)
-{
-    struct backend_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = BACKEND_EV_CALL_FAILED;
     ev.op = it->op;
-    ev.ctr = it->ctr;
-    ev.instance = it->instance;
-    ev.tag = it->tag;
-    ev.exit_code = it->code;
-    snprintf(ev.msg, sizeof ev.msg, "sim: injected asynchronous failure");
+    if (t == BACKEND_EV_CALL_FAILED)
+        snprintf(ev.msg, sizeof ev.msg, "sim: injected asynchronous failure");
     notify(b, &ev);
 }
 
 static void handle_item(struct backend_sim *b, const struct item *it)
 {
     if (it->kind == IT_CALL_FAILED) {
-        call_failed_now(b, it);
+        notify_item(b, it, BACKEND_EV_CALL_FAILED);
         return;
     }
     struct sctr *c = it->ctr < b->n ? &b->c[it->ctr] : NULL;
@@ -437,7 +427,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         break;
     }
     case IT_CANCEL_DONE:
-        notify_exec_done(b, it);
+        notify_item(b, it, BACKEND_EV_EXEC_DONE);
         break;
     case IT_EXEC_DONE: {
         size_t i;
@@ -447,7 +437,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         if (i == b->n_fl)
             return; /* cancelled */
         b->fl[i] = b->fl[--b->n_fl];
-        notify_exec_done(b, it);
+        notify_item(b, it, BACKEND_EV_EXEC_DONE);
         break;
     }
     default:

@@ -132,6 +132,20 @@ void bsim_gen_until(struct backend_sim *b, size_t ctr, int64_t t)
     }
 }
 
+/* Queues OUTPUT (len bytes of data) or, with data NULL, OUTPUT_EOF of ctr's stream s. */
+static void push_output(struct backend_sim *b, size_t ctr, uint64_t instance, int s,
+                        const char *data, size_t len)
+{
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = data ? BACKEND_EV_OUTPUT : BACKEND_EV_OUTPUT_EOF;
+    ev.ctr = ctr;
+    ev.instance = instance;
+    ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
+    ev.len = len;
+    bsim_q_push(b, &ev, data);
+}
+
 /* Hands pending pipe content to the daemon (all of it when force or the flush time came). */
 void bsim_deliver(struct backend_sim *b, size_t ctr, bool force)
 {
@@ -164,14 +178,7 @@ void bsim_deliver(struct backend_sim *b, size_t ctr, bool force)
                 pod_buf_add(&buf, line, n);
                 pod_buf_addc(&buf, '\n');
                 if (buf.len >= SIM_PIPE_CAPACITY || k == g->emitted) {
-                    struct backend_event ev;
-                    memset(&ev, 0, sizeof ev);
-                    ev.type = BACKEND_EV_OUTPUT;
-                    ev.ctr = ctr;
-                    ev.instance = a->instance;
-                    ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                    ev.len = buf.len;
-                    bsim_q_push(b, &ev, buf.data);
+                    push_output(b, ctr, a->instance, s, buf.data, buf.len);
                     buf.len = 0;
                 }
             }
@@ -180,14 +187,7 @@ void bsim_deliver(struct backend_sim *b, size_t ctr, bool force)
             if (g->eof_pending && g->partial_pending) {
                 size_t n =
                     sim_line_text(line, sizeof line, c->name, s, a->instance, g->emitted + 1, 40);
-                struct backend_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = BACKEND_EV_OUTPUT;
-                ev.ctr = ctr;
-                ev.instance = a->instance;
-                ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                ev.len = n;
-                bsim_q_push(b, &ev, line);
+                push_output(b, ctr, a->instance, s, line, n);
                 g->partial_pending = false;
                 a->partial = true;
             }
@@ -202,13 +202,7 @@ void bsim_deliver(struct backend_sim *b, size_t ctr, bool force)
             }
         }
         if (g->eof_pending && !g->pending && !g->partial_pending) {
-            struct backend_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.type = BACKEND_EV_OUTPUT_EOF;
-            ev.ctr = ctr;
-            ev.instance = bsim_acct(b, ctr, s)->instance;
-            ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-            bsim_q_push(b, &ev, NULL);
+            push_output(b, ctr, bsim_acct(b, ctr, s)->instance, s, NULL, 0); /* EOF */
             g->eof_pending = false;
         }
     }

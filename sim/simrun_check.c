@@ -22,9 +22,8 @@ static void check_after_stop(struct run *r, size_t i)
         return;
     cs->after_stop++;
     cs->after_stop_instance = ob->instance;
-    simrun_violation(r, "%s: instance %llu %s after the pod stopped",
-                     r->spec->containers[i].name, (unsigned long long)ob->instance,
-                     ob->running ? "runs" : "may still start");
+    simrun_violation(r, "%s: instance %llu %s after the pod stopped", r->spec->containers[i].name,
+                     (unsigned long long)ob->instance, ob->running ? "runs" : "may still start");
 }
 
 /* A restart after the previous instance ran and exited on its own: what its policy allows. */
@@ -144,101 +143,132 @@ void simrun_check_step(struct run *r)
     }
 }
 
+/* Calls fn for every record of ctr's stream s in the log files, oldest file first.  -1 when the
+ * files cannot be listed (err says why); *n_files their number. */
+static int log_records(struct run *r, size_t ctr, int s,
+                       void (*fn)(void *, const struct logw_rec *), void *ctx, size_t *n_files,
+                       struct pod_err *err)
+{
+    struct fs mfs = fs_mem_fs(r->mem);
+    char **paths = NULL;
+    char *base = drv_log_base_name(r->spec, ctr, (enum backend_stream)s);
+    int rc = logw_files(&mfs, POD_DIR "/log", base, &paths, err);
+    free(base);
+    if (rc < 0)
+        return -1;
+    *n_files = pod_strv_len(paths);
+    for (char **p = paths; p && *p; p++) {
+        char *txt = NULL;
+        size_t len = 0;
+        if (fs_mem_get(r->mem, *p, &txt, &len) < 0)
+            continue;
+        for (size_t pos = 0; pos < len;) {
+            const char *l = txt + pos;
+            const char *nl = memchr(l, '\n', len - pos);
+            size_t ll = nl ? (size_t)(nl - l) : len - pos;
+            pos += ll + 1;
+            struct logw_rec rec;
+            if (logw_parse_line(l, ll, &rec))
+                fn(ctx, &rec);
+        }
+        free(txt);
+    }
+    pod_strv_free(paths);
+    return 0;
+}
+
+/* What the log files of one stream hold, against what the simulated container wrote. */
+struct log_check {
+    struct run *r;
+    const char *name, *base;
+    int s;
+    const struct sim_out_acct *acct;
+    size_t nacct;
+    uint64_t *found; /* lines per accounting record (instance) */
+    bool *partial;   /* its unterminated last line was found */
+    uint64_t last_i, last_s;
+    bool order_ok;
+};
+
+static void check_record(void *self, const struct logw_rec *rec)
+{
+    struct log_check *c = self;
+    uint64_t in, sq;
+    if (rec->mark == '!' || !sim_line_parse(rec->msg, rec->msg_len, c->name, c->s, &in, &sq))
+        return;
+    if (in < c->last_i || (in == c->last_i && sq <= c->last_s)) {
+        if (c->order_ok)
+            simrun_violation(c->r,
+                             "%s: line i%llu n%llu after i%llu n%llu (duplicate or out of "
+                             "order)",
+                             c->base, (unsigned long long)in, (unsigned long long)sq,
+                             (unsigned long long)c->last_i, (unsigned long long)c->last_s);
+        c->order_ok = false;
+    }
+    c->last_i = in;
+    c->last_s = sq;
+    /* a split long line carries its tokens in its first ('+') piece; the unterminated last line
+     * of an instance has seq emitted + 1 */
+    for (size_t k = 0; k < c->nacct; k++)
+        if (c->acct[k].instance == in) {
+            if (c->acct[k].partial && sq == c->acct[k].emitted + 1)
+                c->partial[k] = true;
+            else
+                c->found[k]++;
+            return;
+        }
+}
+
+/* Lines missing from ctr's stream s are allowed only where the output model says so. */
+static void check_stream(struct run *r, size_t i, int s)
+{
+    struct log_check c = {.r = r, .name = r->spec->containers[i].name, .s = s, .order_ok = true};
+    char *base = drv_log_base_name(r->spec, i, (enum backend_stream)s);
+    c.base = base;
+    c.acct = backend_sim_out(r->bs, i, s, &c.nacct);
+    c.found = xcalloc(c.nacct + 1, sizeof *c.found);
+    c.partial = xcalloc(c.nacct + 1, sizeof *c.partial);
+    struct pod_err err = POD_ERR_ZERO;
+    size_t n_files;
+    if (log_records(r, i, s, check_record, &c, &n_files, &err) < 0) {
+        simrun_violation(r, "%s: cannot list logs: %s", base, err.msg);
+        goto out;
+    }
+    struct logw_stats ls = drv_log_stats(r->drv, i, s);
+    uint64_t rot = r->cs[i].rot_total[s] + ls.rotations;
+    int max_files = r->scn->log_max_files ? r->scn->log_max_files : r->spec->logs.max_files;
+    bool excused = rot > (uint64_t)max_files /* retention */ || r->cs[i].lossy[s] ||
+                   ls.dropped_lines || ls.backlog_bytes;
+    for (size_t k = 0; k < c.nacct; k++) {
+        const struct sim_out_acct *a = &c.acct[k];
+        unsigned long long inst = (unsigned long long)a->instance;
+        if (c.found[k] > a->delivered)
+            simrun_violation(r, "%s: instance %llu: %llu lines in the logs, only %llu written",
+                             base, inst, (unsigned long long)c.found[k],
+                             (unsigned long long)a->delivered);
+        else if (c.found[k] < a->delivered && !excused)
+            simrun_violation(r, "%s: instance %llu: %llu of %llu lines lost", base, inst,
+                             (unsigned long long)(a->delivered - c.found[k]),
+                             (unsigned long long)a->delivered);
+        if (a->partial && !c.partial[k] && !excused)
+            simrun_violation(r, "%s: instance %llu: the unterminated last line is missing", base,
+                             inst);
+    }
+out:
+    free(c.found);
+    free(c.partial);
+    free(base);
+}
+
 /* Every line handed to a daemon is in the log files exactly once, in order; missing lines
  * only where the documented output model allows it. */
 void simrun_check_logs(struct run *r)
 {
     if (!r->drv)
         return;
-    struct fs mfs = fs_mem_fs(r->mem);
-    for (size_t i = 0; i < r->spec->n_containers; i++) {
-        const char *name = r->spec->containers[i].name;
-        for (int s = 0; s < 2; s++) {
-            char *base = drv_log_base_name(r->spec, i, (enum backend_stream)s);
-            char **paths = NULL;
-            struct pod_err err = POD_ERR_ZERO;
-            size_t nacct = 0;
-            const struct sim_out_acct *acct = backend_sim_out(r->bs, i, s, &nacct);
-            uint64_t *found = xcalloc(nacct + 1, sizeof *found);
-            bool *partial = xcalloc(nacct + 1, sizeof *partial);
-            if (logw_files(&mfs, POD_DIR "/log", base, &paths, &err) < 0) {
-                simrun_violation(r, "%s: cannot list logs: %s", base, err.msg);
-                free(found);
-                free(partial);
-                free(base);
-                continue;
-            }
-            uint64_t last_i = 0, last_s = 0;
-            bool order_ok = true;
-            for (char **p = paths; p && *p; p++) {
-                char *txt = NULL;
-                size_t len = 0;
-                if (fs_mem_get(r->mem, *p, &txt, &len) < 0)
-                    continue;
-                size_t pos = 0;
-                while (pos < len) {
-                    const char *l = txt + pos;
-                    const char *nl = memchr(l, '\n', len - pos);
-                    size_t ll = nl ? (size_t)(nl - l) : len - pos;
-                    pos += ll + 1;
-                    struct logw_rec rec;
-                    uint64_t in, sq;
-                    if (!logw_parse_line(l, ll, &rec) || rec.mark == '!')
-                        continue;
-                    if (!sim_line_parse(rec.msg, rec.msg_len, name, s, &in, &sq))
-                        continue;
-                    if (in < last_i || (in == last_i && sq <= last_s)) {
-                        if (order_ok)
-                            simrun_violation(r,
-                                             "%s: line i%llu n%llu after i%llu n%llu (duplicate or "
-                                             "out of order)",
-                                             base, (unsigned long long)in, (unsigned long long)sq,
-                                             (unsigned long long)last_i,
-                                             (unsigned long long)last_s);
-                        order_ok = false;
-                    }
-                    last_i = in;
-                    last_s = sq;
-                    /* a split long line carries its tokens in its first ('+') piece; the
-                     * unterminated last line of an instance has seq emitted + 1 */
-                    for (size_t k = 0; k < nacct; k++)
-                        if (acct[k].instance == in) {
-                            if (acct[k].partial && sq == acct[k].emitted + 1)
-                                partial[k] = true;
-                            else
-                                found[k]++;
-                            break;
-                        }
-                }
-                free(txt);
-            }
-            pod_strv_free(paths);
-            struct logw_stats ls = drv_log_stats(r->drv, i, s);
-            uint64_t rot = r->cs[i].rot_total[s] + ls.rotations;
-            int max_files = r->scn->log_max_files ? r->scn->log_max_files : r->spec->logs.max_files;
-            bool retention = rot > (uint64_t)max_files;
-            bool lossy = r->cs[i].lossy[s] || ls.dropped_lines || ls.backlog_bytes;
-            for (size_t k = 0; k < nacct; k++) {
-                const struct sim_out_acct *a = &acct[k];
-                if (found[k] > a->delivered)
-                    simrun_violation(
-                        r, "%s: instance %llu: %llu lines in the logs, only %llu written", base,
-                        (unsigned long long)a->instance, (unsigned long long)found[k],
-                        (unsigned long long)a->delivered);
-                else if (found[k] < a->delivered && !retention && !lossy)
-                    simrun_violation(r, "%s: instance %llu: %llu of %llu lines lost", base,
-                                     (unsigned long long)a->instance,
-                                     (unsigned long long)(a->delivered - found[k]),
-                                     (unsigned long long)a->delivered);
-                if (a->partial && !partial[k] && !retention && !lossy)
-                    simrun_violation(r, "%s: instance %llu: the unterminated last line is missing",
-                                     base, (unsigned long long)a->instance);
-            }
-            free(found);
-            free(partial);
-            free(base);
-        }
-    }
+    for (size_t i = 0; i < r->spec->n_containers; i++)
+        for (int s = 0; s < 2; s++)
+            check_stream(r, i, s);
 }
 
 /* ------------------------------------------------------------------ expectations */
@@ -275,49 +305,27 @@ static bool compare(const char *have, enum scn_cmp op, const char *want)
     return op == SCN_EQ ? c == 0 : op == SCN_NE ? c != 0 : false;
 }
 
+struct log_count {
+    char mark; /* the records counted: 0 lines, '+' partial pieces, '!' notices */
+    uint64_t n;
+};
+
+static void count_record(void *self, const struct logw_rec *rec)
+{
+    struct log_count *c = self;
+    c->n += rec->mark == c->mark;
+}
+
 static uint64_t count_log(struct run *r, size_t ctr, int s, const char *what)
 {
-    struct fs mfs = fs_mem_fs(r->mem);
-    char **paths = NULL;
     struct pod_err err = POD_ERR_ZERO;
-    if (!r->drv)
+    struct log_count c = {.mark = !strcmp(what, "partial")   ? '+'
+                                  : !strcmp(what, "notices") ? '!'
+                                                             : 0};
+    size_t n_files = 0;
+    if (!r->drv || log_records(r, ctr, s, count_record, &c, &n_files, &err) < 0)
         return 0;
-    char *base = drv_log_base_name(r->spec, ctr, (enum backend_stream)s);
-    int rc = logw_files(&mfs, POD_DIR "/log", base, &paths, &err);
-    free(base);
-    if (rc < 0)
-        return 0;
-    uint64_t n = 0;
-    if (strcmp(what, "files") == 0) {
-        n = pod_strv_len(paths);
-        pod_strv_free(paths);
-        return n;
-    }
-    for (char **p = paths; *p; p++) {
-        char *txt = NULL;
-        size_t len = 0;
-        if (fs_mem_get(r->mem, *p, &txt, &len) < 0)
-            continue;
-        size_t pos = 0;
-        while (pos < len) {
-            const char *l = txt + pos;
-            const char *nl = memchr(l, '\n', len - pos);
-            size_t ll = nl ? (size_t)(nl - l) : len - pos;
-            pos += ll + 1;
-            struct logw_rec rec;
-            if (!logw_parse_line(l, ll, &rec))
-                continue;
-            if (strcmp(what, "lines") == 0 && rec.mark == 0)
-                n++;
-            else if (strcmp(what, "partial") == 0 && rec.mark == '+')
-                n++;
-            else if (strcmp(what, "notices") == 0 && rec.mark == '!')
-                n++;
-        }
-        free(txt);
-    }
-    pod_strv_free(paths);
-    return n;
+    return strcmp(what, "files") == 0 ? n_files : c.n;
 }
 
 /* Evaluates a metric; returns a new string or NULL when the metric is unknown. */

@@ -129,6 +129,22 @@ static inline void h_go(struct h *t, uint64_t seed)
     t->s = sup_new(&t->spec, seed);
 }
 
+/* A new daemon: a fresh supervisor (seed) restores `saved` (a sup_save text, freed). */
+static inline void h_restore(struct h *t, char *saved, uint64_t seed)
+{
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, seed);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+}
+
+/* The daemon dies at t->now and a new one restores what it saved (adoption is up to the test). */
+static inline void h_restart(struct h *t, uint64_t seed)
+{
+    h_restore(t, sup_save(t->s), seed);
+}
+
 static inline void h_free(struct h *t)
 {
     sup_free(t->s);

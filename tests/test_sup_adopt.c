@@ -16,22 +16,13 @@
 /* The daemon dies at t->now; a new one restores what it saved (adoption is up to the test). */
 static void restart_daemon(struct h *t)
 {
-    char *saved = sup_save(t->s);
-    sup_free(t->s);
-    t->s = sup_new(&t->spec, 7);
-    struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(sup_restore(t->s, saved, &err), 0);
-    free(saved);
+    h_restart(t, 7);
 }
 
 /* A new daemon restores `saved` (freed). */
 static void restore_saved(struct h *t, char *saved)
 {
-    sup_free(t->s);
-    t->s = sup_new(&t->spec, 7);
-    struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(sup_restore(t->s, saved, &err), 0);
-    free(saved);
+    h_restore(t, saved, 7);
 }
 
 /* ADOPT of container i running since started_ms (mono, by the wall clock at the start) after

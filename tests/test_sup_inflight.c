@@ -17,12 +17,7 @@ static struct h *inflight_pod(void)
     assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
     t->now = 100;
     assert_acts(t, h_started(t, 0, 1), "start c1#1");
-    char *saved = sup_save(t->s);
-    sup_free(t->s);
-    t->s = sup_new(&t->spec, 7);
-    struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(sup_restore(t->s, saved, &err), 0);
-    free(saved);
+    h_restart(t, 7);
     t->now = 2000;
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 0};
     ev.adopt.exists = ev.adopt.running = true;

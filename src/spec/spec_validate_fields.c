@@ -222,17 +222,25 @@ const struct snode *val_str(struct vctx *v, const struct snode *map, const char 
     return n;
 }
 
+/* The scalar value node of key (a number), NULL when absent, null or not a scalar (reported). */
+static const struct snode *number_node(struct vctx *v, const struct snode *map, const char *path,
+                                       const char *key, bool required, const char *what)
+{
+    const struct snode *n = present(v, map, path, key, required, NOVALUE);
+    if (n && n->type != SNODE_SCALAR) {
+        ERR_KEY(v, n, path, key, "expected %s, got %s", what, val_type_name(n));
+        return NULL;
+    }
+    return n;
+}
+
 bool val_int(struct vctx *v, const struct snode *map, const char *path, const char *key,
              long long min, long long max, bool required, int *out)
 {
-    const struct snode *n = present(v, map, path, key, required, NOVALUE);
+    const struct snode *n = number_node(v, map, path, key, required, "an integer");
     long long x;
     if (!n)
         return false;
-    if (n->type != SNODE_SCALAR) {
-        ERR_KEY(v, n, path, key, "expected an integer, got %s", val_type_name(n));
-        return false;
-    }
     if (strlen(n->value) != n->value_len || !pod_parse_int(n->value, min, max, &x)) {
         ERR_KEY(v, n, path, key, "expected an integer from %lld to %lld, got `%s`", min, max,
                 n->value);
@@ -269,14 +277,10 @@ static bool parse_seconds_ms(const char *s, long long max_ms, long long *ms)
 bool val_seconds_ms(struct vctx *v, const struct snode *map, const char *path, const char *key,
                     int max_s, int *out_ms)
 {
-    const struct snode *n = present(v, map, path, key, false, NOVALUE);
+    const struct snode *n = number_node(v, map, path, key, false, "a number of seconds");
     long long ms;
     if (!n)
         return false;
-    if (n->type != SNODE_SCALAR) {
-        ERR_KEY(v, n, path, key, "expected a number of seconds, got %s", val_type_name(n));
-        return false;
-    }
     if (strlen(n->value) != n->value_len || !parse_seconds_ms(n->value, max_s * 1000LL, &ms)) {
         ERR_KEY(v, n, path, key,
                 "expected seconds from 0 to %d with at most 3 decimals (e.g. 0.25), got `%s`",
