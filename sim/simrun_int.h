@@ -64,9 +64,9 @@ struct cstate {
     uint64_t prev_instance; /* the instance before the latest start */
     uint64_t sup_seen_run;  /* last instance the supervisor reported running */
     unsigned prev_failures;
-    uint64_t lossy[2];     /* log lines may be missing: dropped / crash with backlog */
-    uint64_t rot_total[2]; /* rotations over all daemon lifetimes */
-    unsigned after_stop;        /* instances that ran or could still start after `pod stopped` */
+    uint64_t lossy[2];            /* log lines may be missing: dropped / crash with backlog */
+    uint64_t rot_total[2];        /* rotations over all daemon lifetimes */
+    unsigned after_stop;          /* instances that ran or could still start after `pod stopped` */
     uint64_t after_stop_instance; /* the last one counted */
 };
 

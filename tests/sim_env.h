@@ -36,14 +36,14 @@ struct env {
 };
 
 static inline void trace_cb(void *self, int64_t t, const char *subject, const char *event,
-                     const char *details)
+                            const char *details)
 {
     struct env *e = self;
     pod_buf_printf(&e->trace, "%lld %s %s %s\n", (long long)t, subject, event, details);
 }
 
 static inline void sim_trace_cb(void *self, int64_t t, const char *ctr, const char *event,
-                         const char *details)
+                                const char *details)
 {
     trace_cb(self, t, ctr, event, details);
 }
