@@ -24,150 +24,6 @@ void bsim_trace(struct backend_sim *b, const char *ctr, const char *event, const
     va_end(ap);
     b->cfg.trace(b->cfg.trace_self, now_ms(b), ctr, event, d);
 }
-/* ------------------------------------------------------------------ rules */
-
-/* Last matching rule of a kind (and role for probes), NULL when none. */
-const struct scn_rule *bsim_rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
-                                 int role_or_stream, uint64_t instance, uint64_t attempt)
-{
-    const struct scn_ctr *sc = NULL;
-    for (size_t i = 0; i < b->scn->n_ctrs; i++)
-        if (b->scn->ctrs[i].spec_idx == ctr && strcmp(b->scn->ctrs[i].name, b->c[ctr].name) == 0)
-            sc = &b->scn->ctrs[i];
-    if (!sc)
-        return NULL;
-    const struct scn_rule *best = NULL;
-    for (size_t i = 0; i < sc->n_rules; i++) {
-        const struct scn_rule *r = &sc->rules[i];
-        if (r->kind != k)
-            continue;
-        if (k == SCN_R_PROBE && r->role != SCN_ROLE_ANY && (int)r->role != role_or_stream)
-            continue;
-        if (k == SCN_R_OUTPUT && r->stream != role_or_stream)
-            continue;
-        if (k == SCN_R_EXIT || k == SCN_R_FOREVER) {
-            /* handled by the caller (both kinds compete) */
-        }
-        if (!scn_filter_match(&r->f, now_ms(b), instance, attempt))
-            continue;
-        best = r;
-    }
-    return best;
-}
-
-/* The run rule: EXIT or FOREVER, whichever matching one comes last. */
-static const struct scn_rule *run_rule(const struct backend_sim *b, size_t ctr, uint64_t instance)
-{
-    const struct scn_rule *e = bsim_rule(b, ctr, SCN_R_EXIT, 0, instance, 0);
-    const struct scn_rule *f = bsim_rule(b, ctr, SCN_R_FOREVER, 0, instance, 0);
-    if (e && f)
-        return e->line > f->line ? e : f;
-    return e ? e : f;
-}
-
-/* ------------------------------------------------------------------ faults */
-
-enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP, FIRE_FAIL_ASYNC };
-
-static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
-                             int64_t *slow_ms)
-{
-    const struct scn *s = b->scn;
-    for (size_t i = 0; i < s->n_faults; i++) {
-        const struct scn_fault *f = &s->faults[i];
-        if (f->op != op)
-            continue;
-        if (f->ctr && f->ctr_idx != ctr)
-            continue;
-        if (op == SCN_OP_EVENT && f->ev != SCN_EV_ANY && f->ev != ev)
-            continue;
-        if (!scn_filter_match(&f->f, now_ms(b), 0, 0))
-            continue;
-        uint64_t nth = ++b->fault_seen[i];
-        if (nth < f->f.nth_lo || nth > f->f.nth_hi)
-            continue;
-        if (f->f.p_milli < 1000 && sim_rng_below(&b->rng, 1000) >= f->f.p_milli)
-            continue;
-        b->cnt.faults_fired++;
-        switch (f->kind) {
-        case SCN_F_FAIL:
-            return FIRE_FAIL;
-        case SCN_F_HANG:
-            return FIRE_HANG;
-        case SCN_F_SLOW:
-            *slow_ms = f->dur_ms;
-            return FIRE_SLOW;
-        case SCN_F_LOSE:
-            return FIRE_LOSE;
-        case SCN_F_DUP:
-            return FIRE_DUP;
-        case SCN_F_FAIL_ASYNC:
-            *slow_ms = f->dur_ms;
-            return FIRE_FAIL_ASYNC;
-        default:
-            break;
-        }
-    }
-    const struct sim_swarm *w = b->cfg.swarm;
-    if (w && now_ms(b) < w->heal_ms) {
-        if (op == SCN_OP_EVENT) {
-            if (w->ev_lose && sim_rng_below(&b->rng, 1000) < w->ev_lose)
-                return b->cnt.faults_fired++, FIRE_LOSE;
-            if (w->ev_dup && sim_rng_below(&b->rng, 1000) < w->ev_dup)
-                return b->cnt.faults_fired++, FIRE_DUP;
-            return FIRE_NONE;
-        }
-        if (w->call_fail[op] && sim_rng_below(&b->rng, 1000) < w->call_fail[op])
-            return b->cnt.faults_fired++, FIRE_FAIL;
-        if (w->call_hang[op] && sim_rng_below(&b->rng, 1000) < w->call_hang[op])
-            return b->cnt.faults_fired++, FIRE_HANG;
-        if (w->call_slow[op] && w->slow_max_ms > 0 &&
-            sim_rng_below(&b->rng, 1000) < w->call_slow[op]) {
-            *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, (uint64_t)w->slow_max_ms);
-            return b->cnt.faults_fired++, FIRE_SLOW;
-        }
-        if (w->call_fail_async[op] && sim_rng_below(&b->rng, 1000) < w->call_fail_async[op]) {
-            *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, 2000);
-            return b->cnt.faults_fired++, FIRE_FAIL_ASYNC;
-        }
-    }
-    return FIRE_NONE;
-}
-
-static const char *ctr_name(const struct backend_sim *b, size_t ctr)
-{
-    return ctr < b->n ? b->c[ctr].name : "pod";
-}
-
-/* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 2 (FAIL_ASYNC: do nothing, the caller
- * reports the failure *delay_ms later with async_fail), 0 (go on; *delay_ms set). */
-static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
-                      struct pod_err *err)
-{
-    int64_t slow = 0;
-    *delay_ms = 0;
-    switch (fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
-    case FIRE_FAIL:
-        bsim_trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
-        return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s", scn_op_name(op));
-    case FIRE_HANG:
-        bsim_trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
-        return 1;
-    case FIRE_SLOW:
-        bsim_trace(b, ctr_name(b, ctr), "fault", "%s slow %lldms", scn_op_name(op),
-                   (long long)slow);
-        *delay_ms = slow;
-        return 0;
-    case FIRE_FAIL_ASYNC:
-        bsim_trace(b, ctr_name(b, ctr), "fault", "%s fail-async after %lldms", scn_op_name(op),
-                   (long long)slow);
-        *delay_ms = slow;
-        return 2;
-    default:
-        return 0;
-    }
-}
-
 /* ------------------------------------------------------------------ queues */
 
 static void add_item(struct backend_sim *b, const struct item *it)
@@ -241,17 +97,17 @@ static void notify(struct backend_sim *b, const struct backend_event *ev)
     if (!b->daemon_up)
         return;
     int64_t slow = 0;
-    enum fire f = fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
+    enum fire f = bsim_fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
     if (f == FIRE_LOSE) {
         b->cnt.events_lost++;
-        bsim_trace(b, ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
+        bsim_trace(b, bsim_ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
                    scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
         return;
     }
     bsim_q_push(b, ev, NULL);
     if (f == FIRE_DUP) {
         b->cnt.events_dup++;
-        bsim_trace(b, ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
+        bsim_trace(b, bsim_ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
                    scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
         bsim_q_push(b, ev, NULL);
     }
@@ -361,7 +217,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->obs.last_start_ms = c->start_ms;
         c->term_seen = false;
         memset(c->att, 0, sizeof c->att);
-        const struct scn_rule *r = run_rule(b, it->ctr, c->instance);
+        const struct scn_rule *r = bsim_run_rule(b, it->ctr, c->instance);
         const struct scn_rule *pl = bsim_rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
         c->partial = pl != NULL;
         bsim_gen_reset(b, it->ctr, c->instance);
@@ -483,7 +339,7 @@ static int op_pod_create(void *self, struct pod_err *err)
 {
     struct backend_sim *b = self;
     int64_t d;
-    int r = call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
+    int r = bsim_call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, d);
     return r < 0 ? -1 : 0;
@@ -502,7 +358,7 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_START, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_START, ctr, &delay, err);
     if (r < 0)
         return -1;
     struct sctr *c = &b->c[ctr];
@@ -543,7 +399,7 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_STOP, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_STOP, ctr, &delay, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_STOP, ctr, instance, 0, 0, delay);
     if (r != 0)
@@ -582,7 +438,7 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_KILL, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_KILL, ctr, &delay, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_KILL, ctr, instance, 0, sig, delay);
     if (r != 0)
@@ -615,7 +471,7 @@ static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_REMOVE, ctr, b->c[ctr].instance, 0, 0, delay);
     if (r != 0)
@@ -644,7 +500,7 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_PROBE, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_PROBE, ctr, &delay, err);
     if (r < 0)
         return -1;
     struct sctr *c = &b->c[ctr];
@@ -699,7 +555,7 @@ static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
     while (f < b->n_fl && b->fl[f].tag != tag)
         f++;
     size_t ctr = f < b->n_fl ? b->fl[f].ctr : SIZE_MAX;
-    int r = call_fault(b, SCN_OP_CANCEL, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_CANCEL, ctr, &delay, err);
     if (r < 0)
         return -1;
     if (f == b->n_fl || r == 1)
@@ -731,7 +587,7 @@ static int op_inspect(void *self, size_t ctr, struct backend_ctr_state *out, str
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
     if (r != 0)
         return r < 0 ? -1 : pod_err_set(err, POD_E_TIMEOUT, 0, "sim: inspect timed out (injected)");
     run_items(b);

@@ -2,8 +2,9 @@
 /* backend_sim_int.h - what the files of the simulated podman share (sim/backend_sim*.c only):
  * its state (timed work items, containers, output generators, requests in flight, the event
  * queue) and the functions one file calls in another.
- *   backend_sim.c      rules, faults, the event queue, container state changes, the ops table
- *   backend_sim_out.c  container output: numbered lines, pipes, delivery on the flush grid
+ *   backend_sim.c        the event queue, container state changes, the ops table, lifecycle
+ *   backend_sim_faults.c the scenario's container rules and the injected faults
+ *   backend_sim_out.c    container output: numbered lines, pipes, delivery on the flush grid
  */
 #ifndef POD_SIM_BACKEND_SIM_INT_H
 #define POD_SIM_BACKEND_SIM_INT_H
@@ -110,11 +111,24 @@ static inline int64_t now_ms(const struct backend_sim *b)
 /* backend_sim.c */
 void bsim_trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
     POD_PRINTF(4, 5);
+/* Queues an event for the daemon as it is (no faults); data (ev->len bytes) is copied. */
+void bsim_q_push(struct backend_sim *b, const struct backend_event *ev, const char *data);
+
+/* backend_sim_faults.c */
+enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP, FIRE_FAIL_ASYNC };
 /* Last matching rule of a kind (and role for probes / stream for output), NULL when none. */
 const struct scn_rule *bsim_rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
                                  int role_or_stream, uint64_t instance, uint64_t attempt);
-/* Queues an event for the daemon as it is (no faults); data (ev->len bytes) is copied. */
-void bsim_q_push(struct backend_sim *b, const struct backend_event *ev, const char *data);
+/* The run rule of an instance: EXIT or FOREVER, whichever matching one comes last. */
+const struct scn_rule *bsim_run_rule(const struct backend_sim *b, size_t ctr, uint64_t instance);
+/* The fault that fires for this call (op, ctr) or event (SCN_OP_EVENT, ev); *slow_ms its delay. */
+enum fire bsim_fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
+                           int64_t *slow_ms);
+/* A call's fault: -1 (FAIL, err set), 1 (HANG: do nothing), 2 (FAIL_ASYNC: do nothing, report
+ * the failure *delay_ms later), 0 (go on, *delay_ms later). */
+int bsim_call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
+                    struct pod_err *err);
+const char *bsim_ctr_name(const struct backend_sim *b, size_t ctr);
 
 /* backend_sim_out.c */
 struct sim_out_acct *bsim_acct(struct backend_sim *b, size_t ctr, int s);
