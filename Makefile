@@ -78,6 +78,8 @@ deps:
 
 include tests/tests.mk
 include tests/agent.mk
+include tests/podman.mk
+include tests/e2e.mk
 include sim/sim.mk
 include conformance/conformance.mk
 

@@ -229,3 +229,16 @@ if [ -x "$BUILD/podsim" ]; then
 else
     echo "podsim not built (make $BUILD/podsim)"
 fi
+
+# ---------------------------------------------------------------- the supervisor (src/daemon)
+# tests/bench/bench_daemon.c (linked statically, like the pod executable): RSS/PSS and peak of
+# the fd holder and the daemon for an idle one-container pod (fake backend: real processes),
+# before and after the container wrote DAEMON_MB (default 20) MB of log lines, and the daemon's
+# idle wake-ups per minute over DAEMON_IDLE_S (default 30) s.  Targets: holder + daemon RSS
+# <= 2 MB idle; the idle daemon wakes only for the driver's deadlines.
+printf '\n## supervisor: idle memory and wake-ups (target: holder + daemon RSS <= 2 MB)\n'
+if [ -x "$BUILD/tests/bench/bench_daemon" ]; then
+    "$BUILD/tests/bench/bench_daemon" "${DAEMON_IDLE_S:-30}" "${DAEMON_MB:-20}"
+else
+    echo "bench_daemon not built (make $BUILD/tests/bench/bench_daemon)"
+fi

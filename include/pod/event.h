@@ -33,10 +33,10 @@ enum backend_event_type {
     BACKEND_EV_OUTPUT,       /* bytes the container wrote on stream (data/len, borrowed until
                                 the next poll_events call) */
     BACKEND_EV_OUTPUT_EOF,   /* the container's stream was closed */
-    /* an asynchronous failure of a call that had returned 0: op says which (stop/kill/remove/
-       cancel/pod create/pod remove), ctr/instance/tag what it was about, exit_code the signal
-       for BACKEND_OP_KILL, msg why */
-    BACKEND_EV_CALL_FAILED,
+    BACKEND_EV_CALL_FAILED,  /* an asynchronous failure of a call that had returned 0: op says
+                                which (stop/kill/remove/cancel/pod create/pod remove), ctr/instance/
+                                tag what it was about (ctr SIZE_MAX for the pod), exit_code the
+                                signal for BACKEND_OP_KILL, msg why */
 };
 
 /* The call a BACKEND_EV_CALL_FAILED is about. */

@@ -4,7 +4,9 @@
  * executable refuses to run. */
 #include "cli.h"
 #include "pod/agent.h"
+#include "pod/daemon.h"
 #include "pod/emit.h"
+#include "pod/holder.h"
 #include "pod/util.h"
 
 #include <limits.h>
@@ -14,9 +16,12 @@
 
 int main(int argc, char **argv)
 {
-    /* hidden actions that must stay tiny: dispatched before the payload is read */
+    /* hidden actions that must stay tiny (the in-container agent, the fd holder): dispatched
+     * before the payload is read (no spec, no JSON) */
     if (argc >= 2 && strcmp(argv[1], AGENT_ACTION) == 0)
         return agent_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "__holder") == 0)
+        return holder_main(argc, argv);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0) {
@@ -44,7 +49,8 @@ int main(int argc, char **argv)
     }
     free(payload);
     /* argv[0] as invoked keeps the pod's own name; the pod directory comes from self. */
-    int rc = pod_main(argc, argv, self, spec);
+    int rc = argc > 1 && strcmp(argv[1], "__daemon") == 0 ? daemon_main(argc, argv, spec)
+                                                          : pod_main(argc, argv, self, spec);
     spec_free(spec);
     return rc;
 }

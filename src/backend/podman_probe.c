@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: MIT */
+/* podman_probe.c - probes and exec commands of the podman backend (see podman_int.h).
+ *
+ * TCP and HTTP probes run from the host: a non-blocking connect to the published port (and for
+ * HTTP one `GET path HTTP/1.0`, status 200-399 = success), in the loop, with the request's
+ * deadline.  EXEC requests go to the exec strategy (the in-container agent) when there is one,
+ * else to `podman exec` with the marker PODC_PROBE_TAG=<tag> in the command's environment.
+ * Cancelling a `podman exec` kills the command *inside* the container: every process of the
+ * container's pid namespace whose environment carries the marker is SIGKILLed through a pidfd,
+ * again a few times while the exec client may still be starting it, and once more after the
+ * client is gone; only then is the request forgotten.  A cancelled request never reports.
+ */
+#include "podman_int.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pod/util.h"
+
+#define PROBE_GRACE_MS 2000      /* the backend times a request out itself this much late */
+#define CANCEL_CLIENT_MS 3000    /* a cancelled exec client still alive after this is killed */
+#define ENVIRON_MAX (256u << 10) /* bytes of /proc/PID/environ searched */
+
+enum probe_st {
+    PR_CONNECTING = 1,
+    PR_SENDING,
+    PR_READING,
+    PR_EXEC,       /* `podman exec` queued or running */
+    PR_STRATEGY,   /* the exec strategy has it */
+    PR_CANCELLING, /* killing it inside the container */
+    PR_CANCEL_FAILED,
+};
+
+struct probe {
+    struct pm *pm;
+    uint64_t tag;
+    size_t ctr;
+    uint64_t instance;
+    enum backend_probe_kind kind;
+    enum probe_st st;
+    int64_t deadline;
+    int fd;
+    char *req;
+    size_t req_len, sent;
+    char resp[512];
+    size_t got;
+    bool client_done;
+    int64_t cancel_since, scan_at;
+    int scans;
+    char marker[64];
+};
+
+/* ------------------------------------------------------------------ records */
+
+static struct probe *find(struct pm *pm, uint64_t tag)
+{
+    for (size_t i = 0; i < pm->n_pr; i++)
+        if (pm->pr[i]->tag == tag)
+            return pm->pr[i];
+    return NULL;
+}
+
+static void close_sock(struct pm *pm, struct probe *p)
+{
+    if (p->fd >= 0) {
+        loop_del(pm->cfg.loop, p->fd);
+        close(p->fd);
+        p->fd = -1;
+    }
+}
+
+static void drop(struct pm *pm, struct probe *p)
+{
+    close_sock(pm, p);
+    pm_ptr_remove((void **)pm->pr, &pm->n_pr, p);
+    free(p->req);
+    free(p);
+}
+
+static void report(struct pm *pm, size_t ctr, uint64_t instance, uint64_t tag,
+                   enum backend_result r, int code, const char *msg)
+{
+    struct backend_event *e = pm_event(pm, BACKEND_EV_EXEC_DONE, ctr, instance, msg);
+    e->tag = tag;
+    e->result = r;
+    e->exit_code = code;
+}
+
+static void done(struct pm *pm, struct probe *p, enum backend_result r, int code, const char *msg)
+{
+    report(pm, p->ctr, p->instance, p->tag, r, code, msg);
+    drop(pm, p);
+}
+
+/* ------------------------------------------------------------------ tcp / http */
+
+static void http_status(struct pm *pm, struct probe *p, bool eof)
+{
+    const char *nl = memchr(p->resp, '\n', p->got);
+    if (!nl && !eof && p->got < sizeof p->resp)
+        return; /* more to come */
+    int st = 0;
+    if (p->got >= 12 && memcmp(p->resp, "HTTP/1.", 7) == 0 && p->resp[8] == ' ' &&
+        p->resp[9] >= '1' && p->resp[9] <= '5' && p->resp[10] >= '0' && p->resp[10] <= '9' &&
+        p->resp[11] >= '0' && p->resp[11] <= '9')
+        st = (p->resp[9] - '0') * 100 + (p->resp[10] - '0') * 10 + (p->resp[11] - '0');
+    char msg[64];
+    if (st == 0) {
+        done(pm, p, BACKEND_FAIL, 1, "not an HTTP response");
+        return;
+    }
+    snprintf(msg, sizeof msg, "HTTP %d", st);
+    done(pm, p, st >= 200 && st <= 399 ? BACKEND_OK : BACKEND_FAIL, st, msg);
+}
+
+static void sock_io(struct pm *pm, struct probe *p)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    if (p->st == PR_CONNECTING) {
+        int e = 0;
+        socklen_t el = sizeof e;
+        if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+            e = errno;
+        if (e == EINPROGRESS)
+            return;
+        if (e) {
+            done(pm, p, BACKEND_FAIL, 1, strerror(e));
+            return;
+        }
+        if (p->kind == BACKEND_PROBE_TCP) {
+            done(pm, p, BACKEND_OK, 0, NULL);
+            return;
+        }
+        p->st = PR_SENDING;
+    }
+    if (p->st == PR_SENDING) {
+        ssize_t n = send(p->fd, p->req + p->sent, p->req_len - p->sent, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n < 0) {
+            done(pm, p, BACKEND_FAIL, 1, strerror(errno));
+            return;
+        }
+        p->sent += (size_t)n;
+        if (p->sent < p->req_len)
+            return;
+        p->st = PR_READING;
+        if (loop_mod(pm->cfg.loop, p->fd, LOOP_IN, &err) < 0) {
+            done(pm, p, BACKEND_UNKNOWN, 1, err.msg);
+            return;
+        }
+        return;
+    }
+    ssize_t n = recv(p->fd, p->resp + p->got, sizeof p->resp - p->got, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n < 0) {
+        done(pm, p, BACKEND_FAIL, 1, strerror(errno));
+        return;
+    }
+    p->got += (size_t)n;
+    http_status(pm, p, n == 0);
+}
+
+static void on_sock(void *arg, int fd, unsigned events)
+{
+    (void)fd;
+    (void)events;
+    struct probe *p = arg;
+    sock_io(p->pm, p);
+}
+
+static bool bad_path(const char *s)
+{
+    if (!s || s[0] != '/' || strlen(s) > 2048)
+        return true;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* Returns 0 (running or reported) or -1 (err: nothing started). */
+static int sock_start(struct pm *pm, struct probe *p, const struct backend_probe_req *req,
+                      struct pod_err *err)
+{
+    const char *host = podman_probe_host(pm->spec, req->ctr, req->port, pm->cfg.host_interface);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    bool v6 = strchr(host, ':') != NULL;
+    if (req->port <= 0 || req->port > 65535)
+        return pod_err_set(err, POD_E_INVALID, 0, "probe: bad port %d", req->port);
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)req->port);
+        sl = sizeof *a;
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+            return pod_err_set(err, POD_E_INVALID, 0, "probe: bad address `%s`", host);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)req->port);
+        sl = sizeof *a;
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+            return pod_err_set(err, POD_E_INVALID, 0, "probe: bad address `%s`", host);
+    }
+    if (req->kind == BACKEND_PROBE_HTTP) {
+        const char *path = req->http_path ? req->http_path : "/";
+        if (bad_path(path))
+            return pod_err_set(err, POD_E_INVALID, 0, "probe: bad HTTP path");
+        p->req = xasprintf("GET %s HTTP/1.0\r\nHost: %s%s%s:%d\r\nUser-Agent: podc-probe\r\n"
+                           "Connection: close\r\n\r\n",
+                           path, v6 ? "[" : "", host, v6 ? "]" : "", req->port);
+        p->req_len = strlen(p->req);
+    }
+    p->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (p->fd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "probe: socket");
+    p->st = PR_CONNECTING;
+    if (connect(p->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(p->fd);
+        p->fd = -1;
+        report(pm, p->ctr, p->instance, p->tag, BACKEND_FAIL, 1, strerror(e));
+        return 1; /* reported, not kept */
+    }
+    if (loop_add(pm->cfg.loop, p->fd, LOOP_OUT, on_sock, p, err) < 0) {
+        close(p->fd);
+        p->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ exec */
+
+static bool ctr_running(struct pm *pm, size_t ctr, uint64_t instance)
+{
+    const struct pctr *c = &pm->c[ctr];
+    return c->instance == instance && c->running;
+}
+
+static int exec_start(struct pm *pm, struct probe *p, const struct backend_probe_req *req,
+                      struct pod_err *err)
+{
+    const struct podman_exec_ops *ops = pm->cfg.exec.ops;
+    if (ops && ops->start) {
+        int r = ops->start(pm->cfg.exec.self, req, pm->c[req->ctr].name, err);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            p->st = PR_STRATEGY;
+            return 0;
+        }
+    }
+    char **argv = podman_argv_exec(&pm->actx, pm->c[req->ctr].name, req->tag, req->argv, err);
+    if (!argv)
+        return -1;
+    int64_t left = req->deadline_mono_ms - pm_now(pm);
+    struct call *c = call_new(CALL_EXEC, argv, req->ctr, req->instance,
+                              (left > 0 ? left : 0) + PROBE_GRACE_MS + CANCEL_CLIENT_MS);
+    c->tag = req->tag;
+    c->exec_class = true;
+    p->st = PR_EXEC;
+    call_submit(pm, c);
+    return 0;
+}
+
+int probe_start(struct pm *pm, const struct backend_probe_req *req, struct pod_err *err)
+{
+    if (req->ctr >= pm->n)
+        return pod_err_set(err, POD_E_INVALID, 0, "probe: no container %zu", req->ctr);
+    if (find(pm, req->tag))
+        return pod_err_set(err, POD_E_INVALID, 0, "probe: tag %llu already in use",
+                           (unsigned long long)req->tag);
+    if (req->kind == BACKEND_PROBE_EXEC && !ctr_running(pm, req->ctr, req->instance)) {
+        report(pm, req->ctr, req->instance, req->tag, BACKEND_UNKNOWN, 255,
+               "container not running");
+        return 0;
+    }
+    struct probe *p = xcalloc(1, sizeof *p);
+    p->pm = pm;
+    p->tag = req->tag;
+    p->ctr = req->ctr;
+    p->instance = req->instance;
+    p->kind = req->kind;
+    p->deadline = req->deadline_mono_ms;
+    p->fd = -1;
+    p->scan_at = INT64_MAX;
+    snprintf(p->marker, sizeof p->marker, "%s=%llu", PODMAN_PROBE_TAG_ENV,
+             (unsigned long long)req->tag);
+    int r =
+        req->kind == BACKEND_PROBE_EXEC ? exec_start(pm, p, req, err) : sock_start(pm, p, req, err);
+    if (r != 0) {
+        free(p->req);
+        free(p);
+        return r < 0 ? -1 : 0;
+    }
+    pm_ptr_push((void ***)&pm->pr, &pm->n_pr, &pm->cap_pr, p);
+    return 0;
+}
+
+static enum backend_result exec_result(const struct call_res *r, char *msg, size_t cap, int *code)
+{
+    *code = r->code;
+    msg[0] = 0;
+    if (!r->spawned) {
+        snprintf(msg, cap, "cannot run podman: %s", r->msg);
+        return BACKEND_UNKNOWN;
+    }
+    if (!r->exited) {
+        snprintf(msg, cap, "podman exec killed by signal %d", r->code - 128);
+        return BACKEND_UNKNOWN;
+    }
+    switch (r->code) {
+    case 0:
+        return BACKEND_OK;
+    case 125:
+    case 255:
+        snprintf(msg, cap, "podman exec failed (%d): %s", r->code, r->msg);
+        return BACKEND_UNKNOWN;
+    case 126:
+        snprintf(msg, cap, "configuration error: command cannot be executed: %s", r->msg);
+        return BACKEND_UNKNOWN;
+    case 127:
+        snprintf(msg, cap, "configuration error: command not found: %s", r->msg);
+        return BACKEND_UNKNOWN;
+    default:
+        return BACKEND_FAIL;
+    }
+}
+
+/* ------------------------------------------------------------------ cancel */
+
+static bool environ_has(int pid, const char *marker)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char *buf = xmalloc(ENVIRON_MAX + 1);
+    size_t len = 0;
+    ssize_t n;
+    while (len < ENVIRON_MAX && (n = read(fd, buf + len, ENVIRON_MAX - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    size_t ml = strlen(marker);
+    bool hit = false;
+    for (size_t i = 0; i < len && !hit;) {
+        size_t e = i;
+        while (e < len && buf[e])
+            e++;
+        hit = e - i == ml && memcmp(buf + i, marker, ml) == 0;
+        i = e + 1;
+    }
+    free(buf);
+    return hit;
+}
+
+int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
+{
+    char path[64];
+    struct stat ns;
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
+    if (stat(path, &ns) < 0)
+        return errno == ENOENT || errno == ESRCH ? 0
+                                                 : pod_err_set(err, POD_E_IO, errno, "%s", path);
+    DIR *d = opendir("/proc");
+    if (!d)
+        return pod_err_set(err, POD_E_IO, errno, "opendir /proc");
+    int killed = 0, failed = 0, fail_errno = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long long n;
+        if (!pod_parse_int(de->d_name, 2, 1 << 30, &n) || n == pid || n == getpid())
+            continue;
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%lld/ns/pid", n);
+        if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+            continue;
+        int pfd = pidfd_open((pid_t)n, 0);
+        if (pfd < 0)
+            continue; /* gone */
+        if (environ_has((int)n, marker)) {
+            if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) == 0)
+                killed++;
+            else if (errno != ESRCH) {
+                failed++;
+                fail_errno = errno;
+            }
+        }
+        close(pfd);
+    }
+    closedir(d);
+    if (failed)
+        return pod_err_set(err, POD_E_IO, fail_errno, "cannot kill %d process(es) of `%s`", failed,
+                           marker);
+    return killed;
+}
+
+/* One scan of the container for the request's processes; false when it failed. */
+static bool scan(struct pm *pm, struct probe *p, struct pod_err *err)
+{
+    struct esrc *es = es_find(pm, p->ctr, p->instance);
+    p->scans++;
+    if (!es)
+        return true; /* the container is not running: its processes are gone with it */
+    if (es->pid <= 0) {
+        pod_err_set(err, POD_E_BACKEND, 0, "pid of %s not known yet", pm->c[p->ctr].name);
+        return false;
+    }
+    int k = probe_kill_marked(es->pid, p->marker, err);
+    if (k > 0)
+        pm->st.cancel_kills += (uint64_t)k;
+    return k >= 0;
+}
+
+/* The client is gone and a last scan ran: forget the request (or say the cancel failed). */
+static void cancel_end(struct pm *pm, struct probe *p)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    if (scan(pm, p, &err)) {
+        drop(pm, p);
+        return;
+    }
+    p->st = PR_CANCEL_FAILED;
+    p->scan_at = INT64_MAX;
+    pm_call_failed(pm, BACKEND_OP_CANCEL, p->ctr, p->instance, p->tag, 0, "cancel: %s", err.msg);
+}
+
+static void cancel_begin(struct pm *pm, struct probe *p)
+{
+    if (!p->client_done) {
+        bool queued;
+        struct call *c = call_take_exec(pm, p->tag, &queued);
+        if (!c || queued) { /* never started: nothing runs in the container */
+            call_free(queued ? c : NULL);
+            drop(pm, p);
+            return;
+        }
+    }
+    p->st = PR_CANCELLING;
+    p->cancel_since = pm_now(pm);
+    p->scans = 0;
+    struct pod_err err = POD_ERR_ZERO;
+    (void)scan(pm, p, &err);
+    if (p->client_done) {
+        cancel_end(pm, p);
+        return;
+    }
+    p->scan_at = pm_now(pm) + 50;
+}
+
+int probe_cancel(struct pm *pm, uint64_t tag, struct pod_err *err)
+{
+    pm_drop_exec_events(pm, tag);
+    struct probe *p = find(pm, tag);
+    if (!p)
+        return 0;
+    switch (p->st) {
+    case PR_CONNECTING:
+    case PR_SENDING:
+    case PR_READING:
+        drop(pm, p);
+        return 0;
+    case PR_STRATEGY: {
+        const struct podman_exec_ops *ops = pm->cfg.exec.ops;
+        int r = ops->cancel ? ops->cancel(pm->cfg.exec.self, tag, err) : 0;
+        if (r == 0)
+            drop(pm, p);
+        return r;
+    }
+    case PR_EXEC:
+    case PR_CANCEL_FAILED:
+        cancel_begin(pm, p);
+        return 0;
+    case PR_CANCELLING:
+        return 0;
+    }
+    return 0;
+}
+
+void probe_exec_done(struct pm *pm, struct call *c, const struct call_res *r)
+{
+    struct probe *p = find(pm, c->tag);
+    if (!p)
+        return;
+    p->client_done = true;
+    if (p->st == PR_CANCELLING) {
+        cancel_end(pm, p);
+        return;
+    }
+    if (p->st != PR_EXEC)
+        return; /* CANCEL_FAILED: kept for a retried cancel */
+    char msg[400];
+    int code;
+    enum backend_result res = exec_result(r, msg, sizeof msg, &code);
+    done(pm, p, res, code, msg[0] ? msg : NULL);
+}
+
+void probe_strategy_done(struct pm *pm, uint64_t tag, enum backend_result r, int code,
+                         const char *msg)
+{
+    struct probe *p = find(pm, tag);
+    if (p && p->st == PR_STRATEGY)
+        done(pm, p, r, code, msg);
+}
+
+/* ------------------------------------------------------------------ timers */
+
+void probe_tick(struct pm *pm, int64_t now)
+{
+    for (size_t i = 0; i < pm->n_pr;) {
+        struct probe *p = pm->pr[i];
+        size_t before = pm->n_pr;
+        if (p->st == PR_CANCELLING && now >= p->scan_at) {
+            struct pod_err err = POD_ERR_ZERO;
+            (void)scan(pm, p, &err);
+            int64_t next = (int64_t)50 << (p->scans < 6 ? p->scans : 6);
+            p->scan_at = now + next;
+            if (now - p->cancel_since >= CANCEL_CLIENT_MS) {
+                bool q;
+                struct call *c = call_take_exec(pm, p->tag, &q);
+                if (c && !q)
+                    call_kill(c); /* its completion ends the cancel */
+                p->scan_at = INT64_MAX;
+            }
+        } else if ((p->st == PR_CONNECTING || p->st == PR_SENDING || p->st == PR_READING) &&
+                   now >= p->deadline + PROBE_GRACE_MS) {
+            done(pm, p, BACKEND_TIMEOUT, 1, "no answer before the deadline");
+        } else if (p->st == PR_EXEC && now >= p->deadline + PROBE_GRACE_MS) {
+            report(pm, p->ctr, p->instance, p->tag, BACKEND_TIMEOUT, 137,
+                   "no answer before the deadline");
+            cancel_begin(pm, p);
+        }
+        if (pm->n_pr == before && i < pm->n_pr && pm->pr[i] == p)
+            i++;
+    }
+}
+
+int64_t probe_next_deadline(const struct pm *pm)
+{
+    int64_t d = INT64_MAX;
+    for (size_t i = 0; i < pm->n_pr; i++) {
+        const struct probe *p = pm->pr[i];
+        int64_t t = INT64_MAX;
+        if (p->st == PR_CANCELLING)
+            t = p->scan_at;
+        else if (p->st != PR_CANCEL_FAILED && p->st != PR_STRATEGY)
+            t = p->deadline + PROBE_GRACE_MS;
+        if (t < d)
+            d = t;
+    }
+    return d;
+}
+
+void probes_free(struct pm *pm)
+{
+    while (pm->n_pr)
+        drop(pm, pm->pr[pm->n_pr - 1]);
+    free(pm->pr);
+    pm->pr = NULL;
+    pm->cap_pr = 0;
+}

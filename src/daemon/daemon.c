@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon.c - the per-pod daemon: setup, the loop, the clean exit (see pod/daemon.h).
+ *
+ * Setup order matters: signals are blocked first (a TERM during setup waits in the signalfd),
+ * then the lock is checked, the log path comes up (so every later step can log), the holder
+ * hands its fds over, the backend is created and takes back its pipes, the driver recovers
+ * the saved state, and only then the control socket listens and readiness is reported.
+ * A setup failure is reported through the readiness pipe and ends the process (111): the
+ * holder starts another daemon after its backoff.
+ */
+#include "daemon_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "pod/util.h"
+
+/* ------------------------------------------------------------------ arguments */
+
+static int parse_fd(const char *v, int *out)
+{
+    long long x;
+    if (!pod_parse_int(v, 0, 1 << 30, &x))
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+int daemon_parse_args(int argc, char **argv, struct daemon_cfg *cfg, struct pod_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->lock_fd = cfg->holder_fd = cfg->ready_fd = -1;
+    for (int i = 2; i < argc; i += 2) {
+        const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = !v;
+        if (bad)
+            ;
+        else if (strcmp(k, "--dir") == 0)
+            cfg->dir = v;
+        else if (strcmp(k, "--name") == 0)
+            cfg->name = v;
+        else if (strcmp(k, "--lock-fd") == 0)
+            bad = parse_fd(v, &cfg->lock_fd);
+        else if (strcmp(k, "--holder-fd") == 0)
+            bad = parse_fd(v, &cfg->holder_fd);
+        else if (strcmp(k, "--ready-fd") == 0)
+            bad = parse_fd(v, &cfg->ready_fd);
+        else
+            bad = 1;
+        if (bad)
+            return pod_err_set(err, POD_E_USAGE, 0, "__daemon: bad argument `%s`", k);
+    }
+    if (!cfg->dir || !cfg->name)
+        return pod_err_set(err, POD_E_USAGE, 0, "__daemon: --dir and --name are required");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ callbacks */
+
+void daemon_input(struct daemon *d, enum sup_event_type type)
+{
+    struct sup_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    drv_input(d->drv, &ev);
+}
+
+static void on_signal(void *arg, int fd, unsigned events)
+{
+    struct daemon *d = arg;
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM) {
+            pod_log(POD_LOG_INFO, "daemon: TERM from pid %u: stopping the pod", si.ssi_pid);
+            daemon_input(d, SUP_EV_STOP_POD);
+        } else if (si.ssi_signo == SIGUSR2) {
+            pod_log(POD_LOG_INFO, "daemon: USR2 from pid %u: killing the pod", si.ssi_pid);
+            daemon_input(d, SUP_EV_KILL_POD);
+        } else {
+            pod_log(POD_LOG_DEBUG, "daemon: signal %u ignored", si.ssi_signo);
+        }
+    }
+}
+
+static void on_pump(void *arg, int fd, unsigned events)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)events;
+    dsink_pump_ready(d->sink);
+}
+
+static void on_holder_ctl(void *arg, enum holdc_ctl what)
+{
+    struct daemon *d = arg;
+    pod_log(POD_LOG_INFO, "daemon: %s passed on by the holder",
+            what == HOLDC_KILL ? "kill" : "stop");
+    if (d->drv)
+        daemon_input(d, what == HOLDC_KILL ? SUP_EV_KILL_POD : SUP_EV_STOP_POD);
+}
+
+static void write_pid_file(struct daemon *d)
+{
+    struct ident v[2];
+    struct pod_err err = POD_ERR_ZERO;
+    size_t n = 0;
+    pid_t h = d->hc ? holdc_holder_pid(d->hc) : 0;
+    if (h > 0 && ident_of(h, "holder", &v[n], &err) == 0)
+        n++;
+    if (ident_of(getpid(), "daemon", &v[n], &err) == 0)
+        n++;
+    if (ident_write(d->dirfd, d->f_pid, v, n, &err) < 0)
+        pod_log(POD_LOG_WARN, "daemon: %s", err.msg);
+}
+
+static void on_holder(void *arg, pid_t pid)
+{
+    (void)pid;
+    write_pid_file(arg);
+}
+
+static void on_config(void *arg, size_t volume, bool checksum_file, bool has_checksum_file)
+{
+    struct daemon *d = arg;
+    struct sup_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = SUP_EV_CONFIG_CHANGED;
+    ev.volume = volume;
+    ev.cfg_checksum_file = checksum_file;
+    ev.cfg_has_checksum_file = has_checksum_file;
+    drv_input(d->drv, &ev);
+}
+
+/* The backend's view of the daemon. */
+static void env_hold(void *self, const char *key, int fd)
+{
+    struct daemon *d = self;
+    holdc_hold(d->hc, key, fd);
+}
+
+static void env_unhold(void *self, const char *key)
+{
+    struct daemon *d = self;
+    holdc_drop(d->hc, key);
+}
+
+static bool env_room(void *self)
+{
+    struct daemon *d = self;
+    return dsink_output_room(d->sink);
+}
+
+static void env_on_room(void *self, void (*fn)(void *arg), void *arg)
+{
+    struct daemon *d = self;
+    dsink_on_room(d->sink, fn, arg);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static int setup_signals(struct daemon *d, struct pod_err *err)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max; /* pipes, pidfds and sockets per container */
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return pod_err_set(err, POD_E_IO, errno, "sigprocmask");
+    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->sigfd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "signalfd");
+    return 0;
+}
+
+static int setup_files(struct daemon *d, struct pod_err *err)
+{
+    const char *b = d->cfg->name;
+    if (ident_file(d->f_sock, b, "sock") < 0 || ident_file(d->f_pid, b, "pid") < 0 ||
+        ident_file(d->f_status, b, "status") < 0 || ident_file(d->f_lock, b, "lock") < 0)
+        return pod_err_set(err, POD_E_INVALID, 0, "bad executable name `%s`", b);
+    d->dirfd = open(d->cfg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (d->dirfd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open %s", d->cfg->dir);
+    d->lock_fd = d->cfg->lock_fd;
+    if (d->lock_fd < 0 && (d->lock_fd = ident_lock_open(d->dirfd, d->f_lock, err)) < 0)
+        return -1;
+    (void)fcntl(d->lock_fd, F_SETFD, FD_CLOEXEC);
+    int r = ident_lock_take(d->lock_fd); /* a no-op when the holder's lock is ours already */
+    if (r < 0)
+        return pod_err_set(err, POD_E_IO, errno, "flock %s", d->f_lock);
+    if (r == 0)
+        return pod_err_set(err, POD_E_INVALID, 0, "another supervisor runs this pod");
+    return 0;
+}
+
+static int setup_logs(struct daemon *d, struct pod_err *err)
+{
+    if (logpump_new(NULL, &d->pump, err) < 0)
+        return -1;
+    struct dsink_cfg sc = {d->pump, d->cfg->spec, d->cfg->dir, fs_real(), &clk_real};
+    if (dsink_new(&sc, &d->sink, err) < 0)
+        return -1;
+    pod_log_set_sink(dsink_log, d->sink);
+    return 0;
+}
+
+static void log_start(const struct daemon *d)
+{
+    const struct holdc_hello *h = holdc_hello(d->hc);
+    pod_log(POD_LOG_INFO, "daemon: started (pid %ld, holder pid %ld)", (long)getpid(),
+            (long)holdc_holder_pid(d->hc));
+    if (h->respawns == 0)
+        return;
+    int st = h->last_status;
+    if (st >= 0 && WIFSIGNALED(st))
+        pod_log(POD_LOG_WARN,
+                "daemon: restarted by the holder (restart #%u): the previous "
+                "daemon was killed by signal %d",
+                h->respawns, WTERMSIG(st));
+    else if (st >= 0 && WIFEXITED(st))
+        pod_log(POD_LOG_WARN,
+                "daemon: restarted by the holder (restart #%u): the previous "
+                "daemon exited with code %d",
+                h->respawns, WEXITSTATUS(st));
+    else
+        pod_log(POD_LOG_WARN, "daemon: restarted by the holder (restart #%u)", h->respawns);
+}
+
+static int setup_holder(struct daemon *d, struct pod_err *err)
+{
+    struct holdc_cfg hc = {.loop = d->loop,
+                           .clk = &clk_real,
+                           .exe = d->cfg->exe,
+                           .dir = d->cfg->dir,
+                           .name = d->cfg->name,
+                           .lock_fd = d->lock_fd,
+                           .sock = d->cfg->holder_fd,
+                           .on_ctl = on_holder_ctl,
+                           .on_holder = on_holder,
+                           .arg = d};
+    if (holdc_new(&hc, &d->hc, err) < 0)
+        return -1;
+    log_start(d);
+    write_pid_file(d);
+    return 0;
+}
+
+static int setup_backend(struct daemon *d, struct pod_err *err)
+{
+    d->env = (struct daemon_env){d->loop,  &clk_real,  d->cfg->spec, d->cfg->dir, d->dirfd,
+                                 env_hold, env_unhold, env_room,     env_on_room, d};
+    const struct daemon_backend_factory *f = &d->cfg->backend;
+    if (!f->create || f->create(f->arg, &d->env, &d->be, err) < 0)
+        return f->create ? -1 : pod_err_set(err, POD_E_INVALID, 0, "no backend");
+    d->have_be = true;
+    char **keys;
+    int *fds;
+    size_t n = holdc_handed(d->hc, &keys, &fds);
+    size_t taken = 0;
+    for (size_t i = 0; i < n; i++) {
+        holdc_adopt(d->hc, keys[i], fds[i]); /* the holder has it: register, no message */
+        if (f->adopt_fd && f->adopt_fd(f->arg, &d->be, keys[i], fds[i]) == 0) {
+            taken++;
+            continue;
+        }
+        holdc_drop(d->hc, keys[i]);
+        close(fds[i]);
+    }
+    if (n)
+        pod_log(POD_LOG_INFO, "daemon: %zu of %zu pipes handed back by the holder re-attached",
+                taken, n);
+    holdc_take_handed(d->hc);
+    d->wrap = (struct dsink_backend){d->be, d->sink};
+    return 0;
+}
+
+/* The saved state, unless there is none or it is of a pod that had stopped (SPEC 8.1: a new
+ * start after a stop is a fresh supervisor). */
+static char *live_state(const struct daemon *d)
+{
+    char *path = pod_path_join(d->cfg->dir, DRV_STATE_FILE), *text = NULL;
+    size_t len;
+    struct pod_err err = POD_ERR_ZERO;
+    int rc = pod_read_file(path, 64u << 20, &text, &len, &err);
+    free(path);
+    if (rc < 0)
+        return NULL;
+    json_t *root = json_loads(text, 0, NULL);
+    const char *ph = json_string_value(json_object_get(json_object_get(root, "sup"), "phase"));
+    bool exited = ph && strcmp(ph, sup_pod_phase_name(SUP_POD_EXITED)) == 0;
+    json_decref(root);
+    if (exited) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The driver's log sink: the log pump (dsink).  Interim: the dsink_backend wrapper still takes
+ * the output events before the driver sees them, so write/eof here only serve a driver that
+ * passes output on; the daemon frees the dsink itself (close does nothing). */
+static void sink_write(void *self, size_t ctr, enum backend_stream stream, const char *data,
+                       size_t len, int64_t wall_ns)
+{
+    dsink_write(self, ctr, (int)stream, data, len, wall_ns);
+}
+
+static void sink_eof(void *self, size_t ctr, enum backend_stream stream, int64_t wall_ns)
+{
+    dsink_eof(self, ctr, (int)stream, wall_ns);
+}
+
+static void sink_retry(void *self, int64_t wall_ns)
+{
+    (void)self; /* the pump's writer thread retries on its own */
+    (void)wall_ns;
+}
+
+static struct logw_stats sink_stats(void *self, size_t ctr, enum backend_stream stream,
+                                    char *errbuf, size_t errlen)
+{
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    return dsink_stats(self, ctr, (int)stream);
+}
+
+static void sink_close(void *self)
+{
+    (void)self;
+}
+
+static const struct drv_log_sink_ops daemon_sink_ops = {sink_write, sink_eof, sink_retry,
+                                                        sink_stats, sink_close};
+
+static int new_driver(struct daemon *d, struct pod_err *err)
+{
+    uint64_t seed = d->cfg->seed;
+    if (!seed && getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = (uint64_t)clk_wall_ns(&clk_real) ^ (uint64_t)getpid();
+    struct drv_cfg dc = {.spec = d->cfg->spec,
+                         .backend = dsink_backend(&d->wrap),
+                         .clk = clk_real,
+                         .fs = dsink_drv_fs(&d->drvfs, d->cfg->dir),
+                         .dir = d->cfg->dir,
+                         .seed = seed,
+                         .pid = (long)getpid(),
+                         .reconcile_ms = d->cfg->reconcile_ms,
+                         .status_refresh_ms = d->cfg->status_refresh_ms,
+                         .log = {&daemon_sink_ops, d->sink}};
+    return drv_new(&dc, &d->drv, err);
+}
+
+static int setup_driver(struct daemon *d, struct pod_err *err)
+{
+    if (new_driver(d, err) < 0)
+        return -1;
+    char *state = live_state(d);
+    if (!state)
+        return 0;
+    struct pod_err e2 = POD_ERR_ZERO;
+    if (drv_recover(d->drv, state, &e2) < 0) {
+        pod_log(POD_LOG_ERROR, "daemon: cannot recover %s (%s): starting afresh", DRV_STATE_FILE,
+                e2.msg);
+        drv_free(d->drv);
+        d->drv = NULL;
+        dsink_fs_free(&d->drvfs);
+        free(state);
+        return new_driver(d, err);
+    }
+    pod_log(POD_LOG_INFO, "daemon: recovered the saved state; adopting the containers");
+    free(state);
+    return 0;
+}
+
+static int setup_watch_and_socket(struct daemon *d, struct pod_err *err)
+{
+    const struct pod_spec *sp = d->cfg->spec;
+    struct cfgwatch_vol *vols = xcalloc(sp->n_volumes + 1, sizeof *vols);
+    size_t n = 0;
+    for (size_t i = 0; i < sp->n_volumes; i++)
+        if (sp->volumes[i].type == SPEC_VOL_CONFIG)
+            vols[n++] = (struct cfgwatch_vol){i, sp->volumes[i].name};
+    struct cfgwatch_cfg wc = {.loop = d->loop,
+                              .clk = &clk_real,
+                              .dir = d->cfg->dir,
+                              .vols = vols,
+                              .n = n,
+                              .fn = on_config,
+                              .arg = d};
+    int rc = n ? cfgwatch_new(&wc, &d->cw, err) : 0;
+    free(vols);
+    if (rc < 0)
+        return -1;
+    struct ctl_server_cfg cc = {.loop = d->loop,
+                                .clk = &clk_real,
+                                .dirfd = d->dirfd,
+                                .file = d->f_sock,
+                                .fn = daemon_on_request,
+                                .arg = d,
+                                .uid = geteuid()};
+    if (ctl_server_new(&cc, &d->ctl, err) < 0)
+        return -1;
+    if (loop_add(d->loop, d->sigfd, LOOP_IN, on_signal, d, err) < 0 ||
+        loop_add(d->loop, logpump_fd(d->pump), LOOP_IN, on_pump, d, err) < 0)
+        return -1;
+    return 0;
+}
+
+static void report_ready(struct daemon *d, const struct pod_err *err)
+{
+    if (d->ready_fd < 0)
+        return;
+    char *msg = err ? xasprintf("E%s", err->msg) : xstrdup("1");
+    (void)!write(d->ready_fd, msg, strlen(msg));
+    free(msg);
+    close(d->ready_fd);
+    d->ready_fd = -1;
+}
+
+static int setup(struct daemon *d, struct pod_err *err)
+{
+    if (setup_signals(d, err) < 0 || setup_files(d, err) < 0)
+        return -1;
+    if (!(d->loop = loop_new(err)))
+        return -1;
+    if (setup_logs(d, err) < 0 || setup_holder(d, err) < 0 || setup_backend(d, err) < 0 ||
+        setup_driver(d, err) < 0 || setup_watch_and_socket(d, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the loop and the end */
+
+static int64_t next_deadline(const struct daemon *d)
+{
+    int64_t m = drv_next_deadline(d->drv), t;
+    if ((t = ctl_server_next_deadline(d->ctl)) < m)
+        m = t;
+    if ((t = holdc_next_deadline(d->hc)) < m)
+        m = t;
+    if (d->cw && (t = cfgwatch_next_deadline(d->cw)) < m)
+        m = t;
+    return m;
+}
+
+static int run_loop(struct daemon *d)
+{
+    for (;;) {
+        drv_run(d->drv);
+        dsink_flush(d->sink);
+        if (drv_pod_stopped(d->drv))
+            return 0;
+        struct pod_err err = POD_ERR_ZERO;
+        if (loop_run_once(d->loop, &clk_real, next_deadline(d), &err) < 0) {
+            pod_log(POD_LOG_ERROR, "daemon: %s", err.msg);
+            return -1;
+        }
+        d->wakeups++;
+        ctl_server_tick(d->ctl);
+        holdc_run(d->hc);
+        if (d->cw)
+            cfgwatch_run(d->cw);
+    }
+}
+
+/* Tears down in dependency order.  clean: the pod stopped (final status, BYE, files removed). */
+static void teardown(struct daemon *d, bool clean)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    if (d->drv && clean)
+        drv_flush_status(d->drv);
+    if (d->ctl)
+        ctl_server_free(d->ctl, true);
+    cfgwatch_free(d->cw);
+    drv_free(d->drv);
+    dsink_fs_free(&d->drvfs);
+    if (d->have_be && d->cfg->backend.destroy)
+        d->cfg->backend.destroy(d->cfg->backend.arg, &d->be);
+    if (clean)
+        pod_log(POD_LOG_INFO, "daemon: the pod is stopped; exiting");
+    pod_log_set_sink(NULL, NULL);
+    dsink_free(d->sink);
+    logpump_close(d->pump); /* writes everything queued */
+    if (clean) {
+        if (ident_status_down(d->dirfd, d->f_status, &err) < 0)
+            pod_log(POD_LOG_WARN, "daemon: %s", err.msg);
+        (void)unlinkat(d->dirfd, d->f_pid, 0);
+    }
+    if (d->hc && clean)
+        holdc_bye(d->hc);
+    holdc_free(d->hc);
+    if (d->loop)
+        loop_free(d->loop);
+    if (d->sigfd >= 0)
+        close(d->sigfd);
+    if (d->dirfd >= 0)
+        close(d->dirfd);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+}
+
+int daemon_run(const struct daemon_cfg *cfg)
+{
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    d.cfg = cfg;
+    d.sigfd = d.dirfd = d.lock_fd = -1;
+    d.ready_fd = cfg->ready_fd;
+    if (d.ready_fd >= 0)
+        (void)fcntl(d.ready_fd, F_SETFD, FD_CLOEXEC);
+    if (cfg->holder_fd >= 0)
+        (void)fcntl(cfg->holder_fd, F_SETFD, FD_CLOEXEC);
+    d.started_wall_s = clk_wall_ns(&clk_real) / 1000000000;
+    struct pod_err err = POD_ERR_ZERO;
+    if (setup(&d, &err) < 0) {
+        pod_log(POD_LOG_ERROR, "daemon: cannot start: %s", err.msg);
+        report_ready(&d, &err);
+        teardown(&d, false);
+        return POD_EXIT_SYSTEM;
+    }
+    report_ready(&d, NULL);
+    holder_trim_text(); /* the set-up code (spec, recovery, ...) leaves the RSS */
+    int rc = run_loop(&d);
+    teardown(&d, rc == 0);
+    return rc == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;
+}
+
+int daemon_main(int argc, char **argv, const struct pod_spec *spec)
+{
+    struct daemon_cfg cfg;
+    struct pod_err err = POD_ERR_ZERO;
+    if (daemon_parse_args(argc, argv, &cfg, &err) < 0) {
+        fprintf(stderr, "[ERROR] %s\n", err.msg);
+        return POD_EXIT_USAGE;
+    }
+    cfg.spec = spec;
+    cfg.backend = daemon_podman_factory;
+    pod_log_init_from_env(POD_LOG_INFO);
+    return daemon_run(&cfg);
+}

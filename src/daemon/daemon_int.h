@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon_int.h - the daemon's state, shared by daemon.c (setup, loop, exit) and daemon_ctl.c
+ * (control requests and the live status).  Not a public interface. */
+#ifndef POD_DAEMON_INT_H
+#define POD_DAEMON_INT_H
+
+#include "pod/cfgwatch.h"
+#include "pod/ctl.h"
+#include "pod/daemon.h"
+#include "pod/drv.h"
+#include "pod/dsink.h"
+#include "pod/holder.h"
+#include "pod/ident.h"
+#include "pod/logpump.h"
+
+struct daemon {
+    const struct daemon_cfg *cfg;
+    char f_sock[IDENT_FILE_MAX], f_pid[IDENT_FILE_MAX], f_status[IDENT_FILE_MAX],
+        f_lock[IDENT_FILE_MAX];
+    int dirfd, lock_fd, sigfd, ready_fd;
+    struct loop *loop;
+    struct logpump *pump;
+    struct dsink *sink;
+    struct holdc *hc;
+    struct daemon_env env;
+    struct backend be;
+    bool have_be;
+    struct dsink_backend wrap;
+    struct dsink_fs drvfs;
+    struct drv *drv;
+    struct ctl_server *ctl;
+    struct cfgwatch *cw;
+    int64_t started_wall_s;
+    uint64_t wakeups; /* returns from the loop's wait */
+};
+
+/* A request on the control socket (daemon_ctl.c). */
+void daemon_on_request(void *arg, struct ctl_server *s, uint64_t id, int argc, char **argv);
+/* Feeds one pod-level event (START/STOP/KILL) to the driver. */
+void daemon_input(struct daemon *d, enum sup_event_type type);
+
+#endif

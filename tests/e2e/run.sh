@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/e2e/run.sh - end-to-end tests: compiled pods on real podman (make e2e, make e2e-rootless).
+#
+#   tests/e2e/run.sh BUILD_DIR [--rootless] [FILTER-ERE]
+#
+# Runs every function t_<name> of every tests/e2e/t_<topic>.sh whose "<topic>/<name>" matches
+# FILTER, each in its own subshell with `set -eu`, a fresh work directory $T, the helpers of
+# tests/e2e/lib.sh, and a deadline (E2E_TIMEOUT, default 180 s).  After each test, whatever it
+# left is removed: `pod rm -k` of every pod it compiled, then podman objects labelled
+# podc.pod=e2e*, and the work directory.  Prints one line per test (`ok`/`FAIL`, name, seconds)
+# and last `N passed, N failed`; exits 1 when any failed.
+# --rootless: runs the whole suite as the unprivileged user of ci/rootless-setup.sh, the way
+# production does (setpriv --reuid --regid --init-groups, XDG_RUNTIME_DIR unset with
+# /run/user/UID pre-created, cwd unreadable).  Without usable podman: skipped (exit 0) unless
+# CI=true (then exit 1).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [--rootless] [FILTER]" >&2; exit 100; }
+build=$(cd "$1" && pwd)
+shift
+rootless=0
+if [ "${1:-}" = --rootless ]; then
+    rootless=1
+    shift
+fi
+filter=${1:-.}
+
+skip_or_fail() {
+    if [ "${CI:-}" = true ]; then
+        echo "e2e: FAILED: $*" >&2
+        exit 1
+    fi
+    echo "e2e: skipped: $*"
+    exit 0
+}
+
+if [ $rootless = 1 ] && [ "$(id -u)" = 0 ]; then
+    user=$(sh "$root/ci/rootless-setup.sh") || skip_or_fail "rootless setup failed"
+    uid=$(id -u "$user")
+    mkdir -p "/run/user/$uid" && chown "$user:" "/run/user/$uid" && chmod 700 "/run/user/$uid"
+    work=$(mktemp -d /tmp/podc-e2e-rootless.XXXXXX)
+    chmod 755 "$work"
+    cp -r "$root/tests/e2e" "$work/e2e"
+    cp "$build/podc" "$work/podc"
+    chown -R "$user:" "$work"
+    nocwd=$(mktemp -d /tmp/podc-e2e-nocwd.XXXXXX)
+    chmod 000 "$nocwd"
+    cd "$nocwd"
+    env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS HOME="$(getent passwd "$user" | cut -d: -f6)" \
+        USER="$user" LOGNAME="$user" E2E_ROOTLESS=1 E2E_PODC="$work/podc" E2E_WORK="$work/run" \
+        setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups \
+        bash "$work/e2e/run.sh" "$work" "$filter"
+    rc=$?
+    cd /
+    rm -rf "$work"
+    rmdir "$nocwd" 2>/dev/null || { chmod 700 "$nocwd"; rmdir "$nocwd"; }
+    exit $rc
+fi
+
+cd / # podman itself needs a cwd it can enter (rootless podman fails in an unreadable one)
+export PODC=${E2E_PODC:-$build/podc}
+[ -x "$PODC" ] || { echo "e2e: no podc at $PODC" >&2; exit 100; }
+command -v podman >/dev/null 2>&1 || skip_or_fail "podman is not installed"
+podman image exists "${E2E_IMAGE:-localhost/podtest:1}" 2>/dev/null ||
+    skip_or_fail "image ${E2E_IMAGE:-localhost/podtest:1} missing (ci/podman-setup.sh)"
+export E2E_WORK=${E2E_WORK:-$(mktemp -d /tmp/podc-e2e.XXXXXX)}
+mkdir -p "$E2E_WORK"
+export E2E_NOCWD=$E2E_WORK/nocwd
+mkdir -p "$E2E_NOCWD" && chmod 000 "$E2E_NOCWD"
+timeout_s=${E2E_TIMEOUT:-180}
+
+cleanup_test() { # $1: the test's work dir
+    local pod
+    for pod in "$1"/*/pod; do
+        [ -x "$pod" ] || continue
+        (cd / && timeout 60 "$pod" rm -k >/dev/null 2>&1) || true
+    done
+    local c
+    for c in $(podman ps -a --filter label=podc.pod --format '{{.Names}} {{.Labels}}' 2>/dev/null |
+        awk '/podc.pod:e2e/ {print $1}'); do
+        podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+    done
+    for c in $(podman pod ps --format '{{.Name}}' 2>/dev/null | grep '^e2e'); do
+        podman pod rm -f "$c" >/dev/null 2>&1 || true
+    done
+    rm -rf "$1"
+}
+
+passed=0
+failed=0
+for f in "$here"/t_*.sh; do
+    [ -f "$f" ] || continue
+    topic=$(basename "$f" .sh)
+    topic=${topic#t_}
+    for fn in $(bash -c "source '$f'; declare -F" | awk '{print $3}' | grep '^t_'); do
+        name="$topic/${fn#t_}"
+        printf '%s\n' "$name" | grep -Eq -- "$filter" || continue
+        T="$E2E_WORK/$topic-${fn#t_}"
+        rm -rf "$T"
+        mkdir -p "$T"
+        start=$(date +%s)
+        (
+            export T
+            cd "$T"
+            set -eu
+            source "$here/lib.sh"
+            source "$f"
+            "$fn"
+        ) >"$T.log" 2>&1 &
+        tpid=$!
+        ( sleep "$timeout_s"; kill -TERM "$tpid" 2>/dev/null ) &
+        wpid=$!
+        wait "$tpid"
+        trc=$?
+        kill "$wpid" 2>/dev/null
+        wait "$wpid" 2>/dev/null
+        took=$(($(date +%s) - start))
+        if [ $trc = 0 ]; then
+            printf 'ok   %-48s %3ss\n' "$name" "$took"
+            passed=$((passed + 1))
+        else
+            printf 'FAIL %-48s %3ss (rc %s)\n' "$name" "$took" "$trc"
+            sed 's/^/     | /' "$T.log" | tail -n 40
+            failed=$((failed + 1))
+        fi
+        cleanup_test "$T"
+        rm -f "$T.log"
+    done
+done
+chmod 700 "$E2E_NOCWD" 2>/dev/null
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
