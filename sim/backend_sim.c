@@ -5,108 +5,15 @@
  * exec finishing) processed in (time, sequence) order by poll_events; output lines are generated
  * lazily from each instance's rate and delivered on a flush grid.  No real I/O, no sleeping.
  */
-#include "backend_sim.h"
+#include "backend_sim_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pod/util.h"
 #include "rng.h"
 
-enum item_kind {
-    IT_STARTED = 1,
-    IT_START_FAILED,
-    IT_EXIT,      /* scripted voluntary exit (code) */
-    IT_TERM,      /* a (slow) stop's TERM arrives now */
-    IT_STOP_EXIT, /* exit caused by TERM (code) */
-    IT_KILL_EXIT, /* SIGKILL: exit 137 */
-    IT_EXEC_DONE,
-};
-
-struct item {
-    int64_t at;
-    uint64_t seq;
-    enum item_kind kind;
-    size_t ctr;
-    uint64_t instance;
-    uint64_t tag;
-    int code;
-    int64_t timeout_ms; /* IT_TERM */
-    enum backend_result result;
-};
-
-enum cstate { CS_NONE = 0, CS_CREATING, CS_RUNNING, CS_EXITED };
-
-struct gen {
-    unsigned per_s, bytes;
-    uint64_t base_k; /* line number at base_ms */
-    int64_t base_ms;
-    uint64_t emitted; /* lines written by the current instance (seq 1..emitted) */
-    uint64_t pending; /* written, still in the pipe (the highest seqs) */
-    int64_t first_pending_ms;
-    bool blocked;
-    int64_t blocked_since;
-    bool orphaned;    /* direct: no reader for this instance any more */
-    bool eof_pending; /* the instance ended; pipe closes after the pending data */
-    bool partial_pending;
-    size_t acct; /* index into the ctr's accounting */
-};
-
-struct sctr {
-    const char *name;
-    enum cstate st;
-    uint64_t instance;
-    int64_t start_ms;
-    bool term_seen;
-    bool partial;
-    struct gen out[2];
-    uint64_t att[5];
-    struct sim_ctr_obs obs;
-    struct sim_out_acct *acct[2];
-    size_t n_acct[2], cap_acct[2];
-};
-
-struct inflight {
-    uint64_t tag;
-    size_t ctr;
-    uint64_t instance;
-};
-
-struct qev {
-    struct backend_event ev;
-    char *data; /* owned */
-};
-
-struct backend_sim {
-    struct backend_sim_cfg cfg;
-    const struct scn *scn;
-    size_t n;
-    struct sctr *c;
-    struct item *items;
-    size_t n_items, cap_items;
-    uint64_t item_seq;
-    struct inflight *fl;
-    size_t n_fl, cap_fl;
-    struct qev *q;
-    size_t q_head, q_len, q_cap;
-    char **ret; /* data of returned events, freed at the next poll */
-    size_t n_ret, cap_ret;
-    uint64_t *fault_seen; /* per scenario fault: matching calls seen */
-    uint64_t rng;
-    bool daemon_up;
-    struct sim_counters cnt;
-};
-
-static int64_t now_ms(const struct backend_sim *b)
-{
-    return b->cfg.clk->mono_ms;
-}
-
-static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
-    POD_PRINTF(4, 5);
-
-static void trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
+void bsim_trace(struct backend_sim *b, const char *ctr, const char *event, const char *fmt, ...)
 {
     if (!b->cfg.trace)
         return;
@@ -117,181 +24,6 @@ static void trace(struct backend_sim *b, const char *ctr, const char *event, con
     va_end(ap);
     b->cfg.trace(b->cfg.trace_self, now_ms(b), ctr, event, d);
 }
-
-/* ------------------------------------------------------------------ lines */
-
-size_t sim_line_text(char *buf, size_t cap, const char *ctr, int stream, uint64_t instance,
-                     uint64_t seq, unsigned bytes)
-{
-    int n = snprintf(buf, cap, "%s %s i%llu n%06llu ", ctr, stream ? "stderr" : "stdout",
-                     (unsigned long long)instance, (unsigned long long)seq);
-    if (n < 0)
-        return 0;
-    size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
-    size_t want = bytes > 1 ? bytes - 1 : 0; /* without the newline */
-    while (len < want && len + 1 < cap) {
-        buf[len] = (char)('a' + (seq + len) % 26);
-        len++;
-    }
-    buf[len] = 0;
-    return len;
-}
-
-bool sim_line_parse(const char *msg, size_t len, const char *ctr, int stream, uint64_t *instance,
-                    uint64_t *seq)
-{
-    char pre[96];
-    int n = snprintf(pre, sizeof pre, "%s %s i", ctr, stream ? "stderr" : "stdout");
-    if (n < 0 || (size_t)n >= sizeof pre || len < (size_t)n || memcmp(msg, pre, (size_t)n) != 0)
-        return false;
-    size_t i = (size_t)n;
-    uint64_t a = 0, s = 0;
-    if (i >= len || msg[i] < '0' || msg[i] > '9')
-        return false;
-    while (i < len && msg[i] >= '0' && msg[i] <= '9')
-        a = a * 10 + (uint64_t)(msg[i++] - '0');
-    if (i + 2 > len || msg[i] != ' ' || msg[i + 1] != 'n')
-        return false;
-    i += 2;
-    if (i >= len || msg[i] < '0' || msg[i] > '9')
-        return false;
-    while (i < len && msg[i] >= '0' && msg[i] <= '9')
-        s = s * 10 + (uint64_t)(msg[i++] - '0');
-    *instance = a;
-    *seq = s;
-    return true;
-}
-
-/* ------------------------------------------------------------------ rules */
-
-/* Last matching rule of a kind (and role for probes), NULL when none. */
-static const struct scn_rule *rule(const struct backend_sim *b, size_t ctr, enum scn_rule_kind k,
-                                   int role_or_stream, uint64_t instance, uint64_t attempt)
-{
-    const struct scn_ctr *sc = NULL;
-    for (size_t i = 0; i < b->scn->n_ctrs; i++)
-        if (b->scn->ctrs[i].spec_idx == ctr && strcmp(b->scn->ctrs[i].name, b->c[ctr].name) == 0)
-            sc = &b->scn->ctrs[i];
-    if (!sc)
-        return NULL;
-    const struct scn_rule *best = NULL;
-    for (size_t i = 0; i < sc->n_rules; i++) {
-        const struct scn_rule *r = &sc->rules[i];
-        if (r->kind != k)
-            continue;
-        if (k == SCN_R_PROBE && r->role != SCN_ROLE_ANY && (int)r->role != role_or_stream)
-            continue;
-        if (k == SCN_R_OUTPUT && r->stream != role_or_stream)
-            continue;
-        if (k == SCN_R_EXIT || k == SCN_R_FOREVER) {
-            /* handled by the caller (both kinds compete) */
-        }
-        if (!scn_filter_match(&r->f, now_ms(b), instance, attempt))
-            continue;
-        best = r;
-    }
-    return best;
-}
-
-/* The run rule: EXIT or FOREVER, whichever matching one comes last. */
-static const struct scn_rule *run_rule(const struct backend_sim *b, size_t ctr, uint64_t instance)
-{
-    const struct scn_rule *e = rule(b, ctr, SCN_R_EXIT, 0, instance, 0);
-    const struct scn_rule *f = rule(b, ctr, SCN_R_FOREVER, 0, instance, 0);
-    if (e && f)
-        return e->line > f->line ? e : f;
-    return e ? e : f;
-}
-
-/* ------------------------------------------------------------------ faults */
-
-enum fire { FIRE_NONE = 0, FIRE_FAIL, FIRE_HANG, FIRE_SLOW, FIRE_LOSE, FIRE_DUP };
-
-static enum fire fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
-                             int64_t *slow_ms)
-{
-    const struct scn *s = b->scn;
-    for (size_t i = 0; i < s->n_faults; i++) {
-        const struct scn_fault *f = &s->faults[i];
-        if (f->op != op)
-            continue;
-        if (f->ctr && f->ctr_idx != ctr)
-            continue;
-        if (op == SCN_OP_EVENT && f->ev != SCN_EV_ANY && f->ev != ev)
-            continue;
-        if (!scn_filter_match(&f->f, now_ms(b), 0, 0))
-            continue;
-        uint64_t nth = ++b->fault_seen[i];
-        if (nth < f->f.nth_lo || nth > f->f.nth_hi)
-            continue;
-        if (f->f.p_milli < 1000 && sim_rng_below(&b->rng, 1000) >= f->f.p_milli)
-            continue;
-        b->cnt.faults_fired++;
-        switch (f->kind) {
-        case SCN_F_FAIL:
-            return FIRE_FAIL;
-        case SCN_F_HANG:
-            return FIRE_HANG;
-        case SCN_F_SLOW:
-            *slow_ms = f->dur_ms;
-            return FIRE_SLOW;
-        case SCN_F_LOSE:
-            return FIRE_LOSE;
-        case SCN_F_DUP:
-            return FIRE_DUP;
-        default:
-            break;
-        }
-    }
-    const struct sim_swarm *w = b->cfg.swarm;
-    if (w && now_ms(b) < w->heal_ms) {
-        if (op == SCN_OP_EVENT) {
-            if (w->ev_lose && sim_rng_below(&b->rng, 1000) < w->ev_lose)
-                return b->cnt.faults_fired++, FIRE_LOSE;
-            if (w->ev_dup && sim_rng_below(&b->rng, 1000) < w->ev_dup)
-                return b->cnt.faults_fired++, FIRE_DUP;
-            return FIRE_NONE;
-        }
-        if (w->call_fail[op] && sim_rng_below(&b->rng, 1000) < w->call_fail[op])
-            return b->cnt.faults_fired++, FIRE_FAIL;
-        if (w->call_hang[op] && sim_rng_below(&b->rng, 1000) < w->call_hang[op])
-            return b->cnt.faults_fired++, FIRE_HANG;
-        if (w->call_slow[op] && w->slow_max_ms > 0 &&
-            sim_rng_below(&b->rng, 1000) < w->call_slow[op]) {
-            *slow_ms = 1 + (int64_t)sim_rng_below(&b->rng, (uint64_t)w->slow_max_ms);
-            return b->cnt.faults_fired++, FIRE_SLOW;
-        }
-    }
-    return FIRE_NONE;
-}
-
-static const char *ctr_name(const struct backend_sim *b, size_t ctr)
-{
-    return ctr < b->n ? b->c[ctr].name : "pod";
-}
-
-/* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 0 (go on; *delay_ms set). */
-static int call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
-                      struct pod_err *err)
-{
-    int64_t slow = 0;
-    *delay_ms = 0;
-    switch (fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
-    case FIRE_FAIL:
-        trace(b, ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
-        return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s", scn_op_name(op));
-    case FIRE_HANG:
-        trace(b, ctr_name(b, ctr), "fault", "%s hang", scn_op_name(op));
-        return 1;
-    case FIRE_SLOW:
-        trace(b, ctr_name(b, ctr), "fault", "%s slow %lldms", scn_op_name(op), (long long)slow);
-        *delay_ms = slow;
-        return 0;
-    default:
-        return 0;
-    }
-}
-
 /* ------------------------------------------------------------------ queues */
 
 static void add_item(struct backend_sim *b, const struct item *it)
@@ -305,7 +37,21 @@ static void add_item(struct backend_sim *b, const struct item *it)
     b->n_items++;
 }
 
-static void q_push_raw(struct backend_sim *b, const struct backend_event *ev, const char *data)
+/* The call (op) returned 0 but fails: BACKEND_EV_CALL_FAILED delay_ms from now. */
+static void async_fail(struct backend_sim *b, enum backend_op op, size_t ctr, uint64_t instance,
+                       uint64_t tag, int sig, int64_t delay_ms)
+{
+    struct item it = {.at = now_ms(b) + delay_ms,
+                      .kind = IT_CALL_FAILED,
+                      .ctr = ctr,
+                      .instance = instance,
+                      .tag = tag,
+                      .code = sig,
+                      .op = op};
+    add_item(b, &it);
+}
+
+void bsim_q_push(struct backend_sim *b, const struct backend_event *ev, const char *data)
 {
     if (b->q_len == b->q_cap) {
         size_t nc = b->q_cap ? b->q_cap * 2 : 16;
@@ -338,6 +84,8 @@ static enum scn_ev ev_kind(enum backend_event_type t)
         return SCN_EV_EXITED;
     case BACKEND_EV_EXEC_DONE:
         return SCN_EV_EXEC_DONE;
+    case BACKEND_EV_CALL_FAILED:
+        return SCN_EV_CALL_FAILED;
     default:
         return SCN_EV_OUTPUT;
     }
@@ -349,19 +97,19 @@ static void notify(struct backend_sim *b, const struct backend_event *ev)
     if (!b->daemon_up)
         return;
     int64_t slow = 0;
-    enum fire f = fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
+    enum fire f = bsim_fault_check(b, SCN_OP_EVENT, ev->ctr, ev_kind(ev->type), &slow);
     if (f == FIRE_LOSE) {
         b->cnt.events_lost++;
-        trace(b, ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
-              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        bsim_trace(b, bsim_ctr_name(b, ev->ctr), "fault", "event lost %s instance=%llu",
+                   scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
         return;
     }
-    q_push_raw(b, ev, NULL);
+    bsim_q_push(b, ev, NULL);
     if (f == FIRE_DUP) {
         b->cnt.events_dup++;
-        trace(b, ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
-              scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
-        q_push_raw(b, ev, NULL);
+        bsim_trace(b, bsim_ctr_name(b, ev->ctr), "fault", "event dup %s instance=%llu",
+                   scn_ev_name(ev_kind(ev->type)), (unsigned long long)ev->instance);
+        bsim_q_push(b, ev, NULL);
     }
 }
 
@@ -377,196 +125,6 @@ static void notify_simple(struct backend_sim *b, enum backend_event_type t, size
     if (msg)
         snprintf(ev.msg, sizeof ev.msg, "%s", msg);
     notify(b, &ev);
-}
-
-/* ------------------------------------------------------------------ output */
-
-static struct sim_out_acct *acct(struct backend_sim *b, size_t ctr, int s)
-{
-    return &b->c[ctr].acct[s][b->c[ctr].out[s].acct];
-}
-
-static void gen_reset(struct backend_sim *b, size_t ctr, uint64_t instance)
-{
-    struct sctr *c = &b->c[ctr];
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        const struct scn_rule *r = rule(b, ctr, SCN_R_OUTPUT, s, instance, 0);
-        memset(g, 0, sizeof *g);
-        g->per_s = r ? r->per_s : 0;
-        g->bytes = r ? r->bytes : 32;
-        g->base_ms = now_ms(b);
-        g->base_k = 1;
-        if (c->n_acct[s] == c->cap_acct[s]) {
-            c->cap_acct[s] = c->cap_acct[s] ? c->cap_acct[s] * 2 : 8;
-            c->acct[s] = xrealloc(c->acct[s], c->cap_acct[s] * sizeof *c->acct[s]);
-        }
-        g->acct = c->n_acct[s]++;
-        memset(&c->acct[s][g->acct], 0, sizeof c->acct[s][g->acct]);
-        c->acct[s][g->acct].instance = instance;
-        /* Direct mode: a container started while no daemon reads has no reader at all. */
-        g->orphaned = b->scn->output_direct && !b->daemon_up;
-    }
-}
-
-static int64_t line_time(const struct gen *g, uint64_t k)
-{
-    return g->base_ms + (int64_t)((k - g->base_k) * 1000 / g->per_s);
-}
-
-static bool readable(const struct backend_sim *b, const struct gen *g)
-{
-    return b->daemon_up && !g->orphaned;
-}
-
-/* Writes the instance's lines due up to time t. */
-static void gen_until(struct backend_sim *b, size_t ctr, int64_t t)
-{
-    struct sctr *c = &b->c[ctr];
-    if (c->st != CS_RUNNING)
-        return;
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        if (g->per_s == 0 || g->blocked)
-            continue;
-        for (;;) {
-            uint64_t k = g->emitted + 1;
-            int64_t lt = line_time(g, k);
-            if (lt > t)
-                break;
-            struct sim_out_acct *a = acct(b, ctr, s);
-            if (!readable(b, g) && b->scn->output_direct) {
-                g->emitted++;
-                a->emitted++;
-                a->epipe++;
-                b->cnt.epipe_lines++;
-                continue;
-            }
-            if (!b->daemon_up && (g->pending + 1) * g->bytes > SIM_PIPE_CAPACITY) {
-                g->blocked = true;
-                g->blocked_since = lt;
-                b->cnt.pipe_blocked++;
-                trace(b, c->name, "pipe-full", "%s blocked instance=%llu", s ? "stderr" : "stdout",
-                      (unsigned long long)c->instance);
-                break;
-            }
-            if (g->pending == 0)
-                g->first_pending_ms = lt;
-            g->emitted++;
-            g->pending++;
-            a->emitted++;
-        }
-    }
-}
-
-/* Hands pending pipe content to the daemon (all of it when force or the flush time came). */
-static void deliver(struct backend_sim *b, size_t ctr, bool force)
-{
-    struct sctr *c = &b->c[ctr];
-    int64_t t = now_ms(b);
-    for (int s = 0; s < 2; s++) {
-        struct gen *g = &c->out[s];
-        if (!readable(b, g)) {
-            if (b->scn->output_direct && (g->pending || g->partial_pending)) {
-                /* direct mode: the reader is gone, the pipe content is lost */
-                struct sim_out_acct *a = acct(b, ctr, s);
-                a->epipe += g->pending;
-                b->cnt.epipe_lines += (unsigned)g->pending;
-                g->pending = 0;
-                g->partial_pending = false;
-            }
-            continue;
-        }
-        int64_t flush = b->scn->output_flush_ms;
-        bool due = g->pending &&
-                   (force || g->eof_pending || t >= (g->first_pending_ms / flush + 1) * flush ||
-                    g->pending * g->bytes >= SIM_PIPE_CAPACITY);
-        if (due || (g->eof_pending && g->partial_pending)) {
-            struct pod_buf buf = {0};
-            uint64_t first = g->emitted - g->pending + 1;
-            char line[70000];
-            struct sim_out_acct *a = acct(b, ctr, s);
-            for (uint64_t k = first; k <= g->emitted; k++) {
-                size_t n = sim_line_text(line, sizeof line, c->name, s, a->instance, k, g->bytes);
-                pod_buf_add(&buf, line, n);
-                pod_buf_addc(&buf, '\n');
-                if (buf.len >= SIM_PIPE_CAPACITY || k == g->emitted) {
-                    struct backend_event ev;
-                    memset(&ev, 0, sizeof ev);
-                    ev.type = BACKEND_EV_OUTPUT;
-                    ev.ctr = ctr;
-                    ev.instance = a->instance;
-                    ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                    ev.len = buf.len;
-                    q_push_raw(b, &ev, buf.data);
-                    buf.len = 0;
-                }
-            }
-            a->delivered += g->pending;
-            g->pending = 0;
-            if (g->eof_pending && g->partial_pending) {
-                size_t n =
-                    sim_line_text(line, sizeof line, c->name, s, a->instance, g->emitted + 1, 40);
-                struct backend_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = BACKEND_EV_OUTPUT;
-                ev.ctr = ctr;
-                ev.instance = a->instance;
-                ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-                ev.len = n;
-                q_push_raw(b, &ev, line);
-                g->partial_pending = false;
-                a->partial = true;
-            }
-            pod_buf_free(&buf);
-            if (g->blocked) {
-                a->blocked_ms += t - g->blocked_since;
-                g->blocked = false;
-                g->base_ms = t;
-                g->base_k = g->emitted + 1;
-                trace(b, c->name, "pipe-drained", "%s instance=%llu", s ? "stderr" : "stdout",
-                      (unsigned long long)a->instance);
-            }
-        }
-        if (g->eof_pending && !g->pending && !g->partial_pending) {
-            struct backend_event ev;
-            memset(&ev, 0, sizeof ev);
-            ev.type = BACKEND_EV_OUTPUT_EOF;
-            ev.ctr = ctr;
-            ev.instance = acct(b, ctr, s)->instance;
-            ev.stream = s ? BACKEND_STDERR : BACKEND_STDOUT;
-            q_push_raw(b, &ev, NULL);
-            g->eof_pending = false;
-        }
-    }
-}
-
-static int64_t gen_deadline(const struct backend_sim *b, size_t ctr)
-{
-    const struct sctr *c = &b->c[ctr];
-    int64_t d = INT64_MAX;
-    for (int s = 0; s < 2; s++) {
-        const struct gen *g = &c->out[s];
-        bool rd = readable(b, g);
-        if (rd && (g->eof_pending || g->partial_pending))
-            return now_ms(b);
-        if (rd && g->pending) {
-            int64_t flush = b->scn->output_flush_ms;
-            int64_t f = (g->first_pending_ms / flush + 1) * flush;
-            if (g->pending * g->bytes >= SIM_PIPE_CAPACITY)
-                f = now_ms(b);
-            d = f < d ? f : d;
-        }
-        if (c->st == CS_RUNNING && g->per_s && !g->blocked) {
-            int64_t lt = line_time(g, g->emitted + 1);
-            if (rd) {
-                int64_t flush = b->scn->output_flush_ms;
-                lt = g->pending ? lt : (lt / flush + 1) * flush;
-            }
-            d = lt < d ? lt : d;
-        }
-    }
-    return d;
 }
 
 /* ------------------------------------------------------------------ state changes */
@@ -602,7 +160,7 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     struct sctr *c = &b->c[ctr];
     if (c->st != CS_RUNNING)
         return;
-    gen_until(b, ctr, now_ms(b));
+    bsim_gen_until(b, ctr, now_ms(b));
     c->st = CS_EXITED;
     c->obs.running = false;
     c->obs.exits++;
@@ -620,8 +178,29 @@ static void ctr_exit(struct backend_sim *b, size_t ctr, int code, bool voluntary
     notify_simple(b, BACKEND_EV_EXITED, ctr, c->instance, code, NULL);
 }
 
+/* The event an item reports: EXEC_DONE (result, code) or CALL_FAILED (op, code = signal). */
+static void notify_item(struct backend_sim *b, const struct item *it, enum backend_event_type t)
+{
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = t;
+    ev.ctr = it->ctr;
+    ev.instance = it->instance;
+    ev.tag = it->tag;
+    ev.result = it->result;
+    ev.exit_code = it->code;
+    ev.op = it->op;
+    if (t == BACKEND_EV_CALL_FAILED)
+        snprintf(ev.msg, sizeof ev.msg, "sim: injected asynchronous failure");
+    notify(b, &ev);
+}
+
 static void handle_item(struct backend_sim *b, const struct item *it)
 {
+    if (it->kind == IT_CALL_FAILED) {
+        notify_item(b, it, BACKEND_EV_CALL_FAILED);
+        return;
+    }
     struct sctr *c = it->ctr < b->n ? &b->c[it->ctr] : NULL;
     if (!c)
         return;
@@ -638,10 +217,10 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->obs.last_start_ms = c->start_ms;
         c->term_seen = false;
         memset(c->att, 0, sizeof c->att);
-        const struct scn_rule *r = run_rule(b, it->ctr, c->instance);
-        const struct scn_rule *pl = rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
+        const struct scn_rule *r = bsim_run_rule(b, it->ctr, c->instance);
+        const struct scn_rule *pl = bsim_rule(b, it->ctr, SCN_R_PARTIAL, 0, c->instance, 0);
         c->partial = pl != NULL;
-        gen_reset(b, it->ctr, c->instance);
+        bsim_gen_reset(b, it->ctr, c->instance);
         if (r && r->kind == SCN_R_EXIT) {
             struct item e = {.at = now_ms(b) + r->dur_ms,
                              .kind = IT_EXIT,
@@ -678,7 +257,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         if (!cur || c->st != CS_RUNNING)
             return;
         c->term_seen = true;
-        const struct scn_rule *r = rule(b, it->ctr, SCN_R_ON_TERM, 0, c->instance, 0);
+        const struct scn_rule *r = bsim_rule(b, it->ctr, SCN_R_ON_TERM, 0, c->instance, 0);
         if (r && r->ignore) {
             /* only the kill after the timeout ends it */
         } else {
@@ -703,6 +282,9 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         }
         break;
     }
+    case IT_CANCEL_DONE:
+        notify_item(b, it, BACKEND_EV_EXEC_DONE);
+        break;
     case IT_EXEC_DONE: {
         size_t i;
         for (i = 0; i < b->n_fl; i++)
@@ -711,15 +293,7 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         if (i == b->n_fl)
             return; /* cancelled */
         b->fl[i] = b->fl[--b->n_fl];
-        struct backend_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = BACKEND_EV_EXEC_DONE;
-        ev.ctr = it->ctr;
-        ev.instance = it->instance;
-        ev.tag = it->tag;
-        ev.result = it->result;
-        ev.exit_code = it->code;
-        notify(b, &ev);
+        notify_item(b, it, BACKEND_EV_EXEC_DONE);
         break;
     }
     default:
@@ -754,8 +328,8 @@ static void advance(struct backend_sim *b)
 {
     run_items(b);
     for (size_t i = 0; i < b->n; i++) {
-        gen_until(b, i, now_ms(b));
-        deliver(b, i, false);
+        bsim_gen_until(b, i, now_ms(b));
+        bsim_deliver(b, i, false);
     }
 }
 
@@ -765,7 +339,9 @@ static int op_pod_create(void *self, struct pod_err *err)
 {
     struct backend_sim *b = self;
     int64_t d;
-    int r = call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
+    int r = bsim_call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, d);
     return r < 0 ? -1 : 0;
 }
 
@@ -782,19 +358,19 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_START, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_START, ctr, &delay, err);
     if (r < 0)
         return -1;
     struct sctr *c = &b->c[ctr];
     /* podman: removes the previous container first (rm -f kills a running one). */
     if (c->st == CS_RUNNING) {
         c->obs.overlaps++;
-        trace(b, c->name, "overlap", "start of instance=%llu while instance=%llu runs",
-              (unsigned long long)instance, (unsigned long long)c->instance);
+        bsim_trace(b, c->name, "overlap", "start of instance=%llu while instance=%llu runs",
+                   (unsigned long long)instance, (unsigned long long)c->instance);
         ctr_exit(b, ctr, 137, false);
     }
-    gen_until(b, ctr, now_ms(b));
-    deliver(b, ctr, true);
+    bsim_gen_until(b, ctr, now_ms(b));
+    bsim_deliver(b, ctr, true);
     c->instance = instance;
     c->st = CS_CREATING;
     c->obs.instance = instance;
@@ -802,10 +378,12 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     c->obs.running = false;
     c->obs.starting = true;
     c->obs.starts++;
+    c->obs.prev_start_call_ms = c->obs.start_call_ms;
+    c->obs.start_call_ms = now_ms(b);
     if (r == 1)
         return 0; /* hangs: the container stays "created" */
-    const struct scn_rule *lat = rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
-    const struct scn_rule *sf = rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
+    const struct scn_rule *lat = bsim_rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
+    const struct scn_rule *sf = bsim_rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
     struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
                       .kind = sf ? IT_START_FAILED : IT_STARTED,
                       .ctr = ctr,
@@ -821,7 +399,9 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_STOP, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_STOP, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_STOP, ctr, instance, 0, 0, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
@@ -858,7 +438,9 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_KILL, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_KILL, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_KILL, ctr, instance, 0, sig, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
@@ -877,7 +459,8 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
         add_item(b, &it);
     } else {
         c->obs.signals++;
-        trace(b, c->name, "signalled", "sig=%d instance=%llu", sig, (unsigned long long)instance);
+        bsim_trace(b, c->name, "signalled", "sig=%d instance=%llu", sig,
+                   (unsigned long long)instance);
     }
     return 0;
 }
@@ -888,14 +471,16 @@ static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_REMOVE, ctr, &delay, err);
+    if (r == 2)
+        async_fail(b, BACKEND_OP_REMOVE, ctr, b->c[ctr].instance, 0, 0, delay);
     if (r != 0)
         return r < 0 ? -1 : 0;
     struct sctr *c = &b->c[ctr];
     if (c->st == CS_RUNNING)
         ctr_exit(b, ctr, 137, false);
-    gen_until(b, ctr, now_ms(b));
-    deliver(b, ctr, true);
+    bsim_gen_until(b, ctr, now_ms(b));
+    bsim_deliver(b, ctr, true);
     if (c->st == CS_CREATING) {
         for (size_t i = 0; i < b->n_items; i++)
             if (b->items[i].ctr == ctr &&
@@ -915,7 +500,7 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_PROBE, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_PROBE, ctr, &delay, err);
     if (r < 0)
         return -1;
     struct sctr *c = &b->c[ctr];
@@ -923,12 +508,19 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
         b->cap_fl = b->cap_fl ? b->cap_fl * 2 : 8;
         b->fl = xrealloc(b->fl, b->cap_fl * sizeof *b->fl);
     }
-    b->fl[b->n_fl++] = (struct inflight){req->tag, ctr, req->instance};
+    int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
+    for (size_t i = 0; i < b->n_fl; i++)
+        if (b->fl[i].ctr == ctr && b->fl[i].instance == req->instance && b->fl[i].role == role) {
+            c->obs.probe_overlaps++;
+            bsim_trace(b, c->name, "overlap", "%s tag=%llu while tag=%llu still runs",
+                       scn_role_name((enum scn_role)role), (unsigned long long)req->tag,
+                       (unsigned long long)b->fl[i].tag);
+        }
+    b->fl[b->n_fl++] = (struct inflight){req->tag, ctr, req->instance, role};
     if (r == 1) {
         b->cnt.probes_hung++;
         return 0;
     }
-    int role = req->role >= 0 && req->role <= 3 ? req->role : 3;
     uint64_t att = c->instance == req->instance ? ++c->att[role] : 0;
     struct item it = {.kind = IT_EXEC_DONE, .ctr = ctr, .instance = req->instance, .tag = req->tag};
     if (c->instance != req->instance || c->st != CS_RUNNING) {
@@ -938,7 +530,7 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
         add_item(b, &it);
         return 0;
     }
-    const struct scn_rule *pr = rule(b, ctr, SCN_R_PROBE, role, req->instance, att);
+    const struct scn_rule *pr = bsim_rule(b, ctr, SCN_R_PROBE, role, req->instance, att);
     enum scn_result res = pr ? pr->result : SCN_PASS;
     if (res == SCN_HANG) {
         b->cnt.probes_hung++;
@@ -951,29 +543,41 @@ static int op_probe(void *self, const struct backend_probe_req *req, struct pod_
     return 0;
 }
 
+/* backend.h: the cancelled request's process is killed; its one EXEC_DONE follows with
+ * BACKEND_CANCELLED (10 ms later, plus a slow fault's delay).  A request that already ended has
+ * reported (or queued) its own result: nothing more.  Faults: fail (-1), fail-async (the
+ * request goes on, CALL_FAILED later), hang (the request goes on, nothing answers). */
 static int op_cancel(void *self, uint64_t tag, struct pod_err *err)
 {
     struct backend_sim *b = self;
     int64_t delay;
-    int r = call_fault(b, SCN_OP_CANCEL, SIZE_MAX, &delay, err);
+    size_t f = 0;
+    while (f < b->n_fl && b->fl[f].tag != tag)
+        f++;
+    size_t ctr = f < b->n_fl ? b->fl[f].ctr : SIZE_MAX;
+    int r = bsim_call_fault(b, SCN_OP_CANCEL, ctr, &delay, err);
     if (r < 0)
         return -1;
-    /* A hanging cancel still never reports the request: the driver ignores late results. */
-    for (size_t i = 0; i < b->n_fl; i++)
-        if (b->fl[i].tag == tag) {
-            b->fl[i] = b->fl[--b->n_fl];
-            b->cnt.probes_cancelled++;
-            break;
-        }
+    if (f == b->n_fl || r == 1)
+        return 0;
+    struct inflight req = b->fl[f];
+    if (r == 2) {
+        async_fail(b, BACKEND_OP_CANCEL, req.ctr, req.instance, tag, 0, delay);
+        return 0;
+    }
+    b->fl[f] = b->fl[--b->n_fl];
+    b->cnt.probes_cancelled++;
     for (size_t i = 0; i < b->n_items; i++)
         if (b->items[i].kind == IT_EXEC_DONE && b->items[i].tag == tag)
             b->items[i].kind = 0;
-    /* and drop one already queued but not yet polled */
-    for (size_t i = 0; i < b->q_len; i++) {
-        struct qev *e = &b->q[(b->q_head + i) % b->q_cap];
-        if (e->ev.type == BACKEND_EV_EXEC_DONE && e->ev.tag == tag)
-            e->ev.type = 0;
-    }
+    struct item it = {.at = now_ms(b) + 10 + delay,
+                      .kind = IT_CANCEL_DONE,
+                      .ctr = req.ctr,
+                      .instance = req.instance,
+                      .tag = tag,
+                      .result = BACKEND_CANCELLED,
+                      .code = 137};
+    add_item(b, &it);
     return 0;
 }
 
@@ -983,7 +587,7 @@ static int op_inspect(void *self, size_t ctr, struct backend_ctr_state *out, str
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
-    int r = call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
+    int r = bsim_call_fault(b, SCN_OP_INSPECT, ctr, &delay, err);
     if (r != 0)
         return r < 0 ? -1 : pod_err_set(err, POD_E_TIMEOUT, 0, "sim: inspect timed out (injected)");
     run_items(b);
@@ -1040,7 +644,7 @@ static int64_t op_next_deadline(void *self)
         if (b->items[i].kind && b->items[i].at < d)
             d = b->items[i].at;
     for (size_t i = 0; i < b->n; i++) {
-        int64_t g = gen_deadline(b, i);
+        int64_t g = bsim_gen_deadline(b, i);
         d = g < d ? g : d;
     }
     return d;
@@ -1070,8 +674,10 @@ struct backend_sim *backend_sim_new(const struct backend_sim_cfg *cfg)
     b->scn = cfg->scn;
     b->n = cfg->spec->n_containers;
     b->c = xcalloc(b->n ? b->n : 1, sizeof *b->c);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         b->c[i].name = cfg->spec->containers[i].name;
+        b->c[i].obs.start_call_ms = b->c[i].obs.prev_start_call_ms = -1;
+    }
     b->fault_seen = xcalloc(b->scn->n_faults + 1, sizeof *b->fault_seen);
     b->rng = sim_rng_sub(cfg->seed, 1);
     b->daemon_up = true;
@@ -1127,7 +733,7 @@ void backend_sim_daemon_down(struct backend_sim *b)
     }
     /* exec clients die with the daemon; their results can never be reported */
     for (size_t i = 0; i < b->n_items; i++)
-        if (b->items[i].kind == IT_EXEC_DONE)
+        if (b->items[i].kind == IT_EXEC_DONE || b->items[i].kind == IT_CANCEL_DONE)
             b->items[i].kind = 0;
     b->n_fl = 0;
     b->daemon_up = false;
@@ -1155,17 +761,6 @@ void backend_sim_idle(struct backend_sim *b)
 const struct sim_ctr_obs *backend_sim_obs(const struct backend_sim *b, size_t ctr)
 {
     return ctr < b->n ? &b->c[ctr].obs : NULL;
-}
-
-const struct sim_out_acct *backend_sim_out(const struct backend_sim *b, size_t ctr, int stream,
-                                           size_t *n)
-{
-    if (ctr >= b->n || stream < 0 || stream > 1) {
-        *n = 0;
-        return NULL;
-    }
-    *n = b->c[ctr].n_acct[stream];
-    return b->c[ctr].acct[stream];
 }
 
 struct sim_counters backend_sim_counters(const struct backend_sim *b)

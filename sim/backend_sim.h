@@ -38,6 +38,7 @@ struct sim_swarm {
     unsigned call_fail[SCN_OP_COUNT_];
     unsigned call_hang[SCN_OP_COUNT_];
     unsigned call_slow[SCN_OP_COUNT_];
+    unsigned call_fail_async[SCN_OP_COUNT_]; /* pod-create, stop, kill, remove, cancel */
     int64_t slow_max_ms;
     unsigned ev_lose, ev_dup;
     int64_t heal_ms; /* no random fault at or after this time */
@@ -77,9 +78,13 @@ struct sim_ctr_obs {
     int last_exit_code;
     bool last_exit_voluntary; /* exited on its own (not stop/kill/remove) */
     int64_t last_exit_ms;
-    int64_t last_start_ms; /* when the current/last instance began running */
-    unsigned signals;      /* non-TERM/KILL signals delivered while running */
-    unsigned overlaps;     /* ctr_start while the previous instance still ran */
+    int64_t last_start_ms;                     /* when the current/last instance began running */
+    int64_t start_call_ms, prev_start_call_ms; /* the last two accepted ctr_start calls, -1 =
+                                                  none */
+    unsigned signals;                          /* non-TERM/KILL signals delivered while running */
+    unsigned overlaps;                         /* ctr_start while the previous instance still ran */
+    unsigned probe_overlaps; /* a probe (or signal command) started while an earlier run of the
+                                same role and instance still ran (a cancel not yet done) */
 };
 
 struct backend_sim;

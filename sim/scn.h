@@ -105,6 +105,9 @@ enum scn_fault_kind {
     SCN_F_DUP,          /* event: delivered twice */
     SCN_F_FULL,         /* disk: no space (ENOSPC) during the window */
     SCN_F_CRASH_ROTATE, /* disk: the daemon crashes in the middle of the nth rotation */
+    SCN_F_FAIL_ASYNC,   /* the call returns 0, does nothing, and dur_ms later the backend
+                           reports BACKEND_EV_CALL_FAILED (pod-create, stop, kill, remove,
+                           cancel) */
 };
 
 /* Event types a lose/dup fault may select (0 = any). */
@@ -114,13 +117,14 @@ enum scn_ev {
     SCN_EV_START_FAILED,
     SCN_EV_EXITED,
     SCN_EV_EXEC_DONE,
-    SCN_EV_OUTPUT
+    SCN_EV_OUTPUT,
+    SCN_EV_CALL_FAILED,
 };
 
 struct scn_fault {
     enum scn_op op;
     enum scn_fault_kind kind;
-    int64_t dur_ms; /* SLOW */
+    int64_t dur_ms; /* SLOW, FAIL_ASYNC (after) */
     char *ctr;      /* NULL = any container */
     size_t ctr_idx; /* set by the runner */
     enum scn_ev ev; /* EVENT */

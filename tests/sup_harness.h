@@ -41,6 +41,10 @@ struct h {
 };
 
 __attribute__((unused)) static char *h_cmd_true[] = {"true", NULL};
+
+/* An ADOPT's finish time for a container that exited at some unknown time (inspect reports one
+ * for every container that ran; 0 means it never ran: a start in flight, SPEC.md 8.9). */
+#define H_FINISHED_SOMETIME_NS 1600000000000000000LL
 __attribute__((unused)) static char *h_cmd_reload[] = {"reload", NULL};
 
 /* A probe that is not configured, with the defaults the validator fills in anyway (an init
@@ -123,6 +127,22 @@ static inline struct h *h_new(void)
 static inline void h_go(struct h *t, uint64_t seed)
 {
     t->s = sup_new(&t->spec, seed);
+}
+
+/* A new daemon: a fresh supervisor (seed) restores `saved` (a sup_save text, freed). */
+static inline void h_restore(struct h *t, char *saved, uint64_t seed)
+{
+    sup_free(t->s);
+    t->s = sup_new(&t->spec, seed);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(sup_restore(t->s, saved, &err), 0);
+    free(saved);
+}
+
+/* The daemon dies at t->now and a new one restores what it saved (adoption is up to the test). */
+static inline void h_restart(struct h *t, uint64_t seed)
+{
+    h_restore(t, sup_save(t->s), seed);
 }
 
 static inline void h_free(struct h *t)
@@ -316,7 +336,7 @@ static inline const char *h_phase(const struct h *t, size_t i)
 
 /* web (always, HUP), job (on-interval 20 s, exit: true, startup fan-out to web): the first
  * run of job completed at 1 s (web got HUP), its interval re-run (instance 2) started at
- * 21.1 s and is `starting`.  Shared by the re-run tests of test_sup.c and test_sup_adopt.c. */
+ * 21.1 s and is `starting`.  Shared by the re-run tests of test_sup_rerun.c and test_sup_adopt.c. */
 static inline struct h *h_exit_rerun_pod(void)
 {
     static char *targets[] = {"web", NULL};

@@ -170,7 +170,7 @@ static struct pod_spec *full_spec(void)
     s->exec_expose[0].n_ingress = 1;
     s->exec_expose[0].ingress = xcalloc(1, sizeof(struct spec_ingress));
     s->exec_expose[0].ingress[0] = ingress("tcp", 5432, "db.example.com", 100);
-    s->config_debounce_ms = 2500;
+    s->config_debounce_ms = 1375;     /* milliseconds: configDebounceSeconds 1.375 */
     s->logs.max_bytes = 5000000000LL; /* does not fit in 32 bits */
     s->logs.max_files = 7;
     return s;
@@ -311,6 +311,39 @@ static void eq_spec(const struct pod_spec *a, const struct pod_spec *b)
 }
 
 /* ------------------------------------------------------------------ JSON */
+
+/* A pod.yaml's configDebounceSeconds with milliseconds reaches the payload and comes back (the
+ * daemon reads the payload, SPEC.md 5/6); the default (0.25 s) too. */
+static void test_emit_spec_json__debounce_milliseconds_round_trip(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        int ms;
+    } t[] = {{"configDebounceSeconds: 0.125\n", 125}, {"", 250}, {"configDebounceSeconds: 0\n", 0}};
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        char *yaml = xasprintf("api: 1.0.0-beta2\npodVersion: 1.0.0\n%scontainers:\n"
+                               "  - name: web\n    image: nginx\n",
+                               t[k].line);
+        struct spec_opts so = {.file = "pod.yaml", .pod_name = "demo", .srcdir = "/src"};
+        struct spec_diags dg = {0};
+        struct pod_spec *s = NULL, *back = NULL;
+        assert_int_equal(spec_load(yaml, strlen(yaml), &so, &dg, &s), 0);
+        assert_int_equal(s->config_debounce_ms, t[k].ms);
+        char *json = emit_spec_json(s);
+        char want[64];
+        snprintf(want, sizeof want, "\"config_debounce_ms\":%d", t[k].ms);
+        assert_non_null(strstr(json, want));
+        struct pod_err err = POD_ERR_ZERO;
+        assert_int_equal(emit_spec_from_json(json, strlen(json), &back, &err), 0);
+        assert_int_equal(back->config_debounce_ms, t[k].ms);
+        free(json);
+        spec_free(back);
+        spec_free(s);
+        spec_diags_free(&dg);
+        free(yaml);
+    }
+}
 
 static void test_emit_spec_json__round_trip_every_field(void **state)
 {
@@ -713,6 +746,7 @@ int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_emit_spec_json__round_trip_every_field),
+        cmocka_unit_test(test_emit_spec_json__debounce_milliseconds_round_trip),
         cmocka_unit_test(test_emit_spec_json__round_trip_empty_spec),
         cmocka_unit_test(test_emit_spec_from_json__rejects_foreign_payloads),
         cmocka_unit_test(test_emit_portmappings__definition_order_and_filter),

@@ -1,148 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* test_sim_drv.c - the sim backend (scripted containers, faults, output path model) and the
  * driver (sup <-> backend, status file, reconcile, retries) on a fake clock and fs_mem. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "sim_env.h"
+
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "../sim/backend_sim.h"
-#include "../sim/clk_fake.h"
-#include "../sim/fs_mem.h"
-#include "../sim/scn.h"
-#include "pod/drv.h"
-#include "pod/fs.h"
-#include "pod/util.h"
-
-struct env {
-    struct scn *scn;
-    struct pod_spec *spec;
-    struct clk_fake clk;
-    struct backend_sim *bs;
-    struct backend be;
-    struct fs_mem *mem;
-    struct drv *drv;
-    struct pod_buf trace;
-};
-
-static void trace_cb(void *self, int64_t t, const char *subject, const char *event,
-                     const char *details)
-{
-    struct env *e = self;
-    pod_buf_printf(&e->trace, "%lld %s %s %s\n", (long long)t, subject, event, details);
-}
-
-static void sim_trace_cb(void *self, int64_t t, const char *ctr, const char *event,
-                         const char *details)
-{
-    trace_cb(self, t, ctr, event, details);
-}
-
-static void quiet(void *self, int level, const char *msg)
-{
-    (void)self;
-    (void)level;
-    (void)msg;
-}
-
-/* A driver configuration on e's backend, clock and fs_mem, with a fresh logw-inline log sink
- * (drv_new takes it). */
-static struct drv_cfg drv_cfg_of(struct env *e, uint64_t seed)
-{
-    struct pod_err err = POD_ERR_ZERO;
-    struct drv_logw_sink_cfg lc = {.spec = e->spec, .fs = fs_mem_fs(e->mem), .dir = "pod"};
-    struct drv_cfg dc = {.spec = e->spec,
-                         .backend = e->be,
-                         .clk = clk_fake_clock(&e->clk),
-                         .fs = fs_mem_fs(e->mem),
-                         .dir = "pod",
-                         .seed = seed,
-                         .trace = trace_cb,
-                         .trace_self = e};
-    assert_int_equal(drv_logw_sink_new(&lc, &dc.log, &err), 0);
-    return dc;
-}
-
-static struct env *env_new(const char *text, bool with_drv)
-{
-    struct env *e = xcalloc(1, sizeof *e);
-    struct pod_err err = POD_ERR_ZERO;
-    pod_log_set_sink(quiet, NULL);
-    if (scn_parse(text, strlen(text), "t.scn", &e->scn, &err) < 0)
-        fail_msg("%s", err.msg);
-    struct spec_diags dg = {0};
-    struct spec_opts so = {.file = "t.scn", .pod_name = "p", .check_files = false};
-    if (spec_load(e->scn->pod_text, e->scn->pod_len, &so, &dg, &e->spec) < 0)
-        fail_msg("spec rejected (%zu errors)", dg.n_errors);
-    spec_diags_free(&dg);
-    for (size_t i = 0; i < e->scn->n_ctrs; i++)
-        e->scn->ctrs[i].spec_idx = (size_t)spec_find_container(e->spec, e->scn->ctrs[i].name);
-    for (size_t i = 0; i < e->scn->n_faults; i++)
-        if (e->scn->faults[i].ctr)
-            e->scn->faults[i].ctr_idx = (size_t)spec_find_container(e->spec, e->scn->faults[i].ctr);
-    clk_fake_init(&e->clk, 1700000000LL * 1000000000LL);
-    struct backend_sim_cfg bc = {.scn = e->scn,
-                                 .spec = e->spec,
-                                 .clk = &e->clk,
-                                 .seed = 1,
-                                 .trace = sim_trace_cb,
-                                 .trace_self = e};
-    e->bs = backend_sim_new(&bc);
-    e->be = backend_sim_backend(e->bs);
-    e->mem = fs_mem_new();
-    if (with_drv) {
-        struct drv_cfg dc = drv_cfg_of(e, 1);
-        assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
-    }
-    return e;
-}
-
-static void env_free(struct env *e)
-{
-    drv_free(e->drv);
-    backend_sim_free(e->bs);
-    fs_mem_free(e->mem);
-    spec_free(e->spec);
-    scn_free(e->scn);
-    pod_buf_free(&e->trace);
-    free(e);
-}
-
-/* Runs the driver's discrete-event loop until `until` (mono ms). */
-static void run_until(struct env *e, int64_t until)
-{
-    for (int guard = 0; guard < 100000; guard++) {
-        int64_t t = drv_next_deadline(e->drv);
-        if (t > until)
-            break;
-        clk_fake_set(&e->clk, t);
-        drv_run(e->drv);
-    }
-    clk_fake_set(&e->clk, until);
-    drv_run(e->drv);
-}
-
-static int poll_all(struct env *e, struct backend_event *evs, size_t max)
-{
-    struct pod_err err = POD_ERR_ZERO;
-    return e->be.ops->poll_events(e->be.self, evs, max, &err);
-}
-
-static char *status_text(struct env *e, size_t *len)
-{
-    char *txt = NULL;
-    if (fs_mem_get(e->mem, "pod/" DRV_STATUS_FILE, &txt, len) < 0)
-        return NULL;
-    return txt;
-}
-
-#define POD1                                                                                       \
-    "pod:\n  api: 1.0.0-beta2\n  podVersion: 1.0.0\n  containers:\n    - name: web\n"              \
-    "      image: x\n      restart: always\n"
 
 /* ------------------------------------------------------------------ backend */
 
@@ -221,8 +82,19 @@ static void test_backend_sim__probes_hang_and_cancel(void **state)
     clk_fake_set(&e->clk, 100000);
     assert_int_equal(poll_all(e, ev, 8), 0); /* hangs */
     assert_int_equal(e->be.ops->cancel(e->be.self, 8, &err), 0);
-    assert_int_equal(poll_all(e, ev, 8), 0); /* and never reports after the cancel */
+    assert_int_equal(poll_all(e, ev, 8), 0);
+    /* the cancel's confirmation: its one EXEC_DONE, BACKEND_CANCELLED, 10 ms later */
+    clk_fake_set(&e->clk, 100010);
+    assert_int_equal(poll_all(e, ev, 8), 1);
+    assert_int_equal(ev[0].type, BACKEND_EV_EXEC_DONE);
+    assert_int_equal(ev[0].tag, 8);
+    assert_int_equal(ev[0].result, BACKEND_CANCELLED);
     assert_int_equal(backend_sim_counters(e->bs).probes_cancelled, 1);
+    /* a cancel of a request that has ended: nothing more */
+    assert_int_equal(e->be.ops->cancel(e->be.self, 8, &err), 0);
+    assert_int_equal(e->be.ops->cancel(e->be.self, 7, &err), 0);
+    clk_fake_set(&e->clk, 200000);
+    assert_int_equal(poll_all(e, ev, 8), 0);
     env_free(e);
 }
 
@@ -430,11 +302,16 @@ static void test_drv__recover_stuck_created_is_restarted(void **state)
     assert_int_equal(fs_mem_get(e->mem, "pod/" DRV_STATE_FILE, &st, &len), 0);
     assert_int_equal(drv_recover(e->drv, st, &err), 0);
     free(st);
-    run_until(e, 2000 + DRV_ADOPT_WAIT_MS - 1000);
+    run_until(e, 2000 + SUP_ADOPT_WAIT_MS - 1000);
     assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 1); /* still waiting for it */
-    assert_non_null(strstr(e->trace.data, "web adopt-wait instance=1"));
-    run_until(e, 2000 + DRV_ADOPT_WAIT_MS + 5000);
-    assert_non_null(strstr(e->trace.data, "web adopt-stuck instance=1 never ran"));
+    assert_non_null(strstr(e->trace.data, "web adopt exists=1 running=0 instance=1 code=0 "
+                                          "(created, never ran)"));
+    assert_non_null(strstr(e->trace.data, "its start may still be in flight; waiting up to 30 s"));
+    run_until(e, 2000 + SUP_ADOPT_WAIT_MS + 5000);
+    /* then removed (so that the run in flight cannot complete later), and once inspect shows
+     * it gone, started again */
+    assert_non_null(strstr(e->trace.data, "32000 web remove"));
+    assert_non_null(strstr(e->trace.data, "33000 web note its removal is confirmed"));
     assert_int_equal(backend_sim_obs(e->bs, 0)->starts, 2); /* started again */
     assert_true(backend_sim_obs(e->bs, 0)->running);
     env_free(e);

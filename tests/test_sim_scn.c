@@ -174,6 +174,31 @@ static void test_scn_parse__errors_have_positions(void **state)
     expect_err(POD "container web\n  stdout 5000/s\n", "rate must be 0..1000");
     expect_err(POD "pod-file x\n", "the pod spec is given twice");
     expect_err(POD "container web\n  exit 1 after 2s instances 5..2\n", "bad range `5..2`");
+    expect_err(POD "fault start fail-async\n", "t.scn:6:13: `fail-async` applies to");
+    expect_err(POD "fault probe fail-async\n", "t.scn:6:13: `fail-async` applies to");
+    expect_err(POD "fault stop fail-async after\n", "t.scn:6:");
+    expect_err(POD "fault event lose type bogus\n", "exec-done|output|call-failed)");
+}
+
+/* `fail-async [after D]`: the call returns 0 and fails D later (100 ms by default). */
+static void test_scn_parse__fail_async(void **state)
+{
+    (void)state;
+    struct scn *s = NULL;
+    struct pod_err err = POD_ERR_ZERO;
+    const char *text = POD "fault stop fail-async times 2\n"
+                           "fault cancel fail-async after 2s ctr web\n"
+                           "fault event dup type call-failed\n";
+    assert_int_equal(scn_parse(text, strlen(text), "t.scn", &s, &err), 0);
+    assert_int_equal(s->n_faults, 3);
+    assert_int_equal(s->faults[0].kind, SCN_F_FAIL_ASYNC);
+    assert_int_equal(s->faults[0].dur_ms, 100);
+    assert_int_equal(s->faults[0].f.nth_hi, 2);
+    assert_int_equal(s->faults[1].op, SCN_OP_CANCEL);
+    assert_int_equal(s->faults[1].dur_ms, 2000);
+    assert_string_equal(s->faults[1].ctr, "web");
+    assert_int_equal(s->faults[2].ev, SCN_EV_CALL_FAILED);
+    scn_free(s);
 }
 
 static void test_scn_parse__bounds(void **state)
@@ -231,6 +256,7 @@ int main(void)
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_scn_parse__full),
         cmocka_unit_test(test_scn_parse__defaults_and_pod_file),
+        cmocka_unit_test(test_scn_parse__fail_async),
         cmocka_unit_test(test_scn_parse_duration__units),
         cmocka_unit_test(test_scn_parse__errors_have_positions),
         cmocka_unit_test(test_scn_parse__bounds),

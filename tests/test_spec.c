@@ -259,7 +259,7 @@ static void test_spec_load__ok_and_warnings(void **state)
     assert_int_equal(s->containers[0].readiness.period_s, 6);
     assert_int_equal(s->containers[0].startup.period_s, 1);
     assert_int_equal(s->containers[0].startup.timeout_s, 120);
-    assert_int_equal(s->config_debounce_ms, 2000);
+    assert_int_equal(s->config_debounce_ms, 250);
     assert_int_equal(s->logs.max_bytes, 10 * 1024 * 1024);
     assert_int_equal(s->logs.max_files, 5);
     spec_free(s);
@@ -273,6 +273,79 @@ static void test_spec_load__ok_and_warnings(void **state)
     spec_free(s);
     free(diags);
     free(t);
+}
+
+/* configDebounceSeconds (SPEC.md 5): seconds with up to 3 fraction digits, 0..3600, stored in
+ * ms; every rejected form says so at the value's position. */
+static void test_spec_load__debounce_seconds_forms(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        int ms; /* -1: rejected */
+    } t[] = {
+        {"0", 0},
+        {"0.25", 250},
+        {"1", 1000},
+        {"2.5", 2500},
+        {"0.001", 1},
+        {"007.5", 7500},
+        {"3600", 3600000},
+        {"3600.000", 3600000},
+        {"\"0.5\"", 500},
+        {"'1.75'", 1750},
+        {"-1", -1},
+        {".5", -1},
+        {"1.", -1},
+        {"0.2500", -1},
+        {"1e3", -1},
+        {"3600.001", -1},
+        {"3601", -1},
+        {"0x10", -1},
+        {"1,5", -1},
+        {"+1", -1},
+        {"1.5s", -1},
+        {"\"\"", -1},
+        {"99999999999999999999", -1},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        char *text = xasprintf("api: 1.0.0-beta2\npodVersion: 1.2.3\nconfigDebounceSeconds: %s\n"
+                               "containers:\n  - name: web\n    image: nginx\n",
+                               t[k].value);
+        struct pod_spec *s = NULL;
+        char *diags;
+        print_message("%s\n", t[k].value);
+        int rc = load(text, strlen(text), NULL, &s, &diags);
+        if (t[k].ms >= 0) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(diags, "");
+            assert_int_equal(s->config_debounce_ms, t[k].ms);
+        } else {
+            assert_int_equal(rc, -1);
+            const char *v = t[k].value;
+            size_t vl = strlen(v);
+            bool quoted = vl >= 2 && (v[0] == '"' || v[0] == '\'');
+            char *want = xasprintf(
+                "pod.yaml:3:24: error: configDebounceSeconds: expected seconds from 0 to 3600 "
+                "with at most 3 decimals (e.g. 0.25), got `%.*s`\n",
+                (int)(quoted ? vl - 2 : vl), quoted ? v + 1 : v);
+            assert_string_equal(diags, want);
+            free(want);
+        }
+        spec_free(s);
+        free(diags);
+        free(text);
+    }
+    /* not a scalar */
+    const char *list = "api: 1.0.0-beta2\npodVersion: 1.2.3\nconfigDebounceSeconds: [1]\n"
+                       "containers:\n  - name: web\n    image: nginx\n";
+    struct pod_spec *s = NULL;
+    char *diags;
+    assert_int_equal(load(list, strlen(list), NULL, &s, &diags), -1);
+    assert_string_equal(diags, "pod.yaml:3:24: error: configDebounceSeconds: expected a number of "
+                               "seconds, got a list\n");
+    spec_free(s);
+    free(diags);
 }
 
 static void test_spec_load__all_errors_reported(void **state)
@@ -536,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_spec_load__positions_through_pp_map),
         cmocka_unit_test(test_spec_load__utf8_columns_are_bytes),
         cmocka_unit_test(test_spec_load__ok_and_warnings),
+        cmocka_unit_test(test_spec_load__debounce_seconds_forms),
         cmocka_unit_test(test_spec_load__all_errors_reported),
         cmocka_unit_test(test_spec_load__no_pod_name),
         cmocka_unit_test(test_spec_parse__depth_limit),

@@ -16,22 +16,13 @@
 /* The daemon dies at t->now; a new one restores what it saved (adoption is up to the test). */
 static void restart_daemon(struct h *t)
 {
-    char *saved = sup_save(t->s);
-    sup_free(t->s);
-    t->s = sup_new(&t->spec, 7);
-    struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(sup_restore(t->s, saved, &err), 0);
-    free(saved);
+    h_restart(t, 7);
 }
 
 /* A new daemon restores `saved` (freed). */
 static void restore_saved(struct h *t, char *saved)
 {
-    sup_free(t->s);
-    t->s = sup_new(&t->spec, 7);
-    struct pod_err err = POD_ERR_ZERO;
-    assert_int_equal(sup_restore(t->s, saved, &err), 0);
-    free(saved);
+    h_restore(t, saved, 7);
 }
 
 /* ADOPT of container i running since started_ms (mono, by the wall clock at the start) after
@@ -208,6 +199,7 @@ static void test_sup_adopt__running_init_gates_order_until_exit0(void **state)
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
     ev.adopt.exists = true;
     ev.adopt.instance = 1;
+    ev.adopt.finished_wall_ns = WALL(20000);
     assert_acts(t, h_step(t, &ev), "");
     assert_acts(t, adopt_running(t, 2, 1, 20100), "");
     assert_phase(t, 1, "exited");
@@ -224,13 +216,10 @@ static void test_sup_adopt__running_init_exit_nonzero_is_failed_start(void **sta
     struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
     init_pod_restart(t);
     ref->now = t->now = 20000;
-    both(ref, t, exit1, "");
-    assert_phase(t, 1, "backoff");
+    both(ref, t, exit1, "start c1#2"); /* its first failure, long after its start: at once */
+    assert_phase(t, 1, "creating");
     assert_true(has_note(t, "exited with code 1 before startup completed (expected 0)"));
     assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
-    assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 21000);
-    ref->now = t->now = 21000;
-    both(ref, t, h_ev_tick, "start c1#2");
     assert_phase(t, 2, "waiting");
     h_free(ref);
     h_free(t);
@@ -298,8 +287,7 @@ static void test_sup_adopt__running_init_startup_deadline(void **state)
     assert_true(has_note(t, "startup timed out after 60 s"));
     assert_acts(t, adopt_running(t, 2, 0, 0), "");
     t->now = 65100;
-    assert_acts(t, h_exited(t, 1, 1, 137), "");
-    assert_phase(t, 1, "backoff");
+    assert_acts(t, h_exited(t, 1, 1, 137), "start c1#2");
     assert_int_equal(h_cs(t, 1)->consecutive_failures, 1);
     assert_phase(t, 2, "waiting");
     h_free(t);
@@ -434,9 +422,9 @@ static void test_sup_adopt__running_exit_probe_rerun(void **state)
             assert_int_equal(h_cs(t, 1)->next_start_mono_ms, 49000);
             assert_true(sup_status(t->s)->ready);
         } else {
-            both(ref, t, job_exit1, "");
+            both(ref, t, job_exit1, "start c1#3"); /* a first failure, 8 s after its start */
             assert_true(has_note(t, "exited with code 1 before startup completed (expected 0)"));
-            assert_phase(t, 1, "backoff");
+            assert_phase(t, 1, "creating");
             assert_false(sup_status(t->s)->ready);
         }
         h_free(ref);
@@ -587,8 +575,9 @@ static const char *c0_exit0(struct h *t)
     return h_exited(t, 0, 1, 0);
 }
 
-/* Restart `always`, give up after 2 failures: one crash (exit `code` at 5 s), the daemon restarts
- * at 5.1 s and adopts that instance exited: still one failure, the same restart at 6 s. */
+/* Restart `always`, give up after 2 failures: one crash (exit `code` at 0.5 s), the daemon
+ * restarts at 0.6 s and adopts that instance exited: still one failure, the same restart at 1 s
+ * (1 s after its start). */
 static void test_sup_adopt__backoff_exit_not_counted_twice(void **state)
 {
     (void)state;
@@ -602,20 +591,20 @@ static void test_sup_adopt__backoff_exit_not_counted_twice(void **state)
             h_boot1(both_[k]);
         }
         const char *(*crash)(struct h *) = code ? c0_exit1 : c0_exit0;
-        ref->now = t->now = 5000;
+        ref->now = t->now = 500;
         both(ref, t, crash, "");
         assert_phase(t, 0, "backoff");
         assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
-        t->now = 5100;
+        t->now = 600;
         restart_daemon(t);
-        assert_acts(t, adopt_exited(t, 0, 1, code, 0, 5000), "");
+        assert_acts(t, adopt_exited(t, 0, 1, code, 0, 500), "");
         assert_false(has_note(t, "gave up"));
         assert_true(has_note(t, "already judged"));
-        assert_acts(ref, h_at(ref, 5100), "");
+        assert_acts(ref, h_at(ref, 600), "");
         assert_same(ref, t);
         assert_same_save(ref, t);
-        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 6000);
-        ref->now = t->now = 6000;
+        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 1000);
+        ref->now = t->now = 1000;
         both(ref, t, h_ev_tick, "start c0#2");
         h_free(ref);
         h_free(t);
@@ -636,10 +625,10 @@ static void test_sup_adopt__backoff_state_of_previous_version(void **state)
         t->c[0].backoff.give_up_count = 2;
         h_go(t, 1);
         h_boot1(t);
-        t->now = 5000;
+        t->now = 500;
         h_exited(t, 0, 1, 1);
         char *saved = sup_save(t->s);
-        const char *key = ",\"restart_at_mono_ms\":6000";
+        const char *key = ",\"restart_at_mono_ms\":1000";
         char *at = strstr(saved, key);
         assert_non_null(at);
         struct pod_buf b = {0};
@@ -650,12 +639,12 @@ static void test_sup_adopt__backoff_state_of_previous_version(void **state)
         struct pod_err err = POD_ERR_ZERO;
         assert_int_equal(sup_restore(t->s, b.data, &err), 0);
         pod_buf_free(&b);
-        t->now = 5100;
-        assert_acts(t, adopt_exited(t, 0, 1, 1, 0, 5000), "");
+        t->now = 600;
+        assert_acts(t, adopt_exited(t, 0, 1, 1, 0, 500), "");
         assert_false(has_note(t, "gave up"));
         assert_phase(t, 0, "backoff");
         assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
-        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 6000);
+        assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 1000);
         h_free(t);
     }
 }
@@ -668,25 +657,25 @@ static void test_sup_adopt__init_failed_start_backoff(void **state)
     for (int how = 0; how < 2; how++) {
         struct h *ref = init_pod(SPEC_RESTART_ON_FAILURE), *t = init_pod(SPEC_RESTART_ON_FAILURE);
         ref->c[1].backoff.give_up_count = t->c[1].backoff.give_up_count = 2 + how;
-        ref->now = t->now = 5000;
+        ref->now = t->now = 600; /* 500 ms after its start: the retry comes at 1.1 s */
         both(ref, t, exit1, "");
         uint64_t inst = 1;
         if (how == 1) { /* its retry cannot be started at all */
-            ref->now = t->now = 6000;
+            ref->now = t->now = 1100;
             both(ref, t, h_ev_tick, "start c1#2");
-            ref->now = t->now = 6050;
+            ref->now = t->now = 1150;
             assert_acts(ref, h_backend(ref, BACKEND_EV_START_FAILED, 1, 2, 0), "");
             assert_acts(t, h_backend(t, BACKEND_EV_START_FAILED, 1, 2, 0), "");
             inst = 2;
         }
         assert_phase(t, 1, "backoff");
         assert_int_equal(h_cs(t, 1)->consecutive_failures, inst);
-        t->now = how ? 6100 : 5100;
+        t->now = how ? 1200 : 700;
         restart_daemon(t);
         assert_acts(t, adopt_running(t, 0, 1, 100), "");
         assert_acts(t, adopt_running(t, 2, 0, 0), "");
         if (how == 0)
-            assert_acts(t, adopt_exited(t, 1, 1, 1, 200, 5000), "");
+            assert_acts(t, adopt_exited(t, 1, 1, 1, 200, 600), "");
         else
             assert_acts(t, adopt_running(t, 1, 0, 0), ""); /* no container */
         assert_false(has_note(t, "gave up"));

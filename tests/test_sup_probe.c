@@ -52,22 +52,23 @@ static void test_sup_probe__attempt_timeout_cancel_late_result(void **state)
     h_go(t, 1);
     h_ev(t, SUP_EV_START_POD);
     assert_acts(t, h_started(t, 0, 1), "probe c0#1 startup exec tag1 dl=3000");
-    /* At the attempt deadline: cancel (the process is killed inside the container) and, the
-     * period having passed, the next attempt right away. */
-    assert_acts(t, h_at(t, 3000), "cancel c0 tag1; probe c0#1 startup exec tag2 dl=6000");
+    /* At the attempt deadline: cancel (the process is killed inside the container); the next
+     * attempt (its period has passed) waits until the backend confirms that one gone. */
+    assert_acts(t, h_at(t, 3000), "cancel c0 tag1");
     assert_true(has_note(t, "startup probe timed out; cancelled"));
-    /* The late result of the cancelled attempt is never credited. */
+    assert_acts(t, h_at(t, 3050), "");
+    /* The late result of the cancelled attempt is its end, never credited: the next attempt. */
     t->now = 3100;
-    assert_acts(t, h_done(t, 0, 1, 1, BACKEND_OK), "");
-    assert_true(has_note(t, "stale or cancelled probe result (tag 1) ignored"));
+    assert_acts(t, h_done(t, 0, 1, 1, BACKEND_OK), "probe c0#1 startup exec tag2 dl=6100");
+    assert_true(has_note(t, "cancelled startup probe (tag 1) has ended"));
     assert_phase(t, 0, "starting");
     /* A result arriving at (or after) its deadline is not credited either: the deadline is
-     * handled first. */
-    t->now = 6000;
+     * handled first, and the result ends the cancelled run. */
+    t->now = 6100;
     assert_acts(t, h_done(t, 0, 1, 2, BACKEND_OK),
-                "cancel c0 tag2; probe c0#1 startup exec tag3 dl=9000");
+                "cancel c0 tag2; probe c0#1 startup exec tag3 dl=9100");
     assert_phase(t, 0, "starting");
-    t->now = 8999;
+    t->now = 9099;
     assert_acts(t, h_done(t, 0, 1, 3, BACKEND_OK), "");
     assert_phase(t, 0, "running");
     h_free(t);
@@ -92,8 +93,8 @@ static void test_sup_probe__startup_overall_timeout(void **state)
     assert_acts(t, h_at(t, 10000), "cancel c0 tag1; stop c0#1 10000");
     assert_true(has_note(t, "startup timed out after 10 s"));
     t->now = 10500;
-    assert_acts(t, h_exited(t, 0, 1, 143), "");
-    assert_phase(t, 0, "backoff");
+    assert_acts(t, h_exited(t, 0, 1, 143), "start c0#2"); /* a failed start, its first */
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
     assert_phase(t, 1, "waiting");
     assert_false(sup_status(t->s)->ready);
     h_free(t);

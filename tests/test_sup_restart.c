@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_sup_restart.c - supervisor: restart policy x exit code table, crash-loop backoff
- * (growth, cap, full jitter, seed determinism, 1 s floor, reset), give-up budget, rerun. */
+ * (a first failure at once, growth, cap, full jitter, seed determinism, 1 s between two starts,
+ * reset), give-up budget, rerun. */
 #include "sup_harness.h"
 
 struct policy_row {
@@ -8,23 +9,24 @@ struct policy_row {
     int interval_s;
     int code;
     const char *phase;  /* after the exit */
-    int64_t restart_at; /* 0 = no timer */
+    int64_t restart_at; /* 0 = no timer; 10000 (the exit) = restarted at once */
 };
 
-/* The container exits at t=10 s after running 10 s (backoff #1 = exactly 1000 ms). */
+/* The container exits at t=10 s after running 10 s: a first failure is restarted at once
+ * (SPEC.md 8.5: d = 0, and the previous start is more than 1 s ago). */
 static const struct policy_row policy_rows[] = {
     {SPEC_RESTART_NEVER, 0, 0, "exited", 0},
     {SPEC_RESTART_NEVER, 0, 1, "exited", 0},
     {SPEC_RESTART_NEVER, 0, 137, "exited", 0},
-    {SPEC_RESTART_ALWAYS, 0, 0, "backoff", 11000},
-    {SPEC_RESTART_ALWAYS, 0, 1, "backoff", 11000},
-    {SPEC_RESTART_ALWAYS, 0, 143, "backoff", 11000},
+    {SPEC_RESTART_ALWAYS, 0, 0, "creating", 10000},
+    {SPEC_RESTART_ALWAYS, 0, 1, "creating", 10000},
+    {SPEC_RESTART_ALWAYS, 0, 143, "creating", 10000},
     {SPEC_RESTART_ON_FAILURE, 0, 0, "exited", 0},
-    {SPEC_RESTART_ON_FAILURE, 0, 2, "backoff", 11000},
+    {SPEC_RESTART_ON_FAILURE, 0, 2, "creating", 10000},
     {SPEC_RESTART_ON_CONFIG, 0, 0, "exited", 0},
-    {SPEC_RESTART_ON_CONFIG, 0, 1, "backoff", 11000},
+    {SPEC_RESTART_ON_CONFIG, 0, 1, "creating", 10000},
     {SPEC_RESTART_ON_INTERVAL, 30, 0, "exited", 40000},
-    {SPEC_RESTART_ON_INTERVAL, 30, 1, "backoff", 11000},
+    {SPEC_RESTART_ON_INTERVAL, 30, 1, "creating", 10000},
     {SPEC_RESTART_ON_INTERVAL, 0, 0, "exited", 11000}, /* 1 s floor */
 };
 
@@ -41,8 +43,17 @@ static void test_sup_policy__exit_code_table(void **state)
         t->now = 10000;
         print_message("row %zu: %s/%d exit %d\n", r, spec_restart_name(row->policy),
                       row->interval_s, row->code);
-        assert_acts(t, h_exited(t, 0, 1, row->code), "");
+        bool at_once = row->restart_at == t->now;
+        assert_acts(t, h_exited(t, 0, 1, row->code), at_once ? "start c0#2" : "");
         assert_phase(t, 0, row->phase);
+        if (at_once) { /* a new instance: no exit code of its own yet */
+            assert_int_equal(h_cs(t, 0)->restart_count, 1);
+            assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
+            assert_int_equal(h_cs(t, 0)->backoff_ms, 0);
+            assert_true(has_note(t, "restart in 0 ms (backoff #1)"));
+            h_free(t);
+            continue;
+        }
         assert_true(h_cs(t, 0)->has_exit_code);
         assert_int_equal(h_cs(t, 0)->exit_code, row->code);
         assert_false(h_cs(t, 0)->running);
@@ -58,6 +69,67 @@ static void test_sup_policy__exit_code_table(void **state)
         }
         h_free(t);
     }
+}
+
+/* SPEC.md 8.5: a restart after a failure comes at max(exit + d, previous start + 1 s); d = 0
+ * for the first failure, full jitter in [0, min(max, initial * 2^(n-2))] from the second. */
+static void test_sup_backoff__first_failure_at_once_after_1s_from_start(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ALWAYS);
+    t->c[0].backoff.reset_s = 60;
+    h_go(t, 3);
+    h_boot1(t); /* CTR_START at 0 */
+    /* a crash 300 ms after its start: the second start waits for start + 1 s */
+    t->now = 300;
+    assert_acts(t, h_exited(t, 0, 1, 1), "");
+    assert_phase(t, 0, "backoff");
+    assert_int_equal(h_cs(t, 0)->backoff_ms, 700);
+    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 1000);
+    assert_true(has_note(t, "exited with code 1; restart in 700 ms (backoff #1)"));
+    assert_acts(t, h_at(t, 999), "");
+    assert_acts(t, h_at(t, 1000), "start c0#2");
+    t->now = 1100;
+    h_started(t, 0, 2);
+    /* the second failure, 5 s later: jitter in [0, 1000] */
+    t->now = 6100;
+    h_exited(t, 0, 2, 1);
+    int64_t at = h_cs(t, 0)->phase == SUP_CTR_BACKOFF ? h_cs(t, 0)->next_start_mono_ms : t->now;
+    assert_true(at >= 6100 && at <= 7100);
+    h_at(t, at);
+    assert_int_equal(h_cs(t, 0)->instance, 3);
+    t->now = at + 100;
+    h_started(t, 0, 3);
+    /* stable for resetSeconds: the streak starts afresh, and a crash is restarted at once */
+    h_at(t, t->now + 60000);
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 0);
+    t->now += 5;
+    assert_acts(t, h_exited(t, 0, 3, 137), "start c0#4");
+    assert_true(has_note(t, "restart in 0 ms (backoff #1)"));
+    h_free(t);
+}
+
+/* A start that fails at once (START_FAILED right after CTR_START): the next start comes 1 s after
+ * the previous one, also for the first failure. */
+static void test_sup_backoff__failed_start_waits_1s_from_its_start(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "a", SPEC_RESTART_ON_FAILURE);
+    h_go(t, 3);
+    assert_acts(t, h_ev(t, SUP_EV_START_POD), "start c0#1");
+    t->now = 50;
+    assert_acts(t, h_backend(t, BACKEND_EV_START_FAILED, 0, 1, 125), "");
+    assert_int_equal(h_cs(t, 0)->next_start_mono_ms, 1000);
+    assert_acts(t, h_at(t, 1000), "start c0#2");
+    /* a call that failed at once: the same */
+    t->now = 1000;
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_START, 0, 2, 0, "podman gone"), "");
+    assert_phase(t, 0, "backoff");
+    assert_true(h_cs(t, 0)->next_start_mono_ms >= 2000);
+    assert_true(h_cs(t, 0)->next_start_mono_ms <= 2000 + 1000);
+    h_free(t);
 }
 
 static void test_sup_policy__on_interval_not_before_interval(void **state)
@@ -107,25 +179,27 @@ static void crash_loop(uint64_t seed, int64_t initial_ms, int64_t max_ms, int64_
     h_free(t);
 }
 
+/* Crash loops exit 100 ms after their start: the delay is the jitter, but at least the 900 ms
+ * left of the 1 s between two starts. */
 static void test_sup_backoff__growth_cap_jitter(void **state)
 {
     (void)state;
     int64_t d[12];
     crash_loop(7, 1000, 16000, d, 12);
     int64_t maxd = 0;
-    for (int k = 0; k < 12; k++) {
+    for (int k = 1; k < 12; k++) { /* failure n = k + 1: ceiling 1000 * 2^(n-2) */
         int64_t ceiling = 1000;
-        for (int e = 0; e < k && ceiling < 16000; e++)
+        for (int e = 1; e < k && ceiling < 16000; e++)
             ceiling *= 2;
         if (ceiling > 16000)
             ceiling = 16000;
-        assert_true(d[k] >= 1000);
-        assert_true(d[k] <= ceiling);
+        assert_true(d[k] >= 900);
+        assert_true(d[k] <= (ceiling > 900 ? ceiling : 900));
         if (d[k] > maxd)
             maxd = d[k];
     }
-    assert_int_equal(d[0], 1000); /* ceiling 1000, floor 1000 */
-    assert_true(maxd > 8000);     /* it grew past the 4th step */
+    assert_int_equal(d[0], 900); /* the first failure: no jitter, only the 1 s floor */
+    assert_true(maxd > 8000);    /* it grew past the 4th step */
 }
 
 static void test_sup_backoff__seed_determinism(void **state)
@@ -143,12 +217,12 @@ static void test_sup_backoff__one_second_floor(void **state)
 {
     (void)state;
     int64_t d[8];
-    crash_loop(9, 0, 1, d, 8); /* no backoff configured: still never faster than 1 s */
+    crash_loop(9, 0, 1, d, 8); /* no backoff configured: still 1 s between two starts */
     for (int k = 0; k < 8; k++)
-        assert_int_equal(d[k], 1000);
+        assert_int_equal(d[k], 900);
     crash_loop(9, 100, 400, d, 8);
     for (int k = 0; k < 8; k++)
-        assert_int_equal(d[k], 1000);
+        assert_int_equal(d[k], 900);
 }
 
 static void test_sup_backoff__reset_after_stable_run(void **state)
@@ -176,8 +250,8 @@ static void test_sup_backoff__reset_after_stable_run(void **state)
     assert_int_equal(h_cs(t, 0)->consecutive_failures, 0);
     assert_int_equal(h_cs(t, 0)->backoff_ms, 0);
     t->now += 5;
-    h_exited(t, 0, 4, 1);
-    assert_int_equal(h_cs(t, 0)->backoff_ms, 1000);
+    assert_acts(t, h_exited(t, 0, 4, 1), "start c0#5"); /* a first failure again */
+    assert_int_equal(h_cs(t, 0)->backoff_ms, 0);
     h_free(t);
 }
 
@@ -209,6 +283,11 @@ static void test_sup_backoff__reset_needs_readiness(void **state)
     h_exited(t, 0, 1, 1);
     h_at(t, 1010);
     h_started(t, 0, 2);
+    const struct sup_action *p0 = h_find(t, SUP_ACT_PROBE);
+    assert_non_null(p0);
+    uint64_t tag0 = p0->tag;
+    t->now += 10;
+    h_done(t, 0, 2, tag0, BACKEND_FAIL);
     /* Never ready: no reset even after a long run. */
     run_probes_until(t, 500000, BACKEND_FAIL);
     assert_int_equal(h_cs(t, 0)->consecutive_failures, 1);
@@ -285,8 +364,10 @@ static void test_sup_giveup__window_and_clean_exits(void **state)
     for (int k = 1; k <= 5; k++) {
         t->now += 6000;
         h_exited(t, 0, (uint64_t)k, 1);
-        assert_phase(t, 0, "backoff");
-        h_at(t, h_cs(t, 0)->next_start_mono_ms);
+        assert_true(h_cs(t, 0)->phase == SUP_CTR_BACKOFF || h_cs(t, 0)->phase == SUP_CTR_CREATING);
+        if (h_cs(t, 0)->phase == SUP_CTR_BACKOFF)
+            h_at(t, h_cs(t, 0)->next_start_mono_ms);
+        assert_phase(t, 0, "creating");
         h_started(t, 0, (uint64_t)k + 1);
     }
     h_free(t);
@@ -399,6 +480,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sup_policy__exit_code_table),
         cmocka_unit_test(test_sup_policy__on_interval_not_before_interval),
+        cmocka_unit_test(test_sup_backoff__first_failure_at_once_after_1s_from_start),
+        cmocka_unit_test(test_sup_backoff__failed_start_waits_1s_from_its_start),
         cmocka_unit_test(test_sup_backoff__growth_cap_jitter),
         cmocka_unit_test(test_sup_backoff__seed_determinism),
         cmocka_unit_test(test_sup_backoff__one_second_floor),

@@ -240,6 +240,7 @@ static void test_sup_stop__restored_mid_stop(void **state)
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = 1};
     ev.adopt.exists = true;
     ev.adopt.exit_code = 0;
+    ev.adopt.finished_wall_ns = H_FINISHED_SOMETIME_NS;
     assert_acts(t, h_step(t, &ev), "");
     /* Once every container is adopted, the stop resumes from the start (kubelet: full grace
      * period again). */

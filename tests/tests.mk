@@ -14,8 +14,19 @@ $(BUILD)/tests/%: tests/%.c $(SIM_LIB) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS_$*) $(ALL_LDFLAGS) $(TEST_LDFLAGS_$*) -o $@ $< $(SIM_LIB) \
 	  $(LIB) $(LIBS) -lcmocka
 
+# Tests of the modules built on pidfds (children, the supervisor's processes, the agent's server):
+# valgrind 3.19 (Debian 12) does not implement pidfd_open (syscall 434), so `make valgrind` runs
+# them without valgrind; `make asan` runs them under ASan+UBSan like every other test.
+TEST_NO_VALGRIND := test_proc test_ctl test_ident test_holder test_spawn test_daemon \
+                    test_agent_server
+
 test: deps $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do echo "== $$t"; $(RUNNER) ./$$t; done
+	@set -e; for t in $(TEST_BIN); do echo "== $$t"; \
+	  case " $(TEST_NO_VALGRIND) " in *" $${t##*/} "*) \
+	    case "$(RUNNER)" in *valgrind*) \
+	      echo "(without valgrind: pidfd_open is not implemented by valgrind 3.19)"; ./$$t; \
+	      continue;; esac;; esac; \
+	  $(RUNNER) ./$$t; done
 
 -include $(TEST_BIN:%=%.d)
 

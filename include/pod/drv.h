@@ -92,7 +92,11 @@ struct drv_cfg {
     struct backend backend;
     struct clk clk;
     struct fs fs;
-    const char *dir;           /* pod directory: .pod.status, .pod.state */
+    const char *dir; /* pod directory: the status and state files */
+    /* The file names in dir (borrowed for the driver's life; plain names, no `/`).  NULL =
+     * DRV_STATUS_FILE / DRV_STATE_FILE.  The original names them after the executable,
+     * `.<basename>.status`: a pod executable named `web` passes ".web.status"/".web.state". */
+    const char *status_file, *state_file;
     struct drv_log_sink log;   /* container output (taken: drv_free closes it) */
     uint64_t seed;             /* supervisor RNG (backoff jitter) */
     long pid;                  /* daemon pid for the status file, 0 = empty */
@@ -102,29 +106,26 @@ struct drv_cfg {
     void *trace_self;
 };
 
-#define DRV_STATUS_FILE ".pod.status"
-#define DRV_STATE_FILE ".pod.state"
+#define DRV_STATUS_FILE ".pod.status" /* the default of drv_cfg.status_file */
+#define DRV_STATE_FILE ".pod.state"   /* the default of drv_cfg.state_file */
 #define DRV_DEFAULT_RECONCILE_MS 10000
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
-#define DRV_ADOPT_RETRY_MS 1000 /* a failing inspect during the adoption is retried this often */
+#define DRV_ADOPT_RETRY_MS 1000 /* the adoption asks inspect again this often (SPEC.md 10.1) */
 /* A failed write of .pod.state or .pod.status is retried on its own (without waiting for the
  * next change) after DRV_WRITE_RETRY_MS, the delay doubling after every failed retry up to
  * DRV_WRITE_RETRY_MAX_MS, until a write succeeds; when .pod.status is written again after
  * failing, a failing .pod.state is written at once too (SPEC.md 10.2). */
 #define DRV_WRITE_RETRY_MS 1000
 #define DRV_WRITE_RETRY_MAX_MS 30000
-#define DRV_ADOPT_WAIT_MS                                                                          \
-    30000 /* a created-but-not-running container is waited for this long                           \
-             before it is adopted as it is */
 
 struct drv;
 
 /* Creates the driver (a fresh supervisor).  Nothing is started or written yet. */
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err) POD_WUR;
-/* After a daemon restart: restores the persisted state (text of DRV_STATE_FILE; NULL or "" =
- * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; retried while inspect fails, and
- * while a container exists but has neither run nor finished: a start still in flight; one still
- * in that state after DRV_ADOPT_WAIT_MS is adopted as missing, so it is started again). */
+/* After a daemon restart: restores the persisted state (text of the state file; NULL or "" =
+ * none) and re-adopts the containers (inspect + SUP_EV_ADOPT; asked again every
+ * DRV_ADOPT_RETRY_MS while inspect fails or the supervisor keeps a container adopting: a start
+ * of the dead daemon may be in flight, SPEC.md 8.9; the supervisor decides). */
 int drv_recover(struct drv *d, const char *state_text, struct pod_err *err) POD_WUR;
 /* A request from outside (start/stop/kill/signal/rerun/reload-configs/config change). */
 void drv_input(struct drv *d, const struct sup_event *ev);

@@ -54,7 +54,7 @@ struct backend_event {
     enum backend_event_type type;
     size_t ctr;        /* spec container index */
     uint64_t instance; /* supervisor instance number */
-    uint64_t tag;      /* EXEC_DONE */
+    uint64_t tag;      /* EXEC_DONE, CALL_FAILED of a cancel */
     enum backend_result result;
     int exit_code;
     enum backend_stream stream;
@@ -71,6 +71,9 @@ struct backend_ctr_state {
     bool running;
     uint64_t instance; /* from the container's label; 0 if unknown */
     int exit_code;     /* valid when exists && !running */
+    /* Unix ns; 0 = unknown.  finished_wall_ns is 0 exactly while the container never ran:
+     * exists && !running && finished_wall_ns == 0 is "created, not started yet" (a start may
+     * still be in flight: SPEC.md 8.9), which the supervisor tells from an exited one. */
     int64_t started_wall_ns, finished_wall_ns;
 };
 

@@ -192,7 +192,7 @@ struct pod_spec {
     struct spec_expose *exec_expose;
     size_t n_exec_expose;
     /* pod-level extensions */
-    int config_debounce_ms; /* default 2000 */
+    int config_debounce_ms; /* default 250 (configDebounceSeconds 0.25) */
     struct spec_logcfg logs;
 };
 

@@ -34,7 +34,8 @@ enum sup_action_type {
     SUP_ACT_CTR_START,      /* backend ctr_start(ctr, instance) */
     SUP_ACT_CTR_STOP,       /* backend ctr_stop(ctr, instance, timeout_ms) */
     SUP_ACT_CTR_KILL,       /* backend ctr_kill(ctr, instance, sig) */
-    SUP_ACT_CTR_REMOVE,     /* backend ctr_remove(ctr) */
+    SUP_ACT_CTR_REMOVE,     /* backend ctr_remove(ctr): only for a container adopted created but
+                               never run (a start in flight, SPEC.md 8.9) */
     SUP_ACT_PROBE,          /* backend probe(req) — exec / tcp / http, startup/readiness/
                                liveness probes and signal commands */
     SUP_ACT_CANCEL,         /* backend cancel(tag) */
@@ -66,15 +67,22 @@ enum sup_event_type {
     SUP_EV_RERUN,          /* `pod rerun ctr`: cycle one container regardless of policy */
     SUP_EV_ADOPT,          /* after a daemon restart: what inspect says about ctr.  After
                               sup_restore() the driver sends one ADOPT per container; until
-                              then nothing is started for that container. */
-    SUP_EV_CALL_FAILED,    /* the backend call for an action failed at once (ev.call) */
+                              then nothing is started for that container.  A container may stay
+                              adopting after its ADOPT (created but never run: a start in
+                              flight, or its removal not confirmed): the driver sends another
+                              ADOPT every second while sup_status() shows it adopting. */
+    SUP_EV_CALL_FAILED,    /* the backend call for an action failed, at once or later
+                              (BACKEND_EV_CALL_FAILED): ev.call */
 };
 
-/* CALL_FAILED: the backend call the driver made to carry out one action returned an error
- * (nothing was started).  It names the action, not the backend function.  The supervisor
+/* CALL_FAILED: the backend call the driver made to carry out one action returned an error, or
+ * returned 0 and failed later (the backend's BACKEND_EV_CALL_FAILED; nothing was done either
+ * way).  It names the action, not the backend function.  The supervisor
  * decides what follows (SPEC.md 8.8, 10.1): CTR_START -> a failed start (backoff); PROBE -> an
  * UNKNOWN result; CTR_STOP / CTR_KILL -> retried after 1 s until the exit or the next
- * escalation; SIGNAL, CANCEL, CTR_REMOVE, POD_CREATE -> a NOTE, not retried. */
+ * escalation; CANCEL -> sent again after 1 s .. 30 s until the request's end is confirmed;
+ * CTR_REMOVE (of a start in flight) -> sent again after 1 s; SIGNAL, POD_CREATE -> a NOTE, not
+ * retried. */
 struct sup_call_failure {
     enum sup_action_type action; /* CTR_START, CTR_STOP, CTR_KILL, SIGNAL, PROBE, CANCEL, ... */
     size_t ctr;                  /* SIZE_MAX: the pod */
@@ -171,6 +179,10 @@ struct sup_status {
 };
 
 /* ------------------------------------------------------------------ API */
+
+/* A container adopted created but never run (a start of the dead daemon may be in flight) is
+ * waited for this long while the pod runs, then removed (SPEC.md 8.9). */
+#define SUP_ADOPT_WAIT_MS 30000
 
 struct sup;
 

@@ -281,12 +281,55 @@ static void trace_exec_done(struct drv *d, const struct backend_event *e)
     enum sup_probe_role role;
     if (!sup_request_in_flight(d->sup, e->tag, &ctr, &role))
         return;
-    const char *result = e->result == BACKEND_OK        ? "ok"
-                         : e->result == BACKEND_FAIL    ? "fail"
-                         : e->result == BACKEND_TIMEOUT ? "timeout"
-                                                        : "error";
+    static const char *const names[] = {[BACKEND_OK] = "ok",
+                                        [BACKEND_FAIL] = "fail",
+                                        [BACKEND_UNKNOWN] = "error",
+                                        [BACKEND_TIMEOUT] = "timeout",
+                                        [BACKEND_CANCELLED] = "cancelled"};
+    const char *result =
+        (unsigned)e->result < sizeof names / sizeof names[0] ? names[e->result] : "error";
     drv_trace(d, ctr_name(d, e->ctr), role == SUP_PROBE_SIGNAL_CMD ? "exec-done" : "probe-done",
               "%s %s code=%d", sup_probe_role_name(role), result, e->exit_code);
+}
+
+/* A call that had returned 0 failed later (BACKEND_EV_CALL_FAILED): traced, logged and handed to
+ * the supervisor as if it had failed at once.  A kill is a CTR_KILL when its signal is SIGKILL,
+ * else a SIGNAL action (the supervisor sends SIGKILL only as CTR_KILL).  A pod removal is
+ * nobody's action in the supervisor: only traced and logged. */
+static void on_call_failed(struct drv *d, const struct backend_event *e)
+{
+    static const struct {
+        enum sup_action_type type; /* 0: no action of the supervisor */
+        const char *call;          /* as call_backend names it */
+    } map[] = {
+        [BACKEND_OP_NONE] = {0, "?"},
+        [BACKEND_OP_POD_CREATE] = {SUP_ACT_POD_CREATE, "create"},
+        [BACKEND_OP_POD_REMOVE] = {0, "pod-remove"},
+        [BACKEND_OP_STOP] = {SUP_ACT_CTR_STOP, "stop"},
+        [BACKEND_OP_KILL] = {SUP_ACT_CTR_KILL, "kill"},
+        [BACKEND_OP_REMOVE] = {SUP_ACT_CTR_REMOVE, "remove"},
+        [BACKEND_OP_CANCEL] = {SUP_ACT_CANCEL, "cancel"},
+    };
+    unsigned op = (unsigned)e->op < sizeof map / sizeof map[0] ? (unsigned)e->op : 0;
+    struct sup_action a;
+    memset(&a, 0, sizeof a);
+    a.type = map[op].type;
+    a.ctr = e->ctr < d->n && op != BACKEND_OP_POD_CREATE ? e->ctr : SIZE_MAX;
+    a.instance = e->instance;
+    a.tag = e->tag;
+    a.sig = e->exit_code;
+    const char *call = map[op].call;
+    if (op == BACKEND_OP_KILL && a.sig != sup_signal_number("KILL")) {
+        a.type = SUP_ACT_SIGNAL;
+        call = "signal";
+    }
+    drv_trace(d, ctr_name(d, a.ctr), "call-failed", "%s (async): %s", call, e->msg);
+    pod_log(POD_LOG_WARN, "%s: %s failed: %s", ctr_name(d, a.ctr), call, e->msg);
+    if (!a.type || (a.ctr == SIZE_MAX && a.type != SUP_ACT_POD_CREATE))
+        return;
+    struct sup_event ev = sup_call_failed_event(&a, e->msg);
+    feed(d, &ev);
+    drain_pending(d);
 }
 
 static void on_backend(struct drv *d, const struct backend_event *e)
@@ -297,6 +340,9 @@ static void on_backend(struct drv *d, const struct backend_event *e)
     case BACKEND_EV_OUTPUT:
     case BACKEND_EV_OUTPUT_EOF:
         on_output(d, e);
+        return;
+    case BACKEND_EV_CALL_FAILED:
+        on_call_failed(d, e);
         return;
     case BACKEND_EV_STARTED:
         drv_trace(d, cn, "started", "instance=%llu", inst);
@@ -344,29 +390,25 @@ static bool poll_backend(struct drv *d)
 
 /* ------------------------------------------------------------------ adoption */
 
-/* Inspect says ctr i exists, created but never finished: a `podman run` of the dead daemon may
- * still be starting it.  True while it is waited for (bounded); after the wait it is adopted
- * as missing (it never ran, so it has no exit code to adopt: an init container must not count
- * as completed), and the supervisor starts it again (ctr_start replaces it). */
-static bool adopt_wait(struct drv *d, size_t i, struct backend_ctr_state *st)
+/* The ADOPT line of the trace, when inspect says something new about ctr i (the supervisor may
+ * keep a container adopting while a start is in flight: then it is inspected every second). */
+static void trace_adopt(struct drv *d, size_t i, const struct backend_ctr_state *st)
 {
-    if (!st->exists || st->running || st->finished_wall_ns != 0)
-        return false;
-    if (drv_now_mono_ms(d) - d->adopt_since_mono_ms < DRV_ADOPT_WAIT_MS) {
-        if (!d->adopt_waited[i])
-            drv_trace(d, ctr_name(d, i), "adopt-wait", "instance=%llu created, not running yet",
-                      (unsigned long long)st->instance);
-        d->adopt_waited[i] = true;
-        return true;
-    }
-    drv_trace(d, ctr_name(d, i), "adopt-stuck", "instance=%llu never ran; adopted as missing",
-              (unsigned long long)st->instance);
-    memset(st, 0, sizeof *st);
-    return false;
+    const struct backend_ctr_state *seen = &d->adopt_seen[i];
+    if (d->adopt_fed[i] && seen->exists == st->exists && seen->running == st->running &&
+        seen->instance == st->instance && seen->exit_code == st->exit_code &&
+        (seen->finished_wall_ns > 0) == (st->finished_wall_ns > 0))
+        return;
+    d->adopt_seen[i] = *st;
+    drv_trace(d, ctr_name(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d%s",
+              st->exists, st->running, (unsigned long long)st->instance, st->exit_code,
+              st->exists && !st->running && !st->finished_wall_ns ? " (created, never ran)" : "");
 }
 
-/* Adopts every container still pending (SUP_EV_ADOPT with inspect's view); a failing inspect
- * and a start still in flight are retried after DRV_ADOPT_RETRY_MS. */
+/* Adopts every container still pending: SUP_EV_ADOPT with inspect's view, again every
+ * DRV_ADOPT_RETRY_MS while inspect fails or the supervisor still shows the container adopting
+ * (a start of the dead daemon may be in flight, or its removal not confirmed: the supervisor
+ * decides, SPEC.md 8.9). */
 static void adopt(struct drv *d)
 {
     const struct backend *be = &d->cfg.backend;
@@ -374,6 +416,10 @@ static void adopt(struct drv *d)
     for (size_t i = 0; i < d->n; i++) {
         if (!d->adopt_pending[i])
             continue;
+        if (d->adopt_fed[i] && sup_status(d->sup)->ctr[i].phase != SUP_CTR_ADOPTING) {
+            d->adopt_pending[i] = false; /* adopted meanwhile (e.g. considered gone) */
+            continue;
+        }
         struct pod_err err = POD_ERR_ZERO;
         struct sup_event ev;
         memset(&ev, 0, sizeof ev);
@@ -385,16 +431,12 @@ static void adopt(struct drv *d)
             left = true;
             continue;
         }
-        if (adopt_wait(d, i, &ev.adopt)) {
-            left = true;
-            continue;
-        }
-        d->adopt_pending[i] = false;
-        drv_trace(d, ctr_name(d, i), "adopt", "exists=%d running=%d instance=%llu code=%d",
-                  ev.adopt.exists, ev.adopt.running, (unsigned long long)ev.adopt.instance,
-                  ev.adopt.exit_code);
+        trace_adopt(d, i, &ev.adopt);
+        d->adopt_fed[i] = true;
         feed(d, &ev);
         drain_pending(d);
+        d->adopt_pending[i] = sup_status(d->sup)->ctr[i].phase == SUP_CTR_ADOPTING;
+        left = left || d->adopt_pending[i];
     }
     d->adopt_retry_at_mono_ms = left ? drv_now_mono_ms(d) + DRV_ADOPT_RETRY_MS : INT64_MAX;
 }
@@ -501,13 +543,24 @@ static bool log_retry_due(struct drv *d, int64_t now)
 
 /* ------------------------------------------------------------------ API */
 
+/* A status/state file name: NULL (the default) or a plain, non-empty name in the pod dir. */
+static bool file_name_ok(const char *name)
+{
+    return !name || (*name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, ".."));
+}
+
 int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
 {
+    const char *why = NULL;
     if (!cfg->spec || !cfg->backend.ops || !cfg->clk.mono_ms || !cfg->fs.ops || !cfg->dir ||
-        !cfg->log.ops) {
+        !cfg->log.ops)
+        why = "incomplete configuration";
+    else if (!file_name_ok(cfg->status_file) || !file_name_ok(cfg->state_file))
+        why = "the status and state files must be plain file names";
+    if (why) {
         if (cfg->log.ops)
             cfg->log.ops->close(cfg->log.self);
-        return pod_err_set(err, POD_E_INVALID, 0, "drv_new: incomplete configuration");
+        return pod_err_set(err, POD_E_INVALID, 0, "drv_new: %s", why);
     }
     struct drv *d = xcalloc(1, sizeof *d);
     d->cfg = *cfg;
@@ -519,7 +572,8 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->n = cfg->spec->n_containers;
     d->sup = sup_new(cfg->spec, cfg->seed);
     d->adopt_pending = xcalloc(d->n + 1, sizeof *d->adopt_pending);
-    d->adopt_waited = xcalloc(d->n + 1, sizeof *d->adopt_waited);
+    d->adopt_fed = xcalloc(d->n + 1, sizeof *d->adopt_fed);
+    d->adopt_seen = xcalloc(d->n + 1, sizeof *d->adopt_seen);
     d->mismatch_instance = xcalloc(d->n + 1, sizeof *d->mismatch_instance);
     d->mismatch_seen = xcalloc(d->n + 1, sizeof *d->mismatch_seen);
     d->traced = xcalloc(d->n + 1, sizeof *d->traced);
@@ -567,7 +621,6 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
         return -1;
     for (size_t i = 0; i < d->n; i++)
         d->adopt_pending[i] = true;
-    d->adopt_since_mono_ms = drv_now_mono_ms(d);
     adopt(d);
     trace_changes(d);
     return 0;
@@ -665,7 +718,8 @@ void drv_free(struct drv *d)
     drv_files_free(&d->files);
     free(d->pend);
     free(d->adopt_pending);
-    free(d->adopt_waited);
+    free(d->adopt_fed);
+    free(d->adopt_seen);
     free(d->mismatch_instance);
     free(d->mismatch_seen);
     free(d->traced);

@@ -27,6 +27,7 @@ struct write_retry {
 
 /* The two files the driver writes (status.c). */
 struct drv_files {
+    const char *status_name, *state_name; /* cfg.status_file / cfg.state_file or the defaults */
     char *status_path, *status_tmp, *state_path, *state_tmp;
     struct write_retry status_retry, state_retry;
     char *status_text;          /* the .pod.status last written, NULL after a failed write */
@@ -61,8 +62,10 @@ struct drv {
     struct sup_actions acts;
     struct sup_event *pend; /* FIFO of synthesised events (never re-enter sup_step) */
     size_t pend_head, pend_len, pend_cap;
-    bool *adopt_pending, *adopt_waited;
-    int64_t adopt_retry_at_mono_ms, adopt_since_mono_ms;
+    bool *adopt_pending;                  /* still to be adopted (or adopting: asked again) */
+    bool *adopt_fed;                      /* an ADOPT was fed */
+    struct backend_ctr_state *adopt_seen; /* what the last ADOPT said (traced on a change) */
+    int64_t adopt_retry_at_mono_ms;
     uint64_t *mismatch_instance; /* a mismatch seen once (its instance), 0 = none */
     enum mismatch *mismatch_seen;
     int64_t reconcile_at_mono_ms, log_retry_at_mono_ms;

@@ -283,7 +283,7 @@ static void write_state(struct drv *d, uint64_t hash)
     char *text = render_state(d);
     int rc = write_atomic(d, f->state_path, f->state_tmp, text, true, &err);
     free(text);
-    write_result(d, &f->state_retry, DRV_STATE_FILE, rc, &err);
+    write_result(d, &f->state_retry, f->state_name, rc, &err);
 }
 
 /* Retries a failed .pod.state write now (its timer, or .pod.status recovered): disarms the
@@ -308,7 +308,7 @@ static void write_status(struct drv *d, char *text, uint64_t hash)
         f->status_text = text;
     else
         free(text);
-    write_result(d, &f->status_retry, DRV_STATUS_FILE, rc, &err);
+    write_result(d, &f->status_retry, f->status_name, rc, &err);
     /* .pod.status recovered: the disk takes writes again, so a failing .pod.state is brought
      * up to date now rather than at its retry (up to 30 s later).  Only on that recovery: when
      * .pod.status never failed, the state's own failure (e.g. its directory sync) keeps its
@@ -369,9 +369,11 @@ void drv_files_init(struct drv *d)
 {
     struct drv_files *f = &d->files;
     memset(f, 0, sizeof *f);
-    f->status_path = pod_path_join(d->cfg.dir, DRV_STATUS_FILE);
+    f->status_name = d->cfg.status_file ? d->cfg.status_file : DRV_STATUS_FILE;
+    f->state_name = d->cfg.state_file ? d->cfg.state_file : DRV_STATE_FILE;
+    f->status_path = pod_path_join(d->cfg.dir, f->status_name);
     f->status_tmp = xasprintf("%s.tmp", f->status_path);
-    f->state_path = pod_path_join(d->cfg.dir, DRV_STATE_FILE);
+    f->state_path = pod_path_join(d->cfg.dir, f->state_name);
     f->state_tmp = xasprintf("%s.tmp", f->state_path);
     f->state_retry.retry_at_mono_ms = f->status_retry.retry_at_mono_ms = INT64_MAX;
     f->state_retry.tried_at_mono_ms = f->status_retry.tried_at_mono_ms = -1;

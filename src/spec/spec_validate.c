@@ -118,9 +118,7 @@ static void v_header(struct vctx *v, const struct snode *root)
 static void v_pod_extensions(struct vctx *v, const struct snode *root)
 {
     struct pod_spec *s = v->s;
-    int debounce_s = s->config_debounce_ms / 1000;
-    val_int(v, root, "", "configDebounceSeconds", 0, 3600, false, &debounce_s);
-    s->config_debounce_ms = debounce_s * 1000;
+    val_seconds_ms(v, root, "", "configDebounceSeconds", 3600, &s->config_debounce_ms);
 
     const struct snode *ln = val_map(v, root, "", "logs");
     if (!ln)

@@ -74,6 +74,10 @@ const char *val_scalar(struct vctx *v, const struct snode *n, const char *path, 
 /* A single-line string into *out (replacing it); the node, or NULL when absent or bad. */
 const struct snode *val_str(struct vctx *v, const struct snode *map, const char *path,
                             const char *key, bool required, char **out);
+/* Seconds as a decimal with up to 3 fraction digits ("0.25", "2", "2.5"; plain or quoted),
+ * 0 .. max_s, into milliseconds (configDebounceSeconds); true when present and valid. */
+bool val_seconds_ms(struct vctx *v, const struct snode *map, const char *path, const char *key,
+                    int max_s, int *out_ms);
 /* An integer in [min, max] (plain or quoted digits); true when present and valid. */
 bool val_int(struct vctx *v, const struct snode *map, const char *path, const char *key,
              long long min, long long max, bool required, int *out);

@@ -222,23 +222,72 @@ const struct snode *val_str(struct vctx *v, const struct snode *map, const char 
     return n;
 }
 
+/* The scalar value node of key (a number), NULL when absent, null or not a scalar (reported). */
+static const struct snode *number_node(struct vctx *v, const struct snode *map, const char *path,
+                                       const char *key, bool required, const char *what)
+{
+    const struct snode *n = present(v, map, path, key, required, NOVALUE);
+    if (n && n->type != SNODE_SCALAR) {
+        ERR_KEY(v, n, path, key, "expected %s, got %s", what, val_type_name(n));
+        return NULL;
+    }
+    return n;
+}
+
 bool val_int(struct vctx *v, const struct snode *map, const char *path, const char *key,
              long long min, long long max, bool required, int *out)
 {
-    const struct snode *n = present(v, map, path, key, required, NOVALUE);
+    const struct snode *n = number_node(v, map, path, key, required, "an integer");
     long long x;
     if (!n)
         return false;
-    if (n->type != SNODE_SCALAR) {
-        ERR_KEY(v, n, path, key, "expected an integer, got %s", val_type_name(n));
-        return false;
-    }
     if (strlen(n->value) != n->value_len || !pod_parse_int(n->value, min, max, &x)) {
         ERR_KEY(v, n, path, key, "expected an integer from %lld to %lld, got `%s`", min, max,
                 n->value);
         return false;
     }
     *out = (int)x;
+    return true;
+}
+
+/* "S" or "S.F" with 1 to 3 fraction digits F (no sign, exponent or blanks): *ms, at most max_ms. */
+static bool parse_seconds_ms(const char *s, long long max_ms, long long *ms)
+{
+    const char *dot = strchr(s, '.');
+    size_t whole = dot ? (size_t)(dot - s) : strlen(s);
+    char buf[24];
+    long long w, f = 0;
+    if (whole == 0 || whole >= sizeof buf)
+        return false;
+    memcpy(buf, s, whole);
+    buf[whole] = 0;
+    if (!pod_parse_int(buf, 0, max_ms / 1000, &w))
+        return false;
+    if (dot) {
+        size_t nf = strlen(dot + 1);
+        if (nf < 1 || nf > 3 || !pod_parse_int(dot + 1, 0, 999, &f))
+            return false;
+        for (; nf < 3; nf++)
+            f *= 10; /* "0.5" is 500 ms */
+    }
+    *ms = w * 1000 + f;
+    return *ms <= max_ms;
+}
+
+bool val_seconds_ms(struct vctx *v, const struct snode *map, const char *path, const char *key,
+                    int max_s, int *out_ms)
+{
+    const struct snode *n = number_node(v, map, path, key, false, "a number of seconds");
+    long long ms;
+    if (!n)
+        return false;
+    if (strlen(n->value) != n->value_len || !parse_seconds_ms(n->value, max_s * 1000LL, &ms)) {
+        ERR_KEY(v, n, path, key,
+                "expected seconds from 0 to %d with at most 3 decimals (e.g. 0.25), got `%s`",
+                max_s, n->value);
+        return false;
+    }
+    *out_ms = (int)ms;
     return true;
 }
 

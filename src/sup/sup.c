@@ -12,10 +12,12 @@
  *   sup_table.c  the container transition table (phase x event) and its handlers
  *   sup_ctr.c    what the handlers do: start/stop/kill, restart policy, backoff, give-up, signals
  *   sup_probe.c  probe attempts and their results
+ *   sup_cancel.c a cancelled attempt or signal command until its end is confirmed
  *   sup_pod.c    the pod level: startup order, stop tiers, pod start/stop/kill, rerun, signal
  *   sup_config.c config-change bursts
  *   sup_due.c    deadlines: what is due at `now`, the next deadline
  *   sup_adopt.c  save/restore and the adoption after a daemon restart
+ *   sup_inflight.c  adopting a container whose start may still be in flight: wait, remove
  */
 
 #include "sup_internal.h"
@@ -104,6 +106,10 @@ static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
     const char *what = sup_action_type_name(f->action);
     size_t i = f->ctr < x->s->n ? f->ctr : SIZE_MAX;
     struct ctr_event_arg a = {.msg = f->msg};
+    for (size_t k = 0; i == SIZE_MAX && f->action == SUP_ACT_CANCEL && k < x->s->n; k++)
+        for (int r = 0; r < PR__N; r++)
+            if (f->tag && x->s->c[k].cl[r].tag == f->tag)
+                i = k; /* a cancel whose container the backend did not say */
     if (i == SIZE_MAX && f->action != SUP_ACT_POD_CREATE)
         return;
     switch (f->action) {
@@ -119,9 +125,11 @@ static void ev_call_failed(struct step *x, const struct sup_call_failure *f)
     case SUP_ACT_PROBE: /* as podman exec's own failure (125): an UNKNOWN result */
         sup_probe_done(x, i, f->instance, f->tag, BACKEND_UNKNOWN);
         return;
-    case SUP_ACT_CANCEL: /* the request is already forgotten: a late result is ignored */
-        sup_note(x, POD_LOG_WARN, i, "cancel of request %llu failed: %s; its result is ignored",
-                 (unsigned long long)f->tag, f->msg);
+    case SUP_ACT_CANCEL: /* sent again later, until its end is confirmed */
+        sup_cancel_failed(x, i, f->tag, f->msg);
+        return;
+    case SUP_ACT_CTR_REMOVE: /* the removal of a start in flight is sent again */
+        sup_adopt_remove_failed(x, i, f->msg);
         return;
     case SUP_ACT_SIGNAL: /* a notification, not retried: the next change signals again */
         sup_note(x, POD_LOG_WARN, i, "signal %d failed: %s", f->sig, f->msg);
@@ -230,6 +238,8 @@ void sup_ctr_init(struct ctr *c)
     c->create_deadline_mono_ms = c->startup_deadline_mono_ms = c->restart_at_mono_ms = NEVER;
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     c->kill_at_mono_ms = c->gone_at_mono_ms = c->retry_at_mono_ms = NEVER;
+    c->last_start_mono_ms = NEVER;
+    sup_adopt_flight_clear(c);
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
 }

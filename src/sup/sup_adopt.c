@@ -59,6 +59,21 @@ static int64_t adopt_exit_mono_ms(const struct step *x, const struct ctr *c,
     return m == NEVER ? w : imax(w, m);
 }
 
+/* When the adopted instance was started, for the 1 s between two starts (SPEC.md 8.5): its
+ * CTR_START as saved, else its STARTED as saved, else the start inspect reports; NEVER when
+ * nothing says it (no floor: the daemon restart took time too). */
+static int64_t adopt_last_start(const struct step *x, const struct ctr *c,
+                                const struct sup_event *ev)
+{
+    if (c->saved_created_mono_ms != NEVER && c->saved_created_mono_ms <= x->now_mono_ms)
+        return c->saved_created_mono_ms;
+    if (c->saved_started_mono_ms != NEVER && c->saved_started_mono_ms <= x->now_mono_ms)
+        return c->saved_started_mono_ms;
+    if (ev->wall_ns > 0 && ev->adopt.started_wall_ns > 0)
+        return adopt_mono_ms(x, ev, ev->adopt.started_wall_ns);
+    return NEVER;
+}
+
 /* The container has a startup that STARTED alone does not complete: `exit: true` / init (its
  * exit 0) or a cmd/tcp/http startup probe (its first success). */
 static bool startup_gated(const struct spec_container *k)
@@ -230,11 +245,25 @@ void sup_ev_adopt(struct step *x, const struct sup_event *ev)
     struct sup *s = x->s;
     size_t i = ev->ctr;
     struct ctr *c = &s->c[i];
-    const struct backend_ctr_state *st = &ev->adopt;
     if (c->ph != SUP_CTR_ADOPTING) {
         sup_note(x, POD_LOG_DEBUG, i, "adopt ignored in phase %s", sup_ctr_phase_name(c->ph));
         return;
     }
+    /* created, never run: a start of the dead daemon may still be in flight (sup_inflight.c) */
+    if (ev->adopt.exists && ev->adopt.instance)
+        c->instance = ev->adopt.instance;
+    struct sup_event removed = {.type = SUP_EV_ADOPT, .ctr = i};
+    switch (sup_adopt_in_flight(x, i, &ev->adopt)) {
+    case AF_WAIT:
+        return;
+    case AF_REMOVED:
+        ev = &removed; /* adopted as missing */
+        break;
+    default:
+        break;
+    }
+    sup_adopt_flight_clear(c);
+    const struct backend_ctr_state *st = &ev->adopt;
     /* the saved state already judged this instance's exit: it saved a pending restart of it,
      * or its exit code (the same: an exit code is cleared when an instance is started) */
     bool same = !st->exists || !st->instance || st->instance == c->instance;
@@ -245,6 +274,8 @@ void sup_ev_adopt(struct step *x, const struct sup_event *ev)
         c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER; /* not this instance's */
     if (st->exists && st->instance)
         c->instance = st->instance;
+    if (st->exists)
+        c->last_start_mono_ms = adopt_last_start(x, c, ev);
     /* the saved state says its startup had not completed: the first run (the order) or a
      * later instance that was creating or starting */
     bool pending = !c->seq_done || c->startup_pending;

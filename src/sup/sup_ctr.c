@@ -17,16 +17,31 @@ static uint64_t rng_next(struct sup *s)
     return z ^ (z >> 31);
 }
 
-static int64_t backoff_delay(struct sup *s, size_t i)
+/* The jittered part of the delay after the streak's n-th consecutive failure (SPEC.md 8.5): 0
+ * for the first (kubelet restarts a first crash at once), then full jitter, uniform in
+ * [0, min(maxSeconds, initialSeconds * 2^(n-2))]. */
+static int64_t backoff_jitter(struct sup *s, size_t i)
 {
     const struct spec_container *k = ctr_spec(s, i);
     int64_t initial = k->backoff.initial_ms, cap = k->backoff.max_ms;
+    if (s->c[i].streak <= 1)
+        return 0;
     int64_t ceiling = initial;
-    for (unsigned n = 1; n < s->c[i].streak && ceiling < cap; n++)
+    for (unsigned n = 2; n < s->c[i].streak && ceiling < cap; n++)
         ceiling *= 2;
     ceiling = imin(ceiling, cap);
-    int64_t r = (int64_t)(rng_next(s) % (uint64_t)(ceiling + 1));
-    return imax(MIN_RESTART_MS, r);
+    return (int64_t)(rng_next(s) % (uint64_t)(ceiling + 1));
+}
+
+/* When a restart after a failure may come: the jittered delay after now (the exit or the failed
+ * start), but never sooner than MIN_RESTART_MS after the previous start (s6's nextstart). */
+static int64_t restart_time(struct step *x, size_t i)
+{
+    const struct ctr *c = &x->s->c[i];
+    int64_t at = x->now_mono_ms + backoff_jitter(x->s, i);
+    if (c->last_start_mono_ms != NEVER)
+        at = imax(at, c->last_start_mono_ms + MIN_RESTART_MS);
+    return at;
 }
 
 /* Records a failure; returns true when the give-up budget is exhausted. */
@@ -84,8 +99,10 @@ void sup_do_start(struct step *x, size_t i)
     c->live = true;
     c->restart_at_mono_ms = NEVER;
     c->create_deadline_mono_ms = x->now_mono_ms + CREATE_TIMEOUT_MS;
+    c->last_start_mono_ms = x->now_mono_ms;
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
+    sup_cancels_end(c); /* of the previous instance, which is gone */
     sup_act(x, SUP_ACT_CTR_START, i);
     sup_note(x, POD_LOG_INFO, i, "start instance %llu", (unsigned long long)c->instance);
 }
@@ -134,12 +151,11 @@ void sup_schedule_restart(struct step *x, size_t i, bool failure, const char *wh
                  (int)(giveup_window_ms(ctr_spec(s, i)) / 1000));
         return;
     }
-    int64_t d = backoff_delay(s, i);
-    c->backoff_ms = d;
+    c->restart_at_mono_ms = restart_time(x, i);
+    c->backoff_ms = c->restart_at_mono_ms - x->now_mono_ms;
     c->ph = SUP_CTR_BACKOFF;
-    c->restart_at_mono_ms = x->now_mono_ms + d;
-    sup_note(x, POD_LOG_INFO, i, "%s; restart in %lld ms (backoff #%u)", why, (long long)d,
-             c->streak);
+    sup_note(x, POD_LOG_INFO, i, "%s; restart in %lld ms (backoff #%u)", why,
+             (long long)c->backoff_ms, c->streak);
 }
 
 void sup_failed_start(struct step *x, size_t i, const char *why)
@@ -237,7 +253,7 @@ bool sup_deliver_signal(struct step *x, size_t i, const char *why)
         return true;
     }
     if (k->signal_cmd) {
-        if (c->pr[PR_SIGCMD].tag) {
+        if (c->pr[PR_SIGCMD].tag || c->cl[PR_SIGCMD].tag) {
             sup_note(x, POD_LOG_INFO, i, "signal command still running; coalesced (%s)", why);
             return true;
         }

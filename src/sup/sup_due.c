@@ -21,6 +21,8 @@ static int64_t phase_deadline(const struct ctr *c)
         return c->restart_at_mono_ms;
     case SUP_CTR_STOPPING:
         return imin(imin(c->kill_at_mono_ms, c->gone_at_mono_ms), c->retry_at_mono_ms);
+    case SUP_CTR_ADOPTING: /* the removal of a start in flight (sup_inflight.c) */
+        return imin(c->gone_at_mono_ms, c->removing ? c->remove_again_at_mono_ms : NEVER);
     default:
         return NEVER;
     }
@@ -29,9 +31,11 @@ static int64_t phase_deadline(const struct ctr *c)
 static int64_t ctr_deadline(const struct sup *s, size_t i)
 {
     const struct ctr *c = &s->c[i];
-    int64_t d = phase_deadline(c);
+    int64_t d = imin(phase_deadline(c), sup_cancel_deadline(c));
     for (int r = 0; r < PR__N; r++)
-        d = imin(d, c->pr[r].tag ? c->pr[r].attempt_deadline_mono_ms : c->pr[r].next_at_mono_ms);
+        if (!c->cl[r].tag || c->pr[r].tag) /* a due attempt waits for the cancel's end */
+            d = imin(d,
+                     c->pr[r].tag ? c->pr[r].attempt_deadline_mono_ms : c->pr[r].next_at_mono_ms);
     if (c->ph == SUP_CTR_RUNNING && c->streak > 0 && c->stable_since_mono_ms >= 0)
         d = imin(d, c->stable_since_mono_ms + backoff_reset_ms(ctr_spec(s, i)));
     return d;
@@ -45,9 +49,7 @@ static bool attempt_timed_out(struct step *x, size_t i)
         struct probe_rt *p = &c->pr[r];
         if (!p->tag || p->attempt_deadline_mono_ms > x->now_mono_ms)
             continue;
-        struct sup_action *a = sup_act(x, SUP_ACT_CANCEL, i);
-        a->tag = p->tag;
-        a->role = (enum sup_probe_role)r;
+        sup_cancel_begin(x, i, r, p->tag);
         sup_note(x, POD_LOG_WARN, i, "%s %s timed out; cancelled",
                  sup_probe_role_name((enum sup_probe_role)r), r == PR_SIGCMD ? "command" : "probe");
         sup_probe_result(x, i, r, BACKEND_TIMEOUT);
@@ -76,6 +78,10 @@ static enum ctr_event phase_event_due(struct ctr *c, int64_t now)
         if (c->gone_at_mono_ms <= now)
             return CE_GONE_DUE;
         return c->retry_at_mono_ms <= now ? CE_RETRY_DUE : CE__N;
+    case SUP_CTR_ADOPTING:
+        if (c->gone_at_mono_ms <= now)
+            return CE_GONE_DUE;
+        return c->removing && c->remove_again_at_mono_ms <= now ? CE_RETRY_DUE : CE__N;
     default:
         return CE__N;
     }
@@ -87,8 +93,8 @@ static bool attempt_due(struct step *x, size_t i)
     struct ctr *c = &x->s->c[i];
     for (int r = 0; r < PR_SIGCMD; r++) {
         struct probe_rt *p = &c->pr[r];
-        if (p->tag || p->next_at_mono_ms > x->now_mono_ms)
-            continue;
+        if (p->tag || p->next_at_mono_ms > x->now_mono_ms || c->cl[r].tag)
+            continue; /* in flight, not due, or its cancelled run not confirmed gone yet */
         bool ok_phase = r == PR_STARTUP ? c->ph == SUP_CTR_STARTING : c->ph == SUP_CTR_RUNNING;
         if (!ok_phase) {
             sup_probe_reset(p);
@@ -124,7 +130,7 @@ static bool ctr_due(struct step *x, size_t i)
         sup_dispatch(x, i, e, NULL);
         return true;
     }
-    return attempt_due(x, i) || backoff_reset_due(x, i);
+    return sup_cancel_due(x, i) || attempt_due(x, i) || backoff_reset_due(x, i);
 }
 
 void sup_process_due(struct step *x)

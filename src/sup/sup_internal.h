@@ -16,13 +16,17 @@
 
 /* ------------------------------------------------------------------ constants (SPEC.md 8) */
 
-#define MIN_RESTART_MS 1000         /* s6's nextstart: never restart faster than this */
+#define MIN_RESTART_MS 1000         /* s6's nextstart: two starts at least this far apart */
 #define STOP_SLACK_MS 2000          /* after stop_timeout: sup sends SIGKILL itself */
 #define KILL_GRACE_MS 5000          /* after SIGKILL: no EXITED -> considered gone */
 #define CALL_RETRY_MS 1000          /* a failed stop/kill call is retried after this */
 #define CREATE_TIMEOUT_MS 300000    /* CTR_START without STARTED/START_FAILED */
 #define SIGNAL_CMD_TIMEOUT_MS 60000 /* signal command (exec) deadline */
 #define UNKNOWN_LIMIT 3             /* consecutive UNKNOWN probe results = one failure */
+#define CANCEL_ANSWER_MS 10000      /* a cancel without its EXEC_DONE this long is re-sent */
+#define REMOVE_ANSWER_MS 10000      /* a removal inspect does not confirm this long is re-sent */
+#define CANCEL_RETRY_MS 1000        /* a failed cancel is retried after this, doubling ... */
+#define CANCEL_RETRY_MAX_MS 30000   /* ... up to this */
 #define GIVEUP_RING 64              /* failure times remembered for the give-up budget */
 #define SIG_KILL 9
 #define NEVER INT64_MAX
@@ -73,6 +77,16 @@ struct probe_rt {
     int succ, fail, unknown;
 };
 
+/* A probe attempt or signal command cancelled (CANCEL sent) whose end the backend has not
+ * confirmed yet (its EXEC_DONE): no new one of that role starts meanwhile, so two runs never
+ * coexist; the cancel is sent again while it fails or has no answer (SPEC.md 8.6). */
+struct cancelling {
+    uint64_t tag;             /* 0 = none */
+    int64_t again_at_mono_ms; /* the next CANCEL of it (no answer, or a retry after a failure) */
+    int64_t delay_ms;         /* the wait before the next retry after a failure */
+    bool failed;              /* the last CANCEL failed (else it waits for an answer) */
+};
+
 struct ctr {
     enum sup_ctr_phase ph;
     uint64_t instance;
@@ -101,11 +115,22 @@ struct ctr {
      * have started before).  They outweigh inspect's wall times, which a clock step moves
      * (SPEC.md 8.9).  Cleared by the adoption. */
     int64_t saved_started_mono_ms, saved_created_mono_ms;
+    /* Adopting a container that is created but never ran: a start of the dead daemon may still
+     * be in flight (SPEC.md 8.9).  Since when the ADOPTs say so (NEVER = they do not), and its
+     * removal (CTR_REMOVE, sent again at remove_again_at_mono_ms) until inspect shows it gone;
+     * under a kill, gone_at_mono_ms bounds the wait.  Cleared by the adoption. */
+    int64_t inflight_since_mono_ms;
+    bool removing, remove_failed;
+    int64_t remove_again_at_mono_ms;
     bool has_exit;
     int exit_code;
     int pending_reload; /* 0, CE_RELOAD_SIGNAL or CE_RELOAD_CONFIG: applied once started */
     enum after_stop after;
     int64_t running_since_mono_ms;
+    /* When the current (or last) instance was started: its CTR_START, or for an adopted one the
+     * start inspect and the saved state say (NEVER = not known).  A restart after a failure
+     * comes no sooner than MIN_RESTART_MS after it (SPEC.md 8.5). */
+    int64_t last_start_mono_ms;
     int64_t create_deadline_mono_ms;
     int64_t startup_deadline_mono_ms;
     int64_t restart_at_mono_ms;
@@ -121,6 +146,7 @@ struct ctr {
     size_t n_fail;
     bool gave_up;
     struct probe_rt pr[PR__N];
+    struct cancelling cl[PR__N];
 };
 
 struct cfg_burst {
@@ -275,6 +301,28 @@ bool sup_find_tag(const struct sup *s, uint64_t tag, size_t *ci, int *role);
 void sup_probe_result(struct step *x, size_t i, int role, enum backend_result res);
 void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
                     enum backend_result res);
+
+/* sup_cancel.c */
+void sup_cancel_begin(struct step *x, size_t i, int role, uint64_t tag);
+bool sup_cancel_confirmed(struct step *x, size_t i, uint64_t tag);
+void sup_cancel_failed(struct step *x, size_t i, uint64_t tag, const char *msg);
+bool sup_cancel_due(struct step *x, size_t i);
+int64_t sup_cancel_deadline(const struct ctr *c);
+void sup_cancels_end(struct ctr *c);
+
+/* sup_inflight.c */
+enum adopt_flight {
+    AF_NONE = 0, /* nothing in flight: adopt what inspect says */
+    AF_WAIT,     /* still adopting: a start may be in flight, or its removal is not confirmed */
+    AF_REMOVED,  /* removed: adopt it as missing */
+};
+enum adopt_flight sup_adopt_in_flight(struct step *x, size_t i, const struct backend_ctr_state *st);
+void sup_adopt_remove_failed(struct step *x, size_t i, const char *msg);
+void sup_adopt_flight_clear(struct ctr *c);
+void sup_h_adopt_stop(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_kill(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_remove_again(struct step *x, size_t i, const struct ctr_event_arg *a);
+void sup_h_adopt_gone(struct step *x, size_t i, const struct ctr_event_arg *a);
 
 /* sup_ctr.c */
 void sup_leave_up(struct ctr *c);

@@ -90,8 +90,8 @@ static void pod_enter_stopping(struct step *x, bool kill)
     }
     for (size_t i = 0; i < s->n; i++) {
         struct ctr *c = &s->c[i];
-        if (!phase_may_run(c->ph))
-            sup_dispatch(x, i, CE_STOP, NULL); /* cancels restart timers */
+        if (!phase_may_run(c->ph) || c->ph == SUP_CTR_ADOPTING)
+            sup_dispatch(x, i, CE_STOP, NULL); /* restart timers; a start in flight removed */
     }
 }
 

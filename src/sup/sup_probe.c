@@ -17,11 +17,8 @@ void sup_probe_reset(struct probe_rt *p)
 void sup_probe_cancel(struct step *x, size_t i, int role)
 {
     struct probe_rt *p = &x->s->c[i].pr[role];
-    if (p->tag) {
-        struct sup_action *a = sup_act(x, SUP_ACT_CANCEL, i);
-        a->tag = p->tag;
-        a->role = (enum sup_probe_role)role;
-    }
+    if (p->tag)
+        sup_cancel_begin(x, i, role, p->tag);
     sup_probe_reset(p);
 }
 
@@ -138,8 +135,9 @@ void sup_probe_done(struct step *x, size_t i, uint64_t instance, uint64_t tag,
     size_t ci;
     int role;
     if (!sup_find_tag(x->s, tag, &ci, &role) || ci != i || instance != x->s->c[i].instance) {
-        sup_note(x, POD_LOG_DEBUG, i, "stale or cancelled probe result (tag %llu) ignored",
-                 (unsigned long long)tag);
+        if (!sup_cancel_confirmed(x, i, tag))
+            sup_note(x, POD_LOG_DEBUG, i, "stale or cancelled probe result (tag %llu) ignored",
+                     (unsigned long long)tag);
         return;
     }
     sup_probe_result(x, i, role, res);
@@ -199,6 +197,8 @@ void sup_probe_result(struct step *x, size_t i, int role, enum backend_result re
     }
     const struct spec_probe *sp = probe_of(ctr_spec(x->s, i), role);
     p->next_at_mono_ms = imax(p->attempt_start_mono_ms + period_ms(sp), x->now_mono_ms);
+    if (res == BACKEND_CANCELLED) /* nobody asked for it: as a failure of the backend itself */
+        res = BACKEND_UNKNOWN;
     if (res == BACKEND_UNKNOWN) {
         if (++p->unknown < UNKNOWN_LIMIT) {
             sup_note(x, POD_LOG_DEBUG, i, "%s probe result unknown (%d of %d); not counted", name,

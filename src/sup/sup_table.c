@@ -494,8 +494,10 @@ static ctr_handler *const table[SUP_CTR__N][CE__N] = {
         },
     [SUP_CTR_ADOPTING] =
         {
-            [CE_STOP] = h_stop,
-            [CE_KILL] = h_kill,
+            [CE_STOP] = sup_h_adopt_stop,
+            [CE_KILL] = sup_h_adopt_kill,
+            [CE_RETRY_DUE] = sup_h_adopt_remove_again,
+            [CE_GONE_DUE] = sup_h_adopt_gone,
             [CE_RELOAD_CONFIG] = h_reload_pending_config,
             [CE_RELOAD_SIGNAL] = h_reload_pending_signal,
         },
