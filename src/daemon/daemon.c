@@ -197,7 +197,8 @@ static int setup_files(struct daemon *d, struct pod_err *err)
 {
     const char *b = d->cfg->name;
     if (ident_file(d->f_sock, b, "sock") < 0 || ident_file(d->f_pid, b, "pid") < 0 ||
-        ident_file(d->f_status, b, "status") < 0 || ident_file(d->f_lock, b, "lock") < 0)
+        ident_file(d->f_status, b, "status") < 0 || ident_file(d->f_lock, b, "lock") < 0 ||
+        ident_file(d->f_state, b, "state") < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "bad executable name `%s`", b);
     d->dirfd = open(d->cfg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (d->dirfd < 0)
@@ -308,7 +309,7 @@ static int setup_backend(struct daemon *d, struct pod_err *err)
  * start after a stop is a fresh supervisor). */
 static char *live_state(const struct daemon *d)
 {
-    char *path = pod_path_join(d->cfg->dir, DRV_STATE_FILE), *text = NULL;
+    char *path = pod_path_join(d->cfg->dir, d->f_state), *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
     int rc = pod_read_file(path, 64u << 20, &text, &len, &err);
@@ -336,6 +337,8 @@ static int new_driver(struct daemon *d, struct pod_err *err)
                          .clk = clk_real,
                          .fs = fs_real(),
                          .dir = d->cfg->dir,
+                         .status_file = d->f_status,
+                         .state_file = d->f_state,
                          .seed = seed,
                          .pid = (long)getpid(),
                          .reconcile_ms = d->cfg->reconcile_ms,
@@ -355,7 +358,7 @@ static int setup_driver(struct daemon *d, struct pod_err *err)
         return 0;
     struct pod_err e2 = POD_ERR_ZERO;
     if (drv_recover(d->drv, state, &e2) < 0) {
-        pod_log(POD_LOG_ERROR, "daemon: cannot recover %s (%s): starting afresh", DRV_STATE_FILE,
+        pod_log(POD_LOG_ERROR, "daemon: cannot recover %s (%s): starting afresh", d->f_state,
                 e2.msg);
         drv_free(d->drv);
         d->drv = NULL;

@@ -25,7 +25,7 @@ struct daemon_probe_seen {
 struct daemon {
     const struct daemon_cfg *cfg;
     char f_sock[IDENT_FILE_MAX], f_pid[IDENT_FILE_MAX], f_status[IDENT_FILE_MAX],
-        f_lock[IDENT_FILE_MAX];
+        f_lock[IDENT_FILE_MAX], f_state[IDENT_FILE_MAX];
     int dirfd, lock_fd, sigfd, ready_fd;
     struct loop *loop;
     struct logpump *pump;

@@ -135,3 +135,26 @@ t_usage_and_names() {
     match "signal without daemon" 'not running' "$ERR"
     [ -z "$(pod_objects)" ] || fail "a usage error created podman objects"
 }
+
+# Any executable name: `svc` keeps .svc.status/.svc.state/...; run as `sub/svc` from the parent
+# directory and as `sh -c /abs/svc` from an unreadable cwd.
+t_other_name_relative_path() {
+    pod_one 6
+    (cd "$PODDIR" && SPACE_LOG_LEVEL=1 "$PODC" e2elife6 -f pod.yaml -o svc) || fail "podc -o svc"
+    rm -f "$PODDIR/pod"
+    POD=$PODDIR/svc
+    STATUS=$PODDIR/.svc.status
+    (cd "$T" && ./e2elife6/svc run >/dev/null 2>&1) || fail "sub/svc run from the parent"
+    wait_for 30 "main running" state_is main running
+    wait_for 10 "status written" test -f "$STATUS"
+    [ -f "$PODDIR/.svc.state" ] || fail "no .svc.state"
+    [ -S "$PODDIR/.svc.sock" ] || fail "no .svc.sock"
+    [ ! -e "$PODDIR/.pod.status" ] || fail ".pod.status written for an executable named svc"
+    eq "status" running "$(status status)"
+    pok ps
+    match "ps" 'daemon: alive' "$OUT"
+    pok stop
+    eq "status after stop" exited "$(status status)"
+    pok rm
+    nothing_left
+}
