@@ -92,7 +92,9 @@ printf '%-58s %s\n' "whole machine busy over the window (all users):" \
 printf '%-58s %s\n' "exec path:" "agents running: $(echo $A | wc -w); podman exec children seen in 1 s samples: $execs"
 printf '%-58s %s kB (peak %s kB)\n' "daemon RSS:" "$(rss "$D" VmRSS)" "$(rss "$D" VmHWM)"
 printf '%-58s %s kB (peak %s kB)\n' "holder RSS:" "$(rss "$H" VmRSS)" "$(rss "$H" VmHWM)"
-printf '%-58s %s kB\n' "daemon + holder RSS:" $(($(rss "$D" VmRSS) + $(rss "$H" VmRSS)))
+printf '%-58s %s kB (PSS %s kB: they share the executable'"'"'s pages)\n' "daemon + holder RSS:" \
+    $(($(rss "$D" VmRSS) + $(rss "$H" VmRSS))) \
+    $(($(awk '/^Pss:/ {print $2}' "/proc/$D/smaps_rollup") + $(awk '/^Pss:/ {print $2}' "/proc/$H/smaps_rollup")))
 for a in $A; do
     printf '%-58s %s kB\n' "agent $a RSS:" "$(rss "$a" VmRSS)"
 done
