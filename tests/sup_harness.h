@@ -336,7 +336,8 @@ static inline const char *h_phase(const struct h *t, size_t i)
 
 /* web (always, HUP), job (on-interval 20 s, exit: true, startup fan-out to web): the first
  * run of job completed at 1 s (web got HUP), its interval re-run (instance 2) started at
- * 21.1 s and is `starting`.  Shared by the re-run tests of test_sup_rerun.c and test_sup_adopt.c. */
+ * 21.1 s and is `starting`.  Shared by the re-run tests of test_sup_rerun.c and test_sup_adopt.c.
+ */
 static inline struct h *h_exit_rerun_pod(void)
 {
     static char *targets[] = {"web", NULL};

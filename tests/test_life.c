@@ -100,9 +100,9 @@ static void test_life_parse__every_action(void **state)
     assert_int_equal(parse("run", "--host-interface=", &a), 0); /* none */
     assert_string_equal(a.host_if, "");
     life_args_free(&a);
-    static const char *const bad_ip[] = {"--host-interface=1.2.3", "--host-interface=256.1.1.1",
+    static const char *const bad_ip[] = {"--host-interface=1.2.3",    "--host-interface=256.1.1.1",
                                          "--host-interface=01.2.3.4", "--host-interface=a.b.c.d",
-                                         "--host-interface=::1", "--host-interface=1.2.3.4.5"};
+                                         "--host-interface=::1",      "--host-interface=1.2.3.4.5"};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(parse("run", bad_ip[i], &a), POD_E_USAGE);
     assert_int_equal(parse("run", "web", &a), POD_E_USAGE);
@@ -156,8 +156,8 @@ static void test_life_check_names(void **state)
 static void test_life_plan_up(void **state)
 {
     (void)state;
-    struct life_facts f = {.status_word = "", .stored_if = "", .pod_exists = -1, .running = -1,
-                           .containers = -1};
+    struct life_facts f = {
+        .status_word = "", .stored_if = "", .pod_exists = -1, .running = -1, .containers = -1};
     f.supervisor = true;
     assert_int_equal(life_plan_up(&f, true), LIFE_UP_KEEP);
     assert_int_equal(life_plan_up(&f, false), LIFE_UP_KEEP);
@@ -368,8 +368,11 @@ static int fx_setup(void **state)
     f->calls = pod_path_join(f->dir, "calls");
     put(f, "podman", FAKE);
     f->spec = load();
-    f->env = (struct life_env){.spec = f->spec, .exe = "/nonexistent/pod", .dir = f->dir,
-                               .name = "pod", .podman = f->podman};
+    f->env = (struct life_env){.spec = f->spec,
+                               .exe = "/nonexistent/pod",
+                               .dir = f->dir,
+                               .name = "pod",
+                               .podman = f->podman};
     pod_log_set_level(0);
     *state = f;
     return 0;
@@ -424,9 +427,10 @@ static void test_life_status_mark(void **state)
     assert_int_equal(drv_status_check(t, strlen(t), &e), 0);
     assert_non_null(strstr(t, "\nstatus: removed\n"));
     free(t);
-    put(f, ".pod.status", "pod: mypod-1.0.0\nupdated: 5\nstatus: running\nphase: running\n"
-                          "pid: 77\nreadiness: 1\nhealthy: 1\ncontainers:\n    - name: web\n"
-                          "      status: running\n      running: 1\n      ready: 1\n");
+    put(f, ".pod.status",
+        "pod: mypod-1.0.0\nupdated: 5\nstatus: running\nphase: running\n"
+        "pid: 77\nreadiness: 1\nhealthy: 1\ncontainers:\n    - name: web\n"
+        "      status: running\n      running: 1\n      ready: 1\n");
     assert_int_equal(life_status_mark(f->spec, f->dir, "pod", "exited", &e), 0);
     t = get(f, ".pod.status");
     assert_int_equal(drv_status_check(t, strlen(t), &e), 0);
@@ -494,8 +498,9 @@ static void test_life_stop_without_supervisor(void **state)
     struct fx *f = *state;
     if (!have_pidfd())
         skip();
-    put(f, ".pod.status", "pod: mypod-1.0.0\nupdated: 5\nstatus: running\npid: 99999999\n"
-                          "readiness: 1\ncontainers:\n");
+    put(f, ".pod.status",
+        "pod: mypod-1.0.0\nupdated: 5\nstatus: running\npid: 99999999\n"
+        "readiness: 1\ncontainers:\n");
     put(f, "out_ps", PS_ONE_RUNNING);
     assert_int_equal(act(f, life_stop, "stop", ""), 0);
     char *c = calls(f);
@@ -521,8 +526,9 @@ static void test_life_rm_without_supervisor(void **state)
     struct fx *f = *state;
     if (!have_pidfd())
         skip();
-    put(f, ".pod.status", "pod: mypod-1.0.0\nupdated: 5\nstatus: exited\npid:\n"
-                          "readiness: 0\ncontainers:\n");
+    put(f, ".pod.status",
+        "pod: mypod-1.0.0\nupdated: 5\nstatus: exited\npid:\n"
+        "readiness: 0\ncontainers:\n");
     put(f, ".pod.state", "{\"sup\":{\"phase\":\"exited\"}}");
     put(f, ".pod.hostif", "10.0.0.1\n");
     assert_int_equal(act(f, life_rm, "rm", ""), 0);
@@ -573,8 +579,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_life_never_created, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_life_stop_without_supervisor, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_life_rm_without_supervisor, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_life_start_and_podman_missing, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_life_start_and_podman_missing, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }
