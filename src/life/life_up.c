@@ -65,13 +65,19 @@ int life_ask(struct life *l, char *const *argv, size_t argc, int64_t timeout_ms,
     return pod_err_wrap(err, "the pod's daemon did not answer `%s`", argv[0]);
 }
 
-/* Asks the supervisor to start the pod (ignored when it started already). */
+/* Asks the supervisor to start the pod (ignored when it started already).  1: the supervisor
+ * is stopping the pod (a stop is under way): nothing was started. */
 static int ask_start(struct life *l, struct pod_err *err)
 {
     char *argv[] = {"start"};
     struct ctl_reply r;
     if (life_ask(l, argv, 1, ASK_TIMEOUT_MS, &r, err) < 0)
         return -1;
+    if (strncmp(r.err, "already stopping", 16) == 0 || strncmp(r.err, "already exited", 14) == 0 ||
+        (r.code == 1 && strstr(r.err, "is exiting"))) {
+        ctl_reply_free(&r);
+        return 1;
+    }
     if (r.code != 0) {
         pod_err_set(err, POD_E_FAILED, 0, "Pod %s could not be started: %s", l->pod,
                     r.err[0] ? r.err : "refused");
@@ -139,10 +145,13 @@ int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
             return -1;
         break;
     case LIFE_UP_RECREATE:
-        pod_log(POD_LOG_INFO,
-                "Pod %s is in a bad state (no supervisor), destroying it and all containers "
-                "(leaving volumes)",
-                l->pod);
+        if (strcmp(l->status_word, "exited") == 0 || strcmp(l->status_word, "removed") == 0)
+            pod_log(POD_LOG_INFO, "Pod %s was stopped: removing it and creating it anew", l->pod);
+        else
+            pod_log(POD_LOG_INFO,
+                    "Pod %s is in a bad state (no supervisor), destroying it and all containers "
+                    "(leaving volumes)",
+                    l->pod);
         if (life_destroy(l, err) < 0 || life_create_fresh(l, interface_for(l, want_if), err) < 0)
             return -1;
         break;
@@ -152,7 +161,16 @@ int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
             return -1;
         break;
     }
-    return run ? ask_start(l, err) : 0;
+    if (!run)
+        return 0;
+    int rc = ask_start(l, err);
+    if (rc != 1)
+        return rc;
+    /* a stop was under way: let it end, then run the pod again (once) */
+    pod_log(POD_LOG_INFO, "Pod %s is stopping: waiting for it, then running it again", l->pod);
+    if (life_down(l, false, false, err) < 0 || life_up(l, true, want_if, err) < 0)
+        return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ the actions */
@@ -201,7 +219,11 @@ static int do_start(struct life *l, const struct life_args *a, struct pod_err *e
         if (life_spawn(l, err) < 0)
             return -1;
     }
-    return ask_start(l, err);
+    int rc = ask_start(l, err);
+    if (rc != 1)
+        return rc;
+    pod_log(POD_LOG_INFO, "Pod %s is stopping: waiting for it, then starting it again", l->pod);
+    return life_down(l, false, false, err) < 0 ? -1 : do_start(l, a, err);
 }
 
 int life_create(const struct life_env *e, const char *name, int argc, char **argv)

@@ -158,3 +158,22 @@ t_other_name_relative_path() {
     pok rm
     nothing_left
 }
+
+# run while a stop is under way: run waits for the stop to end, then runs the pod again.
+t_run_during_stop() {
+    pod_one 7
+    pok run
+    wait_for 30 "main running" state_is main running
+    local id
+    id=$(ctr_id main)
+    (cd "$E2E_NOCWD" 2>/dev/null; sh -c "$POD stop" >/dev/null 2>&1) &
+    local spid=$!
+    sleep 0.3
+    pok run
+    wait "$spid" || fail "the concurrent stop failed"
+    wait_for 30 "main running again" state_is main running
+    [ "$(ctr_id main)" != "$id" ] || fail "run kept the stopped container"
+    eq "status" running "$(status status)"
+    pok rm
+    nothing_left
+}
