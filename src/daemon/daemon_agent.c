@@ -48,7 +48,7 @@ struct ax_req {
 
 struct dagent {
     struct dagent_cfg cfg;
-    struct backend *be;
+    bool freeing; /* dagent_free: nothing is reported any more */
     size_t n;
     struct ax_ctr *c;
     struct ax_req *req;
@@ -80,8 +80,8 @@ static void req_remove(struct dagent *a, struct ax_req *r)
 
 static void report(struct dagent *a, uint64_t tag, enum backend_result r, int code, const char *msg)
 {
-    if (a->be)
-        backend_podman_exec_done(a->be, tag, r, code, msg);
+    if (!a->freeing && a->cfg.done)
+        a->cfg.done(a->cfg.done_arg, tag, r, code, msg);
 }
 
 /* The requests of ctr's instance end with it: its processes died with the container. */
@@ -414,16 +414,11 @@ struct dagent *dagent_new(const struct dagent_cfg *cfg)
     return a;
 }
 
-void dagent_set_backend(struct dagent *a, struct backend *be)
-{
-    a->be = be;
-}
-
 void dagent_free(struct dagent *a)
 {
     if (!a)
         return;
-    a->be = NULL; /* the backend is going: nothing is reported any more */
+    a->freeing = true; /* the backend is going: nothing is reported any more */
     for (size_t i = 0; i < a->n; i++) {
         reset(&a->c[i], "daemon exiting");
         free(a->c[i].name);

@@ -9,10 +9,10 @@
  * Until the agent said HELLO, and after its connection was lost, every request is declined
  * (the backend runs `podman exec` itself).  After an adoption an agent of the previous daemon
  * may still listen: its socket is tried first.  Every request taken gets exactly one result
- * through backend_podman_exec_done: its own, BACKEND_CANCELLED once the agent confirmed a
- * cancel, or, when the instance ends, CANCELLED / UNKNOWN (its processes died with the
- * container's pid namespace).
- * Ownership: the cfg strings are copied; loop and clock are borrowed.
+ * through cfg.done (the daemon: backend_podman_exec_done): its own, BACKEND_CANCELLED once the
+ * agent confirmed a cancel, or, when the instance ends, CANCELLED / UNKNOWN (its processes died
+ * with the container's pid namespace). Ownership: the cfg strings are copied; loop and clock are
+ * borrowed.
  */
 #ifndef POD_DAEMON_AGENT_H
 #define POD_DAEMON_AGENT_H
@@ -40,13 +40,15 @@ struct dagent_cfg {
     const char *run_dir;         /* <poddir>/.<b>.run: <ctr>/agent.sock inside */
     const char *podman;          /* the podman binary */
     bool enabled;                /* false: decline everything (the pod has no agent mounts) */
+    /* A request's one result (called from the loop's callbacks and from dagent_tick and
+     * dagent_instance, never from dagent_start/dagent_cancel). */
+    void (*done)(void *arg, uint64_t tag, enum backend_result r, int code, const char *msg);
+    void *done_arg;
 };
 
 struct dagent;
 
 struct dagent *dagent_new(const struct dagent_cfg *cfg);
-/* The backend the results go to (set once it exists; nothing is reported before). */
-void dagent_set_backend(struct dagent *a, struct backend *be);
 /* The struct podman_exec_ops functions (self = the dagent). */
 int dagent_start(struct dagent *a, const struct backend_probe_req *req, struct pod_err *err);
 int dagent_cancel(struct dagent *a, uint64_t tag, struct pod_err *err);

@@ -140,6 +140,13 @@ static int x_start(void *self, const struct backend_probe_req *req, const char *
     return dagent_start(((struct dpm *)self)->agent, req, err);
 }
 
+static void x_done(void *arg, uint64_t tag, enum backend_result r, int code, const char *msg)
+{
+    struct dpm *m = arg;
+    if (m->be && m->be->self) /* NULL until backend_podman_new returned */
+        backend_podman_exec_done(m->be, tag, r, code, msg);
+}
+
 static int x_cancel(void *self, uint64_t tag, struct pod_err *err)
 {
     return dagent_cancel(((struct dpm *)self)->agent, tag, err);
@@ -240,7 +247,9 @@ static int pm_create(void *arg, const struct daemon_env *env, struct backend *ou
                             .pod_dir = env->dir,
                             .run_dir = m->run_dir,
                             .podman = pe && pe[0] ? pe : "podman",
-                            .enabled = agent};
+                            .enabled = agent,
+                            .done = x_done,
+                            .done_arg = m};
     m->agent = dagent_new(&ac);
     struct podman_cfg c;
     memset(&c, 0, sizeof c);
@@ -261,7 +270,6 @@ static int pm_create(void *arg, const struct daemon_env *env, struct backend *ou
         x_free(m);
         return -1;
     }
-    dagent_set_backend(m->agent, out);
     env->on_room(env->self, room_back, m);
     if (m->host_if)
         pod_log(POD_LOG_DEBUG, "daemon: host interface %s", m->host_if);
