@@ -25,6 +25,8 @@
 #include "pod/spawn.h"
 #include "pod/util.h"
 
+#define CONMON_WAIT_MS 5000 /* podman's monitors outlive their containers by a few ms */
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -95,6 +97,7 @@ int life_down(struct life *l, bool rm, bool kill, struct pod_err *err)
             return -1;
         if (!clean && life_status_mark(l->e->spec, l->e->dir, l->e->name, "exited", err) < 0)
             return -1;
+        life_wait_conmons(l, CONMON_WAIT_MS);
         pod_log(POD_LOG_OK, "Pod %s %s", l->pod, kill ? "killed" : "stopped");
         return 0;
     }
@@ -107,6 +110,7 @@ int life_down(struct life *l, bool rm, bool kill, struct pod_err *err)
     life_run_dir_remove(l);
     if (life_status_mark(l->e->spec, l->e->dir, l->e->name, "removed", err) < 0)
         return -1;
+    life_wait_conmons(l, CONMON_WAIT_MS);
     pod_log(POD_LOG_OK, "Pod %s removed", l->pod);
     return 0;
 }

@@ -64,6 +64,9 @@ int life_destroy(struct life *l, struct pod_err *err) POD_WUR;
 int life_pod_stop(struct life *l, struct pod_err *err) POD_WUR;
 /* Stops (kill: SIGKILL) every container of ours that runs, all at once, and waits. */
 int life_stop_direct(struct life *l, bool kill, struct pod_err *err) POD_WUR;
+/* Waits (at most timeout_ms) until no conmon process of the pod is left (podman's monitors
+ * of its containers, infra and exec sessions outlive them by a few ms). */
+void life_wait_conmons(const struct life *l, int64_t timeout_ms);
 /* Every published host port can be bound (a port held by anyone is busy): 0, or -1
  * POD_E_FAILED naming the first busy port. */
 int life_ports_check(const struct life *l, const char *host_if, struct pod_err *err) POD_WUR;

@@ -6,7 +6,9 @@
 #include "life_int.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,6 +235,56 @@ int life_stop_direct(struct life *l, bool kill, struct pod_err *err)
         return pod_err_set(err, POD_E_FAILED, 0, "%zu container(s) of pod %s could not be %s", bad,
                            l->pod, kill ? "killed" : "stopped");
     return 0;
+}
+
+/* ------------------------------------------------------------------ conmon */
+
+/* A conmon process of this pod: podman runs in the pod directory, and the conmon it leaves for
+ * each container, the infra container and each exec session keeps that cwd. */
+static bool our_conmon(const char *pid, const char *dir)
+{
+    char path[64], comm[32] = "", cwd[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%s/comm", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    bool is = fgets(comm, sizeof comm, f) && strcmp(comm, "conmon\n") == 0;
+    fclose(f);
+    if (!is)
+        return false;
+    snprintf(path, sizeof path, "/proc/%s/cwd", pid);
+    ssize_t n = readlink(path, cwd, sizeof cwd - 1);
+    if (n <= 0)
+        return false;
+    cwd[n] = '\0';
+    return strcmp(cwd, dir) == 0;
+}
+
+void life_wait_conmons(const struct life *l, int64_t timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    for (;;) {
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        int fd = -1;
+        while (d && fd < 0 && (de = readdir(d))) {
+            long long pid;
+            if (pod_parse_int(de->d_name, 2, INT_MAX, &pid) && our_conmon(de->d_name, l->e->dir))
+                fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        }
+        if (d)
+            closedir(d);
+        if (fd < 0)
+            return; /* none left */
+        int64_t left = deadline - mono_ms();
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int r = left > 0 ? poll(&pf, 1, (int)left) : 0;
+        close(fd);
+        if (r <= 0) {
+            pod_log(POD_LOG_WARN, "Pod %s: a conmon process of it is still running", l->pod);
+            return;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ host ports */

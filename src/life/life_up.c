@@ -13,6 +13,9 @@
 #include "life_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +178,27 @@ int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
 
 /* ------------------------------------------------------------------ the actions */
 
+/* The actions that change the pod run one at a time per pod directory: flock of the directory
+ * itself (no file of its own; queries do not take it).  -1 when it cannot be opened. */
+static int serialize(const char *name, const char *dir, struct pod_err *err)
+{
+    static const char *const changing[] = {"create", "start", "run", "rerun", "stop", "kill", "rm"};
+    bool lock = false;
+    for (size_t i = 0; i < sizeof changing / sizeof changing[0]; i++)
+        lock |= strcmp(changing[i], name) == 0;
+    if (!lock)
+        return -2;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open %s", dir);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        pod_log(POD_LOG_INFO, "%s: waiting for another action on this pod to end", name);
+        while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+            ;
+    }
+    return fd;
+}
+
 /* Parses, opens, runs body, turns the result into the exit code. */
 static int action(const struct life_env *e, const char *name, int argc, char **argv,
                   life_body_fn *fn)
@@ -187,9 +211,14 @@ static int action(const struct life_env *e, const char *name, int argc, char **a
     }
     struct life l;
     int rc = life_open(&l, e, &err);
+    int lock = rc == 0 ? serialize(name, e->dir, &err) : -1;
+    if (lock == -1)
+        rc = -1;
     if (rc == 0)
         rc = fn(&l, &a, &err);
     int code = rc == 0 ? POD_EXIT_OK : life_fail(&err);
+    if (lock >= 0)
+        close(lock);
     life_close(&l);
     life_args_free(&a);
     return code;

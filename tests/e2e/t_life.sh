@@ -166,11 +166,11 @@ t_run_during_stop() {
     wait_for 30 "main running" state_is main running
     local id
     id=$(ctr_id main)
-    (cd "$E2E_NOCWD" 2>/dev/null; sh -c "$POD stop" >/dev/null 2>&1) &
+    (cd "$E2E_NOCWD" 2>/dev/null || true; sh -c "$POD stop" >/dev/null 2>"$T/stop.err") &
     local spid=$!
     sleep 0.3
     pok run
-    wait "$spid" || fail "the concurrent stop failed"
+    wait "$spid" || fail "the concurrent stop failed: $(cat "$T/stop.err")"
     wait_for 30 "main running again" state_is main running
     [ "$(ctr_id main)" != "$id" ] || fail "run kept the stopped container"
     eq "status" running "$(status status)"
