@@ -199,11 +199,11 @@ static void test_dagent__runs_through_the_agent(void **state)
     char *ok[] = {"true", NULL}, *three[] = {"sh", "-c", "exit 3", NULL};
     char *missing[] = {"/nonexistent/x", NULL};
     assert_int_equal(run(f, 1, 1, 5000, ok), 1); /* no instance yet: declined */
-    dagent_instance(f->a, 1, 1, 4242);            /* `plain` needs no agent: nothing */
+    dagent_instance(f->a, 1, 1, 4242);           /* `plain` needs no agent: nothing */
     dagent_instance(f->a, 0, 1, 4242);
     assert_int_equal(run(f, 2, 1, 5000, ok), 1); /* starting: declined */
     assert_true(pump(f, 5000, ready0));
-    dagent_instance(f->a, 0, 1, 4242); /* the same instance again: nothing new */
+    dagent_instance(f->a, 0, 1, 4242);           /* the same instance again: nothing new */
     assert_int_equal(run(f, 3, 2, 5000, ok), 1); /* another instance: declined */
     assert_int_equal(run(f, 4, 1, 5000, ok), 0);
     assert_int_equal(run(f, 5, 1, 5000, three), 0);
@@ -286,8 +286,7 @@ int main(int argc, char **argv)
     setenv("AGENT_EXE", self, 1);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest t[] = {
-        cmocka_unit_test_setup_teardown(test_dagent__runs_through_the_agent, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dagent__runs_through_the_agent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_dagent__cancel_timeout_and_instance_end, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_dagent__start_failure_falls_back, fx_setup,
