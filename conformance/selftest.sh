@@ -36,38 +36,40 @@ problem() {
 
 # ---- 1. fixtures -------------------------------------------------------------------------
 
-# name <TAB> pod <TAB> expected-failures file (empty: "no MUST case fails")
+# name <TAB> pod <TAB> status wait (s) <TAB> expected-failures file (empty: "no MUST case fails")
 jobs_list=()
 fixture() { # name: good + its defect patch
     cp -R "$here/fixtures/good" "$out/$1"
     [ "$1" = good ] || patch -s -p1 -d "$out/$1" <"$here/fixtures/broken/$1/defect.patch"
 }
 fixture good
-jobs_list+=("good	$out/good/pod	$here/fixtures/good/expected-failures")
+jobs_list+=("good	$out/good/pod	$status_wait	$here/fixtures/good/expected-failures")
 # Longest first (a fixture that fails many cases waits out many grace periods).
 for name in $(for d in "$here"/fixtures/broken/*/; do
     echo "$(grep -cv '^#' "$d/expected-failures") $(basename "$d")"
 done | sort -k1,1nr -k2 | cut -d' ' -f2); do
     fixture "$name"
-    jobs_list+=("$name	$out/$name/pod	$here/fixtures/broken/$name/expected-failures")
+    jobs_list+=("$name	$out/$name/pod	$status_wait	$here/fixtures/broken/$name/expected-failures")
 done
+# Real pods (CONFORMANCE_PODS) refresh `.pod.status` on their own schedule (ours: every 5 s), so
+# they get CONFORMANCE_POD_STATUS_WAIT (default 15) s instead of the fixtures' short wait.
 for pod in "$@"; do
     exp="$(dirname "$pod")/expected-failures"
     [ -f "$exp" ] || exp=""
-    jobs_list+=("$(basename "$(dirname "$pod")")	$(realpath "$pod")	$exp")
+    jobs_list+=("$(basename "$(dirname "$pod")")	$(realpath "$pod")	${CONFORMANCE_POD_STATUS_WAIT:-15}	$exp")
 done
 
-run_one() { # name pod expected
-    local args=(--status-wait "$status_wait") start=$SECONDS rc=0
-    [ -n "$3" ] && args+=(--expect-failures "$3")
+run_one() { # name pod status-wait expected
+    local args=(--status-wait "$3") start=$SECONDS rc=0
+    [ -n "$4" ] && args+=(--expect-failures "$4")
     "$runner" "${args[@]}" "$2" >"$out/logs/$1.log" 2>&1 || rc=$?
     echo "$rc $((SECONDS - start))" >"$out/logs/$1.rc"
 }
 
 running=0
 for j in "${jobs_list[@]}"; do
-    IFS=$'\t' read -r name pod exp <<<"$j"
-    run_one "$name" "$pod" "$exp" &
+    IFS=$'\t' read -r name pod wait exp <<<"$j"
+    run_one "$name" "$pod" "$wait" "$exp" &
     running=$((running + 1))
     if [ "$running" -ge "$jobs" ]; then
         wait -n || true
@@ -77,7 +79,7 @@ done
 wait || true
 
 for j in "${jobs_list[@]}"; do
-    IFS=$'\t' read -r name pod exp <<<"$j"
+    IFS=$'\t' read -r name pod _ exp <<<"$j"
     log="$out/logs/$name.log"
     read -r rc secs <"$out/logs/$name.rc"
     summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" || echo "no summary")
