@@ -18,7 +18,26 @@ E2E_IMAGE=${E2E_IMAGE:-localhost/podtest:1}
 log() { printf '# %s\n' "$*" >&2; }
 fail() {
     printf 'FAIL: %s\n' "$*" >&2
+    diag >&2
     return 1
+}
+
+# diag: what the current pod looks like (once per test): its `ps`, its daemon log's tail, and
+# podman's view of its containers.  Called by fail, so a failure in CI explains itself.
+diag() {
+    [ -z "${E2E_DIAG_DONE:-}" ] && [ -n "${POD:-}" ] && [ -x "${POD:-}" ] || return 0
+    E2E_DIAG_DONE=1
+    echo "---- diag: pod ps"
+    (cd "$PODDIR" && timeout 10 "$POD" ps 2>&1) | sed 's/^/    /'
+    local f
+    for f in "$PODDIR"/log/"$PODNAME"-*-stderr.log; do
+        [ -f "$f" ] || continue
+        echo "---- diag: tail of ${f##*/}"
+        tail -n 25 "$f" | sed 's/^/    /'
+    done
+    echo "---- diag: podman ps -a (label podc.pod=$PODNAME-*)"
+    podman ps -a --format '{{.Names}} {{.Status}}' 2>&1 | grep -F "$PODNAME-" | sed 's/^/    /'
+    return 0
 }
 
 # ---------------------------------------------------------------- pods
@@ -132,7 +151,7 @@ no_processes_of() {
     local d=$1 pid bad=""
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         [ "$pid" = $$ ] && continue
-        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$d/pod "; then
+        if { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$d/pod "; then
             bad="$bad $pid"
         fi
     done

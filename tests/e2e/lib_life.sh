@@ -69,7 +69,7 @@ no_supervisor_of() {
     local d=$1 pid bad=""
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
         [ "$pid" = $$ ] && continue
-        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--dir $d " ||
+        if { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "--dir $d " ||
             [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$d/pod" ]; then
             bad="$bad $pid"
         fi
