@@ -8,7 +8,7 @@
 
 .PHONY: e2e e2e-rootless
 e2e: all
-	@bash tests/e2e/run.sh $(BUILD) $(E2E_FILTER)
+	@bash tests/e2e/run.sh $(BUILD) '$(E2E_FILTER)'
 
 e2e-rootless: all
-	@bash tests/e2e/run.sh $(BUILD) --rootless $(E2E_FILTER)
+	@bash tests/e2e/run.sh $(BUILD) --rootless '$(E2E_FILTER)'

@@ -7,9 +7,10 @@
 # Runs every function t_<name> of every tests/e2e/t_<topic>.sh whose "<topic>/<name>" matches
 # FILTER, each in its own subshell with `set -eu`, a fresh work directory $T, the helpers of
 # tests/e2e/lib.sh, and a deadline (E2E_TIMEOUT, default 180 s).  After each test, whatever it
-# left is removed: `pod rm -k` of every pod it compiled, then podman objects labelled
-# podc.pod=e2e*, and the work directory.  Prints one line per test (`ok`/`FAIL`, name, seconds)
-# and last `N passed, N failed`; exits 1 when any failed.
+# left is removed: `pod rm -k` of every pod it compiled, then podman objects of those pods
+# (label podc.pod=<name>-<version>, pod <name>-<version>) and the work directory; other runs'
+# pods are never touched.  Prints one line per test (`ok`/`FAIL`, name, seconds) and last
+# `N passed, N failed`; exits 1 when any failed.
 # --rootless: runs the whole suite as the unprivileged user of ci/rootless-setup.sh, the way
 # production does (setpriv --reuid --regid --init-groups, XDG_RUNTIME_DIR unset with
 # /run/user/UID pre-created, cwd unreadable).  Without usable podman: skipped (exit 0) unless
@@ -72,18 +73,24 @@ mkdir -p "$E2E_NOCWD" && chmod 000 "$E2E_NOCWD"
 timeout_s=${E2E_TIMEOUT:-180}
 
 cleanup_test() { # $1: the test's work dir
-    local pod
+    # Only this test's pods (the directories it compiled a pod in): other e2e runs on the same
+    # machine (a second worktree, a rootless run) keep theirs.
+    local pod names="" name
     for pod in "$1"/*/pod; do
         [ -x "$pod" ] || continue
+        names="$names $(basename "$(dirname "$pod")")"
         (cd / && timeout 60 "$pod" rm -k >/dev/null 2>&1) || true
     done
     local c
-    for c in $(podman ps -a --filter label=podc.pod --format '{{.Names}} {{.Labels}}' 2>/dev/null |
-        awk '/podc.pod:e2e/ {print $1}'); do
-        podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
-    done
-    for c in $(podman pod ps --format '{{.Name}}' 2>/dev/null | grep '^e2e'); do
-        podman pod rm -f "$c" >/dev/null 2>&1 || true
+    for name in $names; do
+        for c in $(podman ps -a --filter label=podc.pod --format '{{.Names}} {{.Labels}}' 2>/dev/null |
+            awk -v p="podc.pod:$name-" 'index($0, p) {print $1}'); do
+            podman rm -f -t 0 "$c" >/dev/null 2>&1 || true
+        done
+        for c in $(podman pod ps --format '{{.Name}}' 2>/dev/null | grep -F -- "$name-"); do
+            case ${c#"$name"-} in [0-9]*) ;; *) continue ;; esac
+            podman pod rm -f "$c" >/dev/null 2>&1 || true
+        done
     done
     rm -rf "$1"
 }
