@@ -492,7 +492,11 @@ if podman_usable; then
     echo "yes: the rest of the demo runs a real pod."
     real_run
 else
-    bold "!! podman cannot run containers here (see above): this demo shows no real pod."
+    if [ "${DEMO_FORCE_SIM:-0}" = 1 ]; then
+        bold "!! podman is not used (DEMO_FORCE_SIM=1): this demo shows no real pod."
+    else
+        bold "!! podman cannot run containers here (see above): this demo shows no real pod."
+    fi
     bold "!! What follows is a SIMULATED run instead."
     simulated_run
 fi
