@@ -142,7 +142,8 @@ trap 'exit 143' TERM
 # directory is.  `pod rm -k` of a pod never created is a no-op without podman calls.
 if [ -d "$DEMO" ]; then
     for p in "$DEMO"/*/pod; do
-        if [ ! -x "$p" ] || [ ! -e "$(dirname "$p")/.pod.status" ]; then
+        if [ ! -x "$p" ] || [ ! -e "$(dirname "$p")/.pod.status" ] ||
+            grep -q '^status: removed' "$(dirname "$p")/.pod.status"; then
             continue
         fi
         echo "removing the pod of a previous demo: $p rm -k"
