@@ -528,6 +528,40 @@ static void test_ctl__stale_socket_file(void **state)
     fx_free(f, NULL);
 }
 
+/* The server keeps its own copy of the socket name: a caller's buffer that goes out of scope
+ * (the fake daemon's stack array did) or is reused does not change what free removes. */
+static void test_ctl__socket_name_is_copied(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/tdm-ctl-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct pod_err err = POD_ERR_ZERO;
+    int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dirfd >= 0);
+    struct loop *loop = loop_new(&err);
+    assert_non_null(loop);
+    char name[32];
+    snprintf(name, sizeof name, "%s", SOCK);
+    struct ctl_server_cfg c = {.loop = loop,
+                               .clk = &clk_real,
+                               .dirfd = dirfd,
+                               .file = name,
+                               .fn = handler,
+                               .uid = geteuid()};
+    struct ctl_server *srv;
+    assert_int_equal(ctl_server_new(&c, &srv, &err), 0);
+    memset(name, 'x', sizeof name - 1);
+    struct stat st;
+    assert_int_equal(fstatat(dirfd, SOCK, &st, 0), 0);
+    ctl_server_free(srv, true);
+    assert_int_equal(fstatat(dirfd, SOCK, &st, 0), -1);
+    assert_int_equal(errno, ENOENT);
+    loop_free(loop);
+    close(dirfd);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_ctl__foreign_uid_refused(void **state)
 {
     (void)state;
@@ -589,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_ctl__client_deadline),
         cmocka_unit_test(test_ctl__long_pod_directory),
         cmocka_unit_test(test_ctl__stale_socket_file),
+        cmocka_unit_test(test_ctl__socket_name_is_copied),
         cmocka_unit_test(test_ctl__foreign_uid_refused),
     };
     return cmocka_run_group_tests(t, NULL, NULL);

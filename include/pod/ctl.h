@@ -53,7 +53,7 @@ struct ctl_server_cfg {
     struct loop *loop;
     const struct clk *clk;
     int dirfd;        /* the pod directory */
-    const char *file; /* ".<b>.sock" */
+    const char *file; /* ".<b>.sock" (copied) */
     ctl_request_fn *fn;
     void *arg;
     int64_t stall_ms; /* 0 = CTL_STALL_MS */

@@ -114,7 +114,8 @@ struct client {
 };
 
 struct ctl_server {
-    struct ctl_server_cfg cfg;
+    struct ctl_server_cfg cfg; /* cfg.file points at file: the caller's string may not live on */
+    char *file;
     int lfd;
     struct client **c;
     size_t n, cap;
@@ -337,12 +338,15 @@ int ctl_server_new(const struct ctl_server_cfg *cfg, struct ctl_server **out, st
     }
     struct ctl_server *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
+    s->file = xstrdup(cfg->file);
+    s->cfg.file = s->file;
     if (s->cfg.stall_ms <= 0)
         s->cfg.stall_ms = CTL_STALL_MS;
     s->lfd = lfd;
     if (loop_add(cfg->loop, lfd, LOOP_IN, on_listen, s, err) < 0) {
         close(lfd);
         unlinkat(cfg->dirfd, cfg->file, 0);
+        free(s->file);
         free(s);
         return -1;
     }
@@ -416,6 +420,7 @@ void ctl_server_free(struct ctl_server *s, bool unlink_file)
     close(s->lfd);
     if (unlink_file)
         (void)unlinkat(s->cfg.dirfd, s->cfg.file, 0);
+    free(s->file);
     free(s);
 }
 
