@@ -191,6 +191,8 @@ YAML
     local warns
     warns=$(grep -c 'inspect liar-e2eflie-0.0.1' "$(dlog)" || true)
     [ "$warns" -ge 3 ] || fail "$warns inspect warnings in the daemon log"
+    dlog_has 'inspect liar-e2eflie-0.0.1: no container in the answer \(exit 0\)'
+    ! grep -E 'inspect liar-e2eflie-0.0.1: *$' "$(dlog)" || fail "an inspect warning without its reason"
     # the exit source is armed: a kill behind the daemon's back restarts it (restart: always)
     podman kill --signal KILL "$(ctr liar)" >/dev/null
     wait_for 10 "liar restarted" cfield_ge liar restartCount 1
