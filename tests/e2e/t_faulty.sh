@@ -113,6 +113,37 @@ YAML
     stop_rm_clean
 }
 
+# `podman stop` hangs: the supervisor's own SIGKILL (stopTimeout + 2 s, through the pidfd) ends
+# the container, the pod stops without waiting for the call's deadline (31 s), and the daemon
+# that exits kills the hung call: nothing of it stays.
+t_stop_hangs() {
+    faulty
+    mkpod e2efstop <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: svc
+      image: localhost/podtest:1
+      command: [sleep, "300"]
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 20 "svc running" cfield_is svc phase running
+    fault stop hang - 'svc-e2efstop'
+    local t0 took hpid
+    t0=$(ms)
+    pok stop
+    took=$(ms_since "$t0")
+    log "stop with a hanging podman stop: $took ms"
+    eq "hung stops" 1 "$(hits stop hang)"
+    [ "$took" -lt 10000 ] || fail "stop took $took ms"
+    hpid=$(awk '$3 == "stop" && $4 == "hang" {print $2}' "$FAULTY_DIR/calls")
+    ! kill -0 "$hpid" 2>/dev/null || fail "the hung podman stop ($hpid) outlived the daemon"
+    dlog_has 'svc: .*SIGKILL'
+    eq "svc exit code" 137 "$(ctr_exit_code svc)"
+    stop_rm_clean
+}
+
 # `podman run` fails 3 times with garbage on stderr: each is a failed start, retried with
 # backoff (at least 1 s between starts), reported in the daemon log and ps; the 4th runs.
 t_fails() {
