@@ -231,13 +231,11 @@ YAML
     stop_rm_clean
 }
 
-# SPEC 8.8/8.9 on real podman (scenario daemon-restart-stop-during-start-in-flight): web's
-# `podman run` is still in flight (created, start 8 s later) when the daemon is SIGKILLed; the
-# holder's new daemon waits for it; `pod stop` then must leave nothing running, also after
-# the delayed `podman start` came.
-t_start_in_flight_then_stop() {
+# inflight_pod NAME SECONDS: db runs; web's `podman run` is `podman create`, SECONDS of sleep,
+# then `podman start`: returns once web is created and its start is in flight.
+inflight_pod() {
     faulty
-    mkpod e2efinfl <<'YAML'
+    mkpod "$1" <<'YAML'
 api: 1.0.0-beta2
 podVersion: 0.0.1
 containers:
@@ -252,32 +250,69 @@ containers:
       restart: always
       stopTimeout: 1
 YAML
-    fault run slowrun 1 'web-e2efinfl' 8
+    fault run slowrun 1 "web-$1" "$2"
     pok run
     wait_for 20 "web created, its start delayed" grep -q ' slowrun-created' "$FAULTY_DIR/calls"
     eq "web in podman" created "$(ctr_state web)"
-    local dp t0
-    dp=$(daemon_pid)
-    kill -9 "$dp"
-    t0=$(ms)
-    wait_for 10 "a new daemon" sh -c "d=\$(awk '\$1 == \"daemon\" {print \$2}' '$PODDIR/.pod.pid' 2>/dev/null); [ -n \"\$d\" ] && [ \"\$d\" != $dp ] && kill -0 \$d"
-    wait_for 10 "the new daemon waits for web's start" dlog_has 'web: instance 1 is created but has not run'
-    grep -q ' slowrun-done' "$FAULTY_DIR/calls" && fail "the delayed start completed too early"
-    pok stop
-    log "kill -9 -> stopped: $(ms_since "$t0") ms"
-    grep -q ' slowrun-done' "$FAULTY_DIR/calls" && fail "the delayed start completed before the stop"
+}
+
+new_daemon_is_not() {
+    local d
+    d=$(daemon_pid)
+    [ -n "$d" ] && [ "$d" != "$1" ] && kill -0 "$d"
+}
+
+delayed_start_done() { grep -q ' slowrun-done' "$FAULTY_DIR/calls"; }
+
+# after the stop/kill returned: nothing runs, web is gone; also once the delayed `podman start`
+# came (it fails); then rm leaves nothing
+nothing_runs_after_the_delayed_start() {
+    ! delayed_start_done || fail "the delayed start completed before the stop returned"
     eq "running after stop" 0 "$(running_count)"
     eq "web after stop" missing "$(ctr_state web)"
-    dlog_has 'web: .*removing it so that its start cannot complete later'
-    dlog_has 'web: its removal is confirmed'
     no_supervisor_of "$PODDIR"
-    # the dead daemon's `podman run` ends now: its start fails, nothing runs
-    wait_for 15 "the delayed start done" grep -q ' slowrun-done' "$FAULTY_DIR/calls"
-    grep -q ' slowrun-done rc=0' "$FAULTY_DIR/calls" && fail "the delayed start succeeded"
+    wait_for 15 "the delayed start done" delayed_start_done
+    ! grep -q ' slowrun-done rc=0' "$FAULTY_DIR/calls" || fail "the delayed start succeeded"
     eq "running after the delayed start" 0 "$(running_count)"
     eq "web after the delayed start" missing "$(ctr_state web)"
     pok rm
     nothing_left
+}
+
+# SPEC 8.8/8.9 on real podman (scenario daemon-restart-stop-during-start-in-flight): web's start
+# is in flight when the daemon is SIGKILLed; the holder's new daemon waits for it; `pod stop`
+# then removes it: nothing runs after the stop, also after the delayed `podman start` came.
+t_start_in_flight_then_stop() {
+    inflight_pod e2efinfl 6
+    local dp t0
+    dp=$(daemon_pid)
+    kill -9 "$dp"
+    t0=$(ms)
+    wait_for 10 "a new daemon" new_daemon_is_not "$dp"
+    wait_for 10 "the new daemon waits for web's start" dlog_has 'web: instance 1 is created but has not run'
+    pok stop
+    log "kill -9 -> stopped: $(ms_since "$t0") ms"
+    dlog_has 'web: .*removing it so that its start cannot complete later'
+    dlog_has 'web: its removal is confirmed'
+    nothing_runs_after_the_delayed_start
+}
+
+# The same with `pod kill` before the new daemon inspected web (its first listing is delayed
+# 2 s): a kill used to SIGKILL it, fail, and consider it gone: the delayed start then ran it.
+t_start_in_flight_then_kill() {
+    inflight_pod e2efinfk 6
+    local dp t0
+    dp=$(daemon_pid)
+    fault ps delay 1 - 2
+    kill -9 "$dp"
+    t0=$(ms)
+    wait_for 10 "a new daemon" new_daemon_is_not "$dp"
+    pok kill
+    log "kill -9 -> killed: $(ms_since "$t0") ms"
+    eq "delayed listings" 1 "$(hits ps delay)"
+    dlog_has 'web: instance 1 is created but has not run \(the pod is stopping\): removing it'
+    ! dlog_has 'web: .*waiting up to 30 s' || fail "web was inspected before the kill"
+    nothing_runs_after_the_delayed_start
 }
 
 # SPEC 8.6 on real podman (scenario probe-cancel-fails): the first readiness attempt hangs and
