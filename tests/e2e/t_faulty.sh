@@ -315,6 +315,21 @@ t_start_in_flight_then_kill() {
     nothing_runs_after_the_delayed_start
 }
 
+# The same with holder and daemon both gone: `pod stop` stops db and removes web itself (it
+# used to leave web created: the delayed start then ran it).
+t_start_in_flight_no_supervisor() {
+    inflight_pod e2efinfn 5
+    local hp dp
+    hp=$(holder_pid)
+    dp=$(daemon_pid)
+    kill -STOP "$hp" "$dp" # neither can respawn the other
+    kill -9 "$hp" "$dp"
+    wait_for 5 "supervisor gone" no_supervisor_of "$PODDIR"
+    pok stop
+    match "stop" "Remove container web-e2efinfn-0.0.1: created, never run" "$ERR"
+    nothing_runs_after_the_delayed_start
+}
+
 # SPEC 8.6 on real podman (scenario probe-cancel-fails): the first readiness attempt hangs and
 # runs through `podman exec` (the agent cannot start while the lookup inspect lies); its cancel
 # fails (the container's pid is not known: the scan cannot be done); it is cancelled again
