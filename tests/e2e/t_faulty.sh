@@ -384,7 +384,7 @@ YAML
     # later attempts (through the agent now) hang too and are cancelled: never two at once
     wait_for 10 "hang's agent" sh -c "[ \"\$(podman exec $(ctr hang) ps -o args | grep -c '^/.podc/agent __agent')\" = 1 ]"
 
-    for _ in $(seq 1 12); do
+    for _ in $(seq 1 8); do
         n=$(count_in hang 'sleep 301')
         [ "$n" -gt "$max" ] && max=$n
         [ "$n" -le 1 ] || fail "$n runs of one probe at once"
