@@ -79,7 +79,7 @@ YAML
     pok run
     wait_for 20 "slow's inspect hangs" hits_ge inspect hang 1
     local t0 hpid dp r0 t n
-    t0=$(ms)
+    t0=$(awk '$3 == "inspect" && $4 == "hang" {print $1}' "$FAULTY_DIR/calls") # its start
     hpid=$(awk '$3 == "inspect" && $4 == "hang" {print $2}' "$FAULTY_DIR/calls")
     dp=$(daemon_pid)
     wait_for 20 "slow ready (through podman exec)" cfield_is slow ready true
@@ -177,11 +177,12 @@ YAML
     local nlog gaps g
     nlog=$(grep -c 'flaky: .*start failed: .*injected run failure' "$(dlog)" || true)
     eq "start failures in the daemon log" 3 "$nlog"
-    # s6's nextstart: two starts at least 1 s apart
+    # s6's nextstart: two starts at least 1 s apart (a retry at once would be ~0.1 s; the
+    # margin is for the wrapper's own start under load)
     gaps=$(awk '$3 == "run" {if (p) print $1 - p; p = $1}' "$FAULTY_DIR/calls" | tr '\n' ' ')
     log "ms between runs: $gaps"
     for g in $gaps; do
-        [ "$g" -ge 950 ] || fail "two runs $g ms apart"
+        [ "$g" -ge 800 ] || fail "two runs $g ms apart"
     done
     stop_rm_clean
 }
