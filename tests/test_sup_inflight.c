@@ -120,7 +120,7 @@ static void test_sup_inflight__stop_before_the_adoption(void **state)
 }
 
 /* A pod kill: removed too, but a kill always terminates: without a confirmation within 5 s it
- * is considered gone.  One not inspected yet gets SIGKILL, as before. */
+ * is considered gone.  One not inspected yet gets SIGKILL (below: it stays adopting). */
 static void test_sup_inflight__kill_bounded(void **state)
 {
     (void)state;
@@ -140,6 +140,49 @@ static void test_sup_inflight__kill_bounded(void **state)
     h_free(t);
 }
 
+/* A pod kill before web was inspected (the new daemon's first listing had not answered; found
+ * on real podman by tests/e2e/t_faulty.sh): web gets SIGKILL in case it runs, but stays
+ * adopting, so that an ADOPT showing its start in flight still removes it before the pod is
+ * stopped; never inspected, it is considered gone 5 s after the kill; adopted running, it is
+ * killed again as any running container. */
+static void test_sup_inflight__kill_before_the_adoption(void **state)
+{
+    (void)state;
+    struct h *t = inflight_pod();
+    assert_acts(t, h_ev(t, SUP_EV_KILL_POD), "kill c1#1 9; kill c0#1 9");
+    assert_phase(t, 1, "adopting");
+    t->now = 2010;
+    assert_acts(t, h_exited(t, 0, 1, 137), ""); /* db: the pod waits for web */
+    assert_acts(t, h_call_failed(t, SUP_ACT_CTR_KILL, 1, 1, 9, "instance 1 is not running"), "");
+    t->now = 3000;
+    assert_acts(t, adopt_web(t, 'c'), "ctr-remove");
+    assert_true(has_note(t, "(the pod is stopping): removing it so that its start cannot"));
+    t->now = 4000;
+    assert_acts(t, adopt_web(t, 'c'), ""); /* not done yet */
+    assert_acts(t, adopt_web(t, 'm'), "pod-stopped");
+    assert_true(has_note(t, "its removal is confirmed: adopted as missing"));
+    h_free(t);
+
+    t = inflight_pod(); /* never inspected: bounded by the kill's 5 s */
+    assert_acts(t, h_ev(t, SUP_EV_KILL_POD), "kill c1#1 9; kill c0#1 9");
+    t->now = 2010;
+    assert_acts(t, h_exited(t, 0, 1, 137), "");
+    assert_int_equal(sup_next_deadline(t->s), 7000);
+    assert_acts(t, h_at(t, 6999), "");
+    assert_acts(t, h_at(t, 7000), "pod-stopped");
+    assert_true(has_note(t, "web: not inspected 5000 ms after the kill; considered gone"));
+    h_free(t);
+
+    t = inflight_pod(); /* its start completed: killed as a running container */
+    assert_acts(t, h_ev(t, SUP_EV_KILL_POD), "kill c1#1 9; kill c0#1 9");
+    t->now = 2500;
+    assert_acts(t, adopt_web(t, 'r'), "kill c1#1 9");
+    t->now = 2510;
+    assert_acts(t, h_exited(t, 0, 1, 137), "");
+    assert_acts(t, h_exited(t, 1, 1, 137), "pod-stopped");
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_sup_inflight__stop_removes_at_once_and_waits),
         cmocka_unit_test(test_sup_inflight__stop_before_the_adoption),
         cmocka_unit_test(test_sup_inflight__kill_bounded),
+        cmocka_unit_test(test_sup_inflight__kill_before_the_adoption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -380,8 +380,17 @@ void es_inspect_done(struct pm *pm, struct esrc *es, const struct call_res *r)
     }
     if (parsed)
         podman_ctr_info_clear(&in);
+    char why[80] = "";
+    if (!r->msg[0] && !err.msg[0]) /* a well-formed answer that says nothing: say so */
+        snprintf(why, sizeof why, "%s (exit %d)",
+                 r->out_len == 0    ? "no output"
+                 : parsed && !found ? "no container in the answer"
+                                    : "unexpected answer",
+                 r->code);
     pod_log(POD_LOG_WARN, "podman backend: inspect %s: %s", pm->c[es->ctr].name,
-            r->msg[0] ? r->msg : err.msg);
+            r->msg[0]    ? r->msg
+            : err.msg[0] ? err.msg
+                         : why);
     if (es->st == ES_CONFIRM && pm_now(pm) - es->since_ms >= PODMAN_EXIT_RETRY_MAX_MS) {
         es->st = ES_WAIT;
         pm->st.wait_fallbacks++;

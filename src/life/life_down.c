@@ -5,7 +5,8 @@
  * daemon answers), then wait until holder and daemon have exited, bounded by the SPEC 8.8 stop
  * schedule of the pod's containers plus a margin (life_stop_budget_ms); past it they are
  * SIGKILLed and podman is used directly.  A supervisor that exited cleanly confirmed every
- * container's exit.  Without one (both died), podman stops what still runs, all at once.
+ * container's exit.  Without one (both died), podman stops what still runs, all at once, and
+ * removes what was created but never ran (a start still in flight must not complete later).
  * Then `stop` stops the pod's infra container and `rm` removes the pod with its containers,
  * marks the status `removed`, removes fake ramdisk directories, the saved state and .<b>.run;
  * volumes, logs and the stored host interface stay.  A pod never created here, or already

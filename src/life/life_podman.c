@@ -218,11 +218,18 @@ int life_stop_direct(struct life *l, bool kill, struct pod_err *err)
     size_t k = 0;
     int t = stop_budget_s(l->e->spec);
     for (size_t i = 0; i < n; i++) {
-        if (v[i].state != PODMAN_ST_RUNNING)
-            continue;
-        pod_log(POD_LOG_INFO, "%s container %s (no supervisor)", kill ? "Kill" : "Stop", v[i].name);
-        argvs[k] = kill ? podman_argv_kill(&l->ac, v[i].name, 9, err)
-                        : podman_argv_stop(&l->ac, v[i].name, t, err);
+        if (v[i].state == PODMAN_ST_CREATED) {
+            /* never run: a dead daemon's `podman run` of it may still be in flight; removed, so
+             * that it cannot start after the stop (`rm -f` makes that run fail; SPEC 8.8) */
+            pod_log(POD_LOG_INFO, "Remove container %s: created, never run (no supervisor)",
+                    v[i].name);
+            argvs[k] = podman_argv_rm(&l->ac, v[i].name, err);
+        } else if (v[i].state == PODMAN_ST_RUNNING) {
+            pod_log(POD_LOG_INFO, "%s container %s (no supervisor)", kill ? "Kill" : "Stop",
+                    v[i].name);
+            argvs[k] = kill ? podman_argv_kill(&l->ac, v[i].name, 9, err)
+                            : podman_argv_stop(&l->ac, v[i].name, t, err);
+        }
         if (argvs[k])
             k++;
     }

@@ -97,13 +97,19 @@ void sup_h_adopt_stop(struct step *x, size_t i, const struct ctr_event_arg *a)
 }
 
 /* pod kill while adopting: removed as above, considered gone if inspect does not confirm it
- * within KILL_GRACE_MS (a kill always terminates); one not inspected yet gets SIGKILL. */
+ * within KILL_GRACE_MS (a kill always terminates).  One not inspected yet gets SIGKILL (it may
+ * run) but stays adopting under the same bound: its ADOPT may still show a start in flight,
+ * which must be removed before the pod is reported stopped. */
 void sup_h_adopt_kill(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
     struct ctr *c = &x->s->c[i];
     if (c->inflight_since_mono_ms == NEVER) {
-        sup_do_kill(x, i);
+        if (c->gone_at_mono_ms != NEVER)
+            return; /* killed already, waiting for its ADOPT */
+        struct sup_action *k = sup_act(x, SUP_ACT_CTR_KILL, i);
+        k->sig = SIG_KILL;
+        c->gone_at_mono_ms = x->now_mono_ms + KILL_GRACE_MS;
         return;
     }
     remove_begin(x, i, "the pod is killed");
@@ -123,8 +129,13 @@ void sup_h_adopt_remove_again(struct step *x, size_t i, const struct ctr_event_a
 void sup_h_adopt_gone(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
-    sup_note(x, POD_LOG_ERROR, i,
-             "its removal was not confirmed %d ms after the kill; considered gone", KILL_GRACE_MS);
+    if (x->s->c[i].removing)
+        sup_note(x, POD_LOG_ERROR, i,
+                 "its removal was not confirmed %d ms after the kill; considered gone",
+                 KILL_GRACE_MS);
+    else
+        sup_note(x, POD_LOG_ERROR, i, "not inspected %d ms after the kill; considered gone",
+                 KILL_GRACE_MS);
     x->s->c[i].removing = false;
     struct sup_event ev = {.type = SUP_EV_ADOPT, .ctr = i}; /* no container */
     sup_ev_adopt(x, &ev);
