@@ -88,9 +88,10 @@ include conformance/conformance.mk
 CHECK_SUITES := test golden sim conformance conformance-podman e2e e2e-rootless
 check: deps
 	@$(MAKE) --no-print-directory all
-	@set -e; for s in $(CHECK_SUITES); do echo "==== make $$s"; \
-	  $(MAKE) --no-print-directory $$s; done
-	@echo "make check: all suites passed ($(VARIANT))"
+	@set -e; t0=$$(date +%s); for s in $(CHECK_SUITES); do echo "==== make $$s"; \
+	  t=$$(date +%s); $(MAKE) --no-print-directory $$s; \
+	  echo "==== make $$s: $$(( $$(date +%s) - t )) s"; done; \
+	  echo "make check: all suites passed ($(VARIANT)) in $$(( $$(date +%s) - t0 )) s"
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(PODSIM)
