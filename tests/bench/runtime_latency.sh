@@ -94,7 +94,7 @@ for k in $(seq 1 "$RESTARTS"); do
     # new instance runs (5 s), the bare runs
     wait_for 'restart in 0 ms' "$LOG" "$k" && wait_for 'crash: started' "$LOG" $((s + 1)) &&
         "$P/pod" rerun crash >/dev/null 2>&1 && wait_for 'crash: started' "$LOG" $((s + 2)) ||
-        { say "restart $k: timed out"; break; }
+        { say "restart $k: timed out; the daemon's log ends:"; tail -n 4 "$LOG" | sed 's/^/    /'; break; }
     s=$((s + 2))
     read -r a b <<<"$(bare_pair)"
     bare_exit+=("$a")
