@@ -42,6 +42,9 @@ cleanup() {
     [ -n "${BENCH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
+# The pods' daemons log at INFO (restarts, the exec path fallback are INFO lines the parts read),
+# whatever the caller set (ci/bench.sh exports 1).
+export SPACE_LOG_LEVEL=4
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 DATE0=$(date -u '+%Y-%m-%d %H:%M UTC')
 

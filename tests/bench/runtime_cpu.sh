@@ -144,6 +144,8 @@ for a in $A; do say "agent $a RSS: $(rss "$a" VmRSS) kB"; done
 result "daemon + holder RSS, idle" "$both kB" "-" "-" "<= 2048 kB" "$(verdict "$both" '<=' 2048)" "4.6 MB (daemon)"
 result "daemon + holder peak RSS (VmHWM)" "$peak kB" "-" "-" "(reported)" "-" "-"
 result "daemon + holder PSS (shared pages split)" "$(($(pss "$D") + $(pss "$H"))) kB" "-" "-" "(reported)" "-" "-"
+priv=$(cat "/proc/$D/smaps_rollup" "/proc/$H/smaps_rollup" 2>/dev/null | awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s + 0}')
+result "daemon + holder private memory (not shared)" "$priv kB" "-" "-" "(reported)" "-" "-"
 result "probes' exec path" "$(echo "$EXEC_PATH" | cut -d' ' -f1)" "-" "-" "agent" \
     "$([ "${EXEC_PATH%% *}" = agent ] && echo PASS || echo MISS)" "podman exec"
 "$P/pod" rm -k >/dev/null 2>&1
