@@ -1,195 +1,116 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/bench/bench_runtime.sh - the runtime on real podman (make bench; issue 10's yardsticks):
+# tests/bench/bench_runtime.sh - the runtime on real podman (make bench; issue 10's targets),
+# every target judged against a floor or baseline measured in the same run:
 #
 #   bash tests/bench/bench_runtime.sh PODC [IDLE_S]
 #
-# With a 2-container pod (httpd + worker) and 3 exec probes (readiness and liveness on web,
-# readiness on worker, every 6 s):
-#   - steady CPU over IDLE_S (default 60) s of the daemon, the holder and the agents with what
-#     they ran (utime+stime+cutime+cstime from /proc), as % of one core; which exec path ran
-#     (requests through the agent vs `podman exec` children seen);
-#   - daemon + holder RSS (and their peaks);
-#   - container exit -> running again (first failure) against a bare `podman run -d --replace`
-#     of the same container, from the daemon's log (the backoff delay the supervisor chose is
-#     shown and subtracted);
-#   - config edit -> signal delivered: the container's HUP line, read by the daemon, stamped in
-#     its log (the debounce window included);
-#   - `pod stop` and `pod rm` of a pod whose containers exit on TERM (stopTimeout 10 s).
-# Prints rows; asserts nothing.  Needs root podman and localhost/podtest:1 (ci/podman-setup.sh).
+# The yardstick is issue 10's: a 2-container pod (httpd + worker) with 3 exec probes.  The
+# parts (sourced, they share this file's helpers and its result table):
+#   tests/bench/runtime_cpu.sh      steady CPU of the pod's own processes, whole-machine busy
+#                                   time minus an idle baseline (no pod, same duration), RSS
+#                                   and peak RSS of daemon + holder, which exec path the probes
+#                                   used;
+#   tests/bench/runtime_latency.sh  container exit -> running again (first failure) vs a bare
+#                                   `podman run -d --replace`; config edit -> signal delivered
+#                                   (p50/p99/max, same-size and different-size edits); `pod
+#                                   stop` and `pod rm` vs the SPEC 8.8 stop schedule done by
+#                                   bare `podman stop`;
+#   tests/bench/runtime_logs.sh     300 000 lines of 100 bytes captured byte-exact vs the same
+#                                   container writing through a bare passthrough pipe.
+# At the end one table: what | measured | floor/baseline (same run) | ratio | target |
+# PASS/MISS | the original podc 0.4.0's figure.  Benchmarks are not tests: exit 0 even on a
+# MISS.  Timing on a shared machine is disturbed by other jobs: the load average at the start
+# and at the end is printed next to the table.  BENCH_PARTS (default "cpu latency logs") picks
+# parts, BENCH_KEEP=1 keeps the work directory (the pods' logs) for a look afterwards.  Needs
+# root podman and localhost/podtest:1 (ci/podman-setup.sh); pods and bare containers made here
+# are all named bench*.
 set -u
 PODC=$(realpath "${1:?usage: bench_runtime.sh PODC [IDLE_S]}")
 IDLE_S=${2:-60}
+# shellcheck disable=SC2034 # used by runtime_logs.sh
+BENCH_BIN=$(dirname "$PODC")/tests/bench
+HERE=$(dirname "$(realpath "$0")")
 command -v podman >/dev/null 2>&1 && podman image exists localhost/podtest:1 2>/dev/null || {
     echo "podman or localhost/podtest:1 missing: skipped"
     exit 0
 }
 W=$(mktemp -d /tmp/bench-runtime.XXXXXX)
-trap 'for p in "$W"/*/pod; do [ -x "$p" ] && "$p" rm -k >/dev/null 2>&1; done; rm -rf "$W"' EXIT
-ms() { echo $(($(date +%s%N) / 1000000)); }
+cleanup() {
+    for p in "$W"/*/pod; do [ -x "$p" ] && "$p" rm -k >/dev/null 2>&1; done
+    podman rm -f -t 0 benchbare benchbare-a benchbare-b benchlogbare >/dev/null 2>&1
+    [ -n "${BENCH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+# The pods' daemons log at INFO (restarts, the exec path fallback are INFO lines the parts read),
+# whatever the caller set (ci/bench.sh exports 1).
+export SPACE_LOG_LEVEL=4
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+DATE0=$(date -u '+%Y-%m-%d %H:%M UTC')
 
-mk() { # NAME < yaml
+# ------------------------------------------------------------------ helpers
+ms() { echo $(($(date +%s%N) / 1000000)); }
+mk() { # DIR [NAME] < yaml: compile a pod into $W/DIR (pod name NAME, default DIR)
     mkdir -p "$W/$1/config/cfg"
     echo 1 >"$W/$1/config/cfg/a.txt"
     cat >"$W/$1/pod.yaml"
-    (cd "$W/$1" && SPACE_LOG_LEVEL=1 "$PODC" "$1" -o pod) || exit 1
+    (cd "$W/$1" && SPACE_LOG_LEVEL=1 "$PODC" "${2:-$1}" -o pod) || exit 1
 }
-cpu_ticks() { # PID: utime+stime+cutime+cstime
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat" 2>/dev/null || echo 0
+# A number list on stdin -> "p50 p99 max min n" (nearest rank).
+pct() {
+    grep -E '^[0-9.]+$' | sort -n | awk '{v[NR] = $1} END {
+        if (NR == 0) {print "- - - - 0"; exit}
+        r50 = int((NR * 50 + 99) / 100); r99 = int((NR * 99 + 99) / 100)
+        print v[r50], v[r99], v[NR], v[1], NR}'
 }
-rss() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null; }
-agents() { pgrep -f '^/.podc/agent __agent' | tr '\n' ' '; }
-hz=$(getconf CLK_TCK)
+median() { pct | cut -d' ' -f1; }
+# The result table: one tab-separated row per target, printed at the end.
+ROWS=$W/rows
+: >"$ROWS"
+result() { # WHAT MEASURED BASELINE RATIO TARGET VERDICT ORIGINAL
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"
+}
+# verdict A OP B: PASS when the awk comparison A OP B holds, MISS when not, "-" when unknown.
+verdict() {
+    case "$1$3" in *-*) echo "-" ; return ;; esac
+    awk -v a="$1" -v b="$3" "BEGIN { print ((a $2 b) ? \"PASS\" : \"MISS\") }"
+}
+ratio() { # A B -> A/B as "1.23x" ("-" when unknown)
+    case "$1$2" in *-*) echo "-" ; return ;; esac
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+say() { printf '  %s\n' "$*"; } # a detail line while the parts run
 
-# ------------------------------------------------------------------ CPU and memory
-mk benchcpu <<'YAML'
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: web
-      image: localhost/podtest:1
-      command: [httpd, -f, -p, "80", -h, /www]
-      expose:
-        - targetPort: 80
-          hostPort: 18771
-      readinessProbe:
-        cmd: [wget, -q, -O, /dev/null, "http://127.0.0.1:80/"]
-      livenessProbe:
-        cmd: [sh, -c, 'test -e /www/index.html']
-    - name: worker
-      image: localhost/podtest:1
-      command: [sh, -c, 'while true; do sleep 5; done']
-      readinessProbe:
-        cmd: [test, -e, /proc/1]
-YAML
-P=$W/benchcpu
-"$P/pod" run --host-interface=127.0.0.1 2>/dev/null
-for i in $(seq 1 100); do grep -q '^readiness: 1' "$P/.pod.status" 2>/dev/null && break; sleep 0.2; done
-sleep 8 # the agents are up, the first probes ran
-D=$(awk '$1 == "daemon" {print $2}' "$P/.pod.pid")
-H=$(awk '$1 == "holder" {print $2}' "$P/.pod.pid")
-A=$(agents)
-t0=0
-for p in $D $H $A; do t0=$((t0 + $(cpu_ticks "$p"))); done
-idle0=$(awk '/^cpu / {print $5 + $6}' /proc/stat)
-all0=$(awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
-execs=0
-end=$(($(date +%s) + IDLE_S))
-while [ "$(date +%s)" -lt "$end" ]; do # `podman exec` children of the daemon (the fallback)
-    n=$(pgrep -P "$D" -f 'podman exec -e PODC_PROBE_TAG' | wc -l)
-    execs=$((execs + n))
-    sleep 1
+# ------------------------------------------------------------------ the parts
+echo "runtime bench: podman $(podman version --format '{{.Client.Version}}' 2>/dev/null), $(nproc) cores, load $LOAD0"
+EXEC_PATH="(not measured)"
+# shellcheck source=/dev/null
+for part in ${BENCH_PARTS:-cpu latency logs}; do
+    . "$HERE/runtime_$part.sh"
 done
-t1=0
-for p in $D $H $A; do t1=$((t1 + $(cpu_ticks "$p"))); done
-idle1=$(awk '/^cpu / {print $5 + $6}' /proc/stat)
-all1=$(awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat)
-ticks=$((t1 - t0))
-printf '%-58s %s\n' "steady CPU (daemon+holder+agents+probes), $IDLE_S s:" \
-    "$(awk -v t="$ticks" -v hz="$hz" -v s="$IDLE_S" 'BEGIN {printf "%.3f %% of a core (%d ticks)", 100 * t / hz / s, t}')"
-printf '%-58s %s\n' "whole machine busy over the window (all users):" \
-    "$(awk -v i=$((idle1 - idle0)) -v a=$((all1 - all0)) 'BEGIN {printf "%.1f %% of all cores", 100 * (a - i) / a}')"
-printf '%-58s %s\n' "exec path:" "agents running: $(echo $A | wc -w); podman exec children seen in 1 s samples: $execs"
-printf '%-58s %s kB (peak %s kB)\n' "daemon RSS:" "$(rss "$D" VmRSS)" "$(rss "$D" VmHWM)"
-printf '%-58s %s kB (peak %s kB)\n' "holder RSS:" "$(rss "$H" VmRSS)" "$(rss "$H" VmHWM)"
-printf '%-58s %s kB (PSS %s kB: they share the executable'"'"'s pages)\n' "daemon + holder RSS:" \
-    $(($(rss "$D" VmRSS) + $(rss "$H" VmRSS))) \
-    $(($(awk '/^Pss:/ {print $2}' "/proc/$D/smaps_rollup") + $(awk '/^Pss:/ {print $2}' "/proc/$H/smaps_rollup")))
-for a in $A; do
-    printf '%-58s %s kB\n' "agent $a RSS:" "$(rss "$a" VmRSS)"
-done
-"$P/pod" rm -k 2>/dev/null
 
-# ------------------------------------------------------------------ restart and config latency
-mk benchlat <<'YAML'
-api: 1.0.0-beta2
-podVersion: 0.0.1
-volumes:
-    - name: cfg
-      type: config
-containers:
-    - name: crash
-      image: localhost/podtest:1
-      command: [sh, -c, 'sleep 1; exit 1']
-      restart: always
-      stopTimeout: 1
-    - name: hup
-      image: localhost/podtest:1
-      command: [sh, -c, 'trap "echo HUP" HUP; while true; do sleep 0.02; done']
-      stopTimeout: 1
-      signal:
-        - sig: HUP
-      mounts:
-        - volume: cfg
-          dest: /cfg
-YAML
-P=$W/benchlat
-"$P/pod" run 2>/dev/null
-LOG=$P/log/benchlat-0.0.1-stderr.log
-for i in $(seq 1 100); do grep -q 'crash: exited' "$LOG" 2>/dev/null && break; sleep 0.1; done
-sleep 6 # a few restarts
-# "<sec>.<ns> <seq> [LEVEL] crash: exited with code 1; restart in N ms ..." then "crash: started"
-awk '/crash: exited with code/ {split($0, w, " "); te = w[1]; d = 0;
-        if (match($0, /restart in [0-9]+ ms/)) d = substr($0, RSTART + 11, RLENGTH - 14) + 0; next}
-     /\[OK\]    crash: started/ && te {split($0, w, " "); n++;
-        printf "%-58s %4.0f ms (backoff %d ms, without it %.0f ms)\n",
-          "container exit -> running again (restart " n "):", (w[1] - te) * 1000, d, (w[1] - te) * 1000 - d;
-        te = 0}' "$LOG"
-C=crash-benchlat-0.0.1
-bare=()
-for i in 1 2 3 4 5 6; do # the previous one has exited, as a crashed instance has
-    t0=$(ms)
-    podman run -d --replace --pod benchlat-0.0.1 --name benchbare --log-driver passthrough \
-        --restart=no localhost/podtest:1 sh -c 'exit 1' >/dev/null 2>&1
-    [ "$i" = 1 ] || bare+=($(($(ms) - t0)))
-    sleep 0.5
-done
-podman rm -f -t 0 benchbare >/dev/null 2>&1
-printf '%-58s %s ms (5 runs: %s)\n' "bare podman run -d --replace of an exited one (median):" \
-    "$(printf '%s\n' "${bare[@]}" | sort -n | sed -n 3p)" "${bare[*]}"
-H=$P/log/hup-benchlat-0.0.1-stdout.log
-lat=()
-for i in 1 2 3 4 5 6; do
-    n0=$(grep -c ' HUP$' "$H" 2>/dev/null || true)
-    t0=$(date +%s%N)
-    printf '%d\n' $((i % 2)) >"$P/config/cfg/a.txt" # same size every time
-    for k in $(seq 1 500); do
-        [ "$(grep -c ' HUP$' "$H" 2>/dev/null || true)" -gt "$n0" ] && break
-        sleep 0.01
-    done
-    ts=$(grep ' HUP$' "$H" | tail -n1 | cut -d' ' -f1)
-    lat+=($(awk -v a="$ts" -v b="$t0" 'BEGIN {printf "%.0f", a * 1000 - b / 1000000}'))
-    sleep 0.5
-done
-printf '%-58s %s ms\n' "config edit -> HUP in the container (same-size edits):" "${lat[*]}"
-"$P/pod" rm -k 2>/dev/null
-
-# ------------------------------------------------------------------ stop and rm
-mk benchstop <<'YAML'
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: a
-      image: localhost/podtest:1
-      command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.05; done']
-    - name: b
-      image: localhost/podtest:1
-      command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.05; done']
-YAML
-P=$W/benchstop
-for round in 1 2 3; do
-    "$P/pod" run 2>/dev/null
-    sleep 2
-    t0=$(ms)
-    "$P/pod" stop 2>/dev/null
-    st=$(($(ms) - t0))
-    t0=$(ms)
-    "$P/pod" rm 2>/dev/null
-    printf '%-58s stop %s ms, rm %s ms\n' "stop, then rm (2 containers exiting on TERM):" "$st" \
-        "$(($(ms) - t0))"
-done
-"$P/pod" run 2>/dev/null
-sleep 2
-t0=$(ms)
-"$P/pod" rm 2>/dev/null
-printf '%-58s %s ms\n' "rm of the running pod:" "$(($(ms) - t0))"
+# ------------------------------------------------------------------ the table
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+echo
+echo "### runtime targets (issue 10), $DATE0, $(nproc) cores; load average at start $LOAD0, at end $LOAD1"
+echo "### exec path of the probes: $EXEC_PATH"
+{
+    printf 'what\tmeasured\tfloor/baseline (same run)\tratio\ttarget\tresult\toriginal podc\n'
+    cat "$ROWS"
+} | awk -F'\t' '
+    {for (i = 1; i <= NF; i++) {c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i)}; n = NR}
+    END {
+        for (r = 1; r <= n; r++) {
+            line = "|"
+            for (i = 1; i <= 7; i++) line = line sprintf(" %-" w[i] "s |", c[r, i])
+            print line
+            if (r == 1) {
+                line = "|"
+                for (i = 1; i <= 7; i++) {s = ""; for (k = 0; k < w[i] + 2; k++) s = s "-"; line = line s "|"}
+                print line
+            }
+        }
+    }'
+MISSES=$(awk -F'\t' '$6 == "MISS"' "$ROWS" | wc -l)
+echo "### $MISSES target(s) missed (not asserted: benchmarks are not tests)"
+exit 0
