@@ -139,12 +139,18 @@ static void seen(struct daemon *d, size_t i, int role, const char *result, int c
     p->instance = st && i < st->n ? st->ctr[i].instance : 0;
 }
 
-/* "readiness ok code=0" (probe-done) and "readiness probe timed out; cancelled" (a note). */
+/* Every trace record of the driver goes to the daemon log as a DEBUG line in the simulator's
+ * trace format after `trace ` (monotonic seconds, subject, event, details), so a run on podman
+ * can be compared with podsim's (tests/e2e/t_parity.sh; SPACE_LOG_LEVEL=5 shows them).  Then
+ * the probe results for `pod ps`: "readiness ok code=0" (probe-done) and "readiness probe timed
+ * out; cancelled" (a note). */
 void daemon_trace(void *self, int64_t mono_ms, const char *subject, const char *event,
                   const char *details)
 {
     struct daemon *d = self;
-    (void)mono_ms;
+    if (pod_log_level() >= POD_LOG_DEBUG)
+        pod_log(POD_LOG_DEBUG, "trace %6lld.%03lld %-10s %-12s %s", (long long)(mono_ms / 1000),
+                (long long)(mono_ms % 1000), subject, event, details);
     int i = d->probes ? spec_find_container(d->cfg->spec, subject) : -1;
     if (i < 0)
         return;
