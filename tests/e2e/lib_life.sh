@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/lib_life.sh - helpers of the lifecycle tests (t_life, t_multi, t_restart, t_probes,
-# t_config, t_recover), on top of lib.sh.  Sourced by those test files.
+# t_config, t_recover, t_parity, t_faketime), on top of lib.sh.  Sourced by those test files.
 
 # daemon_pid / holder_pid: from the pod's .pod.pid (empty when none).
 daemon_pid() { awk '$1 == "daemon" {print $2}' "$PODDIR/.pod.pid" 2>/dev/null; }
 holder_pid() { awk '$1 == "holder" {print $2}' "$PODDIR/.pod.pid" 2>/dev/null; }
+# daemon_is_not PID: a daemon other than PID runs (the holder started a new one).
+daemon_is_not() { local d; d=$(daemon_pid); [ -n "$d" ] && [ "$d" != "$1" ] && kill -0 "$d"; }
 
 ctr_id() { podman container inspect --format '{{.Id}}' "$(ctr "$1")" 2>/dev/null || echo missing; }
 ctr_label_instance() {

@@ -21,7 +21,6 @@ YAML
 
 ticks() { grep -c ' tick [0-9]*$' "$PODDIR/log/tick-e2erecover-0.0.1-stdout.log" 2>/dev/null || true; }
 ticks_ge() { [ "$(ticks)" -ge "$1" ]; }
-daemon_is_not() { local d; d=$(daemon_pid); [ -n "$d" ] && [ "$d" != "$1" ] && kill -0 "$d"; }
 
 t_daemon_kill9_recovers_alone() {
     pod_ticker
