@@ -9,12 +9,14 @@
 # tests/e2e/lib.sh, and a deadline (E2E_TIMEOUT, default 180 s).  After each test, whatever it
 # left is removed: `pod rm -k` of every pod it compiled, then podman objects of those pods
 # (label podc.pod=<name>-<version>, pod <name>-<version>) and the work directory; other runs'
-# pods are never touched.  Prints one line per test (`ok`/`FAIL`, name, seconds) and last
+# pods are never touched.  Prints one line per test (`ok`/`FAIL`, name, seconds; a failed
+# test's last E2E_TAIL lines of output, 40) and last
 # `N passed, N failed`; exits 1 when any failed.
 # --rootless: runs the whole suite as the unprivileged user of ci/rootless-setup.sh, the way
 # production does (setpriv --reuid --regid --init-groups, XDG_RUNTIME_DIR unset with
 # /run/user/UID pre-created, cwd unreadable).  Without usable podman: skipped (exit 0) unless
 # CI=true (then exit 1).
+# E2E_PODC_DYN: a dynamically linked podc for t_faketime.sh (skipped without it).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,12 +47,16 @@ if [ $rootless = 1 ] && [ "$(id -u)" = 0 ]; then
     chmod 755 "$work"
     cp -r "$root/tests/e2e" "$work/e2e"
     cp "$build/podc" "$work/podc"
+    [ ! -x "${E2E_PODC_DYN:-}" ] || cp "$E2E_PODC_DYN" "$work/podc-dyn"
+    mkdir -p "$work/scenarios"
+    cp "$root"/sim/scenarios/parity-*.trace "$work/scenarios/" 2>/dev/null || true
     chown -R "$user:" "$work"
     nocwd=$(mktemp -d /tmp/podc-e2e-nocwd.XXXXXX)
     chmod 000 "$nocwd"
     cd "$nocwd"
     env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS HOME="$(getent passwd "$user" | cut -d: -f6)" \
         USER="$user" LOGNAME="$user" E2E_ROOTLESS=1 E2E_PODC="$work/podc" E2E_WORK="$work/run" \
+        E2E_PODC_DYN="$work/podc-dyn" E2E_SCENARIOS="$work/scenarios" \
         setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups \
         bash "$work/e2e/run.sh" "$work" "$filter"
     rc=$?
@@ -62,6 +68,10 @@ fi
 
 cd / # podman itself needs a cwd it can enter (rootless podman fails in an unreadable one)
 export PODC=${E2E_PODC:-$build/podc}
+# the dynamically linked podc of t_faketime.sh (tests/e2e.mk builds it), the golden traces of
+# t_parity.sh (sim/scenarios/parity-*.trace)
+export PODC_DYN=${E2E_PODC_DYN:-}
+export E2E_SCENARIOS=${E2E_SCENARIOS:-$root/sim/scenarios}
 [ -x "$PODC" ] || { echo "e2e: no podc at $PODC" >&2; exit 100; }
 command -v podman >/dev/null 2>&1 || skip_or_fail "podman is not installed"
 podman image exists "${E2E_IMAGE:-localhost/podtest:1}" 2>/dev/null ||
@@ -135,7 +145,7 @@ for f in "$here"/t_*.sh; do
             passed=$((passed + 1))
         else
             printf 'FAIL %-48s %3ss (rc %s)\n' "$name" "$took" "$trc"
-            sed 's/^/     | /' "$T.log" | tail -n 40
+            sed 's/^/     | /' "$T.log" | tail -n ${E2E_TAIL:-40}
             failed=$((failed + 1))
         fi
         cleanup_test "$T"

@@ -2,7 +2,7 @@
 # tests/e2e/t_shell.sh - `pod shell`: exactly the given argv (B14), exit codes passed through,
 # stdin passed through, sns's positional container, the last container by default, unknown
 # containers.  The containers are started by hand with the pod's names and labels (the runner
-# removes everything labelled podc.pod=e2e*), so these tests need no `pod run`.
+# removes everything labelled podc.pod=e2esh-*), so these tests need no `pod run`.
 
 pod_sh() {
     mkpod e2esh <<'YAML'

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+# tests/e2e/t_faketime.sh - what takes minutes of the daemon's clock, on real podman in seconds
+# (SPEC 11.5): the pod is compiled by a dynamically linked podc ($PODC_DYN, `make e2e` builds
+# it as the variant <variant>-dyn with STATIC=0; the static pod ignores LD_PRELOAD), and `pod
+# run` starts its holder and daemon under libfaketime with a timestamp file: writing `+N` into
+# it moves both the daemon's wall clock and its monotonic clock N seconds ahead of the real
+# ones, at once (FAKETIME_NO_CACHE=1).  podman and everything the daemon runs get an
+# environment without LD_PRELOAD and FAKETIME* (SPEC 7.8).  The daemon's epoll timeouts are
+# real time: after a jump it acts at its next wake-up, at most the 5 s status refresh later.
+# Jumps rather than a speed-up (`x10`): a speed-up changes the clock readings but not every
+# wait, so what is due when depends on the machine's load; a jump leaves nothing to chance.
+source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
+
+FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 2>/dev/null | head -1)
+
+# ft_ready: skips the test (returns 1 with the reason printed) without the dynamic podc or
+# libfaketime; else compiles with the dynamic podc from here on.
+ft_ready() {
+    if [ -z "${PODC_DYN:-}" ] || [ ! -x "$PODC_DYN" ]; then
+        log "skipped: no dynamically linked podc (PODC_DYN='${PODC_DYN:-}'; make e2e builds it)"
+        return 1
+    fi
+    if [ -z "$FT_LIB" ]; then
+        log "skipped: libfaketime is not installed (ci/install-deps.sh)"
+        return 1
+    fi
+    PODC=$PODC_DYN
+    printf '+0\n' >"$T/faketime"
+}
+
+# ft ARGS...: runs ARGS under the test's fake clock.
+ft() { env LD_PRELOAD="$FT_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 "$@"; }
+
+# ft_run: `pod run` under the fake clock (its holder and daemon inherit it).
+ft_run() {
+    RC=0
+    OUT=$(cd "$E2E_NOCWD" 2>/dev/null; ft "$POD" run 2>"$T/.err") || RC=$?
+    ERR=$(cat "$T/.err")
+    [ "$RC" = 0 ] || fail "pod run exited $RC: $ERR"
+    [ -n "$(ldd "$POD" 2>/dev/null | grep -F libc)" ] || fail "$POD is not dynamically linked"
+    grep -qF libfaketime "/proc/$(daemon_pid)/maps" || fail "the daemon runs without libfaketime"
+}
+
+# ft_jump SECONDS: the fake clocks run SECONDS ahead of the real ones from now on.
+ft_jump() {
+    printf '+%s\n' "$1" >"$T/faketime.tmp"
+    mv "$T/faketime.tmp" "$T/faketime"
+    log "clock jump: +$1 s"
+}
+
+# ft_now: the fake wall clock, epoch seconds.
+ft_now() { ft date +%s; }
+
+# stays SECONDS WHAT CMD...: CMD holds for SECONDS (checked every 0.5 s).
+stays() {
+    local secs=$1 what=$2
+    shift 2
+    local end=$(($(ms) + secs * 1000))
+    while [ "$(ms)" -lt $end ]; do
+        "$@" || fail "$what no longer holds"
+        sleep 0.5
+    done
+}
+
+# on-interval:600 re-runs a job 600 s of the daemon's clock after its exit: not after 5 s, not
+# after 300 s, and at its next wake-up once 600 s have passed.
+t_interval_reruns_on_time() {
+    ft_ready || return 0
+    mkpod e2eftinterval <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: job
+      image: localhost/podtest:1
+      command: [sh, -c, 'sleep 0.5; exit 0']
+      restart: on-interval:600
+      stopTimeout: 1
+YAML
+    ft_run
+    wait_for 20 "job exited" cfield_is job phase exited
+    stays 6 "job not re-run (real time)" cfield_is job restartCount 0
+    ft_jump 300
+    stays 7 "job not re-run at +300 s" cfield_is job restartCount 0
+    local t0
+    t0=$(ms)
+    ft_jump 610
+    wait_for 20 "job re-run at +610 s" cfield_ge job restartCount 1
+    log "re-run $(ms_since "$t0") ms after the jump"
+    [ "$(ms_since "$t0")" -le 12000 ] || fail "re-run $(ms_since "$t0") ms after the jump"
+    wait_for 20 "job exited again" cfield_is job phase exited
+    eq "exit code" 0 "$(cfield job exitCode)"
+    eq "failures" 0 "$(cfield job failures)"
+    pok stop
+}
+
+# The backoff streak of a container that crashed twice goes back to 0 once it has run
+# resetSeconds (600) without interruption by the daemon's clock, and not before.
+t_backoff_resets_after_reset_seconds() {
+    ft_ready || return 0
+    mkdir -p "$T/e2eftreset/data"
+    mkpod e2eftreset <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+volumes:
+    - name: data
+      type: host
+      bind: ./data
+containers:
+    - name: web
+      image: localhost/podtest:1
+      command: [sh, -c, 'n=$(cat /d/n 2>/dev/null || echo 0); n=$((n+1)); echo $n >/d/n; if [ $n -lt 3 ]; then sleep 1.2; exit 1; fi; trap "exit 143" TERM; while true; do sleep 0.2; done']
+      restart: always
+      stopTimeout: 1
+      mounts:
+        - volume: data
+          dest: /d
+      restartBackoff:
+        resetSeconds: 600
+YAML
+    ft_run
+    wait_for 30 "the 3rd instance runs" cfield_ge web startCount 3
+    wait_for 10 "web running" cfield_is web phase running
+    eq "failures" 2 "$(cfield web failures)"
+    stays 6 "the streak kept (real time)" cfield_is web failures 2
+    ft_jump 300
+    stays 7 "the streak kept at +300 s" cfield_is web failures 2
+    ft_jump 610
+    wait_for 15 "the streak reset at +610 s" cfield_is web failures 0
+    eq "backoff" 0 "$(cfield web backoffMs)"
+    eq "instance" 3 "$(cfield web instance)"
+    wait_for 5 "the note" has_line "$PODDIR/log/e2eftreset-0.0.1-stderr.log" 'web: backoff reset'
+    pok stop
+}
+
+updated_ge() { [ "$(status updated)" -ge "$1" ]; }
+
+# .pod.status stays fresh by the daemon's clock: `updated:` advances every 5 s with nothing
+# changing, and follows a jump of the clock within one refresh, so a reader comparing it with
+# the time (the cluster daemon: stale after 600 s) never sees it stale.
+t_status_stays_fresh() {
+    ft_ready || return 0
+    mkpod e2eftstatus <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: web
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "exit 143" TERM; while true; do sleep 0.2; done']
+      stopTimeout: 1
+YAML
+    ft_run
+    wait_for 20 "pod ready" ready_is 1
+    local u0 u1 now
+    u0=$(status updated)
+    wait_for 8 "updated: advances" updated_ge $((u0 + 1))
+    ft_jump 1000
+    now=$(ft_now)
+    wait_for 8 "updated: follows the jump" updated_ge "$now"
+    u1=$(status updated)
+    [ $((now - u1)) -lt 600 ] && [ $((u1 - now)) -lt 10 ] || fail "updated: $u1, fake now $now"
+    # and then every refresh (5 s): never more than ~5 s behind the fake clock
+    local i
+    for i in 1 2 3 4 5 6; do
+        sleep 1
+        now=$(ft_now)
+        u1=$(status updated)
+        [ $((now - u1)) -le 6 ] || fail "updated: $u1 is $((now - u1)) s behind the fake clock"
+    done
+    ready_is 1 || fail "readiness $(status readiness) after the jump"
+    pok stop
+}
