@@ -1,6 +1,6 @@
 # tests/e2e.mk - end-to-end tests: compiled pods on real podman (tests/e2e/run.sh, lib.sh).
 #
-#   make e2e [E2E_FILTER=ERE]            as the caller (root in CI)
+#   make e2e [E2E_FILTER=ERE]            as the caller (root in CI); the ERE is quoted: `parity|faketime`
 #   make e2e-rootless [E2E_FILTER=ERE]   as the unprivileged user of ci/rootless-setup.sh, called
 #                                        the production way (setpriv, XDG_RUNTIME_DIR unset,
 #                                        unreadable cwd)
