@@ -25,37 +25,40 @@ traced() { daemon_log | grep -Eq -- "\[DEBUG\] trace +[0-9.]+ $1 +$2"; }
 # dump_trace: the daemon's trace so far, to stderr (what a failed test shows).
 dump_trace() {
     printf -- '-- daemon trace:\n' >&2
-    daemon_log | grep -F '[DEBUG] trace' | sed 's/.*\[DEBUG\] trace //' | grep -v ' probe' | tail -n 60 >&2
+    daemon_log | grep -F '[DEBUG] trace' | sed 's/.*\[DEBUG\] trace //' | grep -v ' probe' | tail -n 40 >&2
 }
 
 # pwait: wait_for, with the daemon's trace when it times out.
 pwait() { wait_for "$@" || { dump_trace; return 1; }; }
 
-# parity AREA CTR...: each container's sequence on podman equals the scenario's.
+# parity AREA CTR...: each container's sequence on podman equals the scenario's.  On a
+# mismatch: the daemon's trace, then per container the diff and both sequences (last, so that
+# the runner's tail of the output shows them).
 parity() {
     local area=$1 c bad=0
     shift
     local trace=$PARITY_SCN/parity-$area.trace
     [ -f "$trace" ] || fail "no golden trace $trace"
     daemon_log >"$T/real.log"
+    : >"$T/mismatch"
     for c in "$@"; do
         sh "$PARITY_HERE/parity-normalise.sh" "$c" "$trace" >"$T/sim.$c"
         sh "$PARITY_HERE/parity-normalise.sh" "$c" "$T/real.log" >"$T/real.$c"
-        [ "$(wc -l <"$T/sim.$c")" -gt 2 ] || { fail "$c: nothing in $trace"; bad=1; }
-        if ! diff -u "$T/sim.$c" "$T/real.$c" >"$T/diff.$c"; then
-            printf 'FAIL: %s: the sequence on podman differs from podsim parity-%s (-sim +real)\n' \
-                "$c" "$area" >&2
-            cat "$T/diff.$c" >&2
-            printf -- '-- podsim:\n' >&2
-            sed 's/^/   /' "$T/sim.$c" >&2
-            printf -- '-- podman:\n' >&2
-            sed 's/^/   /' "$T/real.$c" >&2
-            bad=1
-        else
+        [ "$(wc -l <"$T/sim.$c")" -gt 2 ] || fail "$c: nothing in $trace"
+        if diff -u "$T/sim.$c" "$T/real.$c" >"$T/diff.$c"; then
             log "$c: $(grep -c . "$T/sim.$c") events equal"
+            continue
         fi
+        bad=1
+        {
+            printf 'FAIL: %s: the sequence on podman differs from podsim parity-%s (-sim +real)\n' \
+                "$c" "$area"
+            tail -n +3 "$T/diff.$c"
+            printf -- '-- podsim | podman:\n'
+            paste -d '|' "$T/sim.$c" "$T/real.$c" | awk -F'|' '{printf "   %-40s | %s\n", $1, $2}'
+        } >>"$T/mismatch"
     done
-    [ $bad = 0 ] || { dump_trace; return 1; }
+    [ $bad = 0 ] || { dump_trace; cat "$T/mismatch" >&2; return 1; }
 }
 
 # Restart policies (parity-restart.scn): crashes every 1.5 s; on-failure gives up after 3
