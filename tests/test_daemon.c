@@ -274,7 +274,11 @@ static void test_daemon__lifecycle(void **state)
     assert_non_null(strstr(st, "\nreadiness: 0\n"));
     assert_non_null(strstr(st, "\nphase: exited\n"));
     free(st);
-    assert_int_equal(sv_count(dir, "log/tdm-1.0.0-stderr.log", "pod stopped"), 1);
+    assert_int_equal(sv_count(dir, "log/tdm-1.0.0-stderr.log", "[INFO]  pod stopped"), 1);
+    /* at DEBUG, every trace record of the driver in podsim's format (tests/e2e/t_parity.sh) */
+    assert_int_equal(sv_count(dir, "log/tdm-1.0.0-stderr.log", " pod        stopped      \n"), 1);
+    assert_int_equal(
+        sv_count(dir, "log/tdm-1.0.0-stderr.log", " web        start        instance=2\n"), 1);
     assert_int_equal(sv_count(dir, "log/tdm-1.0.0-stderr.log", "exiting"), 1);
     struct stat sb;
     char *sock = xasprintf("%s/.pod.sock", dir), *pidf = xasprintf("%s/.pod.pid", dir);
