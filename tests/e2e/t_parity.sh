@@ -224,23 +224,23 @@ containers:
       command: [sh, -c, '$PARITY_LOOP']
       restart: always
       stopTimeout: 5
-    - name: done
+    - name: batch
       image: localhost/podtest:1
       command: [sh, -c, 'sleep 1.5; exit 0']
       restart: never
       stopTimeout: 5
 YAML
     pok run
-    pwait 20 "done exited" cfield_is done phase exited
-    pwait 10 "done's exit logged" traced done 'unready '
+    pwait 20 "batch exited" cfield_is batch phase exited
+    pwait 10 "batch's exit logged" traced batch 'unready '
     local dp
     dp=$(daemon_pid)
     kill -9 "$dp"
     pwait 10 "a new daemon" daemon_is_not "$dp"
     pwait 10 "tick adopted" traced tick 'adopt '
-    pwait 10 "done adopted" traced done 'adopt '
+    pwait 10 "batch adopted" traced batch 'adopt '
     pwait 10 "tick running" cfield_is tick phase running
     eq "daemon restarts" 1 "$(psj .daemon.restarts)"
     pok stop
-    parity daemon tick done
+    parity daemon tick batch
 }
