@@ -28,8 +28,21 @@ dump_trace() {
     daemon_log | grep -F '[DEBUG] trace' | sed 's/.*\[DEBUG\] trace //' | grep -v ' probe' | tail -n 40 >&2
 }
 
-# pwait: wait_for, with the daemon's trace when it times out.
-pwait() { wait_for "$@" || { dump_trace; return 1; }; }
+# pwait SECONDS DESCRIPTION CMD...: wait_for, with the daemon's trace when it times out (its
+# own loop: wait_for relies on `set -e`, which is off on the left of a `||`).
+pwait() {
+    local secs=$1 what=$2
+    shift 2
+    local end=$(($(ms) + secs * 1000))
+    while ! "$@" 2>/dev/null; do
+        if [ "$(ms)" -ge $end ]; then
+            dump_trace
+            fail "timed out after ${secs}s waiting for $what"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
 
 # parity AREA CTR...: each container's sequence on podman equals the scenario's.  On a
 # mismatch: the daemon's trace, then per container the diff and both sequences (last, so that
