@@ -168,6 +168,7 @@ YAML
         u1=$(status updated)
         [ $((now - u1)) -le 6 ] || fail "updated: $u1 is $((now - u1)) s behind the fake clock"
     done
-    ready_is 1 || fail "readiness $(status readiness) after the jump"
+    ready_is 1 || fail "readiness $(status readiness) after the jump; the daemon said:
+$(tail -n 5 "$PODDIR/log/e2eftstatus-0.0.1-stderr.log")"
     pok stop
 }
