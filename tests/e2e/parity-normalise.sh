@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # tests/e2e/parity-normalise.sh - one container's sequence out of a trace, for comparing a run on
-# real podman with podsim's (tests/e2e/t_parity.sh, SPEC 11.5).
+# real podman with podsim's (tests/e2e/t_parity.sh, SPEC 11.6).
 #
 #   parity-normalise.sh CTR [FILE...]
 #

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/t_faketime.sh - what takes minutes of the daemon's clock, on real podman in seconds
-# (SPEC 11.5): the pod is compiled by a dynamically linked podc ($PODC_DYN, `make e2e` builds
+# (SPEC 11.6): the pod is compiled by a dynamically linked podc ($PODC_DYN, `make e2e` builds
 # it as the variant <variant>-dyn with STATIC=0; the static pod ignores LD_PRELOAD), and `pod
 # run` starts its holder and daemon under libfaketime with a timestamp file: writing `+N` into
 # it moves both the daemon's wall clock and its monotonic clock N seconds ahead of the real

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# tests/e2e/t_parity.sh - simulator/real parity twins (SPEC 11.5): each test runs on real podman
+# tests/e2e/t_parity.sh - simulator/real parity twins (SPEC 11.6): each test runs on real podman
 # the pod of a scenario sim/scenarios/parity-<area>.scn (the same containers, policies and
 # timeouts; commands that crash, hang or trap where the scenario's rules say so), drives it the
 # same way (a config edit, a kill -9 of the daemon, a stop), and compares, per container, the
