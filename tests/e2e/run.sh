@@ -85,9 +85,12 @@ timeout_s=${E2E_TIMEOUT:-180}
 cleanup_test() { # $1: the test's work dir
     # Only this test's pods (the directories it compiled a pod in): other e2e runs on the same
     # machine (a second worktree, a rootless run) keep theirs.
+    # A pod executable may have another name (`podc -o svc`): every ELF executable next to a
+    # pod.yaml is one.
     local pod names="" name
-    for pod in "$1"/*/pod; do
-        [ -x "$pod" ] || continue
+    for pod in "$1"/*/*; do
+        [ -f "$pod" ] && [ -x "$pod" ] && [ -f "$(dirname "$pod")/pod.yaml" ] || continue
+        [ "$(head -c 4 "$pod" | od -An -c | tr -d ' ')" = 177ELF ] || continue
         names="$names $(basename "$(dirname "$pod")")"
         (cd / && timeout 60 "$pod" rm -k >/dev/null 2>&1) || true
     done
