@@ -97,3 +97,12 @@ nothing_left() {
     no_supervisor_of "$PODDIR"
     no_process_in "$PODDIR"
 }
+
+# kill_supervisor: SIGKILL of holder and daemon together (both stopped first, so neither sees
+# the other die and starts a new one in between).
+kill_supervisor() {
+    local hp dp
+    hp=$(holder_pid) dp=$(daemon_pid)
+    kill -STOP "$hp" "$dp"
+    kill -9 "$hp" "$dp"
+}

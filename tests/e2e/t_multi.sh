@@ -80,7 +80,7 @@ t_ps_views() {
     match "ps" '    - name: side' "$OUT"
     eq "ps --json daemon alive" true "$(psj .daemon.alive)"
     eq "ps --json containers" 2 "$(psj '.containers | length')"
-    kill -9 "$(holder_pid)" "$(daemon_pid)"
+    kill_supervisor
     wait_for 5 "supervisor gone" no_supervisor_of "$PODDIR"
     pok ps
     match "ps without daemon" 'daemon: dead' "$OUT"

@@ -57,7 +57,7 @@ t_supervisor_gone_run_readopts() {
     wait_for 20 "pod ready" ready_is 1
     local id
     id=$(ctr_id tick)
-    kill -9 "$(holder_pid)" "$(daemon_pid)"
+    kill_supervisor
     wait_for 5 "supervisor gone" no_supervisor_of "$PODDIR"
     eq "readiness with no daemon" 0 "$(p ps >/dev/null; status readiness)"
     pok run
