@@ -112,9 +112,9 @@ asan:
 	  SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  SAN_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" san-suites
 
-# ThreadSanitizer over the tests of the threaded modules (the log pump); the rest is
-# single-threaded and covered by asan/valgrind.
-TSAN_TESTS := test_logpump
+# ThreadSanitizer over the tests of the threaded modules (the log pump, and the daemon's log
+# sink on it); the rest is single-threaded and covered by asan/valgrind.
+TSAN_TESTS := test_logpump test_dsink
 tsan:
 	$(MAKE) VARIANT=tsan CC=clang STATIC=0 SAN_CFLAGS="-fsanitize=thread" \
 	  SAN_LDFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" \

@@ -5,9 +5,10 @@
  *
  * One pump stream per container stream (log/<ctr>-<pod>-<ver>-stdout|stderr) plus the daemon's
  * log (log/<pod>-<ver>-stderr, lines "[LEVEL] message").  A write is copied into the stream's
- * pump buffer (one buffer per stream collects the writes of a loop round; dsink_flush submits
- * them); when the pump has no free buffer, writes queue in memory in order and
- * dsink_output_room() says false, so the backend stops reading its pipes (the containers then
+ * pump buffer (one buffer per stream collects its writes over loop rounds: dsink_round_end
+ * submits it once half full or a couple of ms old, dsink_next_deadline says when; dsink_flush
+ * submits every open buffer now); when the pump has no free buffer, writes queue in memory in order
+ * and dsink_output_room() says false, so the backend stops reading its pipes (the containers then
  * block in write: lossless).  When the pump's eventfd fires, dsink_pump_ready() moves the queue
  * into buffers and, once it is empty, calls the room callbacks.  Daemon lines queue at most
  * DSINK_MAX_DAEMON_BACKLOG bytes while the disk hangs (then they are counted and dropped, and
@@ -57,8 +58,14 @@ struct logw_stats dsink_stats(struct dsink *s, size_t ctr, int stream);
 bool dsink_output_room(struct dsink *s);
 /* fn(arg) is called each time room returns after dsink_output_room() said false. */
 void dsink_on_room(struct dsink *s, void (*fn)(void *arg), void *arg);
-/* Submits the buffers filled during this loop round. */
+/* Submits every open buffer now. */
 void dsink_flush(struct dsink *s);
+/* At the end of a loop round: submits the open buffers that are half full or old enough
+ * (a batch of pipe reads costs the pump's writer thread one wake-up). */
+void dsink_round_end(struct dsink *s, int64_t now_mono_ms);
+/* When dsink_round_end must run next to submit an open buffer (monotonic ms; INT64_MAX when
+ * none is open). */
+int64_t dsink_next_deadline(const struct dsink *s);
 /* The pump's eventfd is readable. */
 void dsink_pump_ready(struct dsink *s);
 /* A pod_log_sink_fn for the daemon's own log (self = struct dsink *). */

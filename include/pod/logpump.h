@@ -84,6 +84,9 @@ void logpump_flush(struct logpump *p);
 /* Stream id's logw_stats as of the last item processed, and its last error ("" if none; the
  * text is copied into errbuf when errbuf is not NULL). */
 struct logw_stats logpump_stats(struct logpump *p, int id, char *errbuf, size_t errlen);
+/* Items queued so far (data, eof, sync, detach): each one is at most one wake-up of the
+ * writer thread, so a caller's batching shows here. */
+uint64_t logpump_queued(struct logpump *p);
 /* Readable (eventfd) after a buffer was freed while the caller was out of buffers. */
 int logpump_fd(const struct logpump *p);
 void logpump_ack_fd(struct logpump *p);

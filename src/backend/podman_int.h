@@ -148,6 +148,7 @@ struct stream {
     bool held;           /* buf is in an OUTPUT event not yet released */
     bool delivered;      /* that event went out with poll_events: release at the next call */
     bool paused;         /* no room in the log pump: not reading */
+    bool armed;          /* registered for LOOP_IN in the loop */
     struct pod_buf head; /* the first bytes while `podman run` runs (its error message) */
     bool capture_head;
     char *strip; /* stdout: "<name>\n" that `run --replace` prints when it removes the old

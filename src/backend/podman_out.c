@@ -4,10 +4,12 @@
  * Each (container, instance, stream) has one pipe whose write end the container holds
  * (`--log-driver passthrough`) and whose non-blocking read end is here (a copy is in the fd
  * holder).  A readable pipe is read once into the stream's buffer (PODMAN_OUT_BUF bytes), which
- * goes out as one OUTPUT event with borrowed data; reading that pipe then stops until the next
- * poll_events() call released the buffer, and stays stopped while the caller's output_room()
- * says the log pump is full (backend_podman_output_resume restarts it): the container then
- * blocks in write(), nothing is lost.  EOF (every writer gone) gives OUTPUT_EOF and closes the
+ * goes out as one OUTPUT event with borrowed data; that pipe is not read again until the next
+ * poll_events() call released the buffer (it stays armed in the loop meanwhile, so a read
+ * costs no epoll_ctl: only a wake-up while the buffer is still held disarms it), and reading
+ * stops while the caller's output_room() says the log pump is full
+ * (backend_podman_output_resume restarts it): the container then blocks in write(), nothing is
+ * lost.  EOF (every writer gone) gives OUTPUT_EOF and closes the
  * pipe; it is only a hint about the container (a container may close its stdout and run on).
  */
 #include "podman_int.h"
@@ -29,9 +31,13 @@ static bool room(const struct pm *pm)
 
 static void set_reading(struct pm *pm, struct stream *s, bool on)
 {
+    if (s->armed == on)
+        return;
     struct pod_err err = POD_ERR_ZERO;
     if (loop_mod(pm->cfg.loop, s->fd, on ? LOOP_IN : 0, &err) < 0)
         pod_log(POD_LOG_WARN, "podman backend: %s", err.msg);
+    else
+        s->armed = on;
 }
 
 static void stream_close(struct pm *pm, struct stream *s)
@@ -84,8 +90,7 @@ static bool read_once(struct pm *pm, struct stream *s)
         size_t k = HEAD_MAX - s->head.len;
         pod_buf_add(&s->head, s->buf + s->off, s->len < k ? s->len : k);
     }
-    s->held = true;
-    set_reading(pm, s, false);
+    s->held = true; /* still armed: on_readable disarms it if it fires before the release */
     pm_event_output(pm, s);
     return true;
 }
@@ -95,6 +100,10 @@ static void on_readable(void *arg, int fd, unsigned events)
     (void)fd;
     (void)events;
     struct stream *s = arg;
+    if (s->held) { /* its buffer is not released yet: streams_release arms it again */
+        set_reading(s->pm, s, false);
+        return;
+    }
     if (!room(s->pm)) { /* the pump filled up since this pipe was armed */
         s->paused = true;
         set_reading(s->pm, s, false);
@@ -117,6 +126,7 @@ struct stream *stream_open(struct pm *pm, size_t ctr, uint64_t instance, int whi
     struct pod_err err = POD_ERR_ZERO;
     bool on = room(pm);
     s->paused = !on;
+    s->armed = on;
     if (loop_add(pm->cfg.loop, fd, on ? LOOP_IN : 0, on_readable, s, &err) < 0) {
         pod_log(POD_LOG_ERROR, "podman backend: log pipe of %s: %s", pm->c[ctr].name, err.msg);
         close(fd);
@@ -163,8 +173,7 @@ void streams_release(struct pm *pm)
         s->delivered = s->held = false;
         s->len = 0;
         s->paused = !on;
-        if (on)
-            set_reading(pm, s, true);
+        set_reading(pm, s, on);
     }
 }
 

@@ -438,6 +438,8 @@ static int64_t next_deadline(const struct daemon *d)
         m = t;
     if (d->cw && (t = cfgwatch_next_deadline(d->cw)) < m)
         m = t;
+    if ((t = dsink_next_deadline(d->sink)) < m)
+        m = t;
     return m;
 }
 
@@ -445,7 +447,7 @@ static int run_loop(struct daemon *d)
 {
     for (;;) {
         drv_run(d->drv);
-        dsink_flush(d->sink);
+        dsink_round_end(d->sink, clk_mono_ms(&clk_real));
         if (drv_pod_stopped(d->drv))
             return 0;
         struct pod_err err = POD_ERR_ZERO;

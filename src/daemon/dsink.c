@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* dsink.c - the daemon's log path into the log pump, the driver's log sink (see pod/dsink.h).
  *
- * Buffers: each stream has at most one open pump buffer that collects the writes of a loop
- * round (submitted when full or at dsink_flush), and the sink keeps at most one spare buffer
- * (reserved by dsink_output_room).  When no buffer can be had, writes go to an in-memory FIFO,
- * in order, and every later write goes behind them until the FIFO is empty again.
- * Nothing here calls pod_log: dsink_log is itself a pod_log sink.
+ * Buffers: each stream has at most one open pump buffer that collects its writes across loop
+ * rounds; dsink_round_end submits it at once when the stream's previous buffer went more than
+ * DSINK_HOLD_MS earlier (a lone write), else - in a burst - once it is half full or
+ * DSINK_HOLD_MS old (so the pump's writer thread wakes once per batch, not once per pipe read),
+ * fill() when it is full or a write comes more than DSINK_SAME_TIME_NS after its first, dsink_flush
+ * at once.  The sink keeps at most one spare buffer (reserved by dsink_output_room).  When no
+ * buffer can be had, writes go to an in-memory FIFO, in order, and every later write goes behind
+ * them until the FIFO is empty again. Nothing here calls pod_log: dsink_log is itself a pod_log
+ * sink.
  */
 #include "pod/dsink.h"
 
@@ -18,11 +22,16 @@
 
 /* Writes of one stream this close in time share a pump buffer (and its time stamp). */
 #define DSINK_SAME_TIME_NS 1000000
+/* An open buffer goes to the pump at the end of the loop round once it is this old (monotonic
+ * ms; at most ~2 ms of added latency, measured from its first write). */
+#define DSINK_HOLD_MS 2
 
 struct obuf {
     char *buf;
     size_t len;
     int64_t ts;
+    int64_t since_mono_ms;       /* when buf was taken */
+    int64_t last_submit_mono_ms; /* when the stream's previous buffer went to the pump */
 };
 
 struct qitem {
@@ -92,8 +101,10 @@ int dsink_new(const struct dsink_cfg *cfg, struct dsink **out, struct pod_err *e
     s->id = xcalloc(s->nstreams, sizeof *s->id);
     s->ob = xcalloc(s->nstreams, sizeof *s->ob);
     s->bufsz = logpump_buf_size(cfg->pump);
-    for (size_t k = 0; k < s->nstreams; k++)
+    for (size_t k = 0; k < s->nstreams; k++) {
         s->id[k] = -1;
+        s->ob[k].last_submit_mono_ms = INT64_MIN / 2; /* no burst yet */
+    }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         for (int st = 0; st < 2 && rc == 0; st++) {
@@ -133,6 +144,7 @@ static void submit(struct dsink *s, size_t k)
     if (!o->buf)
         return;
     logpump_submit(s->cfg.pump, s->id[k], o->buf, o->len, o->ts);
+    o->last_submit_mono_ms = clk_mono_ms(s->cfg.clk);
     o->buf = NULL;
     o->len = 0;
 }
@@ -167,9 +179,12 @@ static size_t fill(struct dsink *s, size_t k, const char *p, size_t len, int64_t
             submit(s, k); /* a later read: its lines get their own time */
         if (!o->buf) {
             o->buf = take_buf(s);
-            if (!o->buf)
+            if (!o->buf) {
+                dsink_flush(s); /* the other streams' open buffers go: the pool comes back */
                 return done;
+            }
             o->ts = ts;
+            o->since_mono_ms = clk_mono_ms(s->cfg.clk);
         }
         size_t n = len - done < s->bufsz - o->len ? len - done : s->bufsz - o->len;
         memcpy(o->buf + o->len, p + done, n);
@@ -270,6 +285,27 @@ void dsink_flush(struct dsink *s)
 {
     for (size_t k = 0; k < s->nstreams; k++)
         submit(s, k);
+}
+
+void dsink_round_end(struct dsink *s, int64_t now_mono_ms)
+{
+    for (size_t k = 0; k < s->nstreams; k++) {
+        const struct obuf *o = &s->ob[k];
+        /* held only within a burst (the stream's previous buffer went less than DSINK_HOLD_MS
+         * before this one was opened): a lone write goes at once, costing no extra wake-up */
+        if (o->buf && (o->len >= s->bufsz / 2 || now_mono_ms - o->since_mono_ms >= DSINK_HOLD_MS ||
+                       o->since_mono_ms - o->last_submit_mono_ms >= DSINK_HOLD_MS))
+            submit(s, k);
+    }
+}
+
+int64_t dsink_next_deadline(const struct dsink *s)
+{
+    int64_t m = INT64_MAX;
+    for (size_t k = 0; k < s->nstreams; k++)
+        if (s->ob[k].buf && s->ob[k].since_mono_ms + DSINK_HOLD_MS < m)
+            m = s->ob[k].since_mono_ms + DSINK_HOLD_MS;
+    return m;
 }
 
 static void log_drops(struct dsink *s)

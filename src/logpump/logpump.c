@@ -509,6 +509,14 @@ struct logw_stats logpump_stats(struct logpump *p, int id, char *errbuf, size_t 
     return st;
 }
 
+uint64_t logpump_queued(struct logpump *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t n = p->queued;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
 int logpump_fd(const struct logpump *p)
 {
     return p->efd;
