@@ -16,6 +16,7 @@
 #include "pod/podman.h"
 #include "pod/spec.h"
 #include "pod/util.h"
+#include "spec_fixture.h"
 
 static const char full_yaml[] =
     "api: 1.0.0-beta2\n"
@@ -87,22 +88,6 @@ static const char full_yaml[] =
     "    image: localhost/podtest:1\n"
     "    args: [sleep, '100']\n";
 
-static struct pod_spec *load(const char *yaml)
-{
-    struct spec_opts o = {.file = "pod.yaml", .pod_name = "mypod", .srcdir = "/src"};
-    struct spec_diags d = {0};
-    struct pod_spec *s = NULL;
-    int rc = spec_load(yaml, strlen(yaml), &o, &d, &s);
-    for (size_t i = 0; rc != 0 && i < d.n; i++) {
-        char *m = spec_diag_format("pod.yaml", &d.v[i]);
-        fprintf(stderr, "%s\n", m);
-        free(m);
-    }
-    spec_diags_free(&d);
-    assert_int_equal(rc, 0);
-    return s;
-}
-
 static struct podman_argv_ctx ctx(const struct pod_spec *s, const char *host_interface)
 {
     struct podman_argv_ctx c = {.spec = s,
@@ -137,7 +122,7 @@ static void check_argv(char **argv, const char *const *want)
 static void test_run__full_container(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, "10.0.0.5");
     struct pod_err err = POD_ERR_ZERO;
     static const char *const want[] = {"/usr/bin/podman",
@@ -201,7 +186,7 @@ static void test_run__full_container(void **state)
 static void test_run__host_network_and_plain(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, "10.0.0.5");
     struct pod_err err = POD_ERR_ZERO;
     static const char *const proxy[] = {"/usr/bin/podman",
@@ -269,7 +254,7 @@ static void test_run__host_network_and_plain(void **state)
 static void test_pod_create__ports_labels_proxy(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, "10.0.0.5");
     struct pod_err err = POD_ERR_ZERO;
     /* hostInterface of the expose wins over --host-interface; the network: host container's
@@ -336,7 +321,7 @@ static void test_pod_create__ports_labels_proxy(void **state)
 static void test_ctr_verbs(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, NULL);
     c.podman = NULL; /* default argv[0] */
     struct pod_err err = POD_ERR_ZERO;
@@ -380,7 +365,7 @@ static void test_ctr_verbs(void **state)
 static void test_volumes(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, NULL);
     struct pod_err err = POD_ERR_ZERO;
     const struct spec_volume *data = spec_find_volume(s, "data");
@@ -406,7 +391,7 @@ static void test_volumes(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     struct podman_argv_ctx c = ctx(s, NULL);
     struct pod_err err = POD_ERR_ZERO;
     /* names and images podman would read as options */
@@ -431,7 +416,7 @@ static void test_refusals(void **state)
 static void test_probe_host_and_agent(void **state)
 {
     (void)state;
-    struct pod_spec *s = load(full_yaml);
+    struct pod_spec *s = spec_fixture_load(full_yaml);
     assert_string_equal(podman_probe_host(s, 0, 8080, NULL), "127.0.0.1");
     assert_string_equal(podman_probe_host(s, 0, 8080, "10.0.0.5"), "10.0.0.5");
     assert_string_equal(podman_probe_host(s, 0, 8080, "0.0.0.0"), "127.0.0.1");

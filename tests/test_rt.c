@@ -20,6 +20,7 @@
 
 #include "pod/rt.h"
 #include "pod/util.h"
+#include "spec_fixture.h"
 
 static const char *const YAML = "api: 1.0.0-beta2\n"
                                 "podVersion: 1.0.0\n"
@@ -45,18 +46,7 @@ static const char *const YAML = "api: 1.0.0-beta2\n"
 
 static struct pod_spec *load(void)
 {
-    struct spec_opts o = {.file = "pod.yaml", .pod_name = "mypod", .srcdir = "/src"};
-    struct spec_diags d = {0};
-    struct pod_spec *s = NULL;
-    int rc = spec_load(YAML, strlen(YAML), &o, &d, &s);
-    for (size_t i = 0; rc != 0 && i < d.n; i++) {
-        char *m = spec_diag_format("pod.yaml", &d.v[i]);
-        fprintf(stderr, "%s\n", m);
-        free(m);
-    }
-    spec_diags_free(&d);
-    assert_int_equal(rc, 0);
-    return s;
+    return spec_fixture_load(YAML);
 }
 
 /* ------------------------------------------------------------------ rt_getopt */
