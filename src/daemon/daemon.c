@@ -327,11 +327,34 @@ static char *live_state(const struct daemon *d)
     return text;
 }
 
-static int new_driver(struct daemon *d, struct pod_err *err)
+/* The supervisor's seed (SPEC 8.5): the configured one, else `$POD_SEED` (a decimal number
+ * other than 0, to replay a run's jitter), else a random one.  Logged, so a run can be
+ * replayed in podsim with the same seed. */
+static uint64_t driver_seed(const struct daemon *d)
 {
     uint64_t seed = d->cfg->seed;
+    const char *env = getenv("POD_SEED");
+    if (!seed && env && env[0]) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (errno || *end || env[0] == '-' || v == 0)
+            pod_log(POD_LOG_WARN, "daemon: POD_SEED `%.40s` is not a decimal number > 0; ignored",
+                    env);
+        else
+            seed = (uint64_t)v;
+    }
     if (!seed && getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
         seed = (uint64_t)clk_wall_ns(&clk_real) ^ (uint64_t)getpid();
+    if (!seed)
+        seed = 1;
+    pod_log(POD_LOG_INFO, "daemon: supervisor seed %llu", (unsigned long long)seed);
+    return seed;
+}
+
+static int new_driver(struct daemon *d, struct pod_err *err)
+{
+    uint64_t seed = driver_seed(d);
     struct drv_cfg dc = {.spec = d->cfg->spec,
                          .backend = d->be,
                          .clk = clk_real,

@@ -106,11 +106,16 @@ containers:
       restart: never
       stopTimeout: 2
 YAML
+    # A fixed seed: the jittered delay after crash's 2nd failure is then 240 ms, never the
+    # 0 ms (1 in 1001) that restarts at once without a backoff phase (SPEC 11.6).
+    export POD_SEED=1
     pok run
+    unset POD_SEED
     pwait 40 "crash gave up" cfield_is crash phase gave-up
     pwait 20 "always gave up" cfield_is always phase gave-up
     pwait 20 "job exited" cfield_is job phase exited
     pwait 20 "never exited" cfield_is never phase exited
+    daemon_log | grep -q "daemon: supervisor seed 1$" || fail "the daemon did not take POD_SEED=1"
     pok stop
     parity restart crash always job never
 }
