@@ -112,6 +112,9 @@ const char *pod_basename(const char *path);
 /* Joins dir and name with one '/'; returns a new string.  An absolute name is returned as is. */
 char *pod_path_join(const char *dir, const char *name);
 
+/* CLOCK_MONOTONIC in ms (never simulated: simulated code takes a struct clk). */
+int64_t pod_mono_ms(void);
+
 /* ---- parsing helpers ---- */
 /* Strict decimal integer in [min,max]; no sign for min>=0, no spaces, no trailing junk. */
 bool pod_parse_int(const char *s, long long min, long long max, long long *out);

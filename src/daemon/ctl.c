@@ -426,18 +426,11 @@ void ctl_server_free(struct ctl_server *s, bool unlink_file)
 
 /* ------------------------------------------------------------------ client */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for events on fd until deadline: 1 ready, 0 timeout, -1 error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - pod_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {.fd = fd, .events = events};
@@ -459,7 +452,7 @@ static int connect_until(int dirfd, const char *file, int64_t deadline, int *fd,
             return pod_err_set(err, POD_E_NOTFOUND, e, "no daemon listens on %s", file);
         if (e != EAGAIN && e != EINTR)
             return pod_err_set(err, POD_E_IO, e, "connect to %s", file);
-        if (mono_ms() >= deadline)
+        if (pod_mono_ms() >= deadline)
             return pod_err_set(err, POD_E_TIMEOUT, 0, "connect to %s: timed out", file);
         struct timespec ts = {0, 10 * 1000 * 1000}; /* the listen backlog is full */
         nanosleep(&ts, NULL);
@@ -536,7 +529,7 @@ int ctl_call(const char *dir, const char *file, char *const *argv, size_t argc, 
              struct ctl_reply *r, struct pod_err *err)
 {
     memset(r, 0, sizeof *r);
-    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = pod_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return pod_err_set(err, errno == ENOENT ? POD_E_NOTFOUND : POD_E_IO, errno, "open %s", dir);

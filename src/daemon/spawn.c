@@ -26,13 +26,6 @@
 #include "pod/ctl.h"
 #include "pod/util.h"
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {0, (long)ms * 1000000L};
@@ -95,7 +88,7 @@ static int wait_ready(int fd, int64_t deadline, int64_t timeout_ms, struct pod_e
     char buf[600];
     size_t len = 0;
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - pod_mono_ms();
         if (left <= 0)
             return pod_err_set(err, POD_E_TIMEOUT, 0,
                                "the pod's daemon did not get ready within %lld ms",
@@ -131,7 +124,7 @@ int spawn_supervisor(const struct spawn_cfg *c, bool *started, struct pod_err *e
     if (ident_file(lockname, c->name, "lock") < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "bad executable name `%s`", c->name);
     int64_t timeout = c->timeout_ms > 0 ? c->timeout_ms : SPAWN_READY_MS;
-    int64_t deadline = mono_ms() + timeout;
+    int64_t deadline = pod_mono_ms() + timeout;
     int dirfd = open(c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return pod_err_set(err, POD_E_IO, errno, "open %s", c->dir);
@@ -240,7 +233,7 @@ int spawn_wait_gone(int dirfd, const char *name, const struct spawn_procs *p,
             pf[i].revents = 0;
             alive += pf[i].fd >= 0;
         }
-        int64_t left = deadline_mono_ms - mono_ms();
+        int64_t left = deadline_mono_ms - pod_mono_ms();
         if (alive) {
             int r = poll(pf, p->n, left <= 0 ? 0 : (left > 1000 ? 1000 : (int)left));
             if (r < 0 && errno != EINTR)
@@ -258,7 +251,7 @@ int spawn_wait_gone(int dirfd, const char *name, const struct spawn_procs *p,
             if (left > 0)
                 sleep_ms(left < 20 ? (int)left : 20);
         }
-        if (mono_ms() >= deadline_mono_ms)
+        if (pod_mono_ms() >= deadline_mono_ms)
             return pod_err_set(err, POD_E_TIMEOUT, 0, "the pod's supervisor is still running");
     }
 }
@@ -275,7 +268,7 @@ int spawn_stop(const char *dir, const char *name, bool kill, int64_t timeout_ms,
                struct pod_err *err)
 {
     *was_running = false;
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = pod_mono_ms() + timeout_ms;
     char lockname[IDENT_FILE_MAX], sock[IDENT_FILE_MAX];
     if (ident_file(lockname, name, "lock") < 0 || ident_file(sock, name, "sock") < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "bad executable name `%s`", name);
@@ -294,7 +287,7 @@ int spawn_stop(const char *dir, const char *name, bool kill, int64_t timeout_ms,
     char *argv[] = {kill ? "kill" : "stop"};
     struct ctl_reply r;
     struct pod_err e2 = POD_ERR_ZERO;
-    int64_t ask = deadline - mono_ms();
+    int64_t ask = deadline - pod_mono_ms();
     if (ctl_call(dir, sock, argv, 1, ask < 5000 ? ask : 5000, &r, &e2) == 0)
         ctl_reply_free(&r);
     else

@@ -28,13 +28,6 @@
 
 #define CONMON_WAIT_MS 5000 /* podman's monitors outlive their containers by a few ms */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Past the budget: SIGKILL what .<b>.pid records, and wait for the lock to be free. */
 static void kill_supervisor(struct life *l)
 {
@@ -45,7 +38,7 @@ static void kill_supervisor(struct life *l)
     struct pod_err err = POD_ERR_ZERO;
     if (spawn_procs_open(dirfd, l->e->name, &p, &err) == 0) {
         spawn_procs_kill(&p, SIGKILL);
-        if (spawn_wait_gone(dirfd, l->e->name, &p, mono_ms() + 5000, &err) < 0)
+        if (spawn_wait_gone(dirfd, l->e->name, &p, pod_mono_ms() + 5000, &err) < 0)
             pod_log(POD_LOG_WARN, "Pod %s: %s", l->pod, err.msg);
         spawn_procs_close(&p);
     }

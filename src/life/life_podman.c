@@ -161,13 +161,6 @@ int life_pod_stop(struct life *l, struct pod_err *err)
 
 /* ------------------------------------------------------------------ direct stops */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Runs every argv of v at once and waits for all, at most timeout_ms (then kills them).
  * Returns how many did not exit 0. */
 static size_t run_parallel(struct life *l, char ***v, size_t n, int64_t timeout_ms)
@@ -188,10 +181,10 @@ static size_t run_parallel(struct life *l, char ***v, size_t n, int64_t timeout_
             bad++;
         }
     }
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = pod_mono_ms() + timeout_ms;
     for (size_t i = 0; i < n; i++) {
         while (p[i] && !proc_exited(p[i])) {
-            int64_t left = deadline - mono_ms();
+            int64_t left = deadline - pod_mono_ms();
             if (left <= 0) {
                 (void)proc_kill(p[i], SIGKILL);
                 left = 1000;
@@ -269,7 +262,7 @@ static bool our_conmon(const char *pid, const char *dir)
 
 void life_wait_conmons(const struct life *l, int64_t timeout_ms)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = pod_mono_ms() + timeout_ms;
     for (;;) {
         DIR *d = opendir("/proc");
         struct dirent *de;
@@ -283,7 +276,7 @@ void life_wait_conmons(const struct life *l, int64_t timeout_ms)
             closedir(d);
         if (fd < 0)
             return; /* none left */
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - pod_mono_ms();
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         int r = left > 0 ? poll(&pf, 1, (int)left) : 0;
         close(fd);

@@ -43,19 +43,12 @@ int life_spawn(struct life *l, struct pod_err *err)
     return 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int life_ask(struct life *l, char *const *argv, size_t argc, int64_t timeout_ms,
              struct ctl_reply *r, struct pod_err *err)
 {
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = pod_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - pod_mono_ms();
         if (ctl_call(l->e->dir, l->f_sock, argv, argc, left > 0 ? left : 1, r, err) == 0)
             return 0;
         /* no daemon listens: between a daemon's death and its respawn by the holder */

@@ -380,18 +380,11 @@ void proc_free(struct proc *p)
 
 /* ------------------------------------------------------------------ synchronous runs */
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int poll_ms(int64_t until)
 {
     if (until == INT64_MAX)
         return -1;
-    int64_t left = until - mono_ms();
+    int64_t left = until - pod_mono_ms();
     return left <= 0 ? 0 : (left > 60000 ? 60000 : (int)left);
 }
 
@@ -411,18 +404,18 @@ int proc_run(const struct proc_opts *o, int64_t timeout_ms, struct proc_result *
     struct proc *p;
     if (proc_spawn(o, &p, err) < 0)
         return -1;
-    int64_t start = mono_ms();
+    int64_t start = pod_mono_ms();
     int64_t deadline = timeout_ms > 0 ? start + timeout_ms : INT64_MAX;
     int64_t kill_at = INT64_MAX, drain_until = INT64_MAX;
     int status = 0;
     for (;;) {
         bool done = proc_reap(p, &status);
         if (done && drain_until == INT64_MAX)
-            drain_until = mono_ms() + DRAIN_AFTER_EXIT_MS;
+            drain_until = pod_mono_ms() + DRAIN_AFTER_EXIT_MS;
         bool eof = proc_drain(p);
-        if (done && (eof || mono_ms() >= drain_until))
+        if (done && (eof || pod_mono_ms() >= drain_until))
             break;
-        int64_t now = mono_ms();
+        int64_t now = pod_mono_ms();
         if (!done && now >= deadline && !res->timed_out) {
             res->timed_out = true;
             (void)proc_kill(p, SIGTERM);
