@@ -33,6 +33,10 @@ STATIC := 0
 endif
 ifeq ($(STATIC),1)
 STATIC_LDFLAGS := -static
+# The code a holder and an idle daemon run, packed together at the start of the text
+# (src/idle-text.ld, made by tests/bench/idle-text.sh): their RSS after holder_trim_text.
+IDLE_TEXT_LD := src/idle-text.ld
+IDLE_TEXT_LDFLAGS := -Wl,-T,$(IDLE_TEXT_LD)
 endif
 
 # Library: every module under src/ except the program entry points in src/cli.
@@ -65,8 +69,9 @@ $(LIB): $(LIB_OBJ)
 # The static podc is also the runtime image copied into every compiled pod: its debug info
 # and symbols go to podc.debug (found by gdb through the debuglink), so each pod and each
 # compile carry ~1/3 fewer bytes.  Sanitizer/valgrind builds keep everything in place.
-$(PODC): $(CLI_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+$(PODC): $(CLI_OBJ) $(LIB) $(IDLE_TEXT_LD)
+	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) $(IDLE_TEXT_LDFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) \
+	  $(LIB) $(LIBS)
 ifeq ($(STATIC),1)
 	objcopy --only-keep-debug $@ $@.debug
 	objcopy --strip-all --add-gnu-debuglink=$@.debug $@

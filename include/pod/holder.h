@@ -47,8 +47,11 @@
 #define HOLDER_BACKOFF_MIN_MS 250
 #define HOLDER_BACKOFF_MAX_MS 30000
 #define HOLDER_BACKOFF_RESET_MS 60000
-#define HOLDER_HANDOFF_MS 10000 /* a new daemon reads the handoff within this */
-#define HOLDER_GRACE_MS 2000    /* a peer whose socket closed must be dead by then */
+#define HOLDER_HANDOFF_MS 10000    /* a new daemon reads the handoff within this */
+#define HOLDER_GRACE_MS 2000       /* a peer whose socket closed must be dead by then */
+#define HOLDER_TRIM_QUIET_MS 10000 /* the holder trims its code this long after its last event */
+#define DAEMON_TRIM_FIRST_MS 10000 /* the daemon trims its code this long after set-up, */
+#define DAEMON_TRIM_EVERY_MS 60000 /* then after twice as long, ..., at most this often */
 
 /* ---- the holder process ---- */
 
@@ -56,11 +59,16 @@
  * bad arguments, 111 when it cannot start. */
 int holder_main(int argc, char **argv);
 
-/* Drops this process's mappings of the executable's code (MADV_DONTNEED on [__executable_start,
- * etext)): the kernel maps the file's cached pages 64 KiB around every fault, so after start-up
- * a long-lived holder or daemon "has" nearly all the code of the multi-call executable in its
- * RSS; what its idle loop runs comes back at the next faults.  The pages stay in the page
- * cache (shared with every pod); only this process's RSS shrinks.  Best effort. */
+/* Drops this process's mappings of the executable's read-only segments (code and constants;
+ * MADV_DONTNEED over the main program's PT_LOAD segments without PF_W): the kernel maps the
+ * file's cached pages 64 KiB around every fault, so a long-lived holder or daemon otherwise
+ * "has" nearly all the code of the multi-call executable in its RSS; what its idle loop runs
+ * comes back at the next faults (the linker script src/idle-text.ld packs that code together).
+ * The pages stay in the page cache (shared with every pod); only this process's mappings go,
+ * which also leaves the kernel free to reclaim code nobody runs.  The holder calls it after
+ * start-up and HOLDER_TRIM_QUIET_MS after each burst of events, the daemon after set-up and
+ * then 10, 20, 40 and every 60 s later (on a wake-up it has anyway; DAEMON_TRIM_*).  Best effort.
+ */
 void holder_trim_text(void);
 
 /* ---- messages (both sides) ---- */

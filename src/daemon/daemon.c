@@ -479,6 +479,13 @@ static int run_loop(struct daemon *d)
             return -1;
         }
         d->wakeups++;
+        int64_t now_ms = clk_mono_ms(&clk_real);
+        if (now_ms - d->trimmed_mono_ms >= d->trim_every_ms) {
+            holder_trim_text(); /* what start-up, restarts and the first probes mapped */
+            d->trimmed_mono_ms = now_ms;
+            d->trim_every_ms = d->trim_every_ms * 2 < DAEMON_TRIM_EVERY_MS ? d->trim_every_ms * 2
+                                                                           : DAEMON_TRIM_EVERY_MS;
+        }
         ctl_server_tick(d->ctl);
         holdc_run(d->hc);
         if (d->cw)
@@ -546,6 +553,8 @@ int daemon_run(const struct daemon_cfg *cfg)
     }
     report_ready(&d, NULL);
     holder_trim_text(); /* the set-up code (spec, recovery, ...) leaves the RSS */
+    d.trimmed_mono_ms = clk_mono_ms(&clk_real);
+    d.trim_every_ms = DAEMON_TRIM_FIRST_MS;
     int rc = run_loop(&d);
     teardown(&d, rc == 0);
     return rc == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;

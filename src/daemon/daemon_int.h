@@ -38,7 +38,9 @@ struct daemon {
     struct ctl_server *ctl;
     struct cfgwatch *cw;
     int64_t started_wall_s;
-    uint64_t wakeups;                                       /* returns from the loop's wait */
+    uint64_t wakeups;        /* returns from the loop's wait */
+    int64_t trimmed_mono_ms; /* the last holder_trim_text() */
+    int64_t trim_every_ms;   /* the next one this long after: 10 s, doubling to 60 s */
     struct daemon_probe_seen (*probes)[DAEMON_PROBE_ROLES]; /* per container */
 };
 

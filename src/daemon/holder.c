@@ -2,17 +2,18 @@
 /* holder.c - the fd holder process (see pod/holder.h, SPEC.md 10.3).
  *
  * One blocking poll loop over three things: a signalfd, the SOCK_SEQPACKET socket to the
- * current daemon and that daemon's pidfd; its only timer is the respawn backoff.  It keeps a
- * table key -> fd, the lock fd (never closed: the lock lives as long as any of us), and hands
- * the table to every daemon it starts.  It reads no spec, allocates little and prints nothing
- * (its stdio is /dev/null): what it has to say goes to the daemon in HELLO.
- * Must not: block on the daemon (every send is non-blocking, the handoff resumes on POLLOUT),
- * exit while its daemon runs without BYE, start a second daemon while one lives.
+ * current daemon and that daemon's pidfd; its only timers are the respawn backoff and the code trim
+ * (holder_trim_text).  It keeps a table key -> fd, the lock fd (never closed: the lock lives as
+ * long as any of us), and hands the table to every daemon it starts.  It reads no spec, allocates
+ * little and prints nothing (its stdio is /dev/null): what it has to say goes to the daemon in
+ * HELLO. Must not: block on the daemon (every send is non-blocking, the handoff resumes on
+ * POLLOUT), exit while its daemon runs without BYE, start a second daemon while one lives.
  */
 #include "pod/holder.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,15 +32,30 @@
 
 /* ------------------------------------------------------------------ memory */
 
-extern char __executable_start[], etext[];
+static int trim_segment(struct dl_phdr_info *info, size_t size, void *self)
+{
+    (void)size;
+    (void)self;
+    if (info->dlpi_name && info->dlpi_name[0])
+        return 1; /* the main program comes first; shared libraries are not ours to trim */
+    long pg = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+            continue;
+        uintptr_t a = (uintptr_t)(info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(pg - 1);
+        uintptr_t b =
+            ((uintptr_t)(info->dlpi_addr + ph->p_vaddr + ph->p_memsz) + (uintptr_t)pg - 1) &
+            ~(uintptr_t)(pg - 1);
+        if (b > a)
+            (void)madvise((void *)a, b - a, MADV_DONTNEED);
+    }
+    return 1;
+}
 
 void holder_trim_text(void)
 {
-    long pg = sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)__executable_start & ~(uintptr_t)(pg - 1);
-    uintptr_t b = ((uintptr_t)etext + (uintptr_t)pg - 1) & ~(uintptr_t)(pg - 1);
-    if (b > a)
-        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+    (void)dl_iterate_phdr(trim_segment, NULL);
 }
 
 /* ------------------------------------------------------------------ messages */
@@ -498,6 +514,7 @@ int holder_main(int argc, char **argv)
         spawn_daemon(&s);
     }
     holder_trim_text();
+    int64_t trim_at_ms = INT64_MAX;
     for (;;) {
         struct pollfd p[3] = {{.fd = s.sigfd, .events = POLLIN},
                               {.fd = s.pidfd, .events = POLLIN},
@@ -505,12 +522,20 @@ int holder_main(int argc, char **argv)
         if (s.sock >= 0 && (s.out != OUT_DONE || s.pending))
             p[2].events |= POLLOUT;
         int timeout = -1;
-        if (s.respawn_at_ms != INT64_MAX) {
-            int64_t left = s.respawn_at_ms - now_ms();
+        int64_t wake_ms = s.respawn_at_ms < trim_at_ms ? s.respawn_at_ms : trim_at_ms;
+        if (wake_ms != INT64_MAX) {
+            int64_t left = wake_ms - now_ms();
             timeout = left <= 0 ? 0 : (int)(left > 60000 ? 60000 : left);
         }
-        if (poll(p, 3, timeout) < 0 && errno != EINTR)
+        int n = poll(p, 3, timeout);
+        if (n < 0 && errno != EINTR)
             return POD_EXIT_SYSTEM;
+        if (n > 0) { /* what this burst touched is dropped again once it is over */
+            trim_at_ms = now_ms() + HOLDER_TRIM_QUIET_MS;
+        } else if (n == 0 && trim_at_ms <= now_ms()) {
+            holder_trim_text();
+            trim_at_ms = INT64_MAX;
+        }
         if (p[0].revents)
             on_signal(&s);
         if (s.sock >= 0 && (p[2].revents & POLLIN) && read_daemon(&s)) {
