@@ -162,12 +162,10 @@ fuzz:
 	  SAN_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
 	  SAN_LDFLAGS="-fsanitize=address,undefined" fuzz-run
 
+# tests/fuzz/run.sh prints `FUZZ <name> execs=N seconds=S execs_per_s=R crashes=C` per target
+# and a total line; it fails when any target crashed.
 fuzz-run: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
-	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
-	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- \
-	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/$${n}_corpus; done
+	@bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
