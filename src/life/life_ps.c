@@ -133,6 +133,7 @@ static char *dead_json(const char *text, const char *pod)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (strncmp(p, "containers:", 11) == 0) {
+            cur = NULL; /* a second list replaces (frees) the first and its entries */
             ctrs = json_array();
             json_object_set_new(o, "containers", ctrs);
         } else if (ctrs && strncmp(p, "    - ", 6) == 0) {
