@@ -61,7 +61,15 @@ struct cfgwatch {
 
 /* ------------------------------------------------------------------ checksums */
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/* The byte loop carries no decision worth a fuzzer's coverage feedback, and instrumented it
+ * costs the checksum fuzzer (fuzz_cfgsum) 3/4 of its time. */
+#if defined(__clang__) && __clang_major__ >= 13
+#define NO_COVERAGE __attribute__((no_sanitize("coverage"), noinline))
+#else
+#define NO_COVERAGE
+#endif
+
+NO_COVERAGE static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) {
