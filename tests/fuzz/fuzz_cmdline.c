@@ -89,8 +89,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     struct pod_err err = POD_ERR_ZERO;
     if (pod_parse_args(argc, argv, spec, &err) < 0) {
-        if (!err.msg[0] || (err.code != POD_E_USAGE && err.code != POD_E_NOTFOUND &&
-                            err.code != POD_E_INVALID))
+        if (!err.msg[0] ||
+            (err.code != POD_E_USAGE && err.code != POD_E_NOTFOUND && err.code != POD_E_INVALID))
             abort(); /* a refusal is a usage error, an unknown name or (shell) a command podman
                       * cannot take (`shell -- ''`: exit 1), and says why */
     }

@@ -32,8 +32,8 @@ static void must_be_json(const char *text)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    static const char *const pod_keys[] = {"pod",    "status",  "readiness", "updated",
-                                           "pid",    "phase",   "containers", "healthy",
+    static const char *const pod_keys[] = {"pod",     "status", "readiness",  "updated",
+                                           "pid",     "phase",  "containers", "healthy",
                                            "created", "started"};
     static const char *const ctr_keys[] = {"name", "running", "ready", "restartCount", "phase"};
     const char *text = (const char *)data;
