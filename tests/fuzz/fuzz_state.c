@@ -4,7 +4,7 @@
  * file of the untrusted pod directory.
  *
  * Per input: the pod of sim/scenarios/explore-web.scn (a sidecar, probes, backoff, give-up,
- * on-interval, a config volume) runs 3 simulated seconds on the simulated podman under one
+ * on-interval, a config volume) runs 8 simulated seconds on the simulated podman under one
  * driver, which then dies (its containers keep running); a new driver recovers from the input
  * and runs on for 20 simulated seconds (adoption, restarts, probes, a stop), so values the
  * supervisor restores (instances, counts, backoff, times) are also computed with.
@@ -21,6 +21,7 @@
 #include "pod/drv.h"
 #include "pod/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,14 @@ static const char scenario[] = "name fuzz-state\n"
 
 static struct scn *scn;
 static struct pod_spec *spec;
+static bool verbose; /* $FUZZ_STATE_TRACE set: the drivers' traces and logs on stderr */
+
+static void trace(void *self, int64_t t, const char *subject, const char *event,
+                  const char *details)
+{
+    (void)self;
+    fprintf(stderr, "%lld %s %s %s\n", (long long)t, subject, event, details);
+}
 
 static void quiet(void *self, int level, const char *msg)
 {
@@ -97,7 +106,9 @@ static void quiet(void *self, int level, const char *msg)
 static void setup(void)
 {
     struct pod_err err = POD_ERR_ZERO;
-    pod_log_set_sink(quiet, NULL);
+    verbose = getenv("FUZZ_STATE_TRACE") != NULL;
+    if (!verbose)
+        pod_log_set_sink(quiet, NULL);
     if (scn_parse(scenario, strlen(scenario), "fuzz.scn", &scn, &err) < 0)
         abort();
     struct spec_diags dg = {0};
@@ -124,7 +135,8 @@ static struct drv *driver(struct world *w)
                          .clk = clk_fake_clock(&w->clk),
                          .fs = fs_mem_fs(w->mem),
                          .dir = "pod",
-                         .seed = 7};
+                         .seed = 7,
+                         .trace = verbose ? trace : NULL};
     struct drv *d = NULL;
     if (drv_logw_sink_new(&lc, &dc.log, &err) < 0 || drv_new(&dc, &d, &err) < 0)
         abort();
@@ -173,7 +185,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memset(&ev, 0, sizeof ev);
     ev.type = SUP_EV_START_POD;
     drv_input(d, &ev);
-    run_until(&w, d, 3000);
+    run_until(&w, d, 8000);
     crash(&w, &d);
     clk_fake_advance(&w.clk, 1000);
 
@@ -182,6 +194,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     struct pod_err err = POD_ERR_ZERO;
     d = driver(&w);
     if (drv_recover(d, text, &err) < 0) {
+        if (verbose)
+            fprintf(stderr, "recover: %s\n", err.msg);
         if (!err.msg[0])
             abort(); /* a rejection says why */
         drv_free(d);
