@@ -51,7 +51,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 PODC := $(BUILD)/podc
 
-.PHONY: all deps test check demo install asan tsan valgrind fuzz fuzz-run fuzz-replay san-suites format format-check lint \
+.PHONY: all deps test check demo install asan tsan valgrind fuzz fuzz-run fuzz-build fuzz-bins fuzz-replay san-suites format format-check lint \
         bench clean sim conformance conformance-podman golden
 .DEFAULT_GOAL := all
 
@@ -162,17 +162,20 @@ fuzz-replay: $(FUZZ_REPLAY_BIN)
 	  $(RUNNER) ./$$f tests/fuzz/$${n}_corpus/*; done
 test: fuzz-replay
 
+FUZZ_VARS := VARIANT=fuzz CC=clang STATIC=0 CFLAGS="-O1 -g" \
+  SAN_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+  SAN_LDFLAGS="-fsanitize=address,undefined"
 fuzz:
-	$(MAKE) VARIANT=fuzz CC=clang STATIC=0 CFLAGS="-O1 -g" \
-	  SAN_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-	  SAN_LDFLAGS="-fsanitize=address,undefined" fuzz-run
+	$(MAKE) $(FUZZ_VARS) fuzz-run
+# Only builds the targets (into build/fuzz/fuzz/; tests/stress/part_fuzz.sh).
+fuzz-build:
+	$(MAKE) $(FUZZ_VARS) fuzz-bins
+fuzz-bins: $(FUZZ_BIN)
 
+# tests/fuzz/run.sh prints `FUZZ <name> execs=N seconds=S execs_per_s=R crashes=C` per target
+# and a total line; it fails when any target crashed.
 fuzz-run: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
-	  mkdir -p $(BUILD)/fuzz/$$n.corpus; \
-	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- \
-	    $(BUILD)/fuzz/$$n.corpus tests/fuzz/$${n}_corpus; done
+	@bash tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

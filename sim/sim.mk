@@ -55,3 +55,4 @@ sim: $(PODSIM)
 
 # `make bench` runs `podsim bench` (section in ci/bench.sh).
 bench: $(PODSIM)
+FUZZ_EXTRA_fuzz_state = $(SIM_LIB)

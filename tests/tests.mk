@@ -50,3 +50,6 @@ $(BUILD)/tests/bench/bench_daemon: tests/bench/bench_daemon.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(STATIC_LDFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 bench: $(BENCH_BIN)
+
+# The `pod` command line's fuzz target parses through src/cli/pod.c (not in libpod.a).
+FUZZ_EXTRA_fuzz_cmdline = $(BUILD)/src/cli/pod.o

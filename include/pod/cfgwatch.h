@@ -13,9 +13,12 @@
  * Without inotify (none, or out of watches: ENOSPC/EMFILE) the watcher polls instead: every
  * CFGWATCH_POLL_MS it computes a content checksum per volume (relative names, types, sizes,
  * mtimes in ns, modes and the bytes of every file; the checksum file separately) and reports
- * what differs.  After an inotify queue overflow (events were lost) it computes the checksums
- * once and reports the volumes that differ from the last known ones (a volume changed since
- * its checksum was last taken counts as changed), then re-adds the watches of new
+ * what differs.  A checksum reads at most CFGWATCH_SUM_MAX_DEPTH directory levels below the
+ * volume, CFGWATCH_SUM_MAX_ENTRIES entries and CFGWATCH_SUM_MAX_BYTES file bytes (beyond them,
+ * entries are not seen and files count by their metadata only); the checksum file is read up to
+ * CFGWATCH_SUM_MAX_BYTES too.  After an inotify queue overflow (events were lost) it computes the
+ * checksums once and reports the volumes that differ from the last known ones (a volume changed
+ * since its checksum was last taken counts as changed), then re-adds the watches of new
  * subdirectories and goes on with inotify.
  * The loop owns no timers: the owner calls cfgwatch_run() at cfgwatch_next_deadline().
  * Ownership: strings in the config are copied; loop and clock are borrowed.
@@ -32,6 +35,9 @@
 #include "pod/loop.h"
 
 #define CFGWATCH_POLL_MS 2000
+#define CFGWATCH_SUM_MAX_DEPTH 64
+#define CFGWATCH_SUM_MAX_ENTRIES 10000
+#define CFGWATCH_SUM_MAX_BYTES (16u << 20)
 
 typedef void cfgwatch_fn(void *arg, size_t volume, bool checksum_file, bool has_checksum_file);
 
@@ -66,5 +72,10 @@ size_t cfgwatch_watches(const struct cfgwatch *w);
 /* Overflows handled so far (for tests). */
 unsigned cfgwatch_overflows(const struct cfgwatch *w);
 void cfgwatch_free(struct cfgwatch *w);
+
+/* The checksums the watcher compares for config volume <name> of pod directory dir: of the
+ * tree config/<name>/ (0 when it is missing) and of the checksum file config/<name>.txt (0 when
+ * there is none).  Within the limits above; for tests and the fuzzer (fuzz_cfgsum). */
+void cfgwatch_checksums(const char *dir, const char *name, uint64_t *sum_dir, uint64_t *sum_txt);
 
 #endif

@@ -108,6 +108,10 @@ struct drv_cfg {
 
 #define DRV_STATUS_FILE ".pod.status" /* the default of drv_cfg.status_file */
 #define DRV_STATE_FILE ".pod.state"   /* the default of drv_cfg.state_file */
+/* What the readers of the two files read at most (SPEC 10.2); a larger file counts as absent.
+ * The files are far smaller: about 0.5 KiB per container. */
+#define DRV_STATUS_MAX_BYTES (1u << 20)
+#define DRV_STATE_MAX_BYTES (1u << 20)
 #define DRV_DEFAULT_RECONCILE_MS 10000
 #define DRV_DEFAULT_STATUS_REFRESH_MS 5000
 #define DRV_ADOPT_RETRY_MS 1000 /* the adoption asks inspect again this often (SPEC.md 10.1) */

@@ -114,5 +114,9 @@ char *life_ps_dead(const char *status_text, const char *pod, bool as_json);
  * the keys above, `containers:`).  tmp + rename. */
 int life_status_mark(const struct pod_spec *s, const char *dir, const char *name, const char *word,
                      struct pod_err *err) POD_WUR;
+/* The text life_status_mark writes for an existing status text (pure; fuzzed): the pod-level
+ * status/phase/pid/readiness/healthy/updated lines rewritten, containers' running/ready 0.
+ * New string. */
+char *life_status_marked(const char *text, const char *word, long long now_wall_s);
 
 #endif

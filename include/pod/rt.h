@@ -116,6 +116,9 @@ int rt_ramdisks_umount(const struct rt_ctx *c, struct pod_err *err) POD_WUR;
 enum rt_logs_col { RT_COL_TS = 1, RT_COL_AGE, RT_COL_NAME, RT_COL_STREAM };
 #define RT_LOGS_MAX_COLS 16
 
+/* The largest `-t` in seconds (either sign): its nanoseconds still fit an int64. */
+#define RT_LOGS_MAX_TS_S 9223372035LL
+
 /* `logs` options as given (rt_logs_parse). */
 struct rt_logs_opts {
     char **containers;          /* names given (strv, NULL: none) */
@@ -204,6 +207,12 @@ int rt_getopt_next(struct rt_getopt *g, struct pod_err *err);
 
 /* The actions (SPEC.md 7).  Each parses its arguments (the words after the action), runs,
  * and returns the exit code (0, 1, 100, 111); the answer goes to out, diagnostics to pod_log. */
+/* The options of the actions that take flags only: download (-f), create-volumes,
+ * create-ramdisks (-l, -d) and purge.  flags[k] is set for option k of the action;
+ * any word, `--` or unknown option is a usage error (POD_E_USAGE).  Pure. */
+int rt_flags_parse(const char *action, int argc, char **argv, bool flags[2],
+                   struct pod_err *err) POD_WUR;
+
 typedef int rt_action_fn(const struct rt_ctx *c, const char *action, int argc, char **argv,
                          FILE *out);
 rt_action_fn rt_action_download, rt_action_create_volumes, rt_action_create_ramdisks,

@@ -16,4 +16,9 @@ int podc_main(int argc, char **argv, const char *self_exe);
  * executable (its directory is the pod directory); spec, its embedded spec, is borrowed. */
 int pod_main(int argc, char **argv, const char *self_path, const struct pod_spec *spec);
 
+/* pod_main's parse step alone, nothing run (tests/fuzz/fuzz_cmdline.c): the action (or the
+ * hidden `__daemon`), its argument count, then the action's own parser(s) with the names it
+ * checks against spec.  0, or -1 with err (a usage error, or an unknown container/config). */
+int pod_parse_args(int argc, char **argv, const struct pod_spec *spec, struct pod_err *err);
+
 #endif

@@ -12,6 +12,7 @@
  * embedded spec.  Output goes to stdout, diagnostics to stderr (pod_log).
  */
 #include "cli.h"
+#include "pod/daemon.h"
 #include "pod/life.h"
 #include "pod/rt.h"
 #include "pod/util.h"
@@ -370,6 +371,60 @@ static const struct action *find_action(const char *name)
                 return &actions[i];
     }
     return NULL;
+}
+
+/* Each action's own command-line parser (what it runs first), nothing else. */
+static int parse_action(const struct action *act, const char *name, int argc, char **argv,
+                        const struct pod_spec *spec, struct pod_err *err)
+{
+    int rc = 0;
+    if (act->run == act_life) {
+        struct life_args a;
+        if (life_parse(name, argc, argv, &a, err) < 0)
+            return -1;
+        if (a.names)
+            rc = life_check_names(spec, a.names, strcmp(name, "reload-configs") == 0, err);
+        life_args_free(&a);
+    } else if (act->run == act_logs) {
+        struct rt_logs_opts o;
+        if (rt_logs_parse(argc, argv, &o, err) < 0)
+            return -1;
+        for (char **c = o.containers; c && *c && rc == 0; c++)
+            if (spec_find_container(spec, *c) < 0)
+                rc = pod_err_set(err, POD_E_NOTFOUND, 0, "Container %s does not exist", *c);
+        rt_logs_opts_free(&o);
+    } else if (act->run == act_shell) {
+        struct rt_shell_opts o;
+        rc = rt_shell_parse(spec, argc, argv, &o, err);
+        if (rc == 0) {
+            struct rt_ctx c = {.spec = spec, .pod_dir = "/pod", .podman = "podman"};
+            char **v = rt_shell_argv(&c, &o, false, err);
+            rc = v ? 0 : -1;
+            pod_strv_free(v);
+            rt_shell_opts_free(&o);
+        }
+    } else if (act->run != act_help && act->run != act_version && act->run != act_info) {
+        bool flags[2];
+        rc = rt_flags_parse(name, argc, argv, flags, err);
+    }
+    return rc;
+}
+
+int pod_parse_args(int argc, char **argv, const struct pod_spec *spec, struct pod_err *err)
+{
+    const char *name = argc > 1 ? argv[1] : "help";
+    if (strcmp(name, "__daemon") == 0) {
+        struct daemon_cfg cfg;
+        return daemon_parse_args(argc, argv, &cfg, err);
+    }
+    const struct action *act = find_action(name);
+    if (!act)
+        return pod_err_set(err, POD_E_USAGE, 0, "Unknown command: %s", name);
+    int n = argc > 1 ? argc - 2 : 0;
+    char **rest = argc > 1 ? argv + 2 : argv + argc;
+    if (!act->takes_args && n > 0)
+        return pod_err_set(err, POD_E_USAGE, 0, "%s: unexpected argument '%s'", name, rest[0]);
+    return parse_action(act, name, n, rest, spec, err);
 }
 
 int pod_main(int argc, char **argv, const char *self_path, const struct pod_spec *spec)

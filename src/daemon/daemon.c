@@ -312,7 +312,7 @@ static char *live_state(const struct daemon *d)
     char *path = pod_path_join(d->cfg->dir, d->f_state), *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(path, 64u << 20, &text, &len, &err);
+    int rc = pod_read_file(path, DRV_STATE_MAX_BYTES, &text, &len, &err);
     free(path);
     if (rc < 0)
         return NULL;

@@ -75,7 +75,7 @@ char *life_status_text(const struct life *l, size_t *len)
 {
     char *p = life_file_path(l, l->f_status), *text = NULL;
     struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(p, 16u << 20, &text, len, &err);
+    int rc = pod_read_file(p, DRV_STATUS_MAX_BYTES, &text, len, &err);
     free(p);
     return rc < 0 ? NULL : text;
 }
@@ -86,7 +86,7 @@ static bool state_live(const struct life *l)
     char *p = life_file_path(l, l->f_state), *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(p, 64u << 20, &text, &len, &err);
+    int rc = pod_read_file(p, DRV_STATE_MAX_BYTES, &text, &len, &err);
     free(p);
     if (rc < 0)
         return false;
@@ -196,7 +196,7 @@ void life_run_dir_remove(const struct life *l)
 /* ------------------------------------------------------------------ the status file */
 
 /* Rewrites the pod-level keys of the status text; containers get running/ready 0. */
-static char *mark_text(const char *text, const char *word, long long now)
+char *life_status_marked(const char *text, const char *word, long long now)
 {
     struct pod_buf b = {0};
     bool in_ctrs = false;
@@ -239,8 +239,8 @@ int life_status_mark(const struct pod_spec *s, const char *dir, const char *name
     size_t len;
     struct pod_err e2 = POD_ERR_ZERO;
     long long now = (long long)time(NULL);
-    if (pod_read_file(path, 16u << 20, &text, &len, &e2) == 0) {
-        out = mark_text(text, word, now);
+    if (pod_read_file(path, DRV_STATUS_MAX_BYTES, &text, &len, &e2) == 0) {
+        out = life_status_marked(text, word, now);
     } else {
         char *pod = spec_pod_fullname(s);
         out = xasprintf("pod: %s\npodVersion: %s\nhostPorts:\ncreated:\nstarted:\nupdated: "

@@ -20,6 +20,13 @@
 
 /* ------------------------------------------------------------------ live */
 
+/* The string member key of o, "" when it is missing or not a string (never NULL into %s). */
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
 static void kv_int(struct pod_buf *b, const char *indent, const char *key, json_t *o,
                    const char *jkey)
 {
@@ -47,8 +54,8 @@ static void probe_line(struct pod_buf *b, const char *role, json_t *p, int64_t n
 
 static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
 {
-    pod_buf_printf(b, "    - name: %s\n", json_string_value(json_object_get(c, "name")));
-    pod_buf_printf(b, "      phase: %s\n", json_string_value(json_object_get(c, "phase")));
+    pod_buf_printf(b, "    - name: %s\n", str_of(c, "name"));
+    pod_buf_printf(b, "      phase: %s\n", str_of(c, "phase"));
     static const char *const keys[] = {"instance",   "running",      "ready",      "live",
                                        "startCount", "restartCount", "backoffMs",  "failures",
                                        "gaveUp",     "exitCode",     "nextStartMs"};
@@ -78,8 +85,8 @@ char *life_ps_live(const char *json, bool as_json, int64_t now_wall_s)
         return r;
     }
     struct pod_buf b = {0};
-    pod_buf_printf(&b, "pod: %s\n", json_string_value(json_object_get(o, "pod")));
-    pod_buf_printf(&b, "phase: %s\n", json_string_value(json_object_get(o, "phase")));
+    pod_buf_printf(&b, "pod: %s\n", str_of(o, "pod"));
+    pod_buf_printf(&b, "phase: %s\n", str_of(o, "phase"));
     kv_int(&b, "", "readiness", o, "ready");
     kv_int(&b, "", "healthy", o, "healthy");
     pod_buf_adds(&b, "daemon: alive\n");
@@ -133,6 +140,7 @@ static char *dead_json(const char *text, const char *pod)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         if (strncmp(p, "containers:", 11) == 0) {
+            cur = NULL; /* a second list replaces (frees) the first and its entries */
             ctrs = json_array();
             json_object_set_new(o, "containers", ctrs);
         } else if (ctrs && strncmp(p, "    - ", 6) == 0) {

@@ -28,25 +28,45 @@ static int result(int rc, const struct pod_err *err)
     return pod_err_exit_code(err);
 }
 
-/* Scans options that are all flags; sets flags[k] for option k.  Words are refused. */
-static int flags_only(const struct rt_optdef *defs, bool *flags, const char *action, int argc,
-                      char **argv)
+int rt_flags_parse(const char *action, int argc, char **argv, bool flags[2], struct pod_err *err)
 {
+    static const struct {
+        const char *action;
+        struct rt_optdef defs[3];
+    } tab[] = {
+        {"download", {{'f', "force", false}, {0}}},
+        {"create-volumes", {{0}}},
+        {"create-ramdisks", {{'l', "list", false}, {'d', "delete", false}, {0}}},
+        {"purge", {{0}}},
+    };
+    const struct rt_optdef *defs = NULL;
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(tab[i].action, action) == 0)
+            defs = tab[i].defs;
+    if (!defs)
+        return pod_err_set(err, POD_E_USAGE, 0, "unknown action `%s`", action);
+    flags[0] = flags[1] = false;
     struct rt_getopt g = {.argc = argc, .argv = argv, .defs = defs};
-    struct pod_err err = POD_ERR_ZERO;
     for (;;) {
-        int k = rt_getopt_next(&g, &err);
+        int k = rt_getopt_next(&g, err);
         if (k == RT_OPT_END)
-            return 0;
-        if (k == RT_OPT_WORD || k == RT_OPT_DASHDASH) {
-            pod_err_set(&err, POD_E_USAGE, 0, "unexpected argument '%s'",
-                        k == RT_OPT_WORD ? g.arg : "--");
-            k = RT_OPT_ERROR;
-        }
+            break;
+        if (k == RT_OPT_WORD || k == RT_OPT_DASHDASH)
+            return pod_err_set(err, POD_E_USAGE, 0, "unexpected argument '%s'",
+                               k == RT_OPT_WORD ? g.arg : "--");
         if (k == RT_OPT_ERROR)
-            return usage(action, &err);
+            return -1;
         flags[k] = true;
     }
+    return 0;
+}
+
+/* The flags of action (rt_flags_parse) as invoked (for messages): 0, or the usage exit code. */
+static int flags_only(const char *canonical, bool flags[2], const char *action, int argc,
+                      char **argv)
+{
+    struct pod_err err = POD_ERR_ZERO;
+    return rt_flags_parse(canonical, argc, argv, flags, &err) < 0 ? usage(action, &err) : 0;
 }
 
 /* ------------------------------------------------------------------ download */
@@ -54,12 +74,11 @@ static int flags_only(const struct rt_optdef *defs, bool *flags, const char *act
 int rt_action_download(const struct rt_ctx *c, const char *action, int argc, char **argv, FILE *out)
 {
     (void)out;
-    static const struct rt_optdef defs[] = {{'f', "force", false}, {0}};
-    bool force = false;
-    int rc = flags_only(defs, &force, action, argc, argv);
+    bool f[2];
+    int rc = flags_only("download", f, action, argc, argv);
     if (rc)
         return rc;
-    struct rt_pull_opts o = {.force = force};
+    struct rt_pull_opts o = {.force = f[0]};
     struct pod_err err = POD_ERR_ZERO;
     return result(rt_images_pull(c, &o, &err), &err);
 }
@@ -70,9 +89,8 @@ int rt_action_create_volumes(const struct rt_ctx *c, const char *action, int arg
                              FILE *out)
 {
     (void)out;
-    static const struct rt_optdef defs[] = {{0}};
-    bool none[1];
-    int rc = flags_only(defs, none, action, argc, argv);
+    bool none[2];
+    int rc = flags_only("create-volumes", none, action, argc, argv);
     if (rc)
         return rc;
     pod_log(POD_LOG_INFO, "Create volumes");
@@ -85,9 +103,8 @@ int rt_action_create_volumes(const struct rt_ctx *c, const char *action, int arg
 int rt_action_create_ramdisks(const struct rt_ctx *c, const char *action, int argc, char **argv,
                               FILE *out)
 {
-    static const struct rt_optdef defs[] = {{'l', "list", false}, {'d', "delete", false}, {0}};
-    bool f[2] = {false, false};
-    int rc = flags_only(defs, f, action, argc, argv);
+    bool f[2];
+    int rc = flags_only("create-ramdisks", f, action, argc, argv);
     if (rc)
         return rc;
     if (f[0] && f[1]) {
@@ -138,9 +155,8 @@ static int pod_exists(const struct rt_ctx *c, const char *pod, struct pod_err *e
 int rt_action_purge(const struct rt_ctx *c, const char *action, int argc, char **argv, FILE *out)
 {
     (void)out;
-    static const struct rt_optdef defs[] = {{0}};
-    bool none[1];
-    int rc = flags_only(defs, none, action, argc, argv);
+    bool none[2];
+    int rc = flags_only("purge", none, action, argc, argv);
     if (rc)
         return rc;
     struct pod_err err = POD_ERR_ZERO;

@@ -12,7 +12,8 @@
 /* The daemon's name column: the original's, which also sorts first. */
 #define DAEMON_NAME "<pod>"
 
-/* "[-]digits[.digits]" seconds -> ns (fraction digits beyond 9 are dropped). */
+/* "[-]digits[.digits]" seconds -> ns (fraction digits beyond 9 are dropped); false beyond
+ * what int64 nanoseconds hold (RT_LOGS_MAX_TS_S). */
 static bool parse_ts(const char *s, int64_t *out)
 {
     bool neg = *s == '-';
@@ -27,6 +28,8 @@ static bool parse_ts(const char *s, int64_t *out)
             return false;
         sec = sec * 10 + (p[i] - '0');
     }
+    if (sec > RT_LOGS_MAX_TS_S)
+        return false;
     if (dot) {
         const char *f = dot + 1;
         if (!*f)
@@ -103,7 +106,11 @@ static int take_opt(struct rt_logs_opts *o, int k, const char *v, bool *cols_set
         return 0;
     case 1:
         o->has_ts = true;
-        return parse_ts(v, &o->ts_ns) ? 0 : bad(err, "timestamp must be a number", v);
+        return parse_ts(v, &o->ts_ns) ? 0
+                                      : bad(err,
+                                            "timestamp must be a number of seconds "
+                                            "(at most 9223372035)",
+                                            v);
     case 2:
         if (!pod_parse_int(v[0] == '-' ? v + 1 : v, 0, INT64_MAX, &o->limit))
             return bad(err, "limit must be a number", v);

@@ -384,11 +384,15 @@ static int get_int(json_t *o, const char *key, long long min, long long max, lon
     return 0;
 }
 
+/* The largest monotonic time or delay a saved state may hold (SPEC 10.2): 2^40 ms, 35 years,
+ * beyond any uptime or backoff; below it the arithmetic on restored values cannot overflow. */
+#define RESTORE_MAX_MS (INT64_C(1) << 40)
+
 /* An optional monotonic time: *out keeps its value when the key is absent or bad. */
 static void get_mono_ms(json_t *o, const char *key, int64_t *out)
 {
     long long v = 0;
-    if (json_object_get(o, key) && get_int(o, key, INT64_MIN, INT64_MAX - 1, &v) == 0)
+    if (json_object_get(o, key) && get_int(o, key, 0, RESTORE_MAX_MS, &v) == 0)
         *out = v;
 }
 
@@ -446,7 +450,7 @@ static int restore_ctr(struct ctr *c, json_t *o, enum sup_pod_phase phase, size_
         get_int(o, "start_count", 0, UINT32_MAX, &starts) < 0 ||
         get_int(o, "restart_count", 0, UINT32_MAX, &restarts) < 0 ||
         get_int(o, "streak", 0, UINT32_MAX, &streak) < 0 ||
-        get_int(o, "backoff_ms", 0, INT64_MAX, &backoff) < 0 ||
+        get_int(o, "backoff_ms", 0, RESTORE_MAX_MS, &backoff) < 0 ||
         get_int(o, "exit_code", -1000, 1000, &code) < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad field in container %zu",
                            i);
@@ -463,7 +467,8 @@ static int restore_ctr(struct ctr *c, json_t *o, enum sup_pod_phase phase, size_
     json_t *f = json_object_get(o, "failures_mono_ms");
     for (size_t k = 0; json_is_array(f) && k < json_array_size(f) && k < GIVEUP_RING; k++) {
         json_t *t = json_array_get(f, k);
-        if (json_is_integer(t))
+        if (json_is_integer(t) && json_integer_value(t) >= 0 &&
+            json_integer_value(t) <= RESTORE_MAX_MS)
             c->fail_mono_ms[c->n_fail++] = json_integer_value(t);
     }
     if (json_is_true(json_object_get(o, "gave_up"))) {
