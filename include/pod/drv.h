@@ -149,6 +149,11 @@ void drv_free(struct drv *d);
 
 /* SPEC.md 10.2; implemented in src/drv/status.c with the writing of both files. */
 
+/* The largest .pod.status / .pod.state a reader accepts (SPEC.md 7.5.1: the pod directory is
+ * not trusted; a larger file is refused before it is read). */
+#define DRV_STATUS_FILE_MAX (1u << 20)
+#define DRV_STATE_FILE_MAX (8u << 20)
+
 /* Checks that text is a well-formed status file: `key: value` lines, a `containers:` list of
  * `    - name: X` entries with `      key: value` lines, the required keys present and
  * `readiness`/`updated` numeric.  Returns 0 or -1 with err saying which line is wrong. */
