@@ -7,7 +7,7 @@
 # syntax reach podman as single argv elements (no injection), and the modes of the files a
 # real run leaves (none world-writable, also under umask 000).
 
-un_pod() { # un_pod NAME: a container printing a line every 0.2 s, a config and a ramdisk
+un_pod() { # un_pod NAME: a container printing a line every 0.1 s, a config and a ramdisk
     CONFIGS="conf:a.txt=hello" mkpod "$1" <<'YAML'
 api: 1.0.0-beta2
 podVersion: 0.0.1
@@ -23,7 +23,7 @@ volumes:
 containers:
     - name: main
       image: localhost/podtest:1
-      command: [sh, -c, 'while true; do echo tick-0123456789-0123456789-0123456789; sleep 0.2; done']
+      command: [sh, -c, 'trap "exit 0" TERM; while true; do echo tick-012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789; sleep 0.1; done']
       mounts:
           - volume: conf
             dest: /conf
@@ -117,7 +117,8 @@ t_untrusted_log_link_while_running() {
     # a sync replaces log/ by a link while the pod runs: rotation (4K) must not follow it
     mv "$PODDIR/log" "$PODDIR/log.away"
     ln -s "$VICTIM" "$PODDIR/log"
-    sleep 4 # ~20 lines of 48 bytes: past a rotation
+    # ~2 KB/s of output: past two 4K rotations
+    sleep 6
     victim_intact
     rm "$PODDIR/log"
     mv "$PODDIR/log.away" "$PODDIR/log"
@@ -148,7 +149,7 @@ podVersion: 0.0.1
 containers:
     - name: main
       image: localhost/podtest:1
-      command: [sh, -c, 'printf "%s|" "\$X" "\$Y" "\$Z"; sleep 300', 'a;b', '\$(touch $T/pwned)']
+      command: [sh, -c, 'trap "exit 0" TERM; printf "%s|" "\$X" "\$Y" "\$Z"; while sleep 0.2; do :; done', 'a;b', '\$(touch $T/pwned)']
       env:
           - name: X
             value: "a\$(touch $T/pwned)b\`touch $T/pwned\`;c'd\"e"
@@ -174,7 +175,7 @@ YAML
     local cmd
     cmd=$(tr '\0' '\n' <"$REC" | grep -A1 -x -- '--entrypoint' | grep '^\[' | head -1)
     case "$cmd" in *'"a;b","$(touch '*'/pwned)"]') ;; *) fail "the command's words are not whole elements: $cmd" ;; esac
-    eq "entrypoint" "sh -c printf \"%s|\" \"\$X\" \"\$Y\" \"\$Z\"; sleep 300 a;b \$(touch $T/pwned)" \
+    eq "entrypoint" "sh -c trap \"exit 0\" TERM; printf \"%s|\" \"\$X\" \"\$Y\" \"\$Z\"; while sleep 0.2; do :; done a;b \$(touch $T/pwned)" \
         "$(podman container inspect --format '{{.Config.Entrypoint}}' "$(ctr main)")"
     # what the container's shell printed: the values, verbatim
     wait_for 30 "the container's output" grep -q 'line2' "$PODDIR/log/main-e2euninj-0.0.1-stdout.log"
