@@ -313,11 +313,13 @@ static int walk_parent(int dirfd, const char *rel, const char **last, struct pod
 int pod_open_beneath(int dirfd, const char *rel, int flags, unsigned mode, struct pod_err *err)
 {
     flags |= O_CLOEXEC | O_NOCTTY;
-    if (rel && strcmp(rel, ".") == 0) {
+    if (!rel)
+        return pod_err_set(err, POD_E_INVALID, 0, "no name in the pod directory");
+    if (strcmp(rel, ".") == 0) {
         int fd = openat(dirfd, ".", flags, (mode_t)mode);
         return fd < 0 ? pod_err_set(err, POD_E_IO, errno, "open the pod directory") : fd;
     }
-    const char *last;
+    const char *last = rel;
     int pfd = walk_parent(dirfd, rel, &last, err);
     if (pfd < 0)
         return -1;
@@ -398,7 +400,7 @@ int pod_read_file_at(int dirfd, const char *rel, size_t max_bytes, char **out, s
 int pod_check_beneath(int dirfd, const char *rel, unsigned kind, bool *exists, struct pod_err *err)
 {
     *exists = false;
-    const char *last;
+    const char *last = rel;
     struct pod_err e2 = POD_ERR_ZERO;
     int pfd = walk_parent(dirfd, rel, &last, &e2);
     if (pfd < 0) {
