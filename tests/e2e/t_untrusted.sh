@@ -208,7 +208,11 @@ YAML
 
 t_untrusted_file_modes() {
     un_pod e2eunmode
-    (umask 000 && cd "$E2E_NOCWD" && "$POD" run) >/dev/null 2>&1 || fail "run under umask 000"
+    (
+        umask 000
+        cd "$E2E_NOCWD" 2>/dev/null # as p does (not enterable by the rootless user)
+        "$POD" run
+    ) >/dev/null 2>"$T/run.err" || fail "run under umask 000: $(cat "$T/run.err")"
     wait_for 60 "output in the log" grep -q tick "$PODDIR/log/main-e2eunmode-0.0.1-stdout.log"
     wait_for 30 "the state file" test -f "$PODDIR/.pod.state"
     local f got
