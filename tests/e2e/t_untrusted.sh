@@ -234,3 +234,41 @@ t_untrusted_file_modes() {
     eq "world-writable files" "" "$got"
     pok rm
 }
+
+t_untrusted_config_link_while_running() {
+    CONFIGS="conf:a.txt=hello" mkpod e2eunswap <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+volumes:
+    - name: conf
+      type: config
+containers:
+    - name: main
+      image: localhost/podtest:1
+      restart: always
+      command: [sh, -c, 'trap "exit 0" TERM; while sleep 0.2; do :; done']
+      mounts:
+          - volume: conf
+            dest: /conf
+YAML
+    VICTIM=$T/victim
+    mkdir -p "$VICTIM"
+    echo precious >"$VICTIM/keep"
+    pok run
+    wait_for 60 "main running" sh -c "[ \"\$(podman container inspect --format '{{.State.Status}}' $(ctr main) 2>/dev/null)\" = running ]"
+    # a sync swaps config/conf for a link, then the container dies: the daemon's next
+    # `podman run` would bind-mount the link's target; it is refused and retried instead
+    mv "$PODDIR/config/conf" "$T/conf.real"
+    ln -s "$VICTIM" "$PODDIR/config/conf"
+    podman kill "$(ctr main)" >/dev/null
+    wait_for 60 "the refusal in the daemon log" grep -q '`config/conf` in the pod directory is a symbolic link' "$PODDIR/log/e2eunswap-0.0.1-stderr.log"
+    local mounted
+    mounted=$(podman exec "$(ctr main)" ls /conf 2>/dev/null || true)
+    case "$mounted" in *keep*) fail "the container mounted the link's target: $mounted" ;; esac
+    # the link goes away: the retry succeeds
+    rm "$PODDIR/config/conf"
+    mv "$T/conf.real" "$PODDIR/config/conf"
+    wait_for 90 "main running again" sh -c "[ \"\$(podman container inspect --format '{{.State.Status}}' $(ctr main) 2>/dev/null)\" = running ]"
+    eq "the config mounted" "a.txt" "$(podman exec "$(ctr main)" ls /conf)"
+    pok rm
+}
