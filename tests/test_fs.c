@@ -9,7 +9,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -393,11 +396,176 @@ static void test_fs_mem__put_and_paths(void **state)
     fs_mem_free(m);
 }
 
+/* fs_real_beneath: the same contract for plain paths under the root. */
+static void test_fs_real_beneath__ops(void **state)
+{
+    (void)state;
+    char *root = tmpdir_new();
+    struct fs_root *r = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(fs_root_open(root, &r, &e), 0);
+    struct fs f = fs_real_beneath(r);
+    common_ops(&f, root);
+    fs_root_free(r);
+    rm_rf(root);
+    free(root);
+}
+
+static bool msg_has(const struct pod_err *e, const char *what)
+{
+    return strstr(e->msg, what) != NULL;
+}
+
+/* SPEC 7.5.1: a link anywhere below the root is refused, never followed or written through;
+ * a FIFO is refused without blocking; a path outside the root is refused. */
+static void test_fs_real_beneath__refuses_links_and_fifos(void **state)
+{
+    (void)state;
+    char *root = tmpdir_new(), *victim = tmpdir_new();
+    char *vfile = pod_path_join(victim, "keep");
+    FILE *vf = fopen(vfile, "w");
+    assert_non_null(vf);
+    fputs("precious", vf);
+    fclose(vf);
+    struct fs_root *r = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(fs_root_open(root, &r, &e), 0);
+    struct fs f = fs_real_beneath(r);
+    char *log = pod_path_join(root, "log");
+    char *inlog = pod_path_join(root, "log/x.log");
+    char *keep = pod_path_join(root, "log/keep");
+    /* log -> victim */
+    assert_int_equal(symlink(victim, log), 0);
+    assert_int_equal(fs_open_append(&f, inlog, &e), -1);
+    assert_true(msg_has(&e, "`log` in the pod directory is a symbolic link: refused"));
+    assert_int_equal(fs_mkdir_p(&f, log, &e), -1);
+    assert_true(msg_has(&e, "symbolic link"));
+    char **names = NULL;
+    assert_int_equal(fs_list(&f, log, &names, &e), -1);
+    int64_t size;
+    assert_int_equal(fs_stat_size(&f, keep, &size, &e), -1);
+    assert_int_equal(fs_unlink(&f, keep, &e), -1);
+    char buf[16];
+    size_t got;
+    assert_int_equal(fs_read_at(&f, keep, 0, buf, sizeof buf, &got, &e), -1);
+    char *top = pod_path_join(root, "top.log");
+    int h = fs_open_append(&f, top, &e);
+    assert_true(h >= 0);
+    assert_int_equal(fs_close(&f, h, &e), 0);
+    assert_int_equal(fs_rename(&f, top, keep, &e), -1); /* into the link: refused */
+    assert_int_equal(fs_sync_dir(&f, log, &e), -1);
+    /* log/x.log -> victim/keep (log a real directory) */
+    assert_int_equal(unlink(log), 0);
+    assert_int_equal(mkdir(log, 0755), 0);
+    assert_int_equal(symlink(vfile, inlog), 0);
+    assert_int_equal(fs_open_append(&f, inlog, &e), -1);
+    assert_true(msg_has(&e, "`log/x.log` in the pod directory is a symbolic link"));
+    assert_int_equal(fs_stat_size(&f, inlog, &size, &e), -1);
+    assert_int_equal(fs_read_at(&f, inlog, 0, buf, sizeof buf, &got, &e), -1);
+    /* rename over the link replaces the link, not its target */
+    assert_int_equal(fs_rename(&f, top, inlog, &e), 0);
+    /* a FIFO: refused at once, for append and for reading */
+    char *fifo = pod_path_join(root, "log/f.log");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(fs_open_append(&f, fifo, &e), -1);
+    assert_int_equal(fs_read_at(&f, fifo, 0, buf, sizeof buf, &got, &e), -1);
+    assert_true(msg_has(&e, "fifo"));
+    /* outside the root */
+    assert_int_equal(fs_open_append(&f, vfile, &e), -1);
+    assert_true(msg_has(&e, "outside the pod directory"));
+    /* the plain fs_real refuses a link and a FIFO as the last component too */
+    struct fs plain = fs_real();
+    assert_int_equal(unlink(inlog), 0);
+    assert_int_equal(symlink(vfile, inlog), 0);
+    assert_int_equal(fs_open_append(&plain, inlog, &e), -1);
+    assert_int_equal(fs_open_append(&plain, fifo, &e), -1);
+    /* the victim is untouched */
+    vf = fopen(vfile, "r");
+    assert_non_null(vf);
+    assert_non_null(fgets(buf, sizeof buf, vf));
+    fclose(vf);
+    assert_string_equal(buf, "precious");
+    assert_int_equal(fs_list(&plain, victim, &names, &e), 0);
+    assert_int_equal(pod_strv_len(names), 1);
+    pod_strv_free(names);
+    fs_root_free(r);
+    free(fifo);
+    free(top);
+    free(keep);
+    free(inlog);
+    free(log);
+    rm_rf(root);
+    rm_rf(victim);
+    free(vfile);
+    free(root);
+    free(victim);
+}
+
+/* The readers of the pod directory's files: no link, no FIFO, a size cap checked first. */
+static void test_pod_read_file_at__limits(void **state)
+{
+    (void)state;
+    char *root = tmpdir_new();
+    int dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    struct pod_err e = POD_ERR_ZERO;
+    char *p = pod_path_join(root, ".pod.status");
+    FILE *fp = fopen(p, "w");
+    fputs("pid: 1\n", fp);
+    fclose(fp);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(pod_read_file_at(dfd, ".pod.status", 64, &text, &len, &e), 0);
+    assert_string_equal(text, "pid: 1\n");
+    free(text);
+    assert_int_equal(pod_read_file_at(dfd, ".pod.status", 3, &text, &len, &e), -1);
+    assert_true(msg_has(&e, "`.pod.status` in the pod directory is larger than 3 bytes: refused"));
+    assert_int_equal(pod_read_file_at(dfd, "missing", 64, &text, &len, &e), -1);
+    assert_int_equal(e.code, POD_E_NOTFOUND);
+    char path[512];
+    snprintf(path, sizeof path, "%s/.pod.state", root);
+    assert_int_equal(symlink("/etc/hostname", path), 0);
+    assert_int_equal(pod_read_file_at(dfd, ".pod.state", 64, &text, &len, &e), -1);
+    assert_int_equal(e.code, POD_E_FAILED);
+    assert_true(msg_has(&e, "`.pod.state` in the pod directory is a symbolic link"));
+    char *fifo = pod_path_join(root, ".pod.pid");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(pod_read_file_at(dfd, ".pod.pid", 64, &text, &len, &e), -1);
+    assert_true(msg_has(&e, "is a fifo, not a regular file"));
+    assert_int_equal(pod_read_file_at(dfd, "../x", 64, &text, &len, &e), -1);
+    assert_int_equal(e.code, POD_E_INVALID);
+    /* pod_check_beneath: kinds, links in the middle, missing */
+    bool exists = true;
+    assert_int_equal(pod_check_beneath(dfd, "log/x", S_IFDIR, &exists, &e), 0);
+    assert_false(exists);
+    snprintf(path, sizeof path, "%s/log", root);
+    assert_int_equal(symlink("/etc", path), 0);
+    assert_int_equal(pod_check_beneath(dfd, "log/x", S_IFREG, &exists, &e), -1);
+    assert_true(msg_has(&e, "`log` in the pod directory is a symbolic link"));
+    assert_int_equal(pod_check_beneath(dfd, ".pod.pid", S_IFREG, &exists, &e), -1);
+    assert_int_equal(pod_check_beneath(dfd, ".pod.status", S_IFREG, &exists, &e), 0);
+    assert_true(exists);
+    assert_int_equal(pod_mkdir_beneath(dfd, "log/sub", 0755, &e), -1);
+    assert_int_equal(pod_mkdir_beneath(dfd, "d/e/f", 0755, &e), 0);
+    assert_int_equal(pod_check_beneath(dfd, "d/e/f", S_IFDIR, &exists, &e), 0);
+    assert_true(exists);
+    close(dfd);
+    snprintf(path, sizeof path, "%s/d", root);
+    rm_rf(path);
+    rm_rf(root);
+    free(fifo);
+    free(p);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_fs_real__ops),
         cmocka_unit_test(test_fs_real__bad_handle),
+        cmocka_unit_test(test_fs_real_beneath__ops),
+        cmocka_unit_test(test_fs_real_beneath__refuses_links_and_fifos),
+        cmocka_unit_test(test_pod_read_file_at__limits),
         cmocka_unit_test(test_fs__optional_ops_default_to_noop),
         cmocka_unit_test(test_fs_mem__ops),
         cmocka_unit_test(test_fs_mem__fail_nth_and_count),

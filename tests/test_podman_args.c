@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pod/podman.h"
 #include "pod/spec.h"
@@ -413,6 +415,36 @@ static void test_refusals(void **state)
     spec_free(s);
 }
 
+/* SPEC 7.5.1: a bind source of the pod directory that is a link is refused (podman would
+ * mount the link's target), checked whenever the argv is built. */
+static void test_run_refuses_linked_bind_source(void **state)
+{
+    (void)state;
+    struct pod_spec *s = spec_fixture_load(full_yaml);
+    char tmpl[] = "/tmp/test_podman_args.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    char cfgdir[256], link[256];
+    snprintf(cfgdir, sizeof cfgdir, "%s/config", dir);
+    snprintf(link, sizeof link, "%s/config/cfg", dir);
+    assert_int_equal(mkdir(cfgdir, 0755), 0);
+    assert_int_equal(symlink("/etc", link), 0);
+    struct podman_argv_ctx c = ctx(s, NULL);
+    c.pod_dir = dir;
+    struct pod_err err = POD_ERR_ZERO;
+    assert_null(podman_argv_run(&c, 0, 1, &err));
+    assert_non_null(strstr(err.msg, "`config/cfg` in the pod directory is a symbolic link"));
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(mkdir(link, 0755), 0);
+    char **argv = podman_argv_run(&c, 0, 1, &err);
+    assert_non_null(argv);
+    pod_strv_free(argv);
+    assert_int_equal(rmdir(link), 0);
+    assert_int_equal(rmdir(cfgdir), 0);
+    assert_int_equal(rmdir(dir), 0);
+    spec_free(s);
+}
+
 static void test_probe_host_and_agent(void **state)
 {
     (void)state;
@@ -440,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_ctr_verbs),
         cmocka_unit_test(test_volumes),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_run_refuses_linked_bind_source),
         cmocka_unit_test(test_probe_host_and_agent),
     };
     return cmocka_run_group_tests(t, NULL, NULL);

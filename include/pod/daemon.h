@@ -87,4 +87,14 @@ int daemon_hostif_read(const char *dir, const char *name, char **out, struct pod
 /* A dotted IPv4 address (four decimal parts 0-255, no leading zeros), or "" (none). */
 bool daemon_hostif_valid(const char *s);
 
+/* Checks the untrusted pod directory (SPEC.md 7.5.1) through dirfd, following no link: the
+ * dot-files of executable `name` (.<b>.status/.state/.pid/.lock/.hostif regular files,
+ * .<b>.sock a socket, .<b>.run a directory), `log` (a directory; its non-directory entries
+ * regular files), and for
+ * every config and ramdisk volume of spec `config`/`ramdisk` and `<top>/<name>` (directories).
+ * Missing is fine.  -1 with err (POD_E_FAILED, "`log` in the pod directory is a symbolic
+ * link: refused (not followed)") at the first name that is a link or of another kind. */
+int daemon_podir_check(int dirfd, const struct pod_spec *spec, const char *name,
+                       struct pod_err *err) POD_WUR;
+
 #endif

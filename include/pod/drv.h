@@ -108,8 +108,9 @@ struct drv_cfg {
 
 #define DRV_STATUS_FILE ".pod.status" /* the default of drv_cfg.status_file */
 #define DRV_STATE_FILE ".pod.state"   /* the default of drv_cfg.state_file */
-/* What the readers of the two files read at most (SPEC 10.2); a larger file counts as absent.
- * The files are far smaller: about 0.5 KiB per container. */
+/* What the readers of the two files read at most (SPEC 10.2, 7.5.1: the pod directory is not
+ * trusted; a larger file is refused before it is read and counts as absent).  The files are
+ * far smaller: about 0.5 KiB per container. */
 #define DRV_STATUS_MAX_BYTES (1u << 20)
 #define DRV_STATE_MAX_BYTES (1u << 20)
 #define DRV_DEFAULT_RECONCILE_MS 10000

@@ -61,6 +61,19 @@ struct fs {
 extern const struct fs_ops fs_real_ops;
 struct fs fs_real(void);
 
+/* fs_real confined to one directory, the pod directory (SPEC.md 7.5.1: it is not trusted).
+ * Every path must be that directory or under it ("<dir>/log/x.log", as the daemon builds them;
+ * another path is refused); it is resolved from a descriptor of the directory one component at
+ * a time without following any symbolic link (pod_open_beneath), so a link anywhere below the
+ * directory (`log` -> /etc, `log/x.log` -> /etc/passwd, `.pod.status.tmp` -> ...) is refused,
+ * never followed or written through; a file opened for append or read that is not a regular
+ * file (a FIFO) is refused without blocking.  The plain fs_real() opens files with O_NOFOLLOW
+ * and refuses non-regular ones too, but resolves the directories of a path as given. */
+struct fs_root;
+int fs_root_open(const char *dir, struct fs_root **out, struct pod_err *err);
+void fs_root_free(struct fs_root *r); /* NULL: nothing */
+struct fs fs_real_beneath(struct fs_root *r);
+
 /* Convenience wrappers: fs_open_append(&fs, path, err) == fs.ops->open_append(fs.self, ...). */
 static inline int fs_open_append(const struct fs *f, const char *path, struct pod_err *err)
 {

@@ -105,6 +105,35 @@ int pod_mkdir_p(const char *dir, unsigned mode, struct pod_err *err) POD_WUR;
 int pod_sync_dir(const char *dir, struct pod_err *err) POD_WUR;
 /* Removes path; a missing file is not an error. */
 int pod_unlink_if_exists(const char *path, struct pod_err *err) POD_WUR;
+
+/* ---- the pod directory is not trusted (SPEC.md 7.5.1) ----
+ * It arrives by a sync from a git repository, so any name in it may be a symbolic link (to
+ * /etc, to another pod), a FIFO, unreadable or huge.  These resolve a relative name `rel`
+ * ("log/x.log"; no "..", no "." components, no leading '/') beneath dirfd one component at a
+ * time with O_NOFOLLOW, so no symbolic link in any component is ever followed: a link is
+ * refused with POD_E_INVALID, ELOOP and the message "`<the part that is a link>` in the pod
+ * directory is a symbolic link: refused (not followed)".  rel "." is dirfd itself. */
+/* openat(2) of rel beneath dirfd with flags (O_CLOEXEC|O_NOCTTY|O_NOFOLLOW added) and mode;
+ * returns the fd or -1 with err (POD_E_NOTFOUND when a component is missing). */
+int pod_open_beneath(int dirfd, const char *rel, int flags, unsigned mode,
+                     struct pod_err *err) POD_WUR;
+/* Reads the regular file rel beneath dirfd whole (pod_read_file's contract): opened
+ * O_NONBLOCK (a FIFO is refused, never waited on), anything but a regular file refused, a
+ * file larger than max_bytes refused before anything is read (and the read stops there). */
+int pod_read_file_at(int dirfd, const char *rel, size_t max_bytes, char **out, size_t *len,
+                     struct pod_err *err) POD_WUR;
+/* Checks rel beneath dirfd without following any link: 0 when it does not exist (*exists
+ * false) or exists as a `kind` (a S_IFMT value: S_IFDIR, S_IFREG, S_IFSOCK; 0 = any but a
+ * link); -1 with err when a component is a link, is not a directory, or rel is another kind
+ * ("`rel` in the pod directory is a <fifo|...>, not a <kind>: refused"). */
+int pod_check_beneath(int dirfd, const char *rel, unsigned kind, bool *exists,
+                      struct pod_err *err) POD_WUR;
+/* mkdir -p of rel beneath dirfd (mode for the directories it creates, their parents fsync'ed);
+ * an existing link or non-directory in the way is refused like pod_open_beneath. */
+int pod_mkdir_beneath(int dirfd, const char *rel, unsigned mode, struct pod_err *err) POD_WUR;
+/* The name of a file type (S_IFMT bits) for messages: "directory", "fifo", "symbolic link"... */
+const char *pod_file_kind(unsigned mode);
+
 /* Directory part of path ("." when none); returns a new string. */
 char *pod_dirname(const char *path);
 /* Last component of path; returns a pointer into path. */

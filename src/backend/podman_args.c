@@ -8,9 +8,12 @@
  */
 #include "pod/podman.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "pod/util.h"
 
@@ -140,6 +143,26 @@ char **podman_argv_pod_exists(const struct podman_argv_ctx *c, struct pod_err *e
 
 /* ------------------------------------------------------------------ run */
 
+/* A bind source in the pod directory (`config/<name>`, `ramdisk/<name>`) must not be or pass
+ * through a symbolic link: podman would follow it and mount whatever it names (/etc, another
+ * pod's directory) into the container (SPEC 7.5.1).  Checked every time the argv is built, so
+ * a link that a sync put there after the pod started is refused too.  A pod directory that
+ * cannot be opened is left to podman (the argv tests build argv for paths that do not exist). */
+static int beneath_ok(const char *pod_dir, const char *top, const char *name, struct pod_err *err)
+{
+    int dfd = pod_dir ? open(pod_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd < 0)
+        return 0;
+    bool exists;
+    char *rel = xasprintf("%s/%s", top, name);
+    int rc = pod_check_beneath(dfd, top, S_IFDIR, &exists, err);
+    if (rc == 0)
+        rc = pod_check_beneath(dfd, rel, S_IFDIR, &exists, err);
+    free(rel);
+    close(dfd);
+    return rc;
+}
+
 /* `-v` words per volume type; NULL (err set) when the mount cannot be expressed. */
 static char *mount_word(const struct podman_argv_ctx *c, const struct spec_mount *m,
                         struct pod_err *err)
@@ -173,6 +196,12 @@ static char *mount_word(const struct podman_argv_ctx *c, const struct spec_mount
         pod_err_set(err, POD_E_INVALID, 0,
                     "mount `%s` -> `%s`: podman -v cannot express a path with `:` or `,`", src,
                     m->dest ? m->dest : "");
+        free(src);
+        return NULL;
+    }
+    if ((vol->type == SPEC_VOL_CONFIG || vol->type == SPEC_VOL_RAMDISK) &&
+        beneath_ok(c->pod_dir, vol->type == SPEC_VOL_CONFIG ? "config" : "ramdisk", vol->name,
+                   err) < 0) {
         free(src);
         return NULL;
     }

@@ -168,7 +168,7 @@ static uint64_t tree_sum(int dfd, const char *rel, int depth, struct budget *b)
 static int open_config(const struct cfgwatch *w)
 {
     char *p = xasprintf("%s/config", w->dir);
-    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW); /* SPEC 7.5.1 */
     free(p);
     return fd;
 }
@@ -183,7 +183,7 @@ static void vol_sums(const struct cfgwatch *w, const struct volst *v, uint64_t *
     struct stat s;
     memset(&s, 0, sizeof s);
     struct budget b = {CFGWATCH_SUM_MAX_ENTRIES, CFGWATCH_SUM_MAX_BYTES};
-    int vfd = openat(cfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int vfd = openat(cfd, v->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (vfd >= 0 && fstat(vfd, &s) == 0) {
         *sd = entry_hash(cfd, v->name, "", &s, &b) + tree_sum(vfd, "", 0, &b);
         vfd = -1; /* tree_sum took it */
@@ -191,7 +191,7 @@ static void vol_sums(const struct cfgwatch *w, const struct volst *v, uint64_t *
     if (vfd >= 0)
         close(vfd);
     b = (struct budget){1, CFGWATCH_SUM_MAX_BYTES};
-    if (fstatat(cfd, v->txt, &s, 0) == 0)
+    if (fstatat(cfd, v->txt, &s, AT_SYMLINK_NOFOLLOW) == 0)
         *st = entry_hash(cfd, v->txt, v->txt, &s, &b) | 1;
     close(cfd);
 }
@@ -289,7 +289,8 @@ static bool wt_add(struct cfgwatch *w, const char *rel, enum wkind kind, size_t 
         return false;
     }
     char *path = *rel ? xasprintf("%s/%s", w->dir, rel) : xstrdup(w->dir);
-    int wd = inotify_add_watch(w->ifd, path, kind == W_POD ? POD_MASK : DIR_MASK);
+    int wd =
+        inotify_add_watch(w->ifd, path, (kind == W_POD ? POD_MASK : DIR_MASK) | IN_DONT_FOLLOW);
     int e = errno;
     free(path);
     if (wd < 0) {
@@ -367,7 +368,7 @@ static bool watch_vol(struct cfgwatch *w, size_t i)
     unwatch(w, i, NULL);
     char *path = xasprintf("%s/%s", w->dir, rel);
     struct stat st;
-    bool ok = stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || watch_tree(w, rel, i, 0);
+    bool ok = lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || watch_tree(w, rel, i, 0);
     free(path);
     free(rel);
     return ok;
@@ -381,7 +382,7 @@ static bool watch_all(struct cfgwatch *w)
         wt_remove_at(w, w->nw - 1, true);
     char *path = xasprintf("%s/config", w->dir);
     struct stat st;
-    bool have = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    bool have = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
     free(path);
     if (!have)
         return wt_add(w, "", W_POD, 0);

@@ -203,6 +203,9 @@ static int setup_files(struct daemon *d, struct pod_err *err)
     d->dirfd = open(d->cfg->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (d->dirfd < 0)
         return pod_err_set(err, POD_E_IO, errno, "open %s", d->cfg->dir);
+    if (daemon_podir_check(d->dirfd, d->cfg->spec, b, err) < 0 ||
+        fs_root_open(d->cfg->dir, &d->root, err) < 0)
+        return -1;
     d->lock_fd = d->cfg->lock_fd;
     if (d->lock_fd < 0 && (d->lock_fd = ident_lock_open(d->dirfd, d->f_lock, err)) < 0)
         return -1;
@@ -219,7 +222,7 @@ static int setup_logs(struct daemon *d, struct pod_err *err)
 {
     if (logpump_new(NULL, &d->pump, err) < 0)
         return -1;
-    struct dsink_cfg sc = {d->pump, d->cfg->spec, d->cfg->dir, fs_real(), &clk_real};
+    struct dsink_cfg sc = {d->pump, d->cfg->spec, d->cfg->dir, fs_real_beneath(d->root), &clk_real};
     if (dsink_new(&sc, &d->sink, err) < 0)
         return -1;
     pod_log_set_sink(dsink_log, d->sink);
@@ -309,13 +312,14 @@ static int setup_backend(struct daemon *d, struct pod_err *err)
  * start after a stop is a fresh supervisor). */
 static char *live_state(const struct daemon *d)
 {
-    char *path = pod_path_join(d->cfg->dir, d->f_state), *text = NULL;
+    char *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(path, DRV_STATE_MAX_BYTES, &text, &len, &err);
-    free(path);
-    if (rc < 0)
+    if (pod_read_file_at(d->dirfd, d->f_state, DRV_STATE_MAX_BYTES, &text, &len, &err) < 0) {
+        if (err.code != POD_E_NOTFOUND)
+            pod_log(POD_LOG_ERROR, "daemon: %s: starting without the saved state", err.msg);
         return NULL;
+    }
     json_t *root = json_loads(text, 0, NULL);
     const char *ph = json_string_value(json_object_get(json_object_get(root, "sup"), "phase"));
     bool exited = ph && strcmp(ph, sup_pod_phase_name(SUP_POD_EXITED)) == 0;
@@ -358,7 +362,7 @@ static int new_driver(struct daemon *d, struct pod_err *err)
     struct drv_cfg dc = {.spec = d->cfg->spec,
                          .backend = d->be,
                          .clk = clk_real,
-                         .fs = fs_real(),
+                         .fs = fs_real_beneath(d->root),
                          .dir = d->cfg->dir,
                          .status_file = d->f_status,
                          .state_file = d->f_state,
@@ -524,6 +528,8 @@ static void teardown(struct daemon *d, bool clean)
         close(d->sigfd);
     if (d->dirfd >= 0)
         close(d->dirfd);
+    fs_root_free(d->root);
+    d->root = NULL;
     if (d->lock_fd >= 0)
         close(d->lock_fd);
     free(d->probes);

@@ -27,6 +27,7 @@ struct daemon {
     char f_sock[IDENT_FILE_MAX], f_pid[IDENT_FILE_MAX], f_status[IDENT_FILE_MAX],
         f_lock[IDENT_FILE_MAX], f_state[IDENT_FILE_MAX];
     int dirfd, lock_fd, sigfd, ready_fd;
+    struct fs_root *root; /* fs_real beneath the pod directory (SPEC 7.5.1) */
     struct loop *loop;
     struct logpump *pump;
     struct dsink *sink;

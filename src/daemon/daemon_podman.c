@@ -42,15 +42,18 @@ int daemon_hostif_read(const char *dir, const char *name, char **out, struct pod
 {
     *out = NULL;
     char *file = xasprintf(".%s.hostif", name);
-    char *path = pod_path_join(dir, file);
-    free(file);
     char *text = NULL;
     size_t len = 0;
     struct pod_err e2 = POD_ERR_ZERO;
-    int rc = pod_read_file(path, 256, &text, &len, &e2);
-    free(path);
-    if (rc < 0) {
-        if (e2.sys_errno == ENOENT)
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rc = dfd < 0 ? pod_err_set(&e2, POD_E_IO, errno, "open %s", dir)
+                     : pod_read_file_at(dfd, file, 256, &text, &len, &e2);
+    if (dfd >= 0)
+        close(dfd);
+    free(file);
+    if (rc < 0 || !text) {
+        free(text);
+        if (rc == 0 || e2.code == POD_E_NOTFOUND)
             return 0;
         *err = e2;
         return -1;
@@ -182,25 +185,36 @@ static const struct podman_exec_ops dpm_exec_ops = {x_start,         x_cancel, x
 
 /* ------------------------------------------------------------------ the factory */
 
-/* `.<b>.run` (0700) and a 0777 directory per container that gets the agent: the container's
- * user may be anyone, and it is reachable only through the bind mount. */
-static int make_run_dirs(const struct pod_spec *s, const char *run_dir, struct pod_err *err)
+/* mkdir (when missing) of rel beneath dirfd, no link followed, then fchmod to mode. */
+static int run_dir_at(int dirfd, const char *rel, unsigned mode, struct pod_err *err)
 {
-    if (mkdir(run_dir, 0700) < 0 && errno != EEXIST)
-        return pod_err_set(err, POD_E_IO, errno, "mkdir %s", run_dir);
-    (void)chmod(run_dir, 0700);
-    for (size_t i = 0; i < s->n_containers; i++) {
+    if (pod_mkdir_beneath(dirfd, rel, mode, err) < 0)
+        return -1;
+    int fd = pod_open_beneath(dirfd, rel, O_RDONLY | O_DIRECTORY, 0, err);
+    if (fd < 0)
+        return -1;
+    int rc = fchmod(fd, (mode_t)mode) < 0 ? pod_err_set(err, POD_E_IO, errno, "chmod %s", rel) : 0;
+    close(fd);
+    return rc;
+}
+
+/* `.<b>.run` (0700) and a 0777 directory per container that gets the agent: the container's
+ * user may be anyone, and it is reachable only through the bind mount.  Made beneath the pod
+ * directory's fd: a link in the way is refused, never chmod'ed through (SPEC 7.5.1). */
+static int make_run_dirs(const struct daemon_env *env, struct pod_err *err)
+{
+    const struct pod_spec *s = env->spec;
+    char *rd = xasprintf(".%s.run", env->name);
+    int rc = run_dir_at(env->dirfd, rd, 0700, err);
+    for (size_t i = 0; rc == 0 && i < s->n_containers; i++) {
         if (!podman_ctr_needs_agent(s, i))
             continue;
-        char *d = pod_path_join(run_dir, s->containers[i].name);
-        int rc = mkdir(d, 0777) < 0 && errno != EEXIST ? -1 : chmod(d, 0777);
-        if (rc < 0)
-            pod_err_set(err, POD_E_IO, errno, "mkdir %s", d);
+        char *d = xasprintf("%s/%s", rd, s->containers[i].name);
+        rc = run_dir_at(env->dirfd, d, 0777, err);
         free(d);
-        if (rc < 0)
-            return -1;
     }
-    return 0;
+    free(rd);
+    return rc;
 }
 
 static char *own_exe(const struct daemon_env *env)
@@ -233,7 +247,7 @@ static int pm_create(void *arg, const struct daemon_env *env, struct backend *ou
     free(rd);
     m->exe = own_exe(env);
     if (daemon_hostif_read(env->dir, env->name, &m->host_if, err) < 0 ||
-        make_run_dirs(env->spec, m->run_dir, err) < 0) {
+        make_run_dirs(env, err) < 0) {
         x_free(m);
         return -1;
     }

@@ -34,9 +34,15 @@ int ident_file(char *out, const char *name, const char *suffix)
  * Returns the length, -1 with errno. */
 static ssize_t read_small(int dirfd, const char *path, char *buf, size_t cap)
 {
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* a FIFO in the pod directory: refused */
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
     size_t len = 0;
     while (len < cap - 1) {
         ssize_t r = read(fd, buf + len, cap - 1 - len);
@@ -134,7 +140,8 @@ static int replace_file(int dirfd, const char *file, const char *data, size_t le
     char tmp[IDENT_FILE_MAX + 16];
     if (snprintf(tmp, sizeof tmp, "%s.%ld~", file, (long)getpid()) >= (int)sizeof tmp)
         return pod_err_set(err, POD_E_INVALID, 0, "file name too long: %s", file);
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    (void)unlinkat(dirfd, tmp, 0); /* a leftover, or a link planted there: never written through */
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return pod_err_set(err, POD_E_IO, errno, "create %s", tmp);
     if (write_all(fd, data, len) < 0 || close(fd) < 0) {
@@ -296,7 +303,12 @@ static void down_line(struct pod_buf *out, const char *p, const char *e)
 
 int ident_status_down(int dirfd, const char *file, struct pod_err *err)
 {
-    int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP) /* a link (SPEC 7.5.1): replaced by a plain file, never read */
+    {
+        static const char down[] = "pid:\nreadiness: 0\n";
+        return replace_file(dirfd, file, down, sizeof down - 1, err);
+    }
     if (fd < 0)
         return errno == ENOENT ? 0 : pod_err_set(err, POD_E_IO, errno, "open %s", file);
     struct stat st;
@@ -304,6 +316,12 @@ int ident_status_down(int dirfd, const char *file, struct pod_err *err)
         int e = errno;
         close(fd);
         return pod_err_set(err, POD_E_IO, e, "stat %s", file);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return pod_err_set(err, POD_E_FAILED, 0,
+                           "`%s` in the pod directory is a %s, not a regular file: refused", file,
+                           pod_file_kind(st.st_mode));
     }
     if (st.st_size < 0 || (size_t)st.st_size > STATUS_FILE_MAX) {
         close(fd);

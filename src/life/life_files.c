@@ -66,29 +66,39 @@ char *life_file_path(const struct life *l, const char *file)
 static bool exists(const struct life *l, const char *file)
 {
     char *p = life_file_path(l, file);
-    bool yes = access(p, F_OK) == 0;
+    struct stat st;
+    bool yes = lstat(p, &st) == 0;
     free(p);
     return yes;
 }
 
+/* Reads the pod directory's file (no link followed, no FIFO waited on, at most max bytes:
+ * SPEC 7.5.1); NULL when missing, and NULL with a warning when refused. */
+static char *read_dot(const struct life *l, const char *file, size_t max, size_t *len)
+{
+    char *text = NULL;
+    struct pod_err err = POD_ERR_ZERO;
+    int dfd = open(l->e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rc = dfd < 0 ? pod_err_set(&err, POD_E_IO, errno, "open %s", l->e->dir)
+                     : pod_read_file_at(dfd, file, max, &text, len, &err);
+    if (dfd >= 0)
+        close(dfd);
+    if (rc < 0 && err.code != POD_E_NOTFOUND)
+        pod_log(POD_LOG_WARN, "%s (ignored)", err.msg);
+    return rc < 0 ? NULL : text;
+}
+
 char *life_status_text(const struct life *l, size_t *len)
 {
-    char *p = life_file_path(l, l->f_status), *text = NULL;
-    struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(p, DRV_STATUS_MAX_BYTES, &text, len, &err);
-    free(p);
-    return rc < 0 ? NULL : text;
+    return read_dot(l, l->f_status, DRV_STATUS_MAX_BYTES, len);
 }
 
 /* Whether .<b>.state was saved by a supervisor that had not stopped the pod. */
 static bool state_live(const struct life *l)
 {
-    char *p = life_file_path(l, l->f_state), *text = NULL;
     size_t len;
-    struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(p, DRV_STATE_MAX_BYTES, &text, &len, &err);
-    free(p);
-    if (rc < 0)
+    char *text = read_dot(l, l->f_state, DRV_STATE_MAX_BYTES, &len);
+    if (!text)
         return false;
     json_t *root = json_loads(text, 0, NULL);
     free(text);
@@ -96,6 +106,16 @@ static bool state_live(const struct life *l)
     bool live = ph && strcmp(ph, "exited") != 0;
     json_decref(root);
     return live;
+}
+
+int life_check_dir(const struct life *l, struct pod_err *err)
+{
+    int dfd = open(l->e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open %s", l->e->dir);
+    int rc = daemon_podir_check(dfd, l->e->spec, l->e->name, err);
+    close(dfd);
+    return rc;
 }
 
 /* No supervisor runs (holder and daemon died together, e.g. SIGKILLed): the status file must
@@ -169,28 +189,38 @@ void life_state_forget(const struct life *l)
     free(p);
 }
 
+/* Removes .<b>.run: the agents' sockets and directories, through descriptors beneath the pod
+ * directory (a link in the way is left alone, never followed: SPEC 7.5.1). */
 void life_run_dir_remove(const struct life *l)
 {
     char *name = xasprintf(".%s.run", l->e->name);
-    char *run = life_file_path(l, name);
-    free(name);
-    DIR *d = opendir(run);
+    struct pod_err err = POD_ERR_ZERO;
+    int dfd = open(l->e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rfd = dfd < 0 ? -1 : pod_open_beneath(dfd, name, O_RDONLY | O_DIRECTORY, 0, &err);
+    DIR *d = rfd < 0 ? NULL : fdopendir(rfd);
+    if (rfd >= 0 && !d)
+        close(rfd);
+    if (rfd < 0 && err.code != POD_E_NOTFOUND && err.msg[0])
+        pod_log(POD_LOG_WARN, "%s (not removed)", err.msg);
     struct dirent *de;
     while (d && (de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        char *sub = pod_path_join(run, de->d_name);
-        char *sock = pod_path_join(sub, "agent.sock");
-        (void)unlink(sock);
-        if (rmdir(sub) < 0 && errno != ENOENT)
-            pod_log(POD_LOG_DEBUG, "rmdir %s: %s", sub, strerror(errno));
-        free(sock);
-        free(sub);
+        int sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd >= 0) {
+            (void)unlinkat(sfd, "agent.sock", 0);
+            close(sfd);
+        }
+        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            pod_log(POD_LOG_DEBUG, "rmdir %s/%s: %s", name, de->d_name, strerror(errno));
     }
-    if (d)
+    if (d) {
         closedir(d);
-    (void)rmdir(run);
-    free(run);
+        (void)unlinkat(dfd, name, AT_REMOVEDIR);
+    }
+    if (dfd >= 0)
+        close(dfd);
+    free(name);
 }
 
 /* ------------------------------------------------------------------ the status file */
@@ -239,7 +269,13 @@ int life_status_mark(const struct pod_spec *s, const char *dir, const char *name
     size_t len;
     struct pod_err e2 = POD_ERR_ZERO;
     long long now = (long long)time(NULL);
-    if (pod_read_file(path, DRV_STATUS_MAX_BYTES, &text, &len, &e2) == 0) {
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rd = dfd < 0 ? -1 : pod_read_file_at(dfd, file, DRV_STATUS_MAX_BYTES, &text, &len, &e2);
+    if (dfd >= 0)
+        close(dfd);
+    if (rd < 0 && e2.code == POD_E_FAILED) /* a link, a FIFO, too large: replaced (tmp+rename) */
+        pod_log(POD_LOG_WARN, "%s: replaced", e2.msg);
+    if (rd == 0) {
         out = life_status_marked(text, word, now);
     } else {
         char *pod = spec_pod_fullname(s);

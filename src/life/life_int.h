@@ -51,6 +51,9 @@ void life_state_forget(const struct life *l);
 void life_run_dir_remove(const struct life *l);
 /* The status file's text (NULL when none). */
 char *life_status_text(const struct life *l, size_t *len);
+/* The untrusted pod directory's check (daemon_podir_check, SPEC 7.5.1) before create, run,
+ * rerun and start: a link or a FIFO where the pod keeps a file refuses the action (exit 1). */
+int life_check_dir(const struct life *l, struct pod_err *err) POD_WUR;
 
 /* ---- podman ---- */
 /* pod_exists, running, containers. */

@@ -192,6 +192,14 @@ static int serialize(const char *name, const char *dir, struct pod_err *err)
     return fd;
 }
 
+/* The actions that may start a supervisor or create containers: the pod directory is checked
+ * first (SPEC 7.5.1).  stop, kill, rm and the queries are not refused: they must still clean up. */
+static bool brings_up(const char *name)
+{
+    return strcmp(name, "create") == 0 || strcmp(name, "run") == 0 || strcmp(name, "start") == 0 ||
+           strcmp(name, "rerun") == 0;
+}
+
 /* Parses, opens, runs body, turns the result into the exit code. */
 static int action(const struct life_env *e, const char *name, int argc, char **argv,
                   life_body_fn *fn)
@@ -207,6 +215,8 @@ static int action(const struct life_env *e, const char *name, int argc, char **a
     int lock = rc == 0 ? serialize(name, e->dir, &err) : -1;
     if (lock == -1)
         rc = -1;
+    if (rc == 0 && brings_up(name))
+        rc = life_check_dir(&l, &err);
     if (rc == 0)
         rc = fn(&l, &a, &err);
     int code = rc == 0 ? POD_EXIT_OK : life_fail(&err);

@@ -231,7 +231,7 @@ int rt_action_logs(const struct rt_ctx *c, const char *action, int argc, char **
             .n_cols = o.n_cols,
             .now_wall_ns = now,
         };
-        rc = rt_logs_write(&r, out, &err) == 0 ? POD_EXIT_OK : POD_EXIT_SYSTEM;
+        rc = rt_logs_write(&r, out, &err) == 0 ? POD_EXIT_OK : pod_err_exit_code(&err);
         if (rc)
             pod_log(POD_LOG_ERROR, "%s", err.msg);
         free(dir);

@@ -72,7 +72,7 @@ static bool same_names(char **a, char **b)
 }
 
 /* Lists and opens base's files; retried when a rotation renamed them in between. */
-static int open_stream(const char *dir, const char *base, struct lfile **out, size_t *n,
+static int open_stream(int dfd, const char *dir, const char *base, struct lfile **out, size_t *n,
                        struct pod_err *err)
 {
     struct fs fs = fs_real();
@@ -83,10 +83,30 @@ static int open_stream(const char *dir, const char *base, struct lfile **out, si
         size_t cnt = pod_strv_len(paths), k = 0;
         struct lfile *f = xcalloc(cnt + 1, sizeof *f);
         for (size_t i = 0; i < cnt; i++) {
-            int fd = open(paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+            /* beneath log/'s descriptor, no link followed, no FIFO waited on (SPEC 7.5.1) */
+            int fd = openat(dfd, pod_basename(paths[i]),
+                            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
             struct stat st;
             if (fd < 0 && errno == ENOENT)
                 continue; /* deleted by retention meanwhile */
+            if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+                close(fd);
+                close_files(f, k);
+                pod_strv_free(paths);
+                return pod_err_set(err, POD_E_FAILED, 0,
+                                   "`log/%s` in the pod directory is a %s, not a regular file: "
+                                   "refused",
+                                   pod_basename(paths[i]), pod_file_kind(st.st_mode));
+            }
+            if (fd < 0 && errno == ELOOP) {
+                close_files(f, k);
+                pod_err_set(err, POD_E_FAILED, 0,
+                            "`log/%s` in the pod directory is a symbolic link: refused (not "
+                            "followed)",
+                            pod_basename(paths[i]));
+                pod_strv_free(paths);
+                return -1;
+            }
             if (fd < 0 || fstat(fd, &st) < 0) {
                 pod_err_set(err, POD_E_IO, errno, "open `%s`", paths[i]);
                 if (fd >= 0)
@@ -327,8 +347,20 @@ int rt_logs_write(const struct rt_logs_req *r, FILE *out, struct pod_err *err)
 {
     struct cursor *cs = xcalloc(r->n_srcs * 2 + 1, sizeof *cs);
     size_t n = 0;
+    /* no log/ yet: nothing to show; a link there is refused, not followed (SPEC 7.5.1) */
+    int dfd = open(r->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    bool have_dir = dfd >= 0;
     struct stat st;
-    bool have_dir = stat(r->log_dir, &st) == 0; /* no log/ yet: nothing to show */
+    if (dfd < 0 && lstat(r->log_dir, &st) == 0) {
+        free(cs);
+        if (S_ISLNK(st.st_mode))
+            return pod_err_set(err, POD_E_FAILED, 0,
+                               "`log` in the pod directory is a symbolic link: refused (not "
+                               "followed)");
+        return pod_err_set(err, POD_E_FAILED, 0,
+                           "`log` in the pod directory is a %s, not a directory: refused",
+                           pod_file_kind(st.st_mode));
+    }
     for (size_t i = 0; have_dir && i < r->n_srcs; i++) {
         for (int s = 0; s < 2; s++) {
             if (!r->streams[s])
@@ -336,9 +368,10 @@ int rt_logs_write(const struct rt_logs_req *r, FILE *out, struct pod_err *err)
             struct cursor *c = &cs[n];
             *c = (struct cursor){.src = &r->srcs[i], .stream = s, .order = n};
             char *base = xasprintf("%s-%s", r->srcs[i].prefix, stream_names[s]);
-            int rc = open_stream(r->log_dir, base, &c->files, &c->n_files, err);
+            int rc = open_stream(dfd, r->log_dir, base, &c->files, &c->n_files, err);
             free(base);
             if (rc < 0) {
+                close(dfd);
                 free_cursors(cs, n);
                 return -1;
             }
@@ -352,6 +385,8 @@ int rt_logs_write(const struct rt_logs_req *r, FILE *out, struct pod_err *err)
         skip = total + r->limit > 0 ? total + r->limit : 0;
     }
     merge_pass(r, cs, n, out, skip, max);
+    if (dfd >= 0)
+        close(dfd);
     int rd_errno = 0;
     for (size_t i = 0; i < n && !rd_errno; i++)
         rd_errno = cs[i].rd_errno;

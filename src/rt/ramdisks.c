@@ -39,6 +39,24 @@ static char *ramdisk_dir(const struct rt_ctx *c, const char *name)
     return xasprintf("%s/ramdisk/%s", c->pod_dir, name);
 }
 
+/* `ramdisk` and `ramdisk/<name>` are directories or missing, never links: the pod directory
+ * is not trusted (SPEC 7.5.1), and a link there would have fn make, mount over or remove a
+ * directory elsewhere. */
+static int checked(const struct rt_ctx *c, const char *name, struct pod_err *err)
+{
+    int dfd = open(c->pod_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open `%s`", c->pod_dir);
+    char *rel = xasprintf("ramdisk/%s", name);
+    bool exists;
+    int rc = pod_check_beneath(dfd, "ramdisk", S_IFDIR, &exists, err);
+    if (rc == 0)
+        rc = pod_check_beneath(dfd, rel, S_IFDIR, &exists, err);
+    free(rel);
+    close(dfd);
+    return rc;
+}
+
 /* Calls fn for every ramdisk of the spec with its directory; counts failures (fn > 0) and
  * stops at fn < 0.  0 when none failed, else -1 with err (POD_E_FAILED naming the first). */
 static int each_ramdisk(const struct rt_ctx *c, const char *what,
@@ -55,7 +73,11 @@ static int each_ramdisk(const struct rt_ctx *c, const char *what,
             continue;
         char *dir = ramdisk_dir(c, v->name);
         struct pod_err e = POD_ERR_ZERO;
-        int rc = fn(c, v, dir, &e);
+        int rc = 1;
+        if (checked(c, v->name, &e) < 0)
+            pod_log(POD_LOG_ERROR, "Ramdisk %s: %s", v->name, e.msg);
+        else
+            rc = fn(c, v, dir, &e);
         free(dir);
         if (rc < 0) {
             *err = e;

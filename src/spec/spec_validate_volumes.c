@@ -79,10 +79,20 @@ static void warn_foreign_keys(struct vctx *v, const struct snode *it, const char
                 {"shared", SPEC_VOL_VOLUME},
                 {"encrypted", SPEC_VOL_CONFIG},
                 {"bind", SPEC_VOL_HOST}};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (snode_get(it, keys[i].key) && type != keys[i].owner)
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!snode_get(it, keys[i].key) || type == keys[i].owner)
+            continue;
+        bool on = false;
+        if (keys[i].owner == SPEC_VOL_CONFIG && val_bool(v, it, ip, keys[i].key, &on) && on)
+            /* a user who asked for encryption must not get a plain volume (SPEC 4.2) */
+            ERR_KEY(v, val_get(it, keys[i].key), ip, keys[i].key,
+                    "`encrypted: true` on a volume of type %s: only a config can be encrypted; "
+                    "this volume would not be",
+                    spec_vol_type_name(type));
+        else
             WARN(v, val_key_node(it, keys[i].key), ip, "`%s` has no effect on type %s", keys[i].key,
                  spec_vol_type_name(type));
+    }
 }
 
 static void v_ramdisk_size(struct vctx *v, const struct snode *it, const char *ip,

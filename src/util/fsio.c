@@ -212,3 +212,261 @@ char *pod_path_join(const char *dir, const char *name)
         return xasprintf("%s%s", dir, name);
     return xasprintf("%s/%s", dir, name);
 }
+
+/* ------------------------------------------------------------------ beneath a directory */
+
+const char *pod_file_kind(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        return "regular file";
+    case S_IFDIR:
+        return "directory";
+    case S_IFLNK:
+        return "symbolic link";
+    case S_IFIFO:
+        return "fifo";
+    case S_IFSOCK:
+        return "socket";
+    case S_IFCHR:
+        return "character device";
+    case S_IFBLK:
+        return "block device";
+    default:
+        return "special file";
+    }
+}
+
+/* The refusal of a name that is a link (or another kind than wanted): POD_E_FAILED (exit 1). */
+static int refuse(struct pod_err *err, int sys_errno, const char *rel, size_t n, unsigned got,
+                  unsigned want)
+{
+    if ((got & S_IFMT) == S_IFLNK)
+        pod_err_set(err, POD_E_FAILED, 0,
+                    "`%.*s` in the pod directory is a symbolic link: refused (not followed)",
+                    (int)n, rel);
+    else
+        pod_err_set(err, POD_E_FAILED, 0, "`%.*s` in the pod directory is a %s, not a %s: refused",
+                    (int)n, rel, pod_file_kind(got), pod_file_kind(want));
+    err->sys_errno = sys_errno;
+    return -1;
+}
+
+static bool rel_ok(const char *rel)
+{
+    if (!rel || !*rel || *rel == '/')
+        return false;
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || n > 255 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += n;
+        if (*p == '/' && !*++p)
+            return false;
+    }
+    return true;
+}
+
+/* Opens (O_PATH) the directory that holds rel's last component, checking every component on
+ * the way is a directory and not a link; *last points into rel. */
+static int walk_parent(int dirfd, const char *rel, const char **last, struct pod_err *err)
+{
+    if (!rel_ok(rel))
+        return pod_err_set(err, POD_E_INVALID, 0, "`%s`: not a plain name in the pod directory",
+                           rel ? rel : "");
+    int cur = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open the pod directory");
+    const char *p = rel;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        if (!slash) {
+            *last = p;
+            return cur;
+        }
+        char comp[256];
+        memcpy(comp, p, (size_t)(slash - p));
+        comp[slash - p] = '\0';
+        size_t upto = (size_t)(slash - rel);
+        int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        int e = errno;
+        if (next >= 0 && fstat(next, &st) < 0) {
+            e = errno;
+            close(next);
+            next = -1;
+        }
+        close(cur);
+        if (next < 0)
+            return pod_err_set(err, e == ENOENT ? POD_E_NOTFOUND : POD_E_IO, e, "open `%.*s`",
+                               (int)upto, rel);
+        if (!S_ISDIR(st.st_mode)) {
+            close(next);
+            return refuse(err, S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR, rel, upto, st.st_mode,
+                          S_IFDIR);
+        }
+        cur = next;
+        p = slash + 1;
+    }
+}
+
+int pod_open_beneath(int dirfd, const char *rel, int flags, unsigned mode, struct pod_err *err)
+{
+    flags |= O_CLOEXEC | O_NOCTTY;
+    if (!rel)
+        return pod_err_set(err, POD_E_INVALID, 0, "no name in the pod directory");
+    if (strcmp(rel, ".") == 0) {
+        int fd = openat(dirfd, ".", flags, (mode_t)mode);
+        return fd < 0 ? pod_err_set(err, POD_E_IO, errno, "open the pod directory") : fd;
+    }
+    const char *last = rel;
+    int pfd = walk_parent(dirfd, rel, &last, err);
+    if (pfd < 0)
+        return -1;
+    int fd = openat(pfd, last, flags | O_NOFOLLOW, (mode_t)mode);
+    int e = errno;
+    struct stat st;
+    if (fd >= 0 && (flags & O_PATH) && (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))) {
+        close(fd); /* O_PATH|O_NOFOLLOW opens the link itself */
+        fd = -1;
+        e = ELOOP;
+    }
+    if (fd < 0) {
+        bool known = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        close(pfd);
+        if (known && S_ISLNK(st.st_mode))
+            return refuse(err, ELOOP, rel, strlen(rel), st.st_mode, 0);
+        if (known && (e == ENXIO || e == ENOTDIR || e == EISDIR))
+            return refuse(err, e, rel, strlen(rel), st.st_mode,
+                          (flags & O_DIRECTORY) ? S_IFDIR : S_IFREG);
+        return pod_err_set(err, e == ENOENT ? POD_E_NOTFOUND : POD_E_IO, e, "open `%s`", rel);
+    }
+    close(pfd);
+    return fd;
+}
+
+int pod_read_file_at(int dirfd, const char *rel, size_t max_bytes, char **out, size_t *len,
+                     struct pod_err *err)
+{
+    int fd = pod_open_beneath(dirfd, rel, O_RDONLY | O_NONBLOCK, 0, err);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return pod_err_set(err, POD_E_IO, e, "stat `%s`", rel);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return refuse(err, EINVAL, rel, strlen(rel), st.st_mode, S_IFREG);
+    }
+    if (st.st_size < 0 || (uint64_t)st.st_size > max_bytes) {
+        close(fd);
+        return pod_err_set(err, POD_E_FAILED, 0,
+                           "`%s` in the pod directory is larger than %zu bytes: refused", rel,
+                           max_bytes);
+    }
+    struct pod_buf b = {0};
+    char chunk[16384];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            pod_buf_free(&b);
+            return pod_err_set(err, POD_E_IO, e, "read `%s`", rel);
+        }
+        if (n == 0)
+            break;
+        if (b.len + (size_t)n > max_bytes) { /* it grew while we read */
+            close(fd);
+            pod_buf_free(&b);
+            return pod_err_set(err, POD_E_FAILED, 0,
+                               "`%s` in the pod directory is larger than %zu bytes: refused", rel,
+                               max_bytes);
+        }
+        pod_buf_add(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    if (len)
+        *len = b.len;
+    *out = pod_buf_take(&b);
+    return 0;
+}
+
+int pod_check_beneath(int dirfd, const char *rel, unsigned kind, bool *exists, struct pod_err *err)
+{
+    *exists = false;
+    const char *last = rel;
+    struct pod_err e2 = POD_ERR_ZERO;
+    int pfd = walk_parent(dirfd, rel, &last, &e2);
+    if (pfd < 0) {
+        if (e2.code == POD_E_NOTFOUND)
+            return 0;
+        *err = e2;
+        return -1;
+    }
+    struct stat st;
+    int rc = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW);
+    int e = errno;
+    close(pfd);
+    if (rc < 0)
+        return e == ENOENT ? 0 : pod_err_set(err, POD_E_IO, e, "stat `%s`", rel);
+    if (S_ISLNK(st.st_mode) || (kind && (st.st_mode & S_IFMT) != (kind & S_IFMT)))
+        return refuse(err, S_ISLNK(st.st_mode) ? ELOOP : EINVAL, rel, strlen(rel), st.st_mode,
+                      kind);
+    *exists = true;
+    return 0;
+}
+
+int pod_mkdir_beneath(int dirfd, const char *rel, unsigned mode, struct pod_err *err)
+{
+    if (strcmp(rel, ".") == 0)
+        return 0;
+    if (!rel_ok(rel))
+        return pod_err_set(err, POD_E_INVALID, 0, "`%s`: not a plain name in the pod directory",
+                           rel);
+    int cur = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open the pod directory");
+    const char *p = rel;
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        char comp[256];
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        size_t upto = (size_t)(p - rel) + n;
+        if (mkdirat(cur, comp, (mode_t)mode) == 0) {
+            if (fsync(cur) < 0 && errno != EINVAL && errno != EROFS) {
+                int e = errno;
+                close(cur);
+                return pod_err_set(err, POD_E_IO, e, "fsync the parent of `%.*s`", (int)upto, rel);
+            }
+        } else if (errno != EEXIST) {
+            int e = errno;
+            close(cur);
+            return pod_err_set(err, POD_E_IO, e, "mkdir `%.*s`", (int)upto, rel);
+        }
+        int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            int e = errno;
+            struct stat st;
+            bool known = fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0;
+            close(cur);
+            if (known)
+                return refuse(err, e, rel, upto, st.st_mode, S_IFDIR);
+            return pod_err_set(err, POD_E_IO, e, "open `%.*s`", (int)upto, rel);
+        }
+        close(cur);
+        cur = next;
+        p += n;
+        if (!*p)
+            break;
+        p++;
+    }
+    close(cur);
+    return 0;
+}
