@@ -140,3 +140,84 @@ YAML
     eq "running after stop" 0 "$(running_count)"
     pok rm
 }
+
+# he_nproc PID SOFT: sets the soft RLIMIT_NPROC of PID (the hard limit stays: the user can
+# raise the soft one again).
+he_nproc() { prlimit --pid "$1" --nproc="$2:" || fail "prlimit --pid $1 --nproc=$2:"; }
+he_nproc_soft() { prlimit --pid "$1" --nproc --raw --noheadings -o SOFT | tr -d ' '; }
+
+# he_stays SECONDS WHAT CMD...: CMD holds for SECONDS (checked every 0.5 s).
+he_stays() {
+    local secs=$1 what=$2
+    shift 2
+    local end=$(($(ms) + secs * 1000))
+    while [ "$(ms)" -lt $end ]; do
+        "$@" || fail "$what no longer holds"
+        sleep 0.5
+    done
+}
+
+daemon_log_has() { grep -aqE -- "$1" "$PODDIR/log/$PODNAME-0.0.1-stderr.log"; }
+
+# A full process table for a while: the daemon's RLIMIT_NPROC drops to 1 (its user has more
+# processes than that: every fork fails with EAGAIN, as when the user's table is full), for
+# ~8 s, then is lifted.  The daemon keeps running (same pid), says that it could not fork podman
+# (WARN, once per retry), retries with its backoff, keeps `ps` and the status file answering;
+# an exit it could not confirm meanwhile (the crash-looping container's) is seen once podman
+# can be run again, and the container restarted.  Root ignores RLIMIT_NPROC: only in
+# `make e2e-rootless`.
+t_nproc_exhausted() {
+    if [ "$(id -u)" = 0 ]; then
+        log "skipped: root ignores RLIMIT_NPROC (make e2e-rootless runs it)"
+        return 0
+    fi
+    command -v prlimit >/dev/null || { log "skipped: no prlimit"; return 0; }
+    mkpod e2ehonproc <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: tick
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "exit 143" TERM; while true; do sleep 0.2; done']
+      stopTimeout: 1
+    - name: crash
+      image: localhost/podtest:1
+      command: [sh, -c, 'sleep 1; exit 1']
+      restart: always
+      stopTimeout: 1
+      restartBackoff:
+        maxSeconds: 1
+YAML
+    pok run
+    wait_for 30 "crash restarted" cfield_ge crash restartCount 1
+    local dp soft u0 t0
+    dp=$(daemon_pid)
+    soft=$(he_nproc_soft "$dp")
+    log "daemon $dp: RLIMIT_NPROC soft $soft; the user has $(ps -u "$(id -u)" -L --no-headers | wc -l) tasks"
+    he_nproc "$dp" 1
+    t0=$(ms)
+    wait_for 30 "a podman call that could not fork" daemon_log_has 'fork `podman`: Resource temporarily unavailable'
+    u0=$(status updated)
+    # the daemon lives on, answers, writes its status; the other container is left alone
+    he_stays 6 "the daemon answers" cfield_is tick phase running
+    wait_for 12 "status refreshed" sh -c "[ \"\$(sed -n 's/^updated: //p' '$STATUS')\" -gt $u0 ]"
+    kill -0 "$dp" || fail "the daemon died"
+    eq "tick" running "$(ctr_state tick)"
+    he_nproc "$dp" "$soft"
+    local outage_ms s0 n
+    outage_ms=$(ms_since "$t0")
+    n=$(grep -ac 'fork `podman`: Resource temporarily unavailable' "$PODDIR/log/$PODNAME-0.0.1-stderr.log")
+    log "RLIMIT_NPROC lifted after $outage_ms ms ($n failed forks logged)"
+    s0=$(cfield crash startCount)
+    t0=$(ms)
+    # the lookup's backoff doubles up to 60 s (SPEC 7.8): recovered within that
+    wait_for 75 "crash starts again" cfield_ge crash startCount $((s0 + 2))
+    echo "FIGURE hostevents nproc outage_ms=$outage_ms failed_forks_logged=$n recovered_ms=$(ms_since "$t0")"
+    [ -z "${E2E_FIGURES:-}" ] || { echo "FIGURE hostevents nproc outage_ms=$outage_ms failed_forks_logged=$n recovered_ms=$(ms_since "$t0")" >>"$E2E_FIGURES"; } 2>/dev/null || true
+    eq "same daemon" "$dp" "$(daemon_pid)"
+    eq "daemon restarts" 0 "$(psj .daemon.restarts)"
+    eq "tick restarts" 0 "$(cfield tick restartCount)"
+    pok stop
+    no_supervisor_of "$PODDIR"
+    eq "running" 0 "$(running_count)"
+}
