@@ -119,6 +119,7 @@ YAML
     [ -z "${E2E_FIGURES:-}" ] || { echo "FIGURE hostevents reboot_recover_ms=$(ms_since "$t0")" >>"$E2E_FIGURES"; } 2>/dev/null || true
     # what the command line said: nothing ran, so a bad state, destroyed and created anew
     match "run" 'bad state \(no supervisor\), destroying it' "$ERR"
+    match "run" 'ended without a stop \(a reboot, or all killed\): it starts afresh' "$ERR"
     eq "tick running" running "$(ctr_state tick)"
     [ "$(ctr_id tick)" != "$id0" ] || fail "tick is the old container"
     [ "$(daemon_pid)" != "$dp0" ] || fail "the same daemon?"

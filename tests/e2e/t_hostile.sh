@@ -77,7 +77,7 @@ containers:
       stopTimeout: 1
     - name: closer
       image: localhost/podtest:1
-      command: [sh, -c, 'echo before-close; exec >&-; trap "exit 0" TERM; i=0; while true; do i=$((i+1)); echo "err $i" >&2; echo "to closed" 2>/dev/null; sleep 0.2; done']
+      command: [sh, -c, 'echo before-close; printf partial-before-close; exec >&-; trap "exit 0" TERM; i=0; while true; do i=$((i+1)); echo "err $i" >&2; echo "to closed" 2>/dev/null; sleep 0.2; done']
       stopTimeout: 2
 YAML
     pok run
@@ -145,6 +145,8 @@ YAML
     # -- stdout closed: the container runs on, its stderr keeps coming, stdout has its line
     eq "closer" running "$(ctr_state closer)"
     has_line "$(ho_log closer stdout)" ' before-close$'
+    # its stdout ended while it runs: the partial line is written as a + record at once
+    wait_for 10 "closer's stdout ended" sh -c "tail -n 1 '$(ho_log closer stdout)' | grep -q '+ partial-before-close\$'"
     local e0
     e0=$(grep -c ' err [0-9]*$' "$(ho_log closer stderr)")
     wait_for 20 "closer's stderr goes on" sh -c "[ \$(grep -c ' err [0-9]*\$' '$(ho_log closer stderr)') -gt $((e0 + 3)) ]"
