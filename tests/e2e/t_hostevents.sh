@@ -44,7 +44,18 @@ he_store_cleanup() {
     done
     awk -v s="$HE_S/" 'index($2, s) == 1 {print $2}' /proc/mounts | sort -r |
         while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
-    rm -rf "$HE_S" 2>/dev/null || true
+    # the IP leases of the killed containers (CNI host-local keeps them in /var/lib, which a
+    # reboot does not empty; podman never releases them once it forgot the containers)
+    local id f
+    for id in $(cat "$HE_S.ids" 2>/dev/null); do
+        printf '%s' "$id" | grep -Eqx '[0-9a-f]{64}' || continue
+        for f in $(grep -rl -- "^$id" /var/lib/cni/networks 2>/dev/null); do
+            rm -f "$f" 2>/dev/null || true
+        done
+    done
+    # rootless: the image's files belong to the user's subordinate ids
+    [ "$(id -u)" = 0 ] || "$POD_PODMAN" unshare rm -rf "$HE_S/root" "$HE_S/run" "$HE_S/tmp" 2>/dev/null || true
+    rm -rf "$HE_S" "$HE_S.ids" 2>/dev/null || true
 }
 
 # he_pids_of_store: conmon and PID 1 of every container of the store (the infra one included).
@@ -59,21 +70,46 @@ he_pids_of_store() {
 # conmon, containers: SIGKILL, no chance to write anything), /run empty (podman's runroot and
 # tmpdir; the store's tmpfs mounts gone).  The pod directory and podman's --root persist.
 he_reboot() {
-    local pids pid
+    local pids pid c ns="" ids=""
     pids="$(holder_pid) $(daemon_pid) $(he_pids_of_store)"
-    log "reboot: SIGKILL $pids"
-    for pid in $pids; do
-        [ "$pid" -gt 1 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    # the network namespaces podman bind-mounted under /run/netns (a reboot empties /run)
+    for c in $("$POD_PODMAN" ps -q 2>/dev/null); do
+        ns="$ns $("$POD_PODMAN" container inspect --format '{{.NetworkSettings.SandboxKey}}' "$c" 2>/dev/null)"
+        ids="$ids $("$POD_PODMAN" container inspect --format '{{.Id}}' "$c" 2>/dev/null)"
     done
-    # the processes of the pod directory (podman calls of the daemon, the agent's podman exec)
-    for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-        [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PODDIR" ] && kill -9 "$pid" 2>/dev/null || true
+    echo "$ids" >>"$HE_S.ids"
+    log "reboot: SIGKILL $pids"
+    # all at once: stopped first, so that neither the holder nor the daemon can start the other
+    # again between two kills (each restarts the other, SPEC 10.3)
+    kill -STOP $(holder_pid) $(daemon_pid) 2>/dev/null || true
+    kill -9 $pids 2>/dev/null || true
+    # the processes of the pod directory (podman calls of the daemon, the agent's podman exec,
+    # a holder or daemon started meanwhile), until there is none
+    local left=1 tries=0
+    while [ -n "$left" ] && [ $tries -lt 50 ]; do
+        left=""
+        for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+            [ "$pid" = $$ ] && continue
+            if [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PODDIR" ] ||
+                { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "--dir $PODDIR "; then
+                grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && continue
+                kill -9 "$pid" 2>/dev/null && left="$left $pid"
+            fi
+        done
+        tries=$((tries + 1))
+        [ -z "$left" ] || sleep 0.1
     done
     for pid in $pids; do
         wait_for 10 "process $pid gone" sh -c "[ ! -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
     done
     awk -v s="$HE_S/" 'index($2, s) == 1 {print $2}' /proc/mounts | sort -r |
         while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+    for c in $ns; do
+        case $c in /run/netns/netns-* | */netns/netns-*)
+            umount "$c" 2>/dev/null || umount -l "$c" 2>/dev/null || true
+            rm -f "$c" 2>/dev/null || true ;;
+        esac
+    done
     rm -rf "$HE_S/run" "$HE_S/tmp"
     mkdir -p "$HE_S/run" "$HE_S/tmp"
 }
