@@ -3,7 +3,9 @@
 # every /run state (podman's runroot and tmpdir, every process of the pod and its containers),
 # a wall clock stepped back and forth (libfaketime, never `date -s`), and a full process table
 # for a while (RLIMIT_NPROC of the unprivileged user; root ignores it, so that part is skipped
-# as root).  The pod recovers and says what happened.
+# as root).  The pod recovers and says what happened.  The clock step is
+# `t_faketime.sh`'s `wall_clock_steps_back_and_forth` (it needs that file's dynamic podc and
+# libfaketime set-up).  Figures: `FIGURE ` lines, appended to $E2E_FIGURES when set.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
 
 # ---------------------------------------------------------------- a private podman store
