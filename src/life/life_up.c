@@ -148,6 +148,11 @@ int life_up(struct life *l, bool run, const char *want_if, struct pod_err *err)
                     "Pod %s is in a bad state (no supervisor), destroying it and all containers "
                     "(leaving volumes)",
                     l->pod);
+        if (l->f.state_live && l->f.running == 0) /* SPEC 8.11: what a reboot leaves */
+            pod_log(POD_LOG_INFO,
+                    "Pod %s: its supervisor and containers ended without a stop (a reboot, or "
+                    "all killed): it starts afresh",
+                    l->pod);
         if (life_destroy(l, err) < 0 || life_create_fresh(l, interface_for(l, want_if), err) < 0)
             return -1;
         break;

@@ -29,7 +29,12 @@ ft_ready() {
 }
 
 # ft ARGS...: runs ARGS under the test's fake clock.
-ft() { env LD_PRELOAD="$FT_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 "$@"; }
+# With FT_WALL_ONLY=1 only the wall clock is faked (FAKETIME_DONT_FAKE_MONOTONIC=1): what an
+# NTP step or `date -s` does to a running daemon.
+ft() {
+    env LD_PRELOAD="$FT_LIB" FAKETIME_TIMESTAMP_FILE="$T/faketime" FAKETIME_NO_CACHE=1 \
+        ${FT_WALL_ONLY:+FAKETIME_DONT_FAKE_MONOTONIC=1} "$@"
+}
 
 # ft_run: `pod run` under the fake clock (its holder and daemon inherit it).
 ft_run() {
@@ -41,11 +46,11 @@ ft_run() {
     grep -qF libfaketime "/proc/$(daemon_pid)/maps" || fail "the daemon runs without libfaketime"
 }
 
-# ft_jump SECONDS: the fake clocks run SECONDS ahead of the real ones from now on.
+# ft_jump SECONDS: the fake clocks run SECONDS ahead of the real ones from now on (-N: behind).
 ft_jump() {
-    printf '+%s\n' "$1" >"$T/faketime.tmp"
+    case $1 in -*) printf '%s\n' "$1" ;; *) printf '+%s\n' "$1" ;; esac >"$T/faketime.tmp"
     mv "$T/faketime.tmp" "$T/faketime"
-    log "clock jump: +$1 s"
+    log "clock jump: $1 s"
 }
 
 # ft_now: the fake wall clock, epoch seconds.
@@ -170,5 +175,79 @@ YAML
     done
     ready_is 1 || fail "readiness $(status readiness) after the jump; the daemon said:
 $(tail -n 5 "$PODDIR/log/e2eftstatus-0.0.1-stderr.log")"
+    pok stop
+}
+
+# fresh_within SECONDS: .pod.status's `updated:` is within SECONDS of the (fake) wall clock.
+fresh_within() {
+    local now u
+    now=$(ft_now)
+    u=$(status updated)
+    [ $((now - u)) -le "$1" ] && [ $((u - now)) -le "$1" ]
+}
+
+# A wall-clock step back by an hour and forth again (the monotonic clock untouched, as on a
+# host whose clock is set: SPEC 8.11): supervision runs on the monotonic clock, so restarts,
+# backoff and probes go on unchanged and an on-interval job is not re-run by the step forward;
+# log records keep their stream order (seq +1, timestamps step back with the clock); the
+# status file follows the wall clock.
+t_wall_clock_steps_back_and_forth() {
+    ft_ready || return 0
+    export FT_WALL_ONLY=1
+    mkpod e2eftstep <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: tick
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "exit 143" TERM; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']
+      stopTimeout: 1
+      readinessProbe:
+        cmd: [true]
+        periodSeconds: 1
+    - name: crash
+      image: localhost/podtest:1
+      command: [sh, -c, 'sleep 1; exit 1']
+      restart: always
+      stopTimeout: 1
+      restartBackoff:
+        maxSeconds: 1
+    - name: job
+      image: localhost/podtest:1
+      command: [sh, -c, 'exit 0']
+      restart: on-interval:600
+YAML
+    ft_run
+    grep -qF FAKETIME_DONT_FAKE_MONOTONIC=1 "/proc/$(daemon_pid)/environ" ||
+        fail "the daemon's clock fakes the monotonic clock"
+    wait_for 30 "pod ready" ready_is 1
+    wait_for 20 "job exited" cfield_is job phase exited
+    local dp r0 r1
+    dp=$(daemon_pid)
+    r0=$(cfield crash restartCount)
+    ft_jump -3600
+    wait_for 8 "updated: follows the step back" fresh_within 6
+    # restarts go on (the backoff of at most 1 s is monotonic time, not an hour)
+    wait_for 20 "crash restarted after the step back" cfield_ge crash restartCount $((r0 + 2))
+    stays 3 "tick ready" cfield_is tick ready true
+    ft_jump 0 # forward by the hour again: the real time
+    wait_for 8 "updated: follows the step forward" fresh_within 6
+    r1=$(cfield crash restartCount)
+    wait_for 20 "crash restarted after the step forward" cfield_ge crash restartCount $((r1 + 2))
+    # +3600 s of wall clock is not 600 s since the job's exit
+    stays 6 "job not re-run by the step" cfield_is job restartCount 0
+    cfield_is tick ready true || fail "tick not ready after the steps"
+    eq "same daemon" "$dp" "$(daemon_pid)"
+    eq "tick restarts" 0 "$(cfield tick restartCount)"
+    # the records: seq +1 throughout, the timestamps stepped back an hour and forward again
+    local f=$PODDIR/log/tick-e2eftstep-0.0.1-stdout.log
+    awk '{ s = $2; sub(/[+!]$/, "", s); if (NR > 1 && s != prev + 1) { print "gap after " prev; exit 1 } prev = s }' "$f" ||
+        fail "a gap in tick's seq"
+    awk '{ t = int($1); if (NR > 1 && t < prev - 3000) back++; if (NR > 1 && t > prev + 3000) fwd++; prev = t }
+         END { if (back != 1 || fwd != 1) { print "steps back " back ", forward " fwd; exit 1 } }' "$f" ||
+        fail "tick's records do not show the steps"
+    # `pod logs` keeps the stream's own order across the step back: tick 1, 2, 3, ... in order
+    (cd / && "$POD" logs tick -d none -s stdout) | sed -n 's/^.*tick \([0-9]*\)$/\1/p' >"$T/ticks"
+    awk 'NR != $1 { print "line " NR ": tick " $1; exit 1 }' "$T/ticks" || fail "pod logs: tick out of order"
     pok stop
 }
