@@ -19,3 +19,19 @@ e2e: all e2e-dyn
 
 e2e-rootless: all e2e-dyn
 	@E2E_PODC_DYN=$(CURDIR)/$(E2E_DYN)/podc bash tests/e2e/run.sh $(BUILD) --rootless '$(E2E_FILTER)'
+
+# make e2e-asan: a subset of the e2e tests (life cycle, restart, probes, config, logs, recovery
+# after kill -9, shell, confinement) with pods compiled by an ASan+UBSan podc (clang, STATIC=0,
+# the flags of `make asan`, the same build/asan/ it builds): the sanitized runtime runs in
+# every action, the holder and the daemon (not in the agent: a dynamic pod cannot run in the
+# static test image).  Any sanitizer report (ASAN_OPTIONS/UBSAN_OPTIONS log_path, leaks at exit
+# included) fails the test that caused it (tests/e2e/run.sh, E2E_SANITIZE=asan).  Root only.
+E2E_ASAN_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|run_during_stop)|restart/|probes/|config/|logs/logs_of_a_real_pod|recover/|shell/shell_keeps|confine/)
+E2E_ASAN_FLAGS := VARIANT=asan CC=clang STATIC=0 CFLAGS="-O1 -g" \
+  SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+  SAN_LDFLAGS="-fsanitize=address,undefined"
+
+.PHONY: e2e-asan
+e2e-asan:
+	@$(MAKE) --no-print-directory $(E2E_ASAN_FLAGS) all
+	@E2E_SANITIZE=asan bash tests/e2e/run.sh build/asan '$(or $(E2E_FILTER),$(E2E_ASAN_FILTER))'
