@@ -36,7 +36,7 @@ one_pid() {
     local p q
     p=$(host_pids "$1")
     [ -n "$p" ] || return 1
-    if [ -z "${E2E_SANITIZE:-}" ] && [ "${2:-}" = agent ]; then
+    if ! pod_dynamic && [ "${2:-}" = agent ]; then
         for q in $p; do
             via_agent "$q" && printf '%s' "$q" && return 0
         done
@@ -166,7 +166,7 @@ YAML
 via_agent() { parent_args "$1" | grep -q '^/\.podc/agent __agent '; }
 
 # An exec probe attempt (readiness, killed at its 10 s timeout and retried): through the agent
-# once it is up (the first attempt may take podman exec; SPEC 7.9).  A sanitized pod has no
+# once it is up (the first attempt may take podman exec; SPEC 7.9).  A dynamic pod has no
 # agent (t_probes.sh): then an attempt through podman exec.
 t_exec_probe_has_the_containers_confinement() {
     rootless_skip || return 0
@@ -189,16 +189,16 @@ agent_up() {
 }
 
 # `pod signal` of a container whose signal is a `cmd`: through the agent (through podman exec
-# for a sanitized pod).
+# for a dynamically linked pod).
 t_signal_cmd_has_the_containers_confinement() {
     pod_confine
-    [ -n "${E2E_SANITIZE:-}" ] || wait_for 20 "the agent" agent_up
+    pod_dynamic || wait_for 20 "the agent" agent_up
     pok signal main
     wait_pid 20 "the signal command" 3703
     local pid=$FOUND
     [ -z "$(host_pids 3703 | tail -n +2)" ] || fail "several signal commands: $(host_pids 3703 | tr '\n' ' ')"
     log "signal command: pid $pid, parent: $(parent_args "$pid")"
-    [ -n "${E2E_SANITIZE:-}" ] || via_agent "$pid" || fail "the signal command did not take the agent"
+    pod_dynamic || via_agent "$pid" || fail "the signal command did not take the agent"
     same_confinement "signal cmd" "$MAIN" "$pid"
     pok rm
 }
