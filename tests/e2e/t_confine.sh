@@ -64,8 +64,6 @@ wait_pid() {
     done
 }
 
-has_one() { one_pid "$@" >/dev/null; }
-
 # parent_args PID: the command line of PID's parent.
 parent_args() {
     local pp
