@@ -4,7 +4,9 @@
 #   make e2e-rootless [E2E_FILTER=ERE]   as the unprivileged user of ci/rootless-setup.sh, called
 #                                        the production way (setpriv, XDG_RUNTIME_DIR unset,
 #                                        unreadable cwd)
-# Both skip (exit 0) when podman is not usable, unless CI=true.
+#   make e2e-asan [E2E_FILTER=ERE]       a subset with pods of an ASan+UBSan podc (below)
+#   make e2e-valgrind [E2E_FILTER=ERE]   a smaller subset, the pod's actions under valgrind (below)
+# All skip (exit 0) when podman is not usable, unless CI=true.
 
 # t_faketime.sh needs a pod that LD_PRELOAD reaches: the same sources linked dynamically, as
 # the variant <variant>-dyn (STATIC=0), passed to run.sh as E2E_PODC_DYN.
