@@ -4,7 +4,9 @@
 #   make e2e-rootless [E2E_FILTER=ERE]   as the unprivileged user of ci/rootless-setup.sh, called
 #                                        the production way (setpriv, XDG_RUNTIME_DIR unset,
 #                                        unreadable cwd)
-# Both skip (exit 0) when podman is not usable, unless CI=true.
+#   make e2e-asan [E2E_FILTER=ERE]       a subset with pods of an ASan+UBSan podc (below)
+#   make e2e-valgrind [E2E_FILTER=ERE]   a smaller subset, the pod's actions under valgrind (below)
+# All skip (exit 0) when podman is not usable, unless CI=true.
 
 # t_faketime.sh needs a pod that LD_PRELOAD reaches: the same sources linked dynamically, as
 # the variant <variant>-dyn (STATIC=0), passed to run.sh as E2E_PODC_DYN.
@@ -19,3 +21,31 @@ e2e: all e2e-dyn
 
 e2e-rootless: all e2e-dyn
 	@E2E_PODC_DYN=$(CURDIR)/$(E2E_DYN)/podc bash tests/e2e/run.sh $(BUILD) --rootless '$(E2E_FILTER)'
+
+# make e2e-asan: a subset of the e2e tests (life cycle, restart, probes, config, logs, recovery
+# after kill -9, shell, confinement) with pods compiled by an ASan+UBSan podc (clang, STATIC=0,
+# the flags of `make asan`, the same build/asan/ it builds): the sanitized runtime runs in
+# every action, the holder and the daemon (not in the agent: a dynamic pod cannot run in the
+# static test image).  Any sanitizer report (ASAN_OPTIONS/UBSAN_OPTIONS log_path, leaks at exit
+# included) fails the test that caused it (tests/e2e/run.sh, E2E_SANITIZE=asan).  Root only.
+E2E_ASAN_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|run_during_stop)|restart/|probes/|config/|logs/logs_of_a_real_pod|recover/|shell/shell_keeps|confine/)
+E2E_ASAN_FLAGS := VARIANT=asan CC=clang STATIC=0 CFLAGS="-O1 -g" \
+  SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+  SAN_LDFLAGS="-fsanitize=address,undefined"
+
+.PHONY: e2e-asan
+e2e-asan:
+	@$(MAKE) --no-print-directory $(E2E_ASAN_FLAGS) all
+	@E2E_SANITIZE=asan bash tests/e2e/run.sh build/asan '$(or $(E2E_FILTER),$(E2E_ASAN_FILTER))'
+
+# make e2e-valgrind: a smaller subset with pods of the -O0 dynamic podc of `make valgrind`
+# (build/valgrind/), whose actions ps, readiness, logs, info, signal, reload-configs (through
+# the tests' `p`) run under valgrind memcheck; any error, definite leak or unhandled system
+# call fails the test.  valgrind 3.19 (Debian 12) has no pidfd_open, on which every process
+# start and exit watch of the runtime rests: the actions that start processes (run, stop, rm,
+# ...), the holder and the daemon run natively here; they are covered by make e2e-asan (SPEC 11.7).
+E2E_VALGRIND_FILTER ?= ^(config/|logs/|probes/exec_tcp_http|recover/daemon_kill9|multi/ps_views|cli/info)
+.PHONY: e2e-valgrind
+e2e-valgrind:
+	@$(MAKE) --no-print-directory VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" all
+	@E2E_VALGRIND=1 bash tests/e2e/run.sh build/valgrind '$(or $(E2E_FILTER),$(E2E_VALGRIND_FILTER))'

@@ -61,10 +61,19 @@ mkpod() {
     STATUS=$dir/.pod.status
 }
 
+# pod_dynamic: the current pod is linked dynamically (the sanitizer and valgrind builds of make
+# e2e-asan / e2e-valgrind): it cannot run inside the static test image, so it gets no agent.
+pod_dynamic() { readelf -l "$POD" 2>/dev/null | grep -q 'INTERP'; }
+
 # p ARGS...: one pod call, as the host daemon makes it.  Sets OUT, ERR, RC; never fails.
+# Under make e2e-valgrind (E2E_VG set by run.sh) the actions of E2E_VG_ACTIONS run under it.
 p() {
     RC=0
-    OUT=$(cd "$E2E_NOCWD" 2>/dev/null; sh -c "$POD $*" 2>"$T/.err") || RC=$?
+    local vg=""
+    if [ -n "${E2E_VG:-}" ]; then
+        case " $E2E_VG_ACTIONS " in *" ${1%% *} "*) vg="$E2E_VG " ;; esac
+    fi
+    OUT=$(cd "$E2E_NOCWD" 2>/dev/null; sh -c "$vg$POD $*" 2>"$T/.err") || RC=$?
     ERR=$(cat "$T/.err")
 }
 

@@ -17,6 +17,16 @@
 # /run/user/UID pre-created, cwd unreadable).  Without usable podman: skipped (exit 0) unless
 # CI=true (then exit 1).
 # E2E_PODC_DYN: a dynamically linked podc for t_faketime.sh (skipped without it).
+# E2E_SANITIZE=asan (make e2e-asan): BUILD_DIR's podc is an ASan+UBSan build; every process of
+# the pods (the actions, holder, daemon) writes its sanitizer reports to <work>/san/<test>/
+# (ASAN_OPTIONS/UBSAN_OPTIONS log_path, inherited by the holder and the daemon); a test whose
+# processes left any report fails, after its cleanup (so leaks at the daemon's exit count too).
+# E2E_VALGRIND=1 (make e2e-valgrind): BUILD_DIR's podc is the -O0 dynamic build of `make
+# valgrind`; the pod actions of E2E_VG_ACTIONS called through `p` (lib.sh) run under valgrind
+# (memcheck, definite leaks are errors), each writing <work>/san/<test>/vg.<pid>; a test whose
+# valgrind logs are not all empty fails (an error, a leak, or an unhandled system call: valgrind
+# 3.19 has no pidfd_open, so the actions that start processes, and the holder and daemon, run
+# natively: SPEC 11.7).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -81,6 +91,13 @@ mkdir -p "$E2E_WORK"
 export E2E_NOCWD=$E2E_WORK/nocwd
 mkdir -p "$E2E_NOCWD" && chmod 000 "$E2E_NOCWD"
 timeout_s=${E2E_TIMEOUT:-180}
+export E2E_SANITIZE=${E2E_SANITIZE:-}
+export E2E_VALGRIND=${E2E_VALGRIND:-}
+export E2E_VG_ACTIONS=${E2E_VG_ACTIONS:-ps readiness logs info help version signal reload-configs}
+case $E2E_SANITIZE in
+'' | asan) ;;
+*) echo "e2e: E2E_SANITIZE must be empty or asan" >&2; exit 100 ;;
+esac
 
 cleanup_test() { # $1: the test's work dir
     # Only this test's pods (the directories it compiled a pod in): other e2e runs on the same
@@ -108,6 +125,36 @@ cleanup_test() { # $1: the test's work dir
     rm -rf "$1"
 }
 
+# san_env DIR: the sanitizer options of a test's processes (reports into DIR).
+san_env() {
+    export ASAN_OPTIONS="log_path=$1/report:detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
+    export UBSAN_OPTIONS="log_path=$1/report:print_stacktrace=1:halt_on_error=1"
+    export LSAN_OPTIONS="log_path=$1/report"
+}
+
+# san_check DIR NAME: after the test's cleanup, once no process of its pods is left (a daemon's
+# leak report is written at its exit), fails with the reports when DIR has any.
+san_check() {
+    local d=$1 pid end=$(($(date +%s) + 30)) left
+    while :; do
+        left=""
+        for pid in $(ls /proc | grep -E '^[0-9]+$'); do
+            { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$2/" && left="$left $pid"
+        done
+        [ -n "$left" ] && [ "$(date +%s)" -lt $end ] || break
+        sleep 0.2
+    done
+    [ -z "$left" ] || echo "     | sanitizer check: processes of the test still alive:$left"
+    find "$d" -type f -empty -delete # valgrind's log of a clean run
+    [ -n "$(ls -A "$d" 2>/dev/null)" ] || return 0
+    local r
+    for r in "$d"/*; do
+        echo "     | sanitizer report ${r##*/}:"
+        sed 's/^/     |   /' "$r" | head -n 60
+    done
+    return 1
+}
+
 passed=0
 failed=0
 for f in "$here"/t_*.sh; do
@@ -121,8 +168,16 @@ for f in "$here"/t_*.sh; do
         rm -rf "$T"
         mkdir -p "$T"
         start=$(date +%s)
+        san=""
+        if [ -n "$E2E_SANITIZE$E2E_VALGRIND" ]; then
+            san="$E2E_WORK/san/$topic-${fn#t_}"
+            rm -rf "$san"
+            mkdir -p "$san"
+        fi
         (
             export T
+            [ -z "$E2E_SANITIZE" ] || san_env "$san"
+            [ -z "$E2E_VALGRIND" ] || export E2E_VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no --log-file=$san/vg.%p"
             cd "$T"
             set -eu
             source "$here/lib.sh"
@@ -143,15 +198,24 @@ for f in "$here"/t_*.sh; do
         kill "$wpid" 2>/dev/null
         wait "$wpid" 2>/dev/null
         took=$(($(date +%s) - start))
+        # the cleanup's `pod rm -k` runs under the test's sanitizer options too
+        (
+            [ -z "$E2E_SANITIZE" ] || san_env "$san"
+            cleanup_test "$T"
+        )
+        sanrep=""
+        if [ -n "$san" ] && ! sanrep=$(san_check "$san" "$T"); then
+            trc=san
+        fi
         if [ $trc = 0 ]; then
             printf 'ok   %-48s %3ss\n' "$name" "$took"
             passed=$((passed + 1))
         else
             printf 'FAIL %-48s %3ss (rc %s)\n' "$name" "$took" "$trc"
             sed 's/^/     | /' "$T.log" | tail -n ${E2E_TAIL:-40}
+            [ -z "$sanrep" ] || printf '%s\n' "$sanrep"
             failed=$((failed + 1))
         fi
-        cleanup_test "$T"
         rm -f "$T.log"
     done
 done
