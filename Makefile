@@ -82,6 +82,7 @@ include tests/podman.mk
 include tests/e2e.mk
 include sim/sim.mk
 include conformance/conformance.mk
+include tests/stress.mk
 
 # `check` is the README's test command: everything, on this machine, in one go.
 # Suites run one after another (compiles inside each may still use -j).
