@@ -152,9 +152,9 @@ static void ctr_save(const struct ctr *c)
     FILE *f = fopen(t, "we");
     if (!f)
         die(125, "fakepodman: %s: %s", t, strerror(errno));
-    fprintf(f, "id %s\npod %s\nstatus %s\npid %d\nconmon %d\nexit %d\nstarted %lld\nfinished %lld\n",
-            c->id, c->pod, c->status, c->pid, c->conmon, c->exit_code, c->started_ns,
-            c->finished_ns);
+    fprintf(
+        f, "id %s\npod %s\nstatus %s\npid %d\nconmon %d\nexit %d\nstarted %lld\nfinished %lld\n",
+        c->id, c->pod, c->status, c->pid, c->conmon, c->exit_code, c->started_ns, c->finished_ns);
     for (int i = 0; i < c->nlabels; i++)
         fprintf(f, "label %s\n", c->labels[i]);
     if (fclose(f) != 0 || rename(t, p) < 0)
@@ -556,8 +556,7 @@ static void print_inspect(const struct ctr *c)
     json_str(stdout, c->name);
     printf(",\"State\":{\"Status\":\"%s\",\"Running\":%s,\"Pid\":%d,\"ConmonPid\":%d,"
            "\"ExitCode\":%d,\"StartedAt\":",
-           c->status, running ? "true" : "false", running ? c->pid : 0, c->conmon,
-           c->exit_code);
+           c->status, running ? "true" : "false", running ? c->pid : 0, c->conmon, c->exit_code);
     json_time(stdout, c->started_ns);
     printf(",\"FinishedAt\":");
     json_time(stdout, running ? 0 : c->finished_ns);
