@@ -21,27 +21,24 @@ sup_pids() {
 }
 
 measure() {
-    local pid t=0 c=0 rss=0 pss=0 th=0 fds=0 x task v n
+    local pid files=() fdd=() fds=0
     for pid in "$@"; do
-        [ -r "/proc/$pid/stat" ] || continue
-        x=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-        # after the comm: state(3) ... utime(14) stime(15) -> fields 12 and 13 here
-        set -- $x
-        t=$((t + ${12} + ${13}))
-        for task in /proc/$pid/task/*; do
-            v=$(awk '/^voluntary_ctxt_switches|^nonvoluntary_ctxt_switches/ {s += $2} END {print s + 0}' \
-                "$task/status" 2>/dev/null) || v=0
-            c=$((c + ${v:-0}))
-            th=$((th + 1))
-        done
-        v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-        rss=$((rss + ${v:-0}))
-        v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
-        pss=$((pss + ${v:-0}))
-        n=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-        fds=$((fds + n))
+        [ -d "/proc/$pid" ] || continue
+        files+=("/proc/$pid/stat" "/proc/$pid/status" "/proc/$pid/smaps_rollup" /proc/$pid/task/*/status)
+        fdd+=("/proc/$pid/fd")
     done
-    echo "$t $c $rss $pss $th $fds"
+    [ ${#fdd[@]} -gt 0 ] || { echo "0 0 0 0 0 0"; return; }
+    fds=$(ls -U "${fdd[@]}" 2>/dev/null | grep -c '^[0-9]')
+    awk -v fds="$fds" '
+        FILENAME ~ /\/task\// {
+            if (FNR == 1) th++
+            if (/^(non)?voluntary_ctxt_switches:/) c += $2
+            next
+        }
+        FILENAME ~ /^\/proc\/[0-9]+\/stat$/ { sub(/.*\) /, ""); t += $12 + $13; next }
+        FILENAME ~ /\/status$/ && /^VmRSS:/ { rss += $2; next }
+        FILENAME ~ /smaps_rollup$/ && /^Pss:/ { pss += $2 }
+        END { printf "%d %d %d %d %d %d\n", t, c, rss, pss, th, fds }' "${files[@]}" 2>/dev/null
 }
 
 zombies_of() {

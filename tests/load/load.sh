@@ -182,15 +182,15 @@ if [ "$MODE" = fake ] && [ "$STORM" -gt 0 ]; then
     rss_max=$rss_a
     end=$(($(date +%s) + STORM))
     killed=0
-    while [ "$(date +%s)" -lt "$end" ]; do
+    round=$(date +%s)
+    while [ "$round" -lt "$end" ]; do # a round every 10 s: kill every container, sample RSS
         k=$("$FAKE" __crash-all 9)
         killed=$((killed + k))
-        for _ in 1 2 3 4 5 6 7 8 9 10; do
-            sleep 1
-            read -r _t _c rss_x _rest <<<"$(measure $pids)"
-            [ "$rss_x" -le "$rss_max" ] || rss_max=$rss_x
-            [ "$(date +%s)" -lt "$end" ] || break
-        done
+        sleep 5
+        read -r _t _c rss_x _rest <<<"$(measure $pids)"
+        [ "$rss_x" -le "$rss_max" ] || rss_max=$rss_x
+        round=$((round + 10))
+        while [ "$(date +%s)" -lt "$round" ]; do sleep 0.5; done
     done
     read -r t_b c_b rss_b pss_b th_b fd_b <<<"$(measure $pids)"
     secs=$(per $(($(now_ms) - s0)) 1000)
