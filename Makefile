@@ -5,6 +5,7 @@
 #   make check           deps, unit tests, golden tests, simulation, conformance (+ podman)
 #   make demo            the guided tour (README.md)
 #   make asan|tsan|valgrind|fuzz|lint|format|format-check|bench|install|clean
+#   make stress|soak|load  long runs, not in check (tests/stress.mk, README "Reliability")
 #
 # Areas add their own rules in tests/tests.mk, sim/sim.mk and conformance/conformance.mk.
 
@@ -87,6 +88,7 @@ include tests/podman.mk
 include tests/e2e.mk
 include sim/sim.mk
 include conformance/conformance.mk
+include tests/stress.mk
 
 # `check` is the README's test command: everything, on this machine, in one go.
 # Suites run one after another (compiles inside each may still use -j).

@@ -102,7 +102,12 @@ struct drv_cfg {
     long pid;                  /* daemon pid for the status file, 0 = empty */
     int64_t reconcile_ms;      /* inspect cadence, default 10000 */
     int64_t status_refresh_ms; /* rewrite .pod.status at least this often, default 5000 */
-    drv_trace_fn *trace;       /* may be NULL */
+    /* The reconcile and the status refresh share wake-ups: whichever is due first also runs
+     * the other when that one is due within status_refresh_ms / 2 (the reconcile early, the
+     * refresh's rewrite early), so an idle daemon wakes for the refresh only (SPEC.md 10.1).
+     * The daemon sets it; the simulator leaves it off (its traces keep their exact times). */
+    bool coalesce_timers;
+    drv_trace_fn *trace; /* may be NULL */
     void *trace_self;
 };
 

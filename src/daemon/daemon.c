@@ -370,6 +370,7 @@ static int new_driver(struct daemon *d, struct pod_err *err)
                          .pid = (long)getpid(),
                          .reconcile_ms = d->cfg->reconcile_ms,
                          .status_refresh_ms = d->cfg->status_refresh_ms,
+                         .coalesce_timers = true,
                          .log = dsink_drv_sink(d->sink),
                          .trace = daemon_trace,
                          .trace_self = d};

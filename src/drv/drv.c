@@ -644,10 +644,15 @@ static bool run_due(struct drv *d, int64_t now)
         adopt(d);
         work = true;
     }
-    if (d->reconcile_at_mono_ms <= now) {
+    int64_t near = d->cfg.status_refresh_ms / 2;
+    bool refresh_due = d->files.refresh_at_mono_ms <= now;
+    if (d->reconcile_at_mono_ms <= now ||
+        (d->cfg.coalesce_timers && refresh_due && d->reconcile_at_mono_ms - now <= near)) {
         d->reconcile_at_mono_ms = now + d->cfg.reconcile_ms;
         reconcile(d);
         work = true;
+        if (d->cfg.coalesce_timers && !refresh_due && d->files.refresh_at_mono_ms - now <= near)
+            d->files.refresh_at_mono_ms = now; /* rewritten by drv_files_due below */
     }
     if (sup_next_deadline(d->sup) <= now) {
         struct sup_event ev;
