@@ -382,6 +382,13 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     c->obs.start_call_ms = now_ms(b);
     if (r == 1)
         return 0; /* hangs: the container stays "created" */
+    if (r == 3) {
+        /* hangs until the backend's deadline kills `podman run`: a failed start */
+        struct item it = {
+            .at = now_ms(b) + delay, .kind = IT_START_FAILED, .ctr = ctr, .instance = instance};
+        add_item(b, &it);
+        return 0;
+    }
     const struct scn_rule *lat = bsim_rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
     const struct scn_rule *sf = bsim_rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
     struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
@@ -399,6 +406,7 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     if (ctr >= b->n)
         return pod_err_set(err, POD_E_INVALID, 0, "sim: no container %zu", ctr);
     int64_t delay;
+    b->stop_timeout_ms = timeout_ms;
     int r = bsim_call_fault(b, SCN_OP_STOP, ctr, &delay, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_STOP, ctr, instance, 0, 0, delay);
@@ -681,6 +689,8 @@ struct backend_sim *backend_sim_new(const struct backend_sim_cfg *cfg)
     b->fault_seen = xcalloc(b->scn->n_faults + 1, sizeof *b->fault_seen);
     b->rng = sim_rng_sub(cfg->seed, 1);
     b->daemon_up = true;
+    b->cnt.sweep_at_ms = -1;
+    b->cnt.sweep_ctr = SIZE_MAX;
     return b;
 }
 

@@ -56,6 +56,11 @@ struct backend_sim_cfg {
     const struct sim_swarm *swarm; /* NULL: only the scenario's faults */
     sim_trace_fn *trace;
     void *trace_self;
+    /* podsim sweep: the sweep_nth podman call (1-based, counted over every op that can fail:
+     * start, stop, kill, remove, probe, cancel, inspect, pod-create) fails (SCN_F_FAIL) or
+     * hangs (SCN_F_HANG) whatever the scenario's faults say; 0 = no such fault. */
+    uint64_t sweep_nth;
+    enum scn_fault_kind sweep_kind;
 };
 
 /* What happened to one instance's output on one stream (for the no-line-lost check). */
@@ -110,6 +115,10 @@ const struct sim_out_acct *backend_sim_out(const struct backend_sim *b, size_t c
 struct sim_counters {
     unsigned faults_fired, events_lost, events_dup, probes_hung, probes_cancelled, pipe_blocked,
         epipe_lines;
+    uint64_t calls;       /* podman calls made (the sweep's count) */
+    int64_t sweep_at_ms;  /* when the sweep's call came, -1 = not (yet) */
+    enum scn_op sweep_op; /* ... which op it was */
+    size_t sweep_ctr;     /* ... of which container (SIZE_MAX: the pod) */
 };
 struct sim_counters backend_sim_counters(const struct backend_sim *b);
 

@@ -121,14 +121,51 @@ const char *bsim_ctr_name(const struct backend_sim *b, size_t ctr)
     return ctr < b->n ? b->c[ctr].name : "pod";
 }
 
+/* The podman backend's deadline of a call (SPEC 7.8): a hung call is killed then and fails. */
+static int64_t sweep_deadline_ms(const struct backend_sim *b, enum scn_op op)
+{
+    switch (op) {
+    case SCN_OP_START:
+        return 120000;
+    case SCN_OP_STOP:
+        return ((b->stop_timeout_ms + 999) / 1000) * 1000 + 30000;
+    case SCN_OP_POD_CREATE:
+        return 60000;
+    default:
+        return 30000;
+    }
+}
+
 /* Call fault: returns -1 (FAIL), 1 (HANG: do nothing), 2 (FAIL_ASYNC: do nothing, the caller
- * reports the failure *delay_ms later with async_fail), 0 (go on; *delay_ms set). */
+ * reports the failure *delay_ms later with async_fail), 3 (start only: hangs, START_FAILED
+ * *delay_ms later), 0 (go on; *delay_ms set). */
 int bsim_call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
                     struct pod_err *err)
 {
     int64_t slow = 0;
     *delay_ms = 0;
-    switch (bsim_fault_check(b, op, ctr, SCN_EV_ANY, &slow)) {
+    enum fire fire;
+    if (++b->cnt.calls == b->cfg.sweep_nth) {
+        /* podsim sweep: this call fails or hangs, whatever the scenario says */
+        b->cnt.sweep_at_ms = now_ms(b);
+        b->cnt.sweep_op = op;
+        b->cnt.sweep_ctr = ctr;
+        b->cnt.faults_fired++;
+        bsim_trace(b, bsim_ctr_name(b, ctr), "fault", "sweep: call %llu",
+                   (unsigned long long)b->cnt.calls);
+        if (b->cfg.sweep_kind == SCN_F_HANG) {
+            /* hangs until the podman backend's deadline kills it (SPEC 7.8), then fails */
+            int64_t dl = sweep_deadline_ms(b, op);
+            bsim_trace(b, bsim_ctr_name(b, ctr), "fault", "%s hang until its deadline (%lldms)",
+                       scn_op_name(op), (long long)dl);
+            *delay_ms = dl;
+            return op == SCN_OP_START ? 3 : op == SCN_OP_PROBE || op == SCN_OP_INSPECT ? 1 : 2;
+        }
+        fire = FIRE_FAIL;
+    } else {
+        fire = bsim_fault_check(b, op, ctr, SCN_EV_ANY, &slow);
+    }
+    switch (fire) {
     case FIRE_FAIL:
         bsim_trace(b, bsim_ctr_name(b, ctr), "fault", "%s fail", scn_op_name(op));
         return pod_err_set(err, POD_E_BACKEND, 0, "sim: injected failure of %s", scn_op_name(op));

@@ -101,6 +101,7 @@ struct backend_sim {
     uint64_t rng;
     bool daemon_up;
     struct sim_counters cnt;
+    int64_t stop_timeout_ms; /* of the ctr_stop being made (its deadline, for the sweep) */
 };
 
 static inline int64_t now_ms(const struct backend_sim *b)
@@ -125,7 +126,8 @@ const struct scn_rule *bsim_run_rule(const struct backend_sim *b, size_t ctr, ui
 enum fire bsim_fault_check(struct backend_sim *b, enum scn_op op, size_t ctr, enum scn_ev ev,
                            int64_t *slow_ms);
 /* A call's fault: -1 (FAIL, err set), 1 (HANG: do nothing), 2 (FAIL_ASYNC: do nothing, report
- * the failure *delay_ms later), 0 (go on, *delay_ms later). */
+ * the failure *delay_ms later), 3 (start: hang until the deadline, START_FAILED *delay_ms
+ * later), 0 (go on, *delay_ms later). */
 int bsim_call_fault(struct backend_sim *b, enum scn_op op, size_t ctr, int64_t *delay_ms,
                     struct pod_err *err);
 const char *bsim_ctr_name(const struct backend_sim *b, size_t ctr);

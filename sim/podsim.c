@@ -4,6 +4,8 @@
  *   podsim run FILE [--seed N] [--trace text|json]      print the event trace of one run
  *   podsim check [--update] FILE...                     compare with FILE's golden .trace
  *   podsim explore FILE --seeds A..B [--trace text]     random fault schedules + invariants
+ *   podsim sweep FILE... [--kinds fail,hang] [--limit M] [--call K] [--trace text|json]
+ *                                                       fail / hang the k-th podman call, every k
  *   podsim bench [--hours H]                            simulated hours per wall second
  *
  * The only place in sim/ that prints, reads files, spawns (diff -u) or reads the real clock
@@ -35,6 +37,8 @@ static int usage(void)
     fprintf(stderr, "usage: podsim run FILE [--seed N] [--trace text|json] [--dump DIR]\n"
                     "       podsim check [--update] FILE...\n"
                     "       podsim explore FILE --seeds A..B [--trace text|json]\n"
+                    "       podsim sweep FILE... [--kinds fail,hang] [--limit M] [--call K] "
+                    "[--trace text|json]\n"
                     "       podsim bench [--hours H]\n");
     return POD_EXIT_USAGE;
 }
@@ -340,6 +344,149 @@ static int cmd_explore(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ------------------------------------------------------------------ sweep */
+
+/* sqlite's fault simulation on the simulated podman: one clean run counts the podman calls (N);
+ * then for every k in 1..N and every kind, a run where the k-th call fails (or hangs) must keep
+ * every invariant, converge to the clean run's end state and stop (simrun.h, sim/README.md). */
+struct sweep_opts {
+    bool kind[2]; /* fail, hang */
+    uint64_t limit, call;
+    enum sim_trace_fmt fmt;
+};
+
+static const enum scn_fault_kind sweep_kinds[2] = {SCN_F_FAIL, SCN_F_HANG};
+static const char *const sweep_kind_names[2] = {"fail", "hang"};
+
+struct sweep_tot {
+    unsigned bad_runs, runs, violations;
+    unsigned long long calls;
+};
+
+static int sweep_one(const char *file, const struct sweep_opts *so, struct sweep_tot *tot)
+{
+    struct scn *s = load(file);
+    if (!s)
+        return -1;
+    struct sim_opts o = {.sweep = true, .fmt = SIM_TRACE_NONE};
+    struct sim_result clean;
+    struct pod_err err = POD_ERR_ZERO;
+    if (sim_run(s, &o, &clean, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        scn_free(s);
+        return -1;
+    }
+    unsigned runs = 1, violations = clean.violations;
+    if (clean.violations) {
+        tot->bad_runs++;
+        printf("FAIL %s without a fault:\n%s", file, clean.report);
+    }
+    uint64_t n = clean.calls;
+    /* --limit M: at most M values of k, spread evenly over 1..N (always 1 and N) */
+    uint64_t stride = so->limit && n > so->limit ? (n + so->limit - 1) / so->limit : 1;
+    for (uint64_t k = 1; k <= n; k += (k == n || k + stride <= n) ? stride : n - k) {
+        if (so->call && k != so->call)
+            continue;
+        for (int kd = 0; kd < 2; kd++) {
+            if (!so->kind[kd])
+                continue;
+            o.sweep_nth = k;
+            o.sweep_kind = sweep_kinds[kd];
+            o.sweep_ref = clean.ends;
+            o.fmt = so->fmt;
+            struct sim_result res;
+            if (sim_run(s, &o, &res, &err) < 0) {
+                fprintf(stderr, "%s\n", err.msg);
+                sim_result_free(&clean);
+                scn_free(s);
+                return -1;
+            }
+            runs++;
+            if (so->fmt != SIM_TRACE_NONE)
+                fputs(res.trace, stdout);
+            if (res.violations) {
+                violations += res.violations;
+                tot->bad_runs++;
+                printf("FAIL %s: call %llu (%s at %lld.%03llds) %s:\n%s", file,
+                       (unsigned long long)k, res.sweep_call, (long long)(res.sweep_at_ms / 1000),
+                       (long long)(res.sweep_at_ms % 1000), sweep_kind_names[kd], res.report);
+                printf("replay: podsim sweep %s --call %llu --kinds %s --trace text\n", file,
+                       (unsigned long long)k, sweep_kind_names[kd]);
+            }
+            sim_result_free(&res);
+        }
+        if (k == n)
+            break;
+    }
+    printf("SWEEP %s calls=%llu runs=%u violations=%u\n", file, (unsigned long long)n, runs,
+           violations);
+    tot->calls += n;
+    tot->runs += runs;
+    tot->violations += violations;
+    fflush(stdout);
+    sim_result_free(&clean);
+    scn_free(s);
+    return 0;
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    struct sweep_opts so = {.kind = {true, true}, .fmt = SIM_TRACE_NONE};
+    int nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        long long v;
+        if (strcmp(argv[i], "--kinds") == 0 && i + 1 < argc) {
+            char *list = xstrdup(argv[++i]), *save = NULL;
+            so.kind[0] = so.kind[1] = false;
+            bool ok = true;
+            for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                if (strcmp(w, "fail") == 0)
+                    so.kind[0] = true;
+                else if (strcmp(w, "hang") == 0)
+                    so.kind[1] = true;
+                else
+                    ok = false;
+            }
+            free(list);
+            if (!ok || !(so.kind[0] || so.kind[1]))
+                return usage();
+        } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+            if (!pod_parse_int(argv[++i], 1, INT64_MAX, &v))
+                return usage();
+            so.limit = (uint64_t)v;
+        } else if (strcmp(argv[i], "--call") == 0 && i + 1 < argc) {
+            if (!pod_parse_int(argv[++i], 1, INT64_MAX, &v))
+                return usage();
+            so.call = (uint64_t)v;
+        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            if (trace_fmt(argv[++i], &so.fmt) < 0)
+                return usage();
+        } else if (argv[i][0] == '-') {
+            return usage();
+        } else {
+            nfiles++;
+        }
+    }
+    if (nfiles == 0)
+        return usage();
+    struct sweep_tot tot = {0};
+    unsigned errors = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--kinds") == 0 || strcmp(argv[i], "--limit") == 0 ||
+            strcmp(argv[i], "--call") == 0 || strcmp(argv[i], "--trace") == 0) {
+            i++;
+            continue;
+        }
+        if (sweep_one(argv[i], &so, &tot) < 0)
+            errors++;
+    }
+    if (nfiles > 1)
+        printf("sweep: %d scenarios, calls=%llu runs=%u violations=%u (%u failing runs, %u "
+               "errors)\n",
+               nfiles, tot.calls, tot.runs, tot.violations, tot.bad_runs, errors);
+    return tot.bad_runs || errors ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------ bench */
 
 static const char bench_scn[] = "name bench: 5 containers, flapping probes, crash loops, output\n"
@@ -451,6 +598,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 2, argv + 2);
     if (strcmp(argv[1], "explore") == 0)
         return cmd_explore(argc - 2, argv + 2);
+    if (strcmp(argv[1], "sweep") == 0)
+        return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(argv[1], "bench") == 0)
         return cmd_bench(argc - 2, argv + 2);
     return usage();

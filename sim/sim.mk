@@ -14,9 +14,13 @@ SIM_SEEDS ?= 0..499
 # valgrind is ~50x slower: a smaller campaign there and no second determinism pass (both run in
 # full in every other variant; `check` already runs every scenario under valgrind).
 SIM_DET := 1
+# Values of k per fault kind that `make sim` sweeps in every scenario (podsim sweep --limit;
+# the whole sweep is tests/stress/part_sweep.sh in `make stress`).
+SIM_SWEEP_LIMIT ?= 8
 ifneq ($(findstring valgrind,$(RUNNER)),)
 SIM_SEEDS := 0..9
 SIM_DET := 0
+SIM_SWEEP_LIMIT := 1
 endif
 
 $(SIM_LIB): $(SIM_OBJ)
@@ -50,6 +54,11 @@ sim: $(PODSIM)
 	  echo "dump ok: $$(find $$d -type f | wc -l) files"
 	@set -e; for f in $(SIM_EXPLORE); do \
 	  $(RUNNER) ./$(PODSIM) explore $$f --seeds $(SIM_SEEDS); done
+	@echo "== podsim sweep --limit $(SIM_SWEEP_LIMIT): the k-th podman call fails / hangs (whole sweep: make stress)"
+	@mkdir -p $(BUILD)/sim
+	@$(RUNNER) ./$(PODSIM) sweep --limit $(SIM_SWEEP_LIMIT) $(SIM_SCN) > $(BUILD)/sim/sweep.out || \
+	  { grep -v '^SWEEP .* violations=0$$' $(BUILD)/sim/sweep.out; exit 1; }
+	@tail -n 1 $(BUILD)/sim/sweep.out
 
 -include $(BUILD)/sim/podsim.d $(SIM_OBJ:.o=.d)
 

@@ -302,6 +302,7 @@ static void apply_action(struct run *r, const struct scn_action *a)
             simrun_note(r, "daemon", "exit", "pod stopped; a new daemon starts afresh");
             if (daemon_start(r, false) < 0)
                 return;
+            r->restarted_now = true; /* its backoff streak begins at 0 */
         }
         ev.type = SUP_EV_START_POD;
         for (size_t i = 0; i < n; i++)
@@ -435,6 +436,20 @@ static void explore_setup(struct run *r)
     if (r->end_ms < st.at_ms + STOP_BOUND_MS)
         r->end_ms = st.at_ms + STOP_BOUND_MS;
     r->res->params = pod_buf_take(&p);
+}
+
+/* podsim sweep: SIM_SWEEP_SETTLE_MS after the scenario's end the end state is taken and a stop
+ * requested, which must end the pod within STOP_BOUND_MS (as explore's). */
+static void sweep_setup(struct run *r)
+{
+    struct scn_action st;
+    memset(&st, 0, sizeof st);
+    st.kind = SCN_A_STOP;
+    st.at_ms = r->end_ms + SIM_SWEEP_SETTLE_MS;
+    r->final_stop_ms = st.at_ms;
+    r->acts = xrealloc(r->acts, (r->n_acts + 1) * sizeof *r->acts);
+    r->acts[r->n_acts++] = st;
+    r->end_ms = st.at_ms + STOP_BOUND_MS;
 }
 
 static int cmp_act(const void *a, const void *b)
@@ -578,6 +593,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
     }
     if (o->explore)
         explore_setup(r);
+    else if (o->sweep)
+        sweep_setup(r);
     /* sort (stable by line; explore actions have line 0 and come after same-time ones) */
     for (size_t i = 0; i < r->n_acts; i++)
         if (r->acts[i].line == 0 && !(scn->autostart && i == 0))
@@ -594,7 +611,9 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
                                  .swarm = r->have_swarm ? &r->swarm : NULL,
                                  .trace = o->fmt != SIM_TRACE_NONE || !o->no_checks ? sim_trace_cb
                                                                                     : NULL,
-                                 .trace_self = r};
+                                 .trace_self = r,
+                                 .sweep_nth = o->sweep ? o->sweep_nth : 0,
+                                 .sweep_kind = o->sweep_kind};
     r->bs = backend_sim_new(&bc);
     if (res->params)
         simrun_note(r, "sim", "explore", "%s", res->params);
@@ -639,6 +658,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
             for (size_t k = 0; k < nd && r->up; k++)
                 apply_action(r, r->deferred[k]);
         }
+        if (o->sweep && !r->snapped && t >= r->final_stop_ms)
+            simrun_check_sweep(r);
         while (r->next_act < r->n_acts && r->acts[r->next_act].at_ms <= t)
             apply_action(r, &r->acts[r->next_act++]);
         if (r->up)
@@ -661,9 +682,11 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
         if (daemon_start(r, true) == 0)
             drv_run(r->drv);
     }
+    if (o->sweep && !r->snapped)
+        simrun_check_sweep(r);
     if (!o->no_checks) {
         simrun_check_logs(r);
-        if (o->explore && r->drv) {
+        if ((o->explore || o->sweep) && r->drv) {
             bool any = false;
             for (size_t i = 0; i < r->spec->n_containers; i++)
                 if (backend_sim_obs(r->bs, i)->running)
@@ -680,6 +703,12 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
     res->cov_lost = sc.events_lost;
     res->cov_dup = sc.events_dup;
     res->cov_pipe_blocked = sc.pipe_blocked;
+    res->calls = sc.calls;
+    res->sweep_at_ms = sc.sweep_at_ms;
+    if (sc.sweep_at_ms >= 0)
+        snprintf(res->sweep_call, sizeof res->sweep_call, "%s %s", scn_op_name(sc.sweep_op),
+                 sc.sweep_ctr < r->spec->n_containers ? r->spec->containers[sc.sweep_ctr].name
+                                                      : "pod");
     for (size_t i = 0; i < r->n_recs; i++) {
         if (strcmp(r->recs[i].event, "cancel") == 0 ||
             (strcmp(r->recs[i].event, "probe-done") == 0 && strstr(r->recs[i].details, "timeout")))
@@ -689,7 +718,8 @@ int sim_run(const struct scn *scn_in, const struct sim_opts *o, struct sim_resul
         else if (strcmp(r->recs[i].event, "signal") == 0)
             res->cov_signals++;
     }
-    simrun_check_expects(r);
+    if (!o->sweep)
+        simrun_check_expects(r);
     if (o->dump_dir)
         res->dump_error = dump_files(r->mem, o->dump_dir);
 done:
@@ -717,5 +747,6 @@ void sim_result_free(struct sim_result *r)
     free(r->report);
     free(r->params);
     free(r->dump_error);
+    free(r->ends);
     memset(r, 0, sizeof *r);
 }

@@ -31,6 +31,25 @@ struct sim_opts {
     int64_t run_for_ms;     /* overrides the scenario's run-for when > 0 */
     const char *dump_dir;   /* when set: the simulated pod directory (.pod.status, log/...) is
                                copied there at the end of the run (podsim run --dump) */
+    /* podsim sweep: the scenario, then SIM_SWEEP_SETTLE_MS more, the end state is compared
+     * with sweep_ref (the clean run's; NULL in the clean run itself), then a stop that must end
+     * the pod within 10 minutes.  Expectations are not evaluated (the fault changes counts). */
+    bool sweep;
+    uint64_t sweep_nth;             /* this podman call fails or hangs (0 = none: clean run) */
+    enum scn_fault_kind sweep_kind; /* SCN_F_FAIL or SCN_F_HANG */
+    const struct sim_ctr_end *sweep_ref;
+};
+
+#define SIM_SWEEP_SETTLE_MS (10 * 60 * 1000)
+
+/* A container at the end of a sweep run's settle time (the moment of the final stop). */
+struct sim_ctr_end {
+    bool running;          /* the simulated podman's truth */
+    int64_t running_since; /* when that instance began running */
+    bool ever_gave_up;     /* the supervisor gave up on it at some point of the run */
+    unsigned max_failures; /* the longest backoff streak of the run */
+    bool failed_never;     /* `failed` under restart: never (a failed start is not retried,
+                              SPEC 8.4: only `rerun` starts it again) */
 };
 
 struct sim_result {
@@ -47,6 +66,12 @@ struct sim_result {
     unsigned cov_crashes, cov_faults, cov_lost, cov_dup, cov_backoff_cap, cov_gave_up,
         cov_probe_timeout, cov_rotations, cov_disk_full, cov_rotation_crash, cov_signals,
         cov_pipe_blocked;
+    /* sweep */
+    uint64_t calls;           /* podman calls of the run */
+    int64_t sweep_at_ms;      /* when the swept call came (-1: never) */
+    char sweep_call[48];      /* "start web", "inspect db", ... */
+    struct sim_ctr_end *ends; /* one per container (sweep runs), owned */
+    size_t n_ends;
 };
 
 /* Runs the scenario.  Returns -1 only when it cannot run at all (spec rejected, unknown

@@ -116,8 +116,12 @@ void simrun_check_step(struct run *r)
             if (c->backoff.max_ms > 0 && ss->backoff_ms >= c->backoff.max_ms / 2 &&
                 c->backoff.max_ms > c->backoff.initial_ms)
                 r->res->cov_backoff_cap++;
-            if (ss->gave_up)
+            if (ss->gave_up) {
                 r->res->cov_gave_up++;
+                cs->ever_gave_up = true;
+            }
+            if (ss->consecutive_failures > cs->max_failures)
+                cs->max_failures = ss->consecutive_failures;
             /* the backoff streak resets only after resetSeconds of stable running (or when a
              * user request restarted the container) */
             int64_t reset_ms = (int64_t)(c->backoff.reset_s > 0 ? c->backoff.reset_s : 600) * 1000;
@@ -140,6 +144,47 @@ void simrun_check_step(struct run *r)
                 simrun_violation(r, "status file does not parse: %s", e.msg);
             free(txt);
         }
+    }
+}
+
+/* podsim sweep, at the final stop (SIM_SWEEP_SETTLE_MS after the scenario's end): the end state
+ * of every container; with the clean run's (o.sweep_ref) the run must have converged to it:
+ * a container that ran steadily through the whole settle time of the clean run runs here too,
+ * and one fault of a container that never failed in the clean run does not make the supervisor
+ * give up on it. */
+void simrun_check_sweep(struct run *r)
+{
+    size_t n = r->spec->n_containers;
+    r->snapped = true;
+    r->res->ends = xcalloc(n + 1, sizeof *r->res->ends);
+    r->res->n_ends = n;
+    int64_t settled = r->final_stop_ms - SIM_SWEEP_SETTLE_MS;
+    for (size_t i = 0; i < n; i++) {
+        const struct sim_ctr_obs *ob = backend_sim_obs(r->bs, i);
+        struct sim_ctr_end *e = &r->res->ends[i];
+        e->running = ob->running;
+        e->running_since = ob->last_start_ms;
+        e->ever_gave_up = r->cs[i].ever_gave_up;
+        e->max_failures = r->cs[i].max_failures;
+        const struct sup_status *st = r->up ? drv_sup_status(r->drv) : NULL;
+        e->failed_never = st && i < st->n && st->ctr[i].phase == SUP_CTR_FAILED &&
+                          r->spec->containers[i].restart == SPEC_RESTART_NEVER;
+        const struct sim_ctr_end *ref = r->o.sweep_ref ? &r->o.sweep_ref[i] : NULL;
+        const char *name = r->spec->containers[i].name;
+        if (!ref)
+            continue;
+        if (ref->running && ref->running_since <= settled && !e->running && !e->failed_never)
+            simrun_violation(r,
+                             "%s: not running %lld s after the scenario's end; in the run "
+                             "without the fault it runs since %lld.%03llds",
+                             name, (long long)(SIM_SWEEP_SETTLE_MS / 1000),
+                             (long long)(ref->running_since / 1000),
+                             (long long)(ref->running_since % 1000));
+        if (e->ever_gave_up && !ref->ever_gave_up && ref->max_failures == 0)
+            simrun_violation(r,
+                             "%s: the supervisor gave up on it after one transient podman "
+                             "fault (it never failed in the run without the fault)",
+                             name);
     }
 }
 

@@ -68,6 +68,8 @@ struct cstate {
     uint64_t rot_total[2];        /* rotations over all daemon lifetimes */
     unsigned after_stop;          /* instances that ran or could still start after `pod stopped` */
     uint64_t after_stop_instance; /* the last one counted */
+    unsigned max_failures;        /* the longest backoff streak seen (sweep) */
+    bool ever_gave_up;            /* the supervisor gave up on it at some point (sweep) */
 };
 
 struct run {
@@ -91,6 +93,7 @@ struct run {
     struct sim_swarm swarm;
     bool have_swarm;
     int64_t heal_ms, final_stop_ms;
+    bool snapped; /* sweep: the end state was taken (at final_stop_ms) */
     struct rec *recs;
     size_t n_recs, cap_recs;
     struct cstate *cs;
@@ -116,5 +119,7 @@ extern const struct fs_ops simrun_fs_ops;
 void simrun_check_step(struct run *r);    /* the invariants after every step */
 void simrun_check_logs(struct run *r);    /* every line handed to a daemon is in the logs */
 void simrun_check_expects(struct run *r); /* the scenario's expectations, at the end */
+/* sweep: the end state at the final stop, compared with the clean run's (o.sweep_ref) */
+void simrun_check_sweep(struct run *r);
 
 #endif

@@ -199,6 +199,33 @@ static void test_sup_config__coalesce_during_restart(void **state)
     h_free(t);
 }
 
+/* A reload pending for an instance whose start failed is not carried over to the next
+ * instance: that one reads the new files (found by podsim sweep: a hung start, then an extra
+ * restart 110 ms after the retried start). */
+static void test_sup_config__pending_reload_not_for_next_instance(void **state)
+{
+    (void)state;
+    for (int sig = 0; sig < 2; sig++) {
+        struct h *t = h_new();
+        t->spec.config_debounce_ms = 0;
+        h_volume(t, 0, "cfg");
+        h_ctr(t, 0, "c", sig ? SPEC_RESTART_ALWAYS : SPEC_RESTART_ON_CONFIG);
+        if (sig)
+            t->c[0].signal_sig = "HUP";
+        h_mount(t, 0, "cfg");
+        h_go(t, 1);
+        h_ev(t, SUP_EV_START_POD);
+        /* creating: the change is pending for instance 1 */
+        assert_acts(t, h_cfg(t, 0, false, false), "");
+        h_call_failed(t, SUP_ACT_CTR_START, 0, 1, 0, "boom");
+        assert_acts(t, h_at(t, 1000), "start c0#2");
+        /* instance 2 started after the change: no restart, no signal */
+        assert_acts(t, h_started(t, 0, 2), "");
+        assert_phase(t, 0, "running");
+        h_free(t);
+    }
+}
+
 static void test_sup_config__ignored_when_not_running_pod(void **state)
 {
     (void)state;
@@ -241,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_sup_config__checksum_file_rule),
         cmocka_unit_test(test_sup_config__debounce_zero_is_immediate),
         cmocka_unit_test(test_sup_config__coalesce_during_restart),
+        cmocka_unit_test(test_sup_config__pending_reload_not_for_next_instance),
         cmocka_unit_test(test_sup_config__ignored_when_not_running_pod),
         cmocka_unit_test(test_sup_config__pending_burst_dropped_by_stop),
     };

@@ -75,11 +75,12 @@ static void test_sup_stop__backend_never_answers(void **state)
     assert_acts(t, h_at(t, 11999), "");
     assert_acts(t, h_at(t, 12000), "kill c0#1 9");
     assert_true(has_note(t, "did not stop in time; sending SIGKILL"));
-    /* 5 s after SIGKILL without an exit: considered gone, the stop goes on. */
-    assert_acts(t, h_at(t, 17000), "stop c1#1 10000");
+    /* 5 s after SIGKILL without an exit: removed (podman rm -f, the last resort) and
+     * considered gone, the stop goes on. */
+    assert_acts(t, h_at(t, 17000), "ctr-remove; stop c1#1 10000");
     assert_true(has_note(t, "considered gone"));
     assert_acts(t, h_at(t, 29000), "kill c1#1 9");
-    assert_acts(t, h_at(t, 34000), "pod-stopped");
+    assert_acts(t, h_at(t, 34000), "ctr-remove; pod-stopped");
     bool err = false;
     for (size_t k = 0; k < t->a.n; k++)
         if (t->a.v[k].type == SUP_ACT_NOTE && strstr(t->a.v[k].text, "considered gone"))
@@ -105,7 +106,7 @@ static void test_sup_kill__everything_at_once(void **state)
     t = tier_pod();
     h_ev(t, SUP_EV_KILL_POD);
     assert_int_equal(sup_next_deadline(t->s), 5000);
-    assert_acts(t, h_at(t, 5000), "pod-stopped");
+    assert_acts(t, h_at(t, 5000), "ctr-remove; ctr-remove; ctr-remove; ctr-remove; pod-stopped");
     h_free(t);
 }
 
@@ -303,7 +304,7 @@ static void test_sup_stop__failed_kill_call_retried_until_gone(void **state)
     assert_acts(t, h_at(t, 6000), "kill c0#1 9");
     /* the third one worked but no exit comes: gone at 4 s + 5 s, no further kill */
     assert_int_equal(sup_next_deadline(t->s), 9000);
-    assert_acts(t, h_at(t, 9000), "pod-stopped");
+    assert_acts(t, h_at(t, 9000), "ctr-remove; pod-stopped");
     assert_true(has_note(t, "considered gone"));
     assert_int_equal(sup_next_deadline(t->s), INT64_MAX);
     h_free(t);

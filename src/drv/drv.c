@@ -623,6 +623,10 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
         d->adopt_pending[i] = true;
     adopt(d);
     trace_changes(d);
+    /* the previous daemon died after the pod stopped (before it could exit): it stays stopped,
+     * and this daemon has nothing to supervise either (SPEC 10.1) */
+    if (sup_status(d->sup)->phase == SUP_POD_EXITED)
+        d->stopped = true;
     return 0;
 }
 

@@ -100,6 +100,9 @@ void sup_do_start(struct step *x, size_t i)
     c->restart_at_mono_ms = NEVER;
     c->create_deadline_mono_ms = x->now_mono_ms + CREATE_TIMEOUT_MS;
     c->last_start_mono_ms = x->now_mono_ms;
+    /* a reload left pending by an instance that never got running (a failed or hung start)
+     * is not for this one: it reads the current files (SPEC 8.7) */
+    c->pending_reload = 0;
     for (int r = 0; r < PR__N; r++)
         sup_probe_reset(&c->pr[r]);
     sup_cancels_end(c); /* of the previous instance, which is gone */

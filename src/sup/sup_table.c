@@ -242,8 +242,11 @@ static void h_down_stopping(struct step *x, size_t i, const struct ctr_event_arg
 static void h_gone_due(struct step *x, size_t i, const struct ctr_event_arg *a)
 {
     (void)a;
-    sup_note(x, POD_LOG_ERROR, i, "no exit reported %d ms after SIGKILL; considered gone",
-             KILL_GRACE_MS);
+    sup_note(x, POD_LOG_ERROR, i,
+             "no exit reported %d ms after SIGKILL; considered gone (removing it)", KILL_GRACE_MS);
+    /* the last resort before the pod may say it stopped: `podman rm -f` kills a container
+     * whose kill hung or failed, and makes a start still in flight fail (SPEC 8.8) */
+    sup_act(x, SUP_ACT_CTR_REMOVE, i);
     h_down_stopping(x, i, NULL);
 }
 

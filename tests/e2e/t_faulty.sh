@@ -396,3 +396,188 @@ YAML
     eq "hang: ready" false "$(cfield hang ready)"
     stop_rm_clean
 }
+
+# ---------------------------------------------------------------- the kinds x actions matrix
+# SPEC 11.5: each call kind the daemon makes in a standard run (run, container inspect, the
+# agent's exec -d, the first listing ps, stop) failed once, hung once (until the backend's
+# deadline kills it) and slowed once, all at once in one pod: one container per CELL (a
+# container may take an `up` and a `down` fault), the rule matching that container's name.
+# A row: CELL VERB ACTION WHEN [ARG]; WHEN `up` arms the
+# rule before `pod run`, `down` before `pod stop`; CELL `pod` is the pod-wide listing (three
+# rules in a row: fail, then the retry hangs, then the next retry is slow).  `run hang` costs
+# the run deadline (120 s): only in the long matrix (tests/stress/part_faulty.sh).
+FAULT_MATRIX="
+runfail   run     fail   up
+runslow   run     delay  up   4
+inspfail  inspect fail   up
+insphang  inspect hang   up
+inspslow  inspect delay  up   4
+agtfail   exec-d  fail   up
+agthang   exec-d  hang   up
+agtslow   exec-d  delay  up   4
+inspfail  stop    fail   down
+insphang  stop    hang   down
+inspslow  stop    delay  down 4
+"
+FAULT_MATRIX_LONG="
+runhang   run     hang   up
+pod       ps      fail   restart
+pod       ps      hang   restart
+pod       ps      delay  restart 4
+"
+
+# dlog_must ERE: the daemon log has a line matching ERE, else the test fails with its tail
+dlog_must() {
+    dlog_has "$1" || fail "no daemon log line /$1/; its WARN/ERROR lines: $(grep -E 'WARN|ERROR' "$(dlog)" | tail -n 15)"
+}
+
+# matrix_yaml ROWS: the pod, one container per cell (agent cells have an exec readiness probe,
+# so that the daemon starts the in-container agent with `podman exec -d`)
+matrix_yaml() {
+    printf 'api: 1.0.0-beta2\npodVersion: 0.0.1\ncontainers:\n'
+    printf '%s\n' "$1" | awk 'NF && $1 != "pod" && !seen[$1]++ {print $1}' | while read -r c; do
+        cat <<YAML
+    - name: $c
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 1 & wait \$!; done']
+      restart: always
+      stopTimeout: 3
+YAML
+        case $c in
+        agt*) printf '      readinessProbe:\n        cmd: [true]\n        periodSeconds: 1\n' ;;
+        esac
+    done
+}
+
+# matrix_arm ROWS WHEN: the rules of the rows armed at WHEN
+matrix_arm() {
+    printf '%s\n' "$1" | while read -r cell verb action when arg; do
+        [ -n "$cell" ] && [ "$when" = "$2" ] || continue
+        if [ "$cell" = pod ]; then
+            fault "$verb" "$action" 1 - ${arg:-}
+        else
+            fault "$verb" "$action" 1 "^.*$cell-$PODNAME" ${arg:-}
+        fi
+    done
+}
+
+# cell_hits VERB ACTION CELL: calls of VERB for CELL's container that got ACTION
+cell_hits() {
+    awk -v v="$1" -v a="$2" -v c="$3-$PODNAME" '$3 == v && $4 == a && (c ~ /^pod-/ || index($0, c))' \
+        "$FAULTY_DIR/calls" | wc -l
+}
+
+# matrix_restart ROWS DAEMON_PID: the `restart` rules armed, the daemon SIGKILLed: the holder's
+# new daemon lists the containers (fails, hangs until its 30 s deadline, is slow), meanwhile
+# cannot adopt; then adopts every one as it was
+matrix_restart() {
+    local rows=$1 dp=$2 inst ts c cells
+    cells=$(printf '%s\n' "$rows" | awk 'NF && $1 != "pod" && $4 == "up" {print $1}' | sort -u)
+    inst=$(psj '[.containers[] | "\(.name)=\(.instance)/\(.restartCount)"] | join(" ")')
+    matrix_arm "$rows" restart
+    kill -9 "$dp"
+    ts=$(ms)
+    wait_for 20 "a new daemon" daemon_is_not "$dp"
+    printf '%s\n' "$rows" | while read -r cell verb action when arg; do
+        [ -n "$cell" ] && [ "$when" = restart ] || continue
+        wait_for 90 "the new daemon's $verb $action" sh -c "[ \$(awk -v v=$verb -v a=$action '\$3 == v && \$4 == a' '$FAULTY_DIR/calls' | wc -l) -ge 1 ]"
+    done
+    for c in $cells; do
+        wait_for 30 "$c adopted running" cfield_is "$c" phase running
+    done
+    log "matrix: new daemon with a failing/hanging/slow listing: all adopted after $(ms_since "$ts") ms"
+    eq "instances and restarts after the adoption" "$inst" \
+        "$(psj '[.containers[] | "\(.name)=\(.instance)/\(.restartCount)"] | join(" ")')"
+    dlog_must 'listing failed'
+}
+
+# run_matrix POD ROWS: the whole matrix in one pod; prints one line per cell (the fault's
+# hits, what the daemon logged about it, the cell's state after it)
+run_matrix() {
+    local rows=$2 dp t0 c ts
+    faulty
+    matrix_yaml "$rows" >"$T/matrix.yaml"
+    mkpod "$1" <"$T/matrix.yaml"
+    matrix_arm "$rows" up
+    t0=$(ms)
+    pok run
+    dp=$(daemon_pid)
+    # every fault is hit, ps answers meanwhile, and every cell converges: running (and ready)
+    local cells
+    cells=$(printf '%s\n' "$rows" | awk 'NF && $1 != "pod" && $4 == "up" {print $1}' | sort -u)
+    local tps
+    while :; do
+        tps=$(ms)
+        psj .phase >/dev/null
+        [ "$(ms_since "$tps")" -lt 5000 ] || fail "ps took $(ms_since "$tps") ms during the faults"
+        local left=""
+        for c in $cells; do
+            [ "$(cfield "$c" phase)" = running ] || left="$left $c"
+            case $c in agt*) [ "$(cfield "$c" ready)" = true ] || left="$left $c(ready)" ;; esac
+        done
+        printf '%s\n' "$rows" | while read -r cell verb action when arg; do
+            [ -n "$cell" ] && [ "$when" = up ] || continue
+            [ "$(cell_hits "$verb" "$action" "$cell")" -ge 1 ] || echo "$cell($verb $action not hit)"
+        done >"$T/unhit"
+        [ -s "$T/unhit" ] && left="$left $(tr '\n' ' ' <"$T/unhit")"
+        [ -z "$left" ] && break
+        [ "$(ms_since "$t0")" -lt 150000 ] || fail "not converged after 150 s:$left"
+        sleep 1
+    done
+    log "matrix: every 'up' cell hit and converged after $(ms_since "$t0") ms"
+    eq "same daemon after the faults" "$dp" "$(daemon_pid)"
+    # what each fault did (asserted below), one line per cell
+    dlog_must 'runfail: .*start failed: .*injected run failure'
+    eq "runfail: restartCount in ps" 1 "$(cfield runfail restartCount)"
+    eq "runfail: instance" 2 "$(cfield runfail instance)"
+    for c in $cells; do
+        case $c in runfail | runhang) ;; *) eq "$c: restarts" 0 "$(cfield "$c" restartCount)" ;; esac
+    done
+    dlog_must "inspect inspfail-$PODNAME-0.0.1"
+    wait_for 60 "the hung inspect killed at its deadline (30 s), logged" \
+        dlog_has "inspect insphang-$PODNAME-0.0.1"
+    dlog_must 'agtfail: exec probes of instance 1 through podman exec'
+    case $rows in *runhang*)
+        dlog_must 'runhang: .*start failed'
+        eq "runhang: instance" 2 "$(cfield runhang instance)" ;;
+    esac
+    case $rows in *restart*) matrix_restart "$rows" "$dp" ;; esac
+    dp=$(daemon_pid)
+    # stop with the `down` rules: every container ends, none is left, the stop retried or
+    # escalated as SPEC 8.8 says
+    matrix_arm "$rows" down
+    local took
+    ts=$(ms)
+    pok stop
+    took=$(ms_since "$ts")
+    log "matrix: stop with failing/hanging/slow podman stop: $took ms"
+    [ "$took" -lt 60000 ] || fail "stop took $took ms"
+    eq "inspfail: failed stops" 1 "$(cell_hits stop fail inspfail)"
+    eq "insphang: hung stops" 1 "$(cell_hits stop hang insphang)"
+    eq "inspslow: slow stops" 1 "$(cell_hits stop delay inspslow)"
+    dlog_must 'inspfail: stop failed: .*injected stop failure'
+    dlog_must 'inspfail: retry stop of instance 1'
+    dlog_must 'insphang: did not stop in time; sending SIGKILL'
+    eq "inspfail: exit code (TERM after the retry)" 0 "$(ctr_exit_code inspfail)"
+    eq "inspslow: exit code (TERM, late)" 0 "$(ctr_exit_code inspslow)"
+    eq "insphang: exit code (the supervisor's SIGKILL)" 137 "$(ctr_exit_code insphang)"
+    # the table
+    printf '%s\n' "$rows" | while read -r cell verb action when arg; do
+        [ -n "$cell" ] || continue
+        log "$(printf 'cell %-9s %-8s %-6s %-5s hits=%s' "$cell" "$verb" "$action" "$when" \
+            "$(cell_hits "$verb" "$action" "$cell")")"
+    done
+    ts=$(ms)
+    stop_rm_clean
+    log "matrix: podman healthy again, rm leaves nothing: $(ms_since "$ts") ms; in all $(ms_since "$t0") ms"
+}
+
+t_matrix() {
+    run_matrix e2eswmx "$FAULT_MATRIX"
+}
+
+# the long matrix (tests/stress/part_faulty.sh sets FAULTY_LONG=1): with `run hang`
+t_matrix_long() {
+    [ "${FAULTY_LONG:-0}" = 1 ] || { log "skipped (FAULTY_LONG=1: make stress)"; return 0; }
+    run_matrix e2eswml "$FAULT_MATRIX$FAULT_MATRIX_LONG"
+}
