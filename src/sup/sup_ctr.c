@@ -180,6 +180,23 @@ void sup_failed_start(struct step *x, size_t i, const char *why)
     sup_schedule_restart(x, i, true, why);
 }
 
+/* Podman could not start the container (SPEC 8.3): the container never ran, so this is no
+ * restart in the sense of its policy; even under `never` it is retried with backoff (counted
+ * for backoff and give-up), as kubelet retries a container it could not create. */
+void sup_start_fault(struct step *x, size_t i, const char *why)
+{
+    struct ctr *c = &x->s->c[i];
+    sup_leave_up(c);
+    if (ctr_spec(x->s, i)->restart != SPEC_RESTART_NEVER) {
+        sup_failed_start(x, i, why);
+        return;
+    }
+    c->rerun_ready = false;
+    char w[240];
+    snprintf(w, sizeof w, "%s (podman's fault: retried under restart policy never too)", why);
+    sup_schedule_restart(x, i, true, w);
+}
+
 /* A started container exited on its own at exit_mono_ms (now, or earlier for an instance adopted
  * exited): apply the restart policy (original 3.4).  The on-interval timer counts from the exit;
  * backoff delays count from now. */

@@ -59,7 +59,8 @@ enum ctr_event {
 };
 
 /* What to do when a stopping container has exited. */
-enum after_stop { AS_NONE = 0, AS_RESTART, AS_FAILED_START, AS_LIVENESS };
+/* AS_START_FAULT: podman did not answer a start (a fault of podman, not of the container). */
+enum after_stop { AS_NONE = 0, AS_RESTART, AS_FAILED_START, AS_LIVENESS, AS_START_FAULT };
 
 enum {
     PR_STARTUP = SUP_PROBE_STARTUP,
@@ -331,6 +332,8 @@ void sup_do_stop(struct step *x, size_t i, enum after_stop after);
 void sup_do_kill(struct step *x, size_t i);
 void sup_schedule_restart(struct step *x, size_t i, bool failure, const char *why);
 void sup_failed_start(struct step *x, size_t i, const char *why);
+/* A start podman failed (START_FAILED, no answer): retried with backoff whatever the policy. */
+void sup_start_fault(struct step *x, size_t i, const char *why);
 bool sup_policy_restarts(const struct spec_container *k, int code);
 void sup_policy_exit(struct step *x, size_t i, int code, int64_t exit_mono_ms);
 void sup_set_exit(struct ctr *c, const struct ctr_event_arg *a);

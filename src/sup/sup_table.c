@@ -74,7 +74,7 @@ static void h_start_failed(struct step *x, size_t i, const struct ctr_event_arg 
     char why[190];
     snprintf(why, sizeof why, "start failed: %s", a && a->msg && *a->msg ? a->msg : "backend");
     sup_set_exit(&x->s->c[i], NULL);
-    sup_failed_start(x, i, why);
+    sup_start_fault(x, i, why);
 }
 
 static void h_create_timeout(struct step *x, size_t i, const struct ctr_event_arg *a)
@@ -82,7 +82,7 @@ static void h_create_timeout(struct step *x, size_t i, const struct ctr_event_ar
     (void)a;
     sup_note(x, POD_LOG_ERROR, i, "no answer to start within %d s; stopping it",
              CREATE_TIMEOUT_MS / 1000);
-    sup_do_stop(x, i, AS_FAILED_START);
+    sup_do_stop(x, i, AS_START_FAULT);
 }
 
 static void h_startup_ok(struct step *x, size_t i, const struct ctr_event_arg *a)
@@ -224,6 +224,9 @@ static void h_down_stopping(struct step *x, size_t i, const struct ctr_event_arg
         break;
     case AS_FAILED_START:
         sup_failed_start(x, i, "failed start");
+        break;
+    case AS_START_FAULT:
+        sup_start_fault(x, i, "failed start");
         break;
     case AS_LIVENESS:
         if (ctr_spec(s, i)->restart == SPEC_RESTART_NEVER) {

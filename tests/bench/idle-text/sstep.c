@@ -24,10 +24,17 @@ static void add(uint64_t a)
     uint64_t h = (a * 0x9E3779B97F4A7C15ull) >> 42;
     while (set[h] && set[h] != a)
         h = (h + 1) & (HB - 1);
-    if (!set[h]) { set[h] = a; nset++; }
+    if (!set[h]) {
+        set[h] = a;
+        nset++;
+    }
 }
 static volatile sig_atomic_t stop_now;
-static void on_alarm(int s) { (void)s; stop_now = 1; }
+static void on_alarm(int s)
+{
+    (void)s;
+    stop_now = 1;
+}
 int main(int argc, char **argv)
 {
     struct sigaction sa = {.sa_handler = on_alarm};
@@ -40,9 +47,13 @@ int main(int argc, char **argv)
     struct dirent *e;
     int n = 0;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
+        if (e->d_name[0] == '.')
+            continue;
         pid_t t = atoi(e->d_name);
-        if (ptrace(PTRACE_SEIZE, t, 0, 0) < 0) { perror("seize"); return 1; }
+        if (ptrace(PTRACE_SEIZE, t, 0, 0) < 0) {
+            perror("seize");
+            return 1;
+        }
         ptrace(PTRACE_INTERRUPT, t, 0, 0);
         n++;
     }
@@ -54,26 +65,33 @@ int main(int argc, char **argv)
     for (;;) {
         int st;
         pid_t t = waitpid(-1, &st, __WALL);
-        if (t < 0 || stop_now) break;
-        if (WIFEXITED(st) || WIFSIGNALED(st)) continue;
+        if (t < 0 || stop_now)
+            break;
+        if (WIFEXITED(st) || WIFSIGNALED(st))
+            continue;
         struct user_regs_struct r;
-        if (ptrace(PTRACE_GETREGS, t, 0, &r) == 0) add(r.rip);
+        if (ptrace(PTRACE_GETREGS, t, 0, &r) == 0)
+            add(r.rip);
         steps++;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         int sig = 0;
         if (WIFSTOPPED(st)) {
             int s = WSTOPSIG(st);
-            if (s != SIGTRAP && s != SIGSTOP && (st >> 16) == 0) sig = s;
+            if (s != SIGTRAP && s != SIGSTOP && (st >> 16) == 0)
+                sig = s;
         }
         if ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 > secs) {
             ptrace(PTRACE_DETACH, t, 0, sig);
-            if (--n == 0) break;
+            if (--n == 0)
+                break;
             continue;
         }
         ptrace(PTRACE_SINGLESTEP, t, 0, sig);
     }
     FILE *f = fopen(argv[3], "w");
-    for (size_t i = 0; i < HB; i++) if (set[i]) fprintf(f, "%lx\n", (unsigned long)set[i]);
+    for (size_t i = 0; i < HB; i++)
+        if (set[i])
+            fprintf(f, "%lx\n", (unsigned long)set[i]);
     fclose(f);
     fprintf(stderr, "steps %lu unique %zu\n", steps, nset);
     return 0;
