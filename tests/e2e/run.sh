@@ -17,6 +17,8 @@
 # /run/user/UID pre-created, cwd unreadable).  Without usable podman: skipped (exit 0) unless
 # CI=true (then exit 1).
 # E2E_PODC_DYN: a dynamically linked podc for t_faketime.sh (skipped without it).
+# E2E_EXCLUDE: an ERE of test names not to run (make e2e-rootless leaves out the long tests
+# whose subject is not the user: E2E_ROOTLESS_EXCLUDE in tests/e2e.mk).
 # E2E_SANITIZE=asan (make e2e-asan): BUILD_DIR's podc is an ASan+UBSan build; every process of
 # the pods (the actions, holder, daemon) writes its sanitizer reports to <work>/san/<test>/
 # (ASAN_OPTIONS/UBSAN_OPTIONS log_path, inherited by the holder and the daemon); a test whose
@@ -66,6 +68,7 @@ if [ $rootless = 1 ] && [ "$(id -u)" = 0 ]; then
     cd "$nocwd"
     env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS HOME="$(getent passwd "$user" | cut -d: -f6)" \
         USER="$user" LOGNAME="$user" E2E_ROOTLESS=1 E2E_PODC="$work/podc" E2E_WORK="$work/run" \
+        E2E_EXCLUDE="${E2E_EXCLUDE:-}" \
         E2E_PODC_DYN="$work/podc-dyn" E2E_SCENARIOS="$work/scenarios" \
         setpriv --reuid "$user" --regid "$(id -g "$user")" --init-groups \
         bash "$work/e2e/run.sh" "$work" "$filter"
@@ -164,6 +167,7 @@ for f in "$here"/t_*.sh; do
     for fn in $(bash -c "source '$f'; declare -F" | awk '{print $3}' | grep '^t_'); do
         name="$topic/${fn#t_}"
         printf '%s\n' "$name" | grep -Eq -- "$filter" || continue
+        [ -z "${E2E_EXCLUDE:-}" ] || ! printf '%s\n' "$name" | grep -Eq -- "$E2E_EXCLUDE" || continue
         T="$E2E_WORK/$topic-${fn#t_}"
         rm -rf "$T"
         mkdir -p "$T"
