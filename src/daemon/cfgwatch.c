@@ -175,6 +175,16 @@ static void vol_sums(const struct cfgwatch *w, const struct volst *v, uint64_t *
     close(cfd);
 }
 
+bool cfgwatch_sums(const struct cfgwatch *w, size_t index, uint64_t *dir, uint64_t *txt)
+{
+    for (size_t i = 0; i < w->nv; i++)
+        if (w->v[i].index == index) {
+            vol_sums(w, &w->v[i], dir, txt);
+            return true;
+        }
+    return false;
+}
+
 static bool has_txt(const struct cfgwatch *w, const struct volst *v)
 {
     char *p = xasprintf("%s/config/%s", w->dir, v->txt);

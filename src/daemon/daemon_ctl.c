@@ -151,6 +151,14 @@ void daemon_trace(void *self, int64_t mono_ms, const char *subject, const char *
     if (pod_log_level() >= POD_LOG_DEBUG)
         pod_log(POD_LOG_DEBUG, "trace %6lld.%03lld %-10s %-12s %s", (long long)(mono_ms / 1000),
                 (long long)(mono_ms % 1000), subject, event, details);
+    /* a fired config burst: "config NAME changed" / "config NAME reload requested" */
+    if (strcmp(subject, "pod") == 0 && strcmp(event, "note") == 0 &&
+        strncmp(details, "config ", 7) == 0) {
+        char name[256];
+        if (sscanf(details + 7, "%255s", name) == 1)
+            daemon_config_fired(d, name);
+        return;
+    }
     int i = d->probes ? spec_find_container(d->cfg->spec, subject) : -1;
     if (i < 0)
         return;

@@ -2,7 +2,8 @@
 # tests/e2e/t_chaos.sh - the daemon SIGKILLed at random points on real podman while a container
 # crash-loops, probes run, the config is edited and a container logs numbered lines (SPEC 10.3,
 # 9.9, 8.9; tests/e2e/lib_chaos.sh says what is checked).  A few kills here (CHAOS_KILLS, 4 by
-# default: the modes d, dd, hd and one drawn at random); tests/stress/part_chaos.sh runs >= 50.
+# default: the modes d, dd, hd and one drawn at random); tests/stress/part_chaos.sh runs >= 50
+# (CHAOS_KILLS_WANTED; CHAOS_SECONDS ends the kills earlier).
 # Replay a run: CHAOS_SEED=N make e2e E2E_FILTER=chaos_kill.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_chaos.sh"
@@ -13,11 +14,13 @@ chaos_hups_gt() { [ "$(chaos_hups)" -gt "$1" ]; }
 t_chaos_kill() {
     chaos_pod e2echaos
     chaos_start
-    local modes="d dd hd" m i=0 n=${CHAOS_KILLS_WANTED:-4}
-    while [ "$CHAOS_KILLS" -lt "$n" ]; do
+    local modes="d dd hd" m i=0 n=${CHAOS_KILLS_WANTED:-4} end=$(($(date +%s) + ${CHAOS_SECONDS:-100000}))
+    while [ "$CHAOS_KILLS" -lt "$n" ] && [ "$(date +%s)" -lt "$end" ]; do
         i=$((i + 1))
         m=$(echo $modes | cut -d' ' -f$i 2>/dev/null)
-        [ -n "$m" ] || m=$(echo "d d hd h" | cut -d' ' -f$(($(chaos_rand 4) + 1)))
+        # then at random, mostly the daemon alone: a holder kill (hd) costs a `pod run`, an
+        # adoption and a rerun of the ticker, up to a minute on a loaded machine
+        [ -n "$m" ] || m=$(echo "d d d dd dd hd h" | cut -d' ' -f$(($(chaos_rand 7) + 1)))
         chaos_round "$m"
     done
     # config edits reach the hup container (its handler counts in out/hup; an edit made while
@@ -27,4 +30,84 @@ t_chaos_kill() {
     chaos_edit
     wait_for 20 "a HUP after the last edit" chaos_hups_gt "$h"
     chaos_finish
+}
+
+# A config edit made while no daemon runs (SPEC 8.7): the next daemon compares the config's
+# checksums with the ones its predecessor acted on (.pod.run/.config-sums) and reloads: the
+# signal container gets its HUP, the on-config one is restarted; a daemon restart without an
+# edit reloads nothing.  Without the comparison the edit is never acted on (the new daemon's
+# inotify watches did not exist when it was made).
+t_config_edit_while_no_daemon() {
+    CONFIGS="cfg:a.txt=0" mkpod e2echcfg <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+volumes:
+    - name: cfg
+      type: config
+    - name: out
+      type: host
+      bind: ./out
+containers:
+    - name: hup
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "echo x >>/out/hup" HUP; while true; do sleep 0.05; done']
+      stopTimeout: 1
+      signal:
+        - sig: HUP
+      mounts:
+        - volume: cfg
+          dest: /cfg
+        - volume: out
+          dest: /out
+    - name: cyc
+      image: localhost/podtest:1
+      command: [sleep, "600"]
+      restart: on-config
+      stopTimeout: 1
+      mounts:
+        - volume: cfg
+          dest: /cfg
+YAML
+    mkdir -p "$PODDIR/out"
+    CHAOS_CTRS="hup cyc"
+    pok run
+    wait_for 30 "hup running" cfield_is hup phase running
+    wait_for 30 "cyc running" cfield_is cyc phase running
+    echo 1 >"$PODDIR/config/cfg/a.txt"
+    wait_for 10 "a HUP after an edit" chaos_hups_gt 0
+    wait_for 20 "cyc restarted after an edit" cfield_is cyc instance 2
+    # a restart without an edit: nothing reloaded
+    local dp hp
+    dp=$(daemon_pid)
+    kill -9 "$dp"
+    wait_for 30 "a new daemon" chaos_recovered "$dp"
+    sleep 2
+    eq "HUPs after a daemon restart without an edit" 1 "$(chaos_hups)"
+    eq "cyc after a daemon restart without an edit" 2 "$(cfield cyc instance)"
+    # the daemon dies, the holder waits (stopped), the config is edited, the holder goes on
+    hp=$(holder_pid)
+    dp=$(daemon_pid)
+    kill -STOP "$hp"
+    kill -9 "$dp"
+    sleep 0.5
+    echo 2 >"$PODDIR/config/cfg/a.txt"
+    kill -CONT "$hp"
+    wait_for 30 "a new daemon" chaos_recovered "$dp"
+    wait_for 10 "a HUP for the edit made while no daemon ran" chaos_hups_gt 1
+    wait_for 20 "cyc restarted for it" cfield_is cyc instance 3
+    has_line "$PODDIR/log/e2echcfg-0.0.1-stderr.log" 'config cfg changed while no daemon ran'
+    # holder and daemon dead, an edit, `pod run` adopts
+    dp=$(daemon_pid)
+    kill_supervisor
+    wait_for 10 "supervisor gone" no_supervisor_of "$PODDIR"
+    echo 3 >"$PODDIR/config/cfg/a.txt"
+    pok run
+    match "run" 'adopts them' "$ERR"
+    wait_for 30 "a new daemon" chaos_recovered "$dp"
+    wait_for 10 "a HUP for the edit made while no supervisor ran" chaos_hups_gt 2
+    wait_for 20 "cyc restarted for it" cfield_is cyc instance 4
+    eq "hup: same instance" 1 "$(cfield hup instance)"
+    eq "the config in cyc" 3 "$(in_ctr cyc cat /cfg/a.txt)"
+    pok rm
+    nothing_left
 }

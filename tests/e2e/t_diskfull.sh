@@ -110,7 +110,9 @@ YAML
     notice=$(cat $files | sed -n 's/.*! logw: dropped [0-9]* bytes in \([0-9]*\) lines while the disk failed (No space left on device)$/\1/p' |
         awk '{s += $1} END {print s + 0}')
     log "flood: $distinct lines, max n $max, missing $lost; ps counted $dropped; the notices say $notice"
-    echo "FIGURE diskfull lines=$distinct lost_lines=$lost counted=$dropped noticed=$notice rotated_files=$(($(printf '%s\n' "$files" | wc -l) - 1))"
+    local fig="FIGURE diskfull lines=$distinct lost_lines=$lost counted=$dropped noticed=$notice rotated_files=$(($(printf '%s\n' "$files" | wc -l) - 1))"
+    echo "$fig"
+    [ -z "${CHAOS_FIGURES:-}" ] || echo "$fig" >>"$CHAOS_FIGURES"
     [ "$dropped" -ge 1 ] || fail "nothing dropped"
     eq "lines missing from the files = lines counted in ps" "$dropped" "$lost"
     eq "lines missing from the files = lines in the notices" "$notice" "$lost"
