@@ -442,7 +442,7 @@ static int setup_watch_and_socket(struct daemon *d, struct pod_err *err)
 
 static char *cfg_sums_path(const struct daemon *d)
 {
-    char *rel = xasprintf(".%s.run/.config-sums", d->cfg->name);
+    char *rel = xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS);
     char *p = pod_path_join(d->cfg->dir, rel);
     free(rel);
     return p;

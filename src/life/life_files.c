@@ -189,6 +189,9 @@ void life_run_dir_remove(const struct life *l)
     }
     if (d)
         closedir(d);
+    char *sums = pod_path_join(run, DAEMON_CONFIG_SUMS);
+    (void)unlink(sums);
+    free(sums);
     (void)rmdir(run);
     free(run);
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # tests/stress/part_chaos.sh BUILD_DIR BUDGET_SECONDS - the long variant of tests/e2e/t_chaos.sh
 # (make stress): the daemon SIGKILLed at random points >= 50 times on real podman
-# (CHAOS_KILLS_WANTED, default 50; modes drawn at random after one each of d, dd, hd:
+# (CHAOS_KILLS_WANTED, default 50; modes drawn at random after one each of d, dd, hd, h:
 # tests/e2e/lib_chaos.sh), then tests/e2e/t_diskfull.sh once.  Prints the tests' FIGURE lines;
 # exits 0 when both pass and the kills reached the number wanted.  The chaos test's deadline is
 # the budget less 60 s for the disk-full test.  Replay a run: CHAOS_SEED=N (printed in the FIGURE line).
@@ -18,7 +18,7 @@ rc=0
 want=${CHAOS_KILLS_WANTED:-50}
 # the kills stop early when time runs short (2 min kept for the final checks): fewer than
 # wanted is a failure, reported with the figure
-CHAOS_FIGURES=$figs CHAOS_KILLS_WANTED=$want CHAOS_SECONDS=$((chaos_budget - 150)) \
+CHAOS_MODES_FIRST="d dd hd h" CHAOS_POD=e2echstress CHAOS_FIGURES=$figs CHAOS_KILLS_WANTED=$want CHAOS_SECONDS=$((chaos_budget - 150)) \
     E2E_TIMEOUT=$chaos_budget bash "$here/../e2e/run.sh" "$build" '^chaos/chaos_kill$' || rc=1
 kills=$(sed -n 's/^FIGURE chaos kills=\([0-9]*\).*/\1/p' "$figs")
 if [ "${kills:-0}" -lt "$want" ]; then
