@@ -386,3 +386,13 @@ chaos_finish() {
     [ -z "$left" ] || fail "podman still has networks: $left"
     [ ! -e "$PODDIR/.pod.run" ] || fail ".pod.run left after rm"
 }
+
+# fail, with the message repeated after the (long) diag, so that the runner's tail of a failed
+# test shows it, with the seed that replays the run
+fail() {
+    printf 'FAIL: %s\n' "$*" >&2
+    diag >&2
+    printf 'FAIL: %s (chaos seed %s, kills %s, modes %s)\n' "$*" "${CHAOS_SEED:-}" \
+        "${CHAOS_KILLS:-}" "${CHAOS_MODES:-}" >&2
+    return 1
+}
