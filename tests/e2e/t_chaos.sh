@@ -78,7 +78,8 @@ YAML
     wait_for 30 "cyc running" cfield_is cyc phase running
     echo 1 >"$PODDIR/config/cfg/a.txt"
     wait_for 10 "a HUP after an edit" chaos_hups_gt 0
-    wait_for 20 "cyc restarted after an edit" cfield_is cyc instance 2
+    wait_for 40 "cyc restarted after an edit" cfield_is cyc instance 2
+    wait_for 40 "cyc running" cfield_is cyc phase running
     # a restart without an edit: nothing reloaded
     local dp hp
     dp=$(daemon_pid)
@@ -97,7 +98,8 @@ YAML
     kill -CONT "$hp"
     wait_for 30 "a new daemon" chaos_recovered "$dp"
     wait_for 10 "a HUP for the edit made while no daemon ran" chaos_hups_gt 1
-    wait_for 20 "cyc restarted for it" cfield_is cyc instance 3
+    wait_for 40 "cyc restarted for the edit made while no daemon ran" cfield_is cyc instance 3
+    wait_for 40 "cyc running" cfield_is cyc phase running
     has_line "$PODDIR/log/e2echcfg-0.0.1-stderr.log" 'config cfg changed while no daemon ran'
     # holder and daemon dead, an edit, `pod run` adopts
     dp=$(daemon_pid)
@@ -108,9 +110,11 @@ YAML
     match "run" 'adopts them' "$ERR"
     wait_for 30 "a new daemon" chaos_recovered "$dp"
     wait_for 10 "a HUP for the edit made while no supervisor ran" chaos_hups_gt 2
-    wait_for 20 "cyc restarted for it" cfield_is cyc instance 4
+    wait_for 40 "cyc restarted for the edit made while no supervisor ran" cfield_is cyc instance 4
+    wait_for 40 "cyc running" cfield_is cyc phase running
     eq "hup: same instance" 1 "$(cfield hup instance)"
-    eq "the config in cyc" 3 "$(in_ctr cyc cat /cfg/a.txt)"
+    cfg_in_cyc_is() { [ "$(in_ctr cyc cat /cfg/a.txt)" = "$1" ]; }
+    wait_for 20 "the config in cyc" cfg_in_cyc_is 3
     pok rm
     nothing_left
 }
