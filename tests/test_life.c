@@ -257,6 +257,50 @@ static void test_life_ps_live(void **state)
     assert_null(life_ps_live("not json", false, 0));
 }
 
+/* The log loss counters (SPEC 7.7, 9.5): shown only when one is not zero, the daemon's own
+ * log's under the daemon's lines. */
+static void test_life_ps_live__log_loss(void **state)
+{
+    (void)state;
+    static const char *const j =
+        "{\"pod\":\"p-1\",\"phase\":\"running\",\"ready\":true,\"healthy\":true,"
+        "\"daemon\":{\"pid\":42,\"holderPid\":41,\"started\":1000,\"restarts\":0,"
+        "\"logDroppedLines\":0,\"logDroppedBytes\":0,\"logWriteErrors\":3,"
+        "\"logBacklogBytes\":100,\"logFailing\":true},"
+        "\"containers\":[{\"name\":\"a\",\"phase\":\"running\",\"logDroppedLines\":7,"
+        "\"logDroppedBytes\":70,\"logWriteErrors\":2,\"logBacklogBytes\":0,"
+        "\"logFailing\":false},{\"name\":\"b\",\"phase\":\"running\","
+        "\"logDroppedLines\":0,\"logDroppedBytes\":0,\"logWriteErrors\":0,"
+        "\"logBacklogBytes\":0,\"logFailing\":false}]}";
+    char *t = life_ps_live(j, false, 1100);
+    assert_non_null(t);
+    assert_string_equal(t, "pod: p-1\n"
+                           "phase: running\n"
+                           "readiness: 1\n"
+                           "healthy: 1\n"
+                           "daemon: alive\n"
+                           "daemonPid: 42\n"
+                           "holderPid: 41\n"
+                           "daemonStarted: 1000\n"
+                           "daemonRestarts: 0\n"
+                           "daemonLogDroppedLines: 0\n"
+                           "daemonLogDroppedBytes: 0\n"
+                           "daemonLogWriteErrors: 3\n"
+                           "daemonLogBacklogBytes: 100\n"
+                           "daemonLogFailing: 1\n"
+                           "containers:\n"
+                           "    - name: a\n"
+                           "      phase: running\n"
+                           "      logDroppedLines: 7\n"
+                           "      logDroppedBytes: 70\n"
+                           "      logWriteErrors: 2\n"
+                           "      logBacklogBytes: 0\n"
+                           "      logFailing: 0\n"
+                           "    - name: b\n"
+                           "      phase: running\n");
+    free(t);
+}
+
 static const char *const STATUS = "pod: mypod-1.0.0\n"
                                   "podVersion: 1.0.0\n"
                                   "updated: 1000\n"
@@ -563,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_life_plan_down),
         cmocka_unit_test(test_life_stop_budget),
         cmocka_unit_test(test_life_ps_live),
+        cmocka_unit_test(test_life_ps_live__log_loss),
         cmocka_unit_test(test_life_ps_dead),
         cmocka_unit_test_setup_teardown(test_life_status_mark, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_life_hostif, fx_setup, fx_teardown),

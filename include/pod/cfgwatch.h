@@ -68,6 +68,10 @@ int64_t cfgwatch_next_deadline(const struct cfgwatch *w);
 /* Polls when due (no-op otherwise). */
 void cfgwatch_run(struct cfgwatch *w);
 bool cfgwatch_polling(const struct cfgwatch *w);
+/* The content checksums of the volume with spec index `index`, computed now (as the fallback
+ * compares them: *dir of config/<name>/, *txt of config/<name>.txt, 0 when it is missing).
+ * False when no watched volume has that index. */
+bool cfgwatch_sums(const struct cfgwatch *w, size_t index, uint64_t *dir, uint64_t *txt);
 size_t cfgwatch_watches(const struct cfgwatch *w);
 /* Overflows handled so far (for tests). */
 unsigned cfgwatch_overflows(const struct cfgwatch *w);

@@ -24,6 +24,10 @@
 #include "pod/loop.h"
 #include "pod/spec.h"
 
+/* In .<b>.run/: the config checksums the containers were last told about (SPEC 7.5, 8.7);
+ * `rm` removes it with the directory. */
+#define DAEMON_CONFIG_SUMS ".config-sums"
+
 /* What a backend gets from the daemon. */
 struct daemon_env {
     struct loop *loop; /* register fds here; callbacks must not block */

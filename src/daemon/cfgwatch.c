@@ -204,6 +204,16 @@ void cfgwatch_checksums(const char *dir, const char *name, uint64_t *sum_dir, ui
     free(v.txt);
 }
 
+bool cfgwatch_sums(const struct cfgwatch *w, size_t index, uint64_t *dir, uint64_t *txt)
+{
+    for (size_t i = 0; i < w->nv; i++)
+        if (w->v[i].index == index) {
+            vol_sums(w, &w->v[i], dir, txt);
+            return true;
+        }
+    return false;
+}
+
 static bool has_txt(const struct cfgwatch *w, const struct volst *v)
 {
     char *p = xasprintf("%s/config/%s", w->dir, v->txt);

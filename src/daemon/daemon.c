@@ -395,6 +395,7 @@ static int setup_driver(struct daemon *d, struct pod_err *err)
     }
     pod_log(POD_LOG_INFO, "daemon: recovered the saved state; adopting the containers");
     free(state);
+    d->restored = true;
     return 0;
 }
 
@@ -432,6 +433,118 @@ static int setup_watch_and_socket(struct daemon *d, struct pod_err *err)
     return 0;
 }
 
+/* ------------------------------------------------------------------ config edits while no
+ * daemon runs (SPEC 8.7)
+ *
+ * `.<b>.run/.config-sums` holds, per config volume, the checksums (cfgwatch_sums) of the
+ * content its containers were last told about: taken when a burst of the volume fires, or at a
+ * start that adopts nothing.  A daemon that adopts running containers compares them with the
+ * content now and reports a volume that differs as changed, so an edit made between a
+ * daemon's death and its successor's start is acted on (its inotify watches did not exist
+ * then).  Lines `<volume> <dir checksum> <checksum-file checksum>` (hex), at most 64 KiB. */
+
+#define CFG_SUMS_MAX (64u << 10)
+
+static char *cfg_sums_path(const struct daemon *d)
+{
+    char *rel = xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS);
+    char *p = pod_path_join(d->cfg->dir, rel);
+    free(rel);
+    return p;
+}
+
+static void cfg_sums_write(struct daemon *d)
+{
+    const struct pod_spec *sp = d->cfg->spec;
+    struct pod_buf b = {0};
+    for (size_t i = 0; i < sp->n_volumes; i++)
+        if (d->cfg_acked_known[i])
+            pod_buf_printf(&b, "%s %016llx %016llx\n", sp->volumes[i].name,
+                           (unsigned long long)d->cfg_acked[i][0],
+                           (unsigned long long)d->cfg_acked[i][1]);
+    char *path = cfg_sums_path(d);
+    struct pod_err err = POD_ERR_ZERO;
+    if (pod_write_file_atomic(path, b.data ? b.data : "", b.len, 0600, &err) < 0)
+        pod_log(POD_LOG_DEBUG, "daemon: cannot save the config checksums: %s", err.msg);
+    free(path);
+    pod_buf_free(&b);
+}
+
+/* The saved checksums into d->cfg_acked (unknown names and bad lines are ignored). */
+static void cfg_sums_read(struct daemon *d)
+{
+    const struct pod_spec *sp = d->cfg->spec;
+    char *path = cfg_sums_path(d), *text = NULL;
+    size_t len;
+    struct pod_err err = POD_ERR_ZERO;
+    int rc = pod_read_file(path, CFG_SUMS_MAX, &text, &len, &err);
+    free(path);
+    if (rc < 0)
+        return;
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char name[256];
+        unsigned long long sd, st;
+        if (sscanf(line, "%255s %16llx %16llx", name, &sd, &st) != 3)
+            continue;
+        for (size_t i = 0; i < sp->n_volumes; i++)
+            if (sp->volumes[i].type == SPEC_VOL_CONFIG && strcmp(sp->volumes[i].name, name) == 0) {
+                d->cfg_acked[i][0] = sd;
+                d->cfg_acked[i][1] = st;
+                d->cfg_acked_known[i] = true;
+            }
+    }
+    free(text);
+}
+
+/* At the start: after an adoption, a volume whose content differs from the acknowledged one is
+ * reported changed (the supervisor then reloads it as for any edit: at once for a running
+ * container, once adopted for one still adopting); otherwise the content now is the baseline. */
+static void cfg_catch_up(struct daemon *d)
+{
+    const struct pod_spec *sp = d->cfg->spec;
+    if (!d->cw)
+        return;
+    if (d->restored)
+        cfg_sums_read(d);
+    for (size_t i = 0; i < sp->n_volumes; i++) {
+        uint64_t now[2];
+        if (sp->volumes[i].type != SPEC_VOL_CONFIG || !cfgwatch_sums(d->cw, i, &now[0], &now[1]))
+            continue;
+        if (!d->cfg_acked_known[i]) {
+            d->cfg_acked[i][0] = now[0];
+            d->cfg_acked[i][1] = now[1];
+            d->cfg_acked_known[i] = true;
+            continue;
+        }
+        bool dir = now[0] != d->cfg_acked[i][0], txt = now[1] != d->cfg_acked[i][1];
+        if (!dir && !txt)
+            continue;
+        pod_log(POD_LOG_INFO, "daemon: config %s changed while no daemon ran: reloading it",
+                sp->volumes[i].name);
+        if (dir)
+            on_config(d, i, false, now[1] != 0);
+        if (txt)
+            on_config(d, i, true, now[1] != 0);
+    }
+    cfg_sums_write(d);
+}
+
+void daemon_config_fired(struct daemon *d, const char *name)
+{
+    const struct pod_spec *sp = d->cfg->spec;
+    if (!d->cw)
+        return;
+    for (size_t i = 0; i < sp->n_volumes; i++)
+        if (sp->volumes[i].type == SPEC_VOL_CONFIG && strcmp(sp->volumes[i].name, name) == 0 &&
+            cfgwatch_sums(d->cw, i, &d->cfg_acked[i][0], &d->cfg_acked[i][1])) {
+            d->cfg_acked_known[i] = true;
+            cfg_sums_write(d);
+        }
+}
+
 static void report_ready(struct daemon *d, const struct pod_err *err)
 {
     if (d->ready_fd < 0)
@@ -452,6 +565,7 @@ static int setup(struct daemon *d, struct pod_err *err)
     if (setup_logs(d, err) < 0 || setup_holder(d, err) < 0 || setup_backend(d, err) < 0 ||
         setup_driver(d, err) < 0 || setup_watch_and_socket(d, err) < 0)
         return -1;
+    cfg_catch_up(d);
     return 0;
 }
 
@@ -535,6 +649,10 @@ static void teardown(struct daemon *d, bool clean)
         close(d->lock_fd);
     free(d->probes);
     d->probes = NULL;
+    free(d->cfg_acked);
+    free(d->cfg_acked_known);
+    d->cfg_acked = NULL;
+    d->cfg_acked_known = NULL;
 }
 
 int daemon_run(const struct daemon_cfg *cfg)
@@ -551,6 +669,8 @@ int daemon_run(const struct daemon_cfg *cfg)
     d.started_wall_s = clk_wall_ns(&clk_real) / 1000000000;
     size_t nc = cfg->spec->n_containers;
     d.probes = xcalloc(nc ? nc : 1, sizeof *d.probes);
+    d.cfg_acked = xcalloc(cfg->spec->n_volumes + 1, sizeof *d.cfg_acked);
+    d.cfg_acked_known = xcalloc(cfg->spec->n_volumes + 1, sizeof *d.cfg_acked_known);
     struct pod_err err = POD_ERR_ZERO;
     if (setup(&d, &err) < 0) {
         pod_log(POD_LOG_ERROR, "daemon: cannot start: %s", err.msg);

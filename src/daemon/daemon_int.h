@@ -43,6 +43,11 @@ struct daemon {
     int64_t trimmed_mono_ms; /* the last holder_trim_text() */
     int64_t trim_every_ms;   /* the next one this long after: 10 s, doubling to 60 s */
     struct daemon_probe_seen (*probes)[DAEMON_PROBE_ROLES]; /* per container */
+    /* per volume (spec index): the config checksums the containers were last told about
+     * (dir, checksum file; SPEC 8.7 "edits while no daemon runs"), and whether known */
+    uint64_t (*cfg_acked)[2];
+    bool *cfg_acked_known;
+    bool restored; /* a saved state was restored: the containers are adopted */
 };
 
 /* A request on the control socket (daemon_ctl.c). */
@@ -50,6 +55,9 @@ void daemon_on_request(void *arg, struct ctl_server *s, uint64_t id, int argc, c
 /* The driver's trace hook: keeps the last probe results for the live status. */
 void daemon_trace(void *self, int64_t mono_ms, const char *subject, const char *event,
                   const char *details);
+/* A config burst of volume `name` fired (the driver's NOTE `config NAME changed|reload
+ * requested`): its current checksums become the acknowledged ones (daemon.c). */
+void daemon_config_fired(struct daemon *d, const char *name);
 /* Feeds one pod-level event (START/STOP/KILL) to the driver. */
 void daemon_input(struct daemon *d, enum sup_event_type type);
 

@@ -215,6 +215,7 @@ void life_run_dir_remove(const struct life *l)
             pod_log(POD_LOG_DEBUG, "rmdir %s/%s: %s", name, de->d_name, strerror(errno));
     }
     if (d) {
+        (void)unlinkat(dirfd(d), DAEMON_CONFIG_SUMS, 0);
         closedir(d);
         (void)unlinkat(dfd, name, AT_REMOVEDIR);
     }

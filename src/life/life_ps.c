@@ -52,6 +52,29 @@ static void probe_line(struct pod_buf *b, const char *role, json_t *p, int64_t n
     pod_buf_addc(b, '\n');
 }
 
+/* The log loss counters (logDroppedLines, ...) of o, only when one is not zero (the disk
+ * failed since the daemon started); with a prefix the key is capitalised after it
+ * (daemonLogDroppedLines). */
+static void log_text(struct pod_buf *b, const char *indent, const char *prefix, json_t *o)
+{
+    static const char *const keys[][2] = {{"logDroppedLines", "LogDroppedLines"},
+                                          {"logDroppedBytes", "LogDroppedBytes"},
+                                          {"logWriteErrors", "LogWriteErrors"},
+                                          {"logBacklogBytes", "LogBacklogBytes"},
+                                          {"logFailing", "LogFailing"}};
+    const size_t n = sizeof keys / sizeof keys[0];
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(o, keys[i][0]);
+        any = any || json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
+    }
+    for (size_t i = 0; any && i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%s", prefix, keys[i][*prefix ? 1 : 0]);
+        kv_int(b, indent, key, o, keys[i][0]);
+    }
+}
+
 static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
 {
     pod_buf_printf(b, "    - name: %s\n", str_of(c, "name"));
@@ -61,6 +84,7 @@ static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
                                        "gaveUp",     "exitCode",     "nextStartMs"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         kv_int(b, "      ", keys[i], c, keys[i]);
+    log_text(b, "      ", "", c);
     json_t *pr = json_object_get(c, "probes");
     static const char *const roles[] = {"startup", "readiness", "liveness"};
     for (size_t i = 0; i < 3; i++)
@@ -94,6 +118,7 @@ char *life_ps_live(const char *json, bool as_json, int64_t now_wall_s)
     kv_int(&b, "", "holderPid", dm, "holderPid");
     kv_int(&b, "", "daemonStarted", dm, "started");
     kv_int(&b, "", "daemonRestarts", dm, "restarts");
+    log_text(&b, "", "daemon", dm);
     pod_buf_adds(&b, "containers:\n");
     json_t *arr = json_object_get(o, "containers");
     for (size_t i = 0; i < json_array_size(arr); i++)
