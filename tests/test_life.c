@@ -257,6 +257,35 @@ static void test_life_ps_live(void **state)
     assert_null(life_ps_live("not json", false, 0));
 }
 
+/* The last problem (SPEC 7.2): one line, control characters shown as `?`, with its age. */
+static void test_life_ps_live__last_warning(void **state)
+{
+    (void)state;
+    static const char *const j =
+        "{\"pod\":\"p-1\",\"phase\":\"running\",\"ready\":true,\"healthy\":true,"
+        "\"daemon\":{\"pid\":42,\"holderPid\":41,\"started\":1000,\"restarts\":0,"
+        "\"lastWarning\":\"pod-remove failed: x\",\"lastWarningAt\":1090},"
+        "\"containers\":[{\"name\":\"a\",\"phase\":\"backoff\","
+        "\"lastWarning\":\"run failed: exit 125\\nError\",\"lastWarningAt\":1095}]}";
+    char *t = life_ps_live(j, false, 1100);
+    assert_non_null(t);
+    assert_string_equal(t, "pod: p-1\n"
+                           "phase: running\n"
+                           "readiness: 1\n"
+                           "healthy: 1\n"
+                           "daemon: alive\n"
+                           "daemonPid: 42\n"
+                           "holderPid: 41\n"
+                           "daemonStarted: 1000\n"
+                           "daemonRestarts: 0\n"
+                           "lastWarning: pod-remove failed: x (10 s ago)\n"
+                           "containers:\n"
+                           "    - name: a\n"
+                           "      phase: backoff\n"
+                           "      lastWarning: run failed: exit 125?Error (5 s ago)\n");
+    free(t);
+}
+
 /* The log loss counters (SPEC 7.7, 9.5): shown only when one is not zero, the daemon's own
  * log's under the daemon's lines. */
 static void test_life_ps_live__log_loss(void **state)
@@ -608,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_life_stop_budget),
         cmocka_unit_test(test_life_ps_live),
         cmocka_unit_test(test_life_ps_live__log_loss),
+        cmocka_unit_test(test_life_ps_live__last_warning),
         cmocka_unit_test(test_life_ps_dead),
         cmocka_unit_test_setup_teardown(test_life_status_mark, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_life_hostif, fx_setup, fx_teardown),

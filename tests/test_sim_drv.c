@@ -192,6 +192,26 @@ static void test_drv__start_writes_status(void **state)
     env_free(e);
 }
 
+/* The last problem per container (SPEC 7.2 lastWarning): a failed start call is remembered
+ * with its message and when; a container without one has none. */
+static void test_drv__last_warning(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1 "fault start fail times 1\n", true);
+    int64_t at = -1;
+    assert_null(drv_last_warning(e->drv, 0, &at));
+    assert_int_equal(at, 0);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 5200);
+    const char *w = drv_last_warning(e->drv, 0, &at);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "injected"));
+    assert_int_equal(at, 1700000000);
+    assert_null(drv_last_warning(e->drv, 1, &at)); /* the pod's own: none */
+    env_free(e);
+}
+
 static void test_drv_status_check__rejects_malformed(void **state)
 {
     (void)state;
@@ -786,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_backend_sim__faults),
         cmocka_unit_test(test_backend_sim__output_path_models),
         cmocka_unit_test(test_drv__start_writes_status),
+        cmocka_unit_test(test_drv__last_warning),
         cmocka_unit_test(test_drv_status_check__rejects_malformed),
         cmocka_unit_test(test_drv__reconcile_repairs_lost_exit),
         cmocka_unit_test(test_drv__failed_stop_is_retried),

@@ -147,6 +147,10 @@ void drv_run(struct drv *d);
 int64_t drv_next_deadline(const struct drv *d);
 
 const struct sup_status *drv_sup_status(const struct drv *d);
+/* The last WARN or ERROR the driver logged about container ctr (ctr >= the number of
+ * containers: about the pod) in this daemon's life: a supervisor NOTE of that level or a
+ * failed backend call; NULL when none; *wall_s = when (Unix seconds). */
+const char *drv_last_warning(const struct drv *d, size_t ctr, int64_t *wall_s);
 /* True once the supervisor reported POD_STOPPED (and no start came after). */
 bool drv_pod_stopped(const struct drv *d);
 /* The log sink's stats of container ctr, stream 0 (stdout) / 1 (stderr). */

@@ -229,6 +229,18 @@ static void log_counters(const struct daemon *d, size_t i, json_t *o)
     json_object_set_new(o, "logFailing", json_boolean(failing));
 }
 
+/* The last WARN/ERROR about container i (i = the number of containers: the pod) in this
+ * daemon's life, with when (SPEC 7.2): what a failing podman call or a failed start was. */
+static void last_warning(const struct daemon *d, size_t i, json_t *o)
+{
+    int64_t at = 0;
+    const char *w = d->drv ? drv_last_warning(d->drv, i, &at) : NULL;
+    if (!w)
+        return;
+    json_object_set_new(o, "lastWarning", json_string(w));
+    json_object_set_new(o, "lastWarningAt", json_integer((json_int_t)at));
+}
+
 static json_t *status_json(const struct daemon *d)
 {
     const struct sup_status *st = drv_sup_status(d->drv);
@@ -243,6 +255,7 @@ static json_t *status_json(const struct daemon *d)
                   "restarts", (json_int_t)h->respawns, "wakeups", (json_int_t)d->wakeups);
     free(pod);
     log_counters(d, sp->n_containers, json_object_get(o, "daemon"));
+    last_warning(d, sp->n_containers, json_object_get(o, "daemon"));
     json_t *arr = json_array();
     for (size_t i = 0; i < st->n && i < sp->n_containers; i++) {
         const struct sup_ctr_status *c = &st->ctr[i];
@@ -258,6 +271,7 @@ static json_t *status_json(const struct daemon *d)
         if (c->next_start_mono_ms > 0)
             json_object_set_new(j, "nextStartMs", json_integer(epoch_ms_of(c->next_start_mono_ms)));
         log_counters(d, i, j);
+        last_warning(d, i, j);
         if (d->probes)
             json_object_set_new(j, "probes", probes_json(d, i));
         json_array_append_new(arr, j);

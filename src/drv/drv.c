@@ -11,6 +11,7 @@
 #include "drv_internal.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,14 +193,30 @@ static int call_backend(struct drv *d, const struct sup_action *a, const char **
 
 /* A NOTE: the daemon log and the trace (the subject column names the container already, so a
  * "name: " prefix is dropped there). */
+/* Keeps text as the last problem of container ctr (the pod's when ctr is no container). */
+static void remember_warning(struct drv *d, size_t ctr, const char *fmt, ...) POD_PRINTF(3, 4);
+static void remember_warning(struct drv *d, size_t ctr, const char *fmt, ...)
+{
+    struct drv_warning *w = &d->warn[ctr < d->n ? ctr : d->n];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->text, sizeof w->text, fmt, ap);
+    va_end(ap);
+    int64_t s = clk_wall_ns(&d->cfg.clk) / 1000000000;
+    w->wall_s = s > 0 ? s : 1;
+}
+
 static void note(struct drv *d, const struct sup_action *a)
 {
     const char *cn = ctr_name(d, a->ctr);
     const char *text = a->text;
     size_t cl = strlen(cn);
-    pod_log(a->level ? a->level : POD_LOG_INFO, "%s", a->text);
+    int level = a->level ? a->level : POD_LOG_INFO;
+    pod_log(level, "%s", a->text);
     if (a->ctr < d->n && strncmp(text, cn, cl) == 0 && text[cl] == ':' && text[cl + 1] == ' ')
         text += cl + 2;
+    if (level <= POD_LOG_WARN)
+        remember_warning(d, a->ctr, "%s", text);
     drv_trace(d, cn, "note", "%s", text);
 }
 
@@ -235,6 +252,7 @@ static void exec_action(struct drv *d, const struct sup_action *a)
     const char *cn = ctr_name(d, a->ctr);
     drv_trace(d, cn, "call-failed", "%s: %s", call, err.msg);
     pod_log(POD_LOG_WARN, "%s: %s failed: %s", cn, call, err.msg);
+    remember_warning(d, a->ctr, "%s failed: %s", call, err.msg);
     struct sup_event ev = sup_call_failed_event(a, err.msg);
     pend_push(d, &ev);
 }
@@ -325,6 +343,7 @@ static void on_call_failed(struct drv *d, const struct backend_event *e)
     }
     drv_trace(d, ctr_name(d, a.ctr), "call-failed", "%s (async): %s", call, e->msg);
     pod_log(POD_LOG_WARN, "%s: %s failed: %s", ctr_name(d, a.ctr), call, e->msg);
+    remember_warning(d, a.ctr, "%s failed: %s", call, e->msg);
     if (!a.type || (a.ctr == SIZE_MAX && a.type != SUP_ACT_POD_CREATE))
         return;
     struct sup_event ev = sup_call_failed_event(&a, e->msg);
@@ -577,6 +596,7 @@ int drv_new(const struct drv_cfg *cfg, struct drv **out, struct pod_err *err)
     d->mismatch_instance = xcalloc(d->n + 1, sizeof *d->mismatch_instance);
     d->mismatch_seen = xcalloc(d->n + 1, sizeof *d->mismatch_seen);
     d->traced = xcalloc(d->n + 1, sizeof *d->traced);
+    d->warn = xcalloc(d->n + 1, sizeof *d->warn);
     d->adopt_retry_at_mono_ms = INT64_MAX;
     d->created_wall_s = clk_wall_ns(&cfg->clk) / 1000000000;
     d->pod_phase = d->pod_ready = d->pod_healthy = -1;
@@ -698,6 +718,13 @@ int64_t drv_next_deadline(const struct drv *d)
     return m;
 }
 
+const char *drv_last_warning(const struct drv *d, size_t ctr, int64_t *wall_s)
+{
+    const struct drv_warning *w = &d->warn[ctr < d->n ? ctr : d->n];
+    *wall_s = w->wall_s;
+    return w->wall_s ? w->text : NULL;
+}
+
 const struct sup_status *drv_sup_status(const struct drv *d)
 {
     return sup_status(d->sup);
@@ -732,5 +759,6 @@ void drv_free(struct drv *d)
     free(d->mismatch_instance);
     free(d->mismatch_seen);
     free(d->traced);
+    free(d->warn);
     free(d);
 }

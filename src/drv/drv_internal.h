@@ -54,6 +54,12 @@ enum mismatch {
     MISMATCH_GONE,    /* running for sup, another instance or none for inspect: likewise */
 };
 
+/* What `pod ps` shows as a container's last problem (SPEC 7.2 lastWarning). */
+struct drv_warning {
+    char text[240];
+    int64_t wall_s; /* 0: none yet */
+};
+
 struct drv {
     struct drv_cfg cfg;
     const struct pod_spec *spec;
@@ -73,6 +79,7 @@ struct drv {
     int64_t created_wall_s, started_wall_s; /* Unix seconds; started 0 = never */
     struct drv_files files;
     struct ctr_traced *traced;
+    struct drv_warning *warn; /* n + 1: the last WARN/ERROR per container, [n] the pod's */
     int pod_phase, pod_ready, pod_healthy; /* as last traced, -1 = not yet */
 };
 

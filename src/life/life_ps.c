@@ -75,6 +75,23 @@ static void log_text(struct pod_buf *b, const char *indent, const char *prefix, 
     }
 }
 
+/* `lastWarning: TEXT (N s ago)` when o has one (a string from the daemon: one line, any
+ * control character shown as `?`). */
+static void warning_text(struct pod_buf *b, const char *indent, const char *key, json_t *o,
+                         int64_t now)
+{
+    const char *w = json_string_value(json_object_get(o, "lastWarning"));
+    if (!w)
+        return;
+    json_int_t at = json_integer_value(json_object_get(o, "lastWarningAt"));
+    pod_buf_printf(b, "%s%s: ", indent, key);
+    for (const char *p = w; *p; p++)
+        pod_buf_addc(b, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+    if (at > 0)
+        pod_buf_printf(b, " (%lld s ago)", now > at ? (long long)(now - at) : 0LL);
+    pod_buf_addc(b, '\n');
+}
+
 static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
 {
     pod_buf_printf(b, "    - name: %s\n", str_of(c, "name"));
@@ -85,6 +102,7 @@ static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         kv_int(b, "      ", keys[i], c, keys[i]);
     log_text(b, "      ", "", c);
+    warning_text(b, "      ", "lastWarning", c, now);
     json_t *pr = json_object_get(c, "probes");
     static const char *const roles[] = {"startup", "readiness", "liveness"};
     for (size_t i = 0; i < 3; i++)
@@ -119,6 +137,7 @@ char *life_ps_live(const char *json, bool as_json, int64_t now_wall_s)
     kv_int(&b, "", "daemonStarted", dm, "started");
     kv_int(&b, "", "daemonRestarts", dm, "restarts");
     log_text(&b, "", "daemon", dm);
+    warning_text(&b, "", "lastWarning", dm, now_wall_s);
     pod_buf_adds(&b, "containers:\n");
     json_t *arr = json_object_get(o, "containers");
     for (size_t i = 0; i < json_array_size(arr); i++)
