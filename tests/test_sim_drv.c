@@ -210,6 +210,14 @@ static void test_drv__last_warning(void **state)
     assert_int_equal(at, 1700000000);
     assert_null(drv_last_warning(e->drv, 1, &at)); /* the pod's own: none */
     env_free(e);
+    /* a START_FAILED from the backend (the container could not run) */
+    e = env_new(POD1 "container web\n  start-fail instances 1\n", true);
+    drv_input(e->drv, &ev);
+    run_until(e, 5200);
+    w = drv_last_warning(e->drv, 0, &at);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "start failed: sim: scripted start failure"));
+    env_free(e);
 }
 
 static void test_drv_status_check__rejects_malformed(void **state)

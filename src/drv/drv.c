@@ -368,6 +368,7 @@ static void on_backend(struct drv *d, const struct backend_event *e)
         break;
     case BACKEND_EV_START_FAILED:
         drv_trace(d, cn, "start-failed", "instance=%llu %s", inst, e->msg);
+        remember_warning(d, e->ctr, "start failed: %s", e->msg);
         break;
     case BACKEND_EV_EXITED:
         drv_trace(d, cn, "exited", "instance=%llu code=%d", inst, e->exit_code);

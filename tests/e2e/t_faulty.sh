@@ -177,6 +177,11 @@ YAML
     local nlog gaps g
     nlog=$(grep -c 'flaky: .*start failed: .*injected run failure' "$(dlog)" || true)
     eq "start failures in the daemon log" 3 "$nlog"
+    # ps shows the last of them (SPEC 7.2 lastWarning), with its age, after the recovery too
+    match "ps --json: flaky's last warning" 'start failed: .*injected run failure' \
+        "$(cfield flaky lastWarning)"
+    pok ps
+    match "ps: flaky's last warning" 'lastWarning: start failed: .*injected run failure.* \([0-9]+ s ago\)' "$OUT"
     # s6's nextstart: two starts at least 1 s apart (a retry at once would be ~0.1 s; the
     # margin is for the wrapper's own start under load)
     gaps=$(awk '$3 == "run" {if (p) print $1 - p; p = $1}' "$FAULTY_DIR/calls" | tr '\n' ' ')
