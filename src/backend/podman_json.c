@@ -78,6 +78,8 @@ int podman_parse_time(const char *s, int64_t *wall_ns)
     if (*p)
         return -1;
     int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + sec - off_s;
+    if (secs >= INT64_MAX / 1000000000 - 1)
+        return -1; /* after 2262: no int64 ns (a date no podman reports) */
     *wall_ns = secs <= 0 ? 0 : secs * 1000000000 + frac;
     return 0;
 }
