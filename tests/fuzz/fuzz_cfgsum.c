@@ -221,7 +221,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         t.created_in_vol = t.created_txt = t.removed = false;
         ops(&t, q + 1, end);
         cfgwatch_checksums(t.root, "cfg", &d2, &t2);
-        if (t.created_in_vol && !t.removed && d2 == d1)
+        /* config/cfg made a link by the first list: the reader follows no link (SPEC 7.5.1),
+         * so what the second list wrote through it is not the volume's */
+        char *v = xasprintf("%s/config/cfg", t.root);
+        struct stat vs;
+        bool vol_dir = lstat(v, &vs) == 0 && S_ISDIR(vs.st_mode);
+        free(v);
+        if (t.created_in_vol && !t.removed && vol_dir && d2 == d1)
             abort(); /* a new name in the volume went unnoticed */
         if (t.created_txt && !t.removed && t1 == 0 && t2 == 0)
             abort(); /* a new checksum file went unnoticed */
