@@ -474,11 +474,11 @@ static void cfg_sums_write(struct daemon *d)
 static void cfg_sums_read(struct daemon *d)
 {
     const struct pod_spec *sp = d->cfg->spec;
-    char *path = cfg_sums_path(d), *text = NULL;
+    char *rel = xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS), *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
-    int rc = pod_read_file(path, CFG_SUMS_MAX, &text, &len, &err);
-    free(path);
+    int rc = pod_read_file_at(d->dirfd, rel, CFG_SUMS_MAX, &text, &len, &err);
+    free(rel);
     if (rc < 0)
         return;
     for (char *line = text, *next; line && *line; line = next) {
