@@ -160,6 +160,7 @@ san_check() {
 
 passed=0
 failed=0
+failures=""
 for f in "$here"/t_*.sh; do
     [ -f "$f" ] || continue
     topic=$(basename "$f" .sh)
@@ -216,7 +217,12 @@ for f in "$here"/t_*.sh; do
             passed=$((passed + 1))
         else
             printf 'FAIL %-48s %3ss (rc %s)\n' "$name" "$took" "$trc"
+            # the assertion first: the diag after it may be longer than the tail
+            why=$(grep -m 3 '^FAIL: ' "$T.log" || true)
+            [ -z "$why" ] || printf '%s\n' "$why" | sed 's/^/     | /'
             sed 's/^/     | /' "$T.log" | tail -n ${E2E_TAIL:-40}
+            failures="$failures${failures:+
+}  $name: ${why:-exit $trc, no FAIL: line (a command failed under set -e)}"
             [ -z "$sanrep" ] || printf '%s\n' "$sanrep"
             failed=$((failed + 1))
         fi
@@ -224,5 +230,6 @@ for f in "$here"/t_*.sh; do
     done
 done
 chmod 700 "$E2E_NOCWD" 2>/dev/null
+[ -z "$failures" ] || printf 'failed:\n%s\n' "$failures"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
