@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -39,7 +40,19 @@ struct fx {
     const char *reply; /* what the server answers (NULL: nothing, keeps the connection) */
     int conns[8];
     size_t n_conns;
+    int64_t skew_ms; /* added to the real monotonic clock the backend sees */
 };
+
+static int64_t skewed_mono(void *self)
+{
+    return clk_mono_ms(&clk_real) + ((struct fx *)self)->skew_ms;
+}
+
+static int64_t real_wall(void *self)
+{
+    (void)self;
+    return clk_wall_ns(&clk_real);
+}
 
 static void hold_fd(void *self, size_t ctr, uint64_t instance, int stream, int fd)
 {
@@ -96,7 +109,7 @@ static int setup(void **state)
     spec_diags_free(&d);
     struct podman_cfg cfg = {.spec = f->spec,
                              .loop = f->loop,
-                             .clk = clk_real,
+                             .clk = {.mono_ms = skewed_mono, .wall_ns = real_wall, .self = f},
                              .pod_dir = "/nonexistent/pod",
                              .podman = "/nonexistent/podman",
                              .hold_fd = hold_fd,
@@ -234,6 +247,63 @@ static void test_backend__adopted_pipe_output_room_eof(void **state)
     assert_int_equal(f->holds, 0); /* adopted: the holder has it already */
 }
 
+/* SPEC 7.8 "Pipe size": a read that finds the pipe busy grows it to PODMAN_PIPE_BURST; reads that
+ * find it nearly empty PODMAN_PIPE_SHRINK_MS after that shrink it back; the bytes are unchanged. */
+static void test_backend__busy_pipe_grows_then_shrinks(void **state)
+{
+    struct fx *f = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    backend_podman_adopt_pipe(&f->be, 0, 1, BACKEND_STDOUT, p[0]);
+    f->room = false; /* the pump is full: the container fills the pipe */
+    static char big[PODMAN_OUT_BUF];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + i % 26);
+    assert_int_equal(write(p[1], big, sizeof big), (ssize_t)sizeof big);
+    run(f, 50, 0, 0);
+    assert_int_equal(f->out.len, 0);
+    f->room = true;
+    backend_podman_output_resume(&f->be);
+    run(f, 200, 0, 0);
+    assert_int_equal(f->out.len, sizeof big);
+    assert_memory_equal(f->out.data, big, sizeof big);
+    struct podman_stats st;
+    backend_podman_stats(&f->be, &st);
+    assert_int_equal(st.pipe_grows, 1);
+    assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), PODMAN_PIPE_BURST);
+    /* a trickle soon after: the pipe stays big */
+    assert_int_equal(write(p[1], "x\n", 2), 2);
+    run(f, 100, 0, 0);
+    assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), PODMAN_PIPE_BURST);
+    /* the same trickle PODMAN_PIPE_SHRINK_MS later: back to the default */
+    f->skew_ms += PODMAN_PIPE_SHRINK_MS;
+    assert_int_equal(write(p[1], "y\n", 2), 2);
+    run(f, 100, 0, 0);
+    assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), PODMAN_PIPE_DEFAULT);
+    backend_podman_stats(&f->be, &st);
+    assert_int_equal(st.pipe_shrinks, 1);
+    assert_int_equal(f->out.len, sizeof big + 4);
+    assert_memory_equal(f->out.data + sizeof big, "x\ny\n", 4);
+    close(p[1]);
+    assert_non_null(run(f, 2000, BACKEND_EV_OUTPUT_EOF, 0));
+}
+
+/* The policy alone. */
+static void test_backend__pipe_resize_policy(void **state)
+{
+    (void)state;
+    assert_int_equal(podman_pipe_resize(0, 100, 0, 0), 0);
+    assert_int_equal(podman_pipe_resize(0, PODMAN_PIPE_BUSY - 1, 0, 0), 0);
+    assert_int_equal(podman_pipe_resize(0, PODMAN_PIPE_BUSY, 0, 0), PODMAN_PIPE_BURST);
+    assert_int_equal(podman_pipe_resize(0, PODMAN_OUT_BUF, 0, 0), PODMAN_PIPE_BURST);
+    assert_int_equal(podman_pipe_resize(PODMAN_PIPE_BURST, PODMAN_OUT_BUF, 0, 99999), 0);
+    assert_int_equal(
+        podman_pipe_resize(PODMAN_PIPE_BURST, 10, 1000, 1000 + PODMAN_PIPE_SHRINK_MS - 1), 0);
+    assert_int_equal(podman_pipe_resize(PODMAN_PIPE_BURST, 10, 1000, 1000 + PODMAN_PIPE_SHRINK_MS),
+                     PODMAN_PIPE_DEFAULT);
+    assert_int_equal(podman_pipe_resize(PODMAN_PIPE_BURST, PODMAN_PIPE_CALM, 0, 99999), 0);
+}
+
 static const struct backend_event *probe(struct fx *f, enum backend_probe_kind k, int port,
                                          const char *path, uint64_t tag, int64_t deadline_in,
                                          int64_t wait)
@@ -341,6 +411,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backend__podman_missing_gives_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend__adopted_pipe_output_room_eof, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_backend__busy_pipe_grows_then_shrinks, setup,
+                                        teardown),
+        cmocka_unit_test(test_backend__pipe_resize_policy),
         cmocka_unit_test_setup_teardown(test_backend__tcp_http_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend__exec_on_a_container_not_running, setup,
                                         teardown),

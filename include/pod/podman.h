@@ -196,6 +196,15 @@ struct podman_cfg {
 #define PODMAN_STOP_MARGIN_MS 30000 /* stop/rm: stop timeout + this */
 #define PODMAN_EXIT_RETRY_MAX_MS 5000
 #define PODMAN_OUT_BUF 65536
+/* A log pipe that a read finds full (PODMAN_OUT_BUF bytes) grows to PODMAN_PIPE_BURST bytes,
+ * so a fast writer runs ahead of the reader instead of blocking every 64 KiB; once reads find
+ * it nearly empty (< PODMAN_PIPE_CALM bytes) for PODMAN_PIPE_SHRINK_MS after it grew, it goes
+ * back to the kernel's default (SPEC 7.8 "Pipe size"). */
+#define PODMAN_PIPE_BURST (1 << 20)
+#define PODMAN_PIPE_DEFAULT 65536
+#define PODMAN_PIPE_CALM 4096
+#define PODMAN_PIPE_BUSY 16384
+#define PODMAN_PIPE_SHRINK_MS 5000
 
 int backend_podman_new(const struct podman_cfg *cfg, struct backend *out,
                        struct pod_err *err) POD_WUR;
@@ -215,9 +224,15 @@ struct podman_stats {
     uint64_t calls, calls_failed, calls_timed_out, max_running;
     uint64_t armed, pidfd_exits, wait_fallbacks, pidfd_signals, kill_fallbacks;
     uint64_t exit_files, listings, pulls, cancel_kills, replace_lines, confirm_retries;
+    uint64_t pipe_grows, pipe_shrinks, pipe_grow_refused;
     int64_t last_exit_confirm_ms; /* PID 1 gone (pidfd) -> EXITED queued, the last one */
 };
 void backend_podman_stats(const struct backend *be, struct podman_stats *out);
+
+/* The pipe-size policy: what a stream's pipe should be after a read of nread bytes (n > 0),
+ * given its size now (0: the default) and when it last grew.  Returns the new size, or 0 to
+ * keep it. */
+size_t podman_pipe_resize(size_t now_size, size_t nread, int64_t grown_at_ms, int64_t now_ms);
 
 extern const struct backend_ops backend_podman_ops;
 

@@ -151,9 +151,11 @@ struct stream {
     bool armed;          /* registered for LOOP_IN in the loop */
     struct pod_buf head; /* the first bytes while `podman run` runs (its error message) */
     bool capture_head;
-    char *strip; /* stdout: "<name>\n" that `run --replace` prints when it removes the old
-                    container, before the new one exists; dropped from the first read */
-    size_t off;  /* start of the event's data in buf */
+    char *strip;      /* stdout: "<name>\n" that `run --replace` prints when it removes the old
+                         container, before the new one exists; dropped from the first read */
+    size_t off;       /* start of the event's data in buf */
+    size_t pipe_size; /* PODMAN_PIPE_BURST after it grew, else 0 (the kernel's default) */
+    int64_t grown_at_ms;
 };
 
 struct stream *stream_open(struct pm *pm, size_t ctr, uint64_t instance, int which, int fd,

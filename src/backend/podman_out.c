@@ -11,6 +11,9 @@
  * (backend_podman_output_resume restarts it): the container then blocks in write(), nothing is
  * lost.  EOF (every writer gone) gives OUTPUT_EOF and closes the
  * pipe; it is only a hint about the container (a container may close its stdout and run on).
+ * A pipe that a read finds full grows to PODMAN_PIPE_BURST and shrinks back when calm
+ * (podman_pipe_resize): a flood costs fewer wake-ups and the container blocks less, and idle
+ * pipes keep the default size (an unprivileged user's pipe pages are limited, 64 MiB by default).
  */
 #include "podman_int.h"
 
@@ -55,6 +58,39 @@ static void stream_close(struct pm *pm, struct stream *s)
     free(s);
 }
 
+size_t podman_pipe_resize(size_t now_size, size_t nread, int64_t grown_at_ms, int64_t now_ms)
+{
+    if (now_size < PODMAN_PIPE_BURST && nread >= PODMAN_PIPE_BUSY)
+        return PODMAN_PIPE_BURST;
+    if (now_size == PODMAN_PIPE_BURST && nread < PODMAN_PIPE_CALM &&
+        now_ms - grown_at_ms >= PODMAN_PIPE_SHRINK_MS)
+        return PODMAN_PIPE_DEFAULT;
+    return 0;
+}
+
+/* After a read of n bytes: grow or shrink the pipe (a refused grow, e.g. over the user's pipe
+ * quota, is counted and tried again at the next full read; the pipe works as it is). */
+static void pipe_adapt(struct pm *pm, struct stream *s, size_t n)
+{
+    int64_t now = clk_mono_ms(&pm->cfg.clk);
+    size_t want = podman_pipe_resize(s->pipe_size, n, s->grown_at_ms, now);
+    if (!want)
+        return;
+    if (fcntl(s->fd, F_SETPIPE_SZ, (int)want) < 0) {
+        if (want == PODMAN_PIPE_BURST)
+            pm->st.pipe_grow_refused++;
+        return;
+    }
+    if (want == PODMAN_PIPE_BURST) {
+        s->pipe_size = want;
+        s->grown_at_ms = now;
+        pm->st.pipe_grows++;
+    } else {
+        s->pipe_size = 0;
+        pm->st.pipe_shrinks++;
+    }
+}
+
 /* One read; returns false when the stream was closed. */
 static bool read_once(struct pm *pm, struct stream *s)
 {
@@ -74,6 +110,7 @@ static bool read_once(struct pm *pm, struct stream *s)
     }
     s->off = 0;
     s->len = (size_t)n;
+    pipe_adapt(pm, s, (size_t)n);
     if (s->strip) {
         size_t sl = strlen(s->strip);
         if (s->len >= sl && memcmp(s->buf, s->strip, sl) == 0) {
@@ -123,6 +160,10 @@ struct stream *stream_open(struct pm *pm, size_t ctr, uint64_t instance, int whi
     s->instance = instance;
     s->which = which;
     s->fd = fd;
+    if (fcntl(fd, F_GETPIPE_SZ) > PODMAN_PIPE_DEFAULT) { /* adopted: grown by an earlier daemon */
+        s->pipe_size = PODMAN_PIPE_BURST;
+        s->grown_at_ms = clk_mono_ms(&pm->cfg.clk);
+    }
     struct pod_err err = POD_ERR_ZERO;
     bool on = room(pm);
     s->paused = !on;

@@ -64,7 +64,10 @@ static const char spec_fmt[] =
     "  - name: tbechat\n"
     "    image: " IMAGE "\n"
     "    stopTimeout: 1\n"
-    "    command: [sh, -c, 'i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.05; done']\n";
+    "    command: [sh, -c, 'i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.05; done']\n"
+    "  - name: tbeflood\n"
+    "    image: " IMAGE "\n"
+    "    command: [sh, -c, 'yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 2000000']\n";
 
 /* The faulty podman: `verb:hang`, `verb:fail`, `pull:tag` words in the mode file. */
 static const char fake_fmt[] =
@@ -343,6 +346,36 @@ static long ticks(const struct pod_buf *b)
     return want - 1;
 }
 
+/* A flood: while the pump has no room the pipe fills, the first read finds 64 KiB, and the
+ * pipe grows to PODMAN_PIPE_BURST (SPEC 7.8 "Pipe size"); every byte arrives, in order. */
+static void s_flood_pipe_grows(struct t *t)
+{
+    size_t m;
+    struct podman_stats st0, st1;
+    backend_podman_stats(&t->be, &st0);
+    t->room = false;
+    start(t, C_FLOOD, 1, &m);
+    pump(t, 500, NULL, NULL); /* the container writes into the pipe, which fills */
+    CHECK(t->out[C_FLOOD][0].len == 0, "read while the pump had no room");
+    t->room = true;
+    backend_podman_output_resume(&t->be);
+    size_t c = C_FLOOD;
+    CHECK(pump(t, 20000, pred_eof2, &c), "no EOF of the flood");
+    backend_podman_stats(&t->be, &st1);
+    CHECK(st1.pipe_grows > st0.pipe_grows,
+          "the flooded pipe did not grow (grows %llu, refused "
+          "%llu)",
+          (unsigned long long)st1.pipe_grows, (unsigned long long)st1.pipe_grow_refused);
+    const struct pod_buf *b = &t->out[C_FLOOD][0];
+    CHECK(b->len == 2000000, "flood: %zu bytes, want 2000000", b->len);
+    const char *line = "0123456789abcdefghijklmnopqrstuvwxyz\n";
+    size_t ll = strlen(line), bad = 0;
+    for (size_t i = 0; i < b->len && !bad; i++)
+        if (b->data[i] != line[i % ll])
+            bad = i + 1;
+    CHECK(!bad, "flood: byte %zu differs", bad - 1);
+}
+
 static void s_backpressure_restart(struct t *t)
 {
     size_t m;
@@ -571,6 +604,7 @@ int main(void)
         {"signal, exec probes (ok/fail/not found/cancel/timeout), stop", s_signal_exec_stop},
         {"tcp/http probes on a published port, kill", s_web_probes},
         {"stdout closed, container runs on", s_quiet},
+        {"flood: the pipe grows, every byte arrives", s_flood_pipe_grows},
         {"backpressure, daemon restart (listing, exit source, pipes)", s_backpressure_restart},
         {"faulty podman (fails, hangs), pull", s_faulty},
         {"cleanup leaves nothing", s_cleanup},
