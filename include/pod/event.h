@@ -37,6 +37,8 @@ enum backend_event_type {
                                 which (stop/kill/remove/cancel/pod create/pod remove), ctr/instance/
                                 tag what it was about (ctr SIZE_MAX for the pod), exit_code the
                                 signal for BACKEND_OP_KILL, msg why */
+    BACKEND_EV_WARNING,      /* a problem the backend worked around (msg, ctr): logged and
+                                shown as lastWarning; nothing for the supervisor */
 };
 
 /* The call a BACKEND_EV_CALL_FAILED is about. */
