@@ -7,6 +7,8 @@
 # syntax reach podman as single argv elements (no injection), and the modes of the files a
 # real run leaves (none world-writable, also under umask 000).
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
+
 un_pod() { # un_pod NAME: a container printing a line every 0.1 s, a config and a ramdisk
     CONFIGS="conf:a.txt=hello" mkpod "$1" <<'YAML'
 api: 1.0.0-beta2
@@ -271,4 +273,72 @@ YAML
     wait_for 90 "main running again" sh -c "[ \"\$(podman container inspect --format '{{.State.Status}}' $(ctr main) 2>/dev/null)\" = running ]"
     eq "the config mounted" "a.txt" "$(podman exec "$(ctr main)" ls /conf)"
     pok rm
+}
+
+# `.pod.run` (the agents' sockets, `.config-sums`) swapped for a link to a directory outside
+# while the pod runs (SPEC 7.5.1): the daemon's writes there (the config checksums after an
+# edit), its unlink of a dead agent's socket and the bind mount of `.pod.run/main` at the
+# restart are refused with a WARN; nothing in the victim is written, removed or mounted; the
+# daemon keeps running and the pod recovers once the link is gone.
+t_untrusted_run_dir_link_while_running() {
+    CONFIGS="conf:a.txt=hello" mkpod e2eunrund <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+volumes:
+    - name: conf
+      type: config
+containers:
+    - name: main
+      image: localhost/podtest:1
+      restart: always
+      command: [sh, -c, 'trap "exit 0" TERM; trap "echo HUP" HUP; while sleep 0.2; do :; done']
+      signal:
+        - sig: HUP
+      readinessProbe:
+        cmd: [sh, -c, 'test -e /proc/1']
+        periodSeconds: 1
+      mounts:
+          - volume: conf
+            dest: /conf
+YAML
+    local dlog=$PODDIR/log/e2eunrund-0.0.1-stderr.log
+    VICTIM=$T/victim
+    mkdir -p "$VICTIM/main"
+    echo precious >"$VICTIM/keep"
+    echo precious >"$VICTIM/.config-sums"
+    echo precious >"$VICTIM/main/agent.sock"
+    pok run
+    wait_for 60 "main running" cfield_is main phase running
+    if ! pod_dynamic; then
+        wait_for 60 "the agent's socket" test -S "$PODDIR/.pod.run/main/agent.sock"
+    fi
+    local dpid
+    dpid=$(daemon_pid)
+    [ -n "$dpid" ] || fail "no daemon pid"
+    mv "$PODDIR/.pod.run" "$T/run.away"
+    ln -s "$VICTIM" "$PODDIR/.pod.run"
+    # an edit: the daemon saves the config checksums in .pod.run/.config-sums
+    echo edited >"$PODDIR/config/conf/a.txt"
+    wait_for 60 "the refused checksum write in the daemon log" grep -q 'cannot save the config checksums: `.pod.run` in the pod directory is a symbolic link' "$dlog"
+    # the container dies: its agent's socket is removed, and the restart bind-mounts
+    # .pod.run/main; both are refused
+    podman kill "$(ctr main)" >/dev/null
+    if ! pod_dynamic; then
+        wait_for 60 "the refused socket unlink in the daemon log" grep -q 'main: agent socket not removed: `.pod.run` in the pod directory is a symbolic link' "$dlog"
+    fi
+    wait_for 60 "the refused restart in the daemon log" sh -c "grep -v 'cannot save\\|agent socket not removed' '$dlog' | grep -q '\`.pod.run\` in the pod directory is a symbolic link'"
+    wait_for 30 "ps: main's last warning" sh -c "$POD ps 2>/dev/null | grep -q 'lastWarning: .*\`.pod.run\` in the pod directory is a symbolic link'"
+    kill -0 "$dpid" || fail "the daemon exited"
+    eq "daemon pid" "$dpid" "$(daemon_pid)"
+    eq "victim entries" ".config-sums keep main" "$(ls -A "$VICTIM" | tr '\n' ' ' | sed 's/ $//')"
+    eq "victim's main" "agent.sock" "$(ls -A "$VICTIM/main")"
+    eq "victim's checksums" precious "$(cat "$VICTIM/.config-sums")"
+    eq "victim's socket name" precious "$(cat "$VICTIM/main/agent.sock")"
+    eq "victim file" precious "$(cat "$VICTIM/keep")"
+    # the link goes away: the retry succeeds
+    rm "$PODDIR/.pod.run"
+    mv "$T/run.away" "$PODDIR/.pod.run"
+    wait_for 120 "main running again" cfield_is main phase running
+    pok rm
+    eq "victim entries after rm" ".config-sums keep main" "$(ls -A "$VICTIM" | tr '\n' ' ' | sed 's/ $//')"
 }
