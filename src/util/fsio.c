@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* fsio.c - whole-file reads, whole-file writes into a temporary renamed into place (the one
- * implementation: podc's outputs, the pod image, state written by tools), mkdir -p and
- * directory syncs.  The OS seam for files written by podc and the pod CLI; writers that must
- * be testable without a disk go through include/pod/fs.h, whose fs_real uses these too. */
+ * implementation: podc's outputs, the pod image, state written by tools; by path, or beneath a
+ * directory descriptor with no link followed for the untrusted pod directory, SPEC 7.5.1),
+ * mkdir -p and directory syncs.  The OS seam for files written by podc and the pod CLI; writers
+ * that must be testable without a disk go through include/pod/fs.h, whose fs_real uses these too.
+ */
 #include "pod/util.h"
 
 #include <errno.h>
