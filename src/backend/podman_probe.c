@@ -6,7 +6,9 @@
  * deadline.  EXEC requests go to the exec strategy (the in-container agent) when there is one,
  * else to `podman exec` with the marker PODC_PROBE_TAG=<tag> in the command's environment.
  * Cancelling a `podman exec` kills the command *inside* the container: every process of the
- * container's pid namespace whose environment carries the marker is SIGKILLed through a pidfd,
+ * container's pid namespace whose environment carries the marker is SIGKILLed through a pidfd
+ * (a process whose environment the daemon may not read, rootless with a container user other
+ * than root, is marked when the exec session's conmon it descends from was given the marker),
  * again a few times while the exec client may still be starting it, and once more after the
  * client is gone; only then is the request forgotten.  Every request reports exactly one
  * EXEC_DONE: after a cancel that is BACKEND_CANCELLED once its process is gone (or its own
@@ -350,13 +352,16 @@ static enum backend_result exec_result(const struct call_res *r, char *msg, size
 
 /* ------------------------------------------------------------------ cancel */
 
-static bool environ_has(int pid, const char *marker)
+/* 1: the environment of pid has marker, 0: not (or pid is gone), -1: it cannot be read (EACCES:
+ * rootless, a process of a container user other than root is owned by a subordinate uid, and
+ * its 0400 environ is not the daemon's to read). */
+static int environ_has(int pid, const char *marker)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/environ", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return errno == EACCES || errno == EPERM ? -1 : 0;
     char *buf = xmalloc(ENVIRON_MAX + 1);
     size_t len = 0;
     ssize_t n;
@@ -373,7 +378,112 @@ static bool environ_has(int pid, const char *marker)
         i = e + 1;
     }
     free(buf);
+    return hit ? 1 : 0;
+}
+
+/* Reads at most max bytes of path into a new NUL-terminated buffer; NULL when it cannot. */
+static char *read_small(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    char *buf = xmalloc(max + 1);
+    size_t n = 0;
+    ssize_t r;
+    while (n < max && (r = read(fd, buf + n, max - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+bool podman_exec_spec_has(const char *cmdline, size_t len, const char *marker)
+{
+    const char *spec = NULL;
+    static const char flag[] = "--exec-process-spec";
+    for (size_t i = 0; i < len;) {
+        const char *a = cmdline + i;
+        size_t al = strnlen(a, len - i);
+        size_t next = i + al + 1;
+        if (al == sizeof flag - 1 && memcmp(a, flag, al) == 0 && next < len) {
+            spec = cmdline + next;
+            if (strnlen(spec, len - next) == len - next)
+                spec = NULL; /* not NUL-terminated */
+            break;
+        }
+        if (al > sizeof flag && memcmp(a, flag, sizeof flag - 1) == 0 &&
+            a[sizeof flag - 1] == '=') {
+            spec = a + sizeof flag;
+            if (al == len - i)
+                spec = NULL;
+            break;
+        }
+        i = next;
+    }
+    if (!spec || spec[0] != '/')
+        return false;
+    size_t n;
+    char *buf = read_small(spec, ENVIRON_MAX, &n);
+    if (!buf)
+        return false;
+    /* the process spec is JSON: "env": [..., "PODC_PROBE_TAG=<tag>", ...] (no escaping in it) */
+    char *want = xasprintf("\"%s\"", marker);
+    bool hit = memmem(buf, n, want, strlen(want)) != NULL;
+    free(want);
+    free(buf);
     return hit;
+}
+
+/* The parent pid of pid (from /proc/PID/stat, world-readable), 0 when unknown. */
+static long long parent_of(long long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+    size_t n;
+    char *buf = read_small(path, 4096, &n);
+    if (!buf)
+        return 0;
+    long long pp = 0;
+    char *e = strrchr(buf, ')'); /* comm may hold anything but ends at the last ')' */
+    char st;
+    if (!e || sscanf(e + 1, " %c %lld", &st, &pp) != 2)
+        pp = 0;
+    free(buf);
+    return pp;
+}
+
+/* Whether process n (in the pid namespace ns) descends from the `podman exec` session that
+ * marker tagged, for when its environment cannot be read: its nearest ancestor outside the
+ * namespace is that session's conmon (it reaps the exec'd process), whose command line names
+ * the session's OCI process spec (`--exec-process-spec FILE`, the caller's own file in podman's
+ * storage) holding the command's environment.  A process whose ancestry cannot be read, or
+ * reaches the container's own conmon, is not marked. */
+static bool session_has(long long n, const struct stat *ns, const char *marker)
+{
+    char path[64];
+    for (int depth = 0; depth < 256; depth++) {
+        long long pp = parent_of(n);
+        if (pp <= 1)
+            return false;
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%lld/ns/pid", pp);
+        if (stat(path, &st) < 0)
+            return false;
+        if (st.st_ino == ns->st_ino && st.st_dev == ns->st_dev) {
+            n = pp;
+            continue;
+        }
+        snprintf(path, sizeof path, "/proc/%lld/cmdline", pp);
+        size_t len;
+        char *cmd = read_small(path, 64u << 10, &len);
+        if (!cmd)
+            return false;
+        bool hit = podman_exec_spec_has(cmd, len, marker);
+        free(cmd);
+        return hit;
+    }
+    return false;
 }
 
 int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
@@ -400,7 +510,10 @@ int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
         int pfd = pidfd_open((pid_t)n, 0);
         if (pfd < 0)
             continue; /* gone */
-        if (environ_has((int)n, marker)) {
+        int has = environ_has((int)n, marker);
+        if (has < 0)
+            has = session_has(n, &ns, marker);
+        if (has > 0) {
             if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) == 0)
                 killed++;
             else if (errno != ESRCH) {
