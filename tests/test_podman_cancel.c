@@ -199,7 +199,7 @@ static void test_probe_scan_marked__unreadable_is_unknown(void **state)
     snprintf(p, sizeof p, "%s/104/status", f->proc);
     put(p, "Name:\tsleep\nUid:\t0\t0\t0\t0\n");
     assert_int_equal(scan(f, 500, &r), 0);
-    assert_int_equal(r.unknown, 1); /* 103 only */
+    assert_int_equal(r.unknown, 1);                                 /* 103 only */
     put(p, "Name:\tsleep\nUid:\t100005\t100005\t100005\t100005\n"); /* the container's */
     assert_int_equal(scan(f, 500, &r), 0);
     assert_int_equal(r.killed, 1);
@@ -285,7 +285,7 @@ static void test_probe_scan_marked__real_eacces(void **state)
     enum probe_mark m = PROBE_MARK_NO;
     for (int i = 0; i < 500 && (m = probe_environ_mark("/proc", h, MARK, &e)) != PROBE_MARK_YES;
          i++)
-        usleep(10000); /* until it has exec'd */
+        usleep(10000);                   /* until it has exec'd */
     assert_int_equal(m, PROBE_MARK_YES); /* root reads it */
     int fds[2];
     assert_int_equal(pipe(fds), 0);

@@ -12,9 +12,11 @@
  * EXEC_DONE: after a cancel that is BACKEND_CANCELLED once its process is gone (or its own
  * result when it ended first); a cancel that cannot be done is CALL_FAILED (op CANCEL) and the
  * request stays until a cancel succeeds or it ends (backend.h).  A process whose environment
- * cannot be read is never taken for "not ours": only a start before the request (or, for an
- * unreadable namespace, a uid or cgroup not the container's) rules it out; else the cancel
- * fails, and after 60 s of failing only for such processes it is accepted with a warning.
+ * cannot be read (rootless, a container user other than root) is judged by the exec session's
+ * conmon it descends from (its process spec has the marker or not: session_mark); when that
+ * cannot be read either it is never taken for "not ours": only a start before the request (or,
+ * for an unreadable namespace, a uid or cgroup not the container's) rules it out; else the
+ * cancel fails, and after 60 s of failing only for such processes it is accepted with a warning.
  */
 #include "podman_int.h"
 
@@ -39,8 +41,9 @@
 #define PROBE_GRACE_MS 2000      /* the backend times a request out itself this much late */
 #define CANCEL_CLIENT_MS 3000    /* a cancelled exec client still alive after this is killed */
 #define ENVIRON_MAX (256u << 10) /* bytes of /proc/PID/environ searched */
-#define CANCEL_UNKNOWN_MS 60000  /* unreadable processes block a cancel this long, then a warning  \
-                                  */
+#define CANCEL_UNKNOWN_MS                                                                          \
+    60000 /* unreadable processes block a cancel this long, then a warning                         \
+           */
 
 enum probe_st {
     PR_CONNECTING = 1,
@@ -536,6 +539,115 @@ static bool uid_may_be_in(const char *proc, long long pid, const struct uid_rang
     return !known;
 }
 
+/* Reads at most max bytes of path into a new NUL-terminated buffer; NULL when it cannot. */
+static char *read_small(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    char *buf = xmalloc(max + 1);
+    size_t n = 0;
+    ssize_t r;
+    while (n < max && (r = read(fd, buf + n, max - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+bool podman_exec_spec_has(const char *cmdline, size_t len, const char *marker)
+{
+    const char *spec = NULL;
+    static const char flag[] = "--exec-process-spec";
+    for (size_t i = 0; i < len;) {
+        const char *a = cmdline + i;
+        size_t al = strnlen(a, len - i);
+        size_t next = i + al + 1;
+        if (al == sizeof flag - 1 && memcmp(a, flag, al) == 0 && next < len) {
+            spec = cmdline + next;
+            if (strnlen(spec, len - next) == len - next)
+                spec = NULL; /* not NUL-terminated */
+            break;
+        }
+        if (al > sizeof flag && memcmp(a, flag, sizeof flag - 1) == 0 &&
+            a[sizeof flag - 1] == '=') {
+            spec = a + sizeof flag;
+            if (al == len - i)
+                spec = NULL;
+            break;
+        }
+        i = next;
+    }
+    if (!spec || spec[0] != '/')
+        return false;
+    size_t n;
+    char *buf = read_small(spec, ENVIRON_MAX, &n);
+    if (!buf)
+        return false;
+    /* the process spec is JSON: "env": [..., "PODC_PROBE_TAG=<tag>", ...] (no escaping in it) */
+    char *want = xasprintf("\"%s\"", marker);
+    bool hit = memmem(buf, n, want, strlen(want)) != NULL;
+    free(want);
+    free(buf);
+    return hit;
+}
+
+/* The parent pid of pid (from <proc>/PID/stat, world-readable), 0 when unknown. */
+static long long parent_of(const char *proc, long long pid)
+{
+    char path[PATH_MAX];
+    if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
+        return 0;
+    size_t n;
+    char *buf = read_small(path, 4096, &n);
+    if (!buf)
+        return 0;
+    long long pp = 0;
+    char *e = strrchr(buf, ')'); /* comm may hold anything but ends at the last ')' */
+    char st;
+    if (!e || sscanf(e + 1, " %c %lld", &st, &pp) != 2)
+        pp = 0;
+    free(buf);
+    return pp;
+}
+
+/* Whether process n (in the pid namespace ns) descends from the `podman exec` session that
+ * marker tagged, for when its environment cannot be read: its nearest ancestor outside the
+ * namespace is that session's conmon (it reaps the exec'd process), whose command line names
+ * the session's OCI process spec (`--exec-process-spec FILE`, the caller's own file in podman's
+ * storage) holding the command's environment.  YES: that spec has the marker; NO: the ancestor
+ * was read and is not a session of this marker (e.g. the container's own conmon: a process of
+ * the container's main tree, or an orphan reparented to its PID 1); UNKNOWN: the ancestry or
+ * the spec could not be read. */
+static enum probe_mark session_mark(const char *proc, long long n, const struct stat *ns,
+                                    const char *marker)
+{
+    char path[PATH_MAX];
+    for (int depth = 0; depth < 256; depth++) {
+        long long pp = parent_of(proc, n);
+        if (pp <= 1)
+            return PROBE_MARK_UNKNOWN;
+        struct stat st;
+        if (proc_path(path, sizeof path, proc, pp, "ns/pid") < 0 || stat(path, &st) < 0)
+            return PROBE_MARK_UNKNOWN;
+        if (st.st_ino == ns->st_ino && st.st_dev == ns->st_dev) {
+            n = pp;
+            continue;
+        }
+        if (proc_path(path, sizeof path, proc, pp, "cmdline") < 0)
+            return PROBE_MARK_UNKNOWN;
+        size_t len;
+        char *cmd = read_small(path, 64u << 10, &len);
+        if (!cmd)
+            return PROBE_MARK_UNKNOWN;
+        bool hit = podman_exec_spec_has(cmd, len, marker);
+        free(cmd);
+        return hit ? PROBE_MARK_YES : PROBE_MARK_NO;
+    }
+    return PROBE_MARK_UNKNOWN;
+}
+
 /* A process whose environment could not be read: not the request's when it started before it
  * (since_ticks), else counted as unknown. */
 static void unreadable(const char *proc, long long n, unsigned long long since_ticks, int e,
@@ -600,6 +712,8 @@ int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned lo
             continue; /* gone */
         int e = ns_errno;
         enum probe_mark m = ns_errno ? PROBE_MARK_UNKNOWN : probe_environ_mark(proc, n, marker, &e);
+        if (m == PROBE_MARK_UNKNOWN && !ns_errno) /* rootless, a non-root container user */
+            m = session_mark(proc, n, &ns, marker);
         if (m == PROBE_MARK_YES) {
             if (ops->kill(ops->self, h) == 0)
                 res->killed++;
