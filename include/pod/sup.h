@@ -170,10 +170,12 @@ struct sup_ctr_status {
 
 struct sup_status {
     enum sup_pod_phase phase;
-    bool ready;   /* pod readiness: the pod is running and every container is running and
-                     ready, or exited 0 after a successful start, or is a scheduled re-run of
-                     such a completed container that has not failed (SPEC.md 8.6) */
-    bool healthy; /* every container is live and nothing gave up */
+    bool ready;              /* pod readiness: the pod is running and every container is running and
+                                ready, or exited 0 after a successful start, or is a scheduled re-run of
+                                such a completed container that has not failed (SPEC.md 8.6) */
+    bool healthy;            /* every container is live and nothing gave up */
+    unsigned infra_restarts; /* pod restarts after its infra container died (SPEC.md 8.11);
+                                persisted by sup_save */
     size_t n;
     struct sup_ctr_status *ctr; /* n entries, owned by struct sup */
 };

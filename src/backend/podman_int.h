@@ -35,6 +35,7 @@ enum call_kind {
     CALL_PS,
     CALL_POD_CREATE,
     CALL_POD_RM,
+    CALL_INFRA, /* `ps -a --filter pod=P`: find the infra container (podman_infra.c) */
 };
 
 struct call_res {
@@ -184,6 +185,26 @@ void probes_free(struct pm *pm);
  * (NAME=VALUE).  Returns the number killed, -1 when /proc cannot be scanned (err). */
 int probe_kill_marked(int pid, const char *marker, struct pod_err *err);
 
+/* ------------------------------------------------------------------ the infra container */
+enum infra_state {
+    IW_NONE = 0, /* not known: looked up after the next start of a container of the pod */
+    IW_LOOKUP,   /* the listing of the pod's containers runs */
+    IW_ARMED,    /* pidfd of the infra's PID 1 in the loop */
+    IW_DOWN,     /* INFRA_DOWN reported: nothing more until the pod is made anew */
+};
+struct infra {
+    enum infra_state st;
+    int pid, pidfd;
+    bool recreate; /* the next pod_create removes the pod first (its infra is down) */
+};
+/* Container ctr of the pod (not `network: host`) started, or failed to start: learn the
+ * infra's PID 1 when it is not known (a failed start: also whether the infra runs at all). */
+void infra_want(struct pm *pm, size_t ctr);
+void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r);
+/* The podman pod was made anew (ok) or that failed: the infra is looked up again. */
+void infra_reset(struct pm *pm);
+void infra_free(struct pm *pm);
+
 /* ------------------------------------------------------------------ the backend */
 
 struct pctr {
@@ -230,6 +251,7 @@ struct pm {
     size_t n_str, cap_str;
     struct probe **pr;
     size_t n_pr, cap_pr;
+    struct infra infra;
     /* listing */
     bool listed, listing;
     int listing_failures;
