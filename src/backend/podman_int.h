@@ -5,6 +5,7 @@
  *   podman_call.c     podman child processes: queue, concurrency cap, deadlines
  *   podman_out.c      log pipes (OUTPUT / OUTPUT_EOF events, backpressure)
  *   podman_probe.c    tcp/http probes, exec probes through `podman exec`, cancel
+ *   podman_infra.c    the pod's infra container: found, watched (pidfd), INFRA_DOWN
  * Everything runs on the daemon's loop thread; nothing blocks.
  */
 #ifndef POD_PODMAN_INT_H
