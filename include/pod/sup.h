@@ -30,7 +30,8 @@
 /* ------------------------------------------------------------------ actions (sup -> driver) */
 
 enum sup_action_type {
-    SUP_ACT_POD_CREATE = 1, /* backend pod_create */
+    SUP_ACT_POD_CREATE = 1, /* backend pod_create: only after BACKEND_EV_INFRA_DOWN, to make the
+                               pod anew (SPEC.md 8.11); the CLI creates the pod */
     SUP_ACT_CTR_START,      /* backend ctr_start(ctr, instance) */
     SUP_ACT_CTR_STOP,       /* backend ctr_stop(ctr, instance, timeout_ms) */
     SUP_ACT_CTR_KILL,       /* backend ctr_kill(ctr, instance, sig) */
