@@ -452,8 +452,12 @@ static int op_pod_create(void *self, struct pod_err *err)
         }
         pm->infra.recreate = false;
         pod_log(POD_LOG_INFO, "podman backend: removing the pod and creating it anew");
-        (void)pod_call(pm, CALL_POD_RM, rm, pod_rm_timeout(pm));
-        return pod_call(pm, CALL_POD_CREATE, cr, PODMAN_SHORT_TIMEOUT_MS * 2);
+        struct call *c = call_new(CALL_POD_RM, rm, SIZE_MAX, 0, pod_rm_timeout(pm));
+        c->serial = true;
+        c->then = call_new(CALL_POD_CREATE, cr, SIZE_MAX, 0, PODMAN_SHORT_TIMEOUT_MS * 2);
+        c->then->serial = true;
+        call_submit(pm, c);
+        return 0;
     }
     return pod_call(pm, CALL_POD_CREATE, podman_argv_pod_create(&pm->actx, err),
                     PODMAN_SHORT_TIMEOUT_MS * 2);
@@ -473,6 +477,24 @@ static void pod_call_done(struct pm *pm, struct call *c, const struct call_res *
             pm_call_failed(pm, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, "%s", r->msg);
         infra_reset(pm); /* a new infra (or none): looked up at the next start */
         return;
+    }
+    if (c->then) {
+        /* a repair: the removal is tried twice (rootless podman 4.3.1 fails the first one of a
+         * pod whose infra and conmon were killed, and removes it the second time), then the
+         * create comes before anything queued meanwhile */
+        struct call *next = c->then;
+        c->then = NULL;
+        if (!ok && !c->again) {
+            pod_log(POD_LOG_INFO, "podman backend: pod remove failed (%s): trying again", r->msg);
+            struct call *rm =
+                call_new(CALL_POD_RM, pod_strv_dup(c->argv), SIZE_MAX, 0, c->timeout_ms);
+            rm->serial = true;
+            rm->again = true;
+            rm->then = next;
+            call_submit_front(pm, rm);
+            return;
+        }
+        call_submit_front(pm, next);
     }
     if (!ok) {
         pm_call_failed(pm, BACKEND_OP_POD_REMOVE, SIZE_MAX, 0, 0, 0, "%s", r->msg);

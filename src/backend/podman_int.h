@@ -62,7 +62,8 @@ struct call {
     bool capture_out;
     bool pulled;         /* RUN: the image was pulled for it (no second pull) */
     int fd_out, fd_err;  /* RUN: the log pipes' write ends (owned; closed with the call) */
-    struct call *then;   /* PULL: the RUN to retry after it */
+    struct call *then;   /* PULL: the RUN to retry after it; POD_RM of a repair: the POD_CREATE */
+    bool again;          /* POD_RM of a repair: the second try */
     uint64_t gen;        /* PS: cache generation when submitted */
     struct esrc *es;     /* INSPECT/WAIT: the exit source asking */
     char spawn_msg[160]; /* podman could not be started: why (completed at the next tick) */
@@ -78,6 +79,8 @@ struct call *call_new(enum call_kind k, char **argv, size_t ctr, uint64_t instan
 void call_free(struct call *c);
 /* Queues c (ownership moves) and starts what the cap allows. */
 void call_submit(struct pm *pm, struct call *c);
+/* The same at the head of the queue: a pod-level call that must come before what is queued. */
+void call_submit_front(struct pm *pm, struct call *c);
 void call_pump(struct pm *pm);
 /* Kills calls past their deadline; completes calls that could not be started. */
 void call_tick(struct pm *pm, int64_t now);
