@@ -173,7 +173,7 @@ static void run_ok(struct pm *pm, struct call *c)
     }
     pm_event(pm, BACKEND_EV_STARTED, c->ctr, c->instance, NULL);
     es_new(pm, c->ctr, c->instance, NULL, 0, 0);
-    infra_want(pm, c->ctr);
+    infra_want(pm, c->ctr, false);
 }
 
 static void start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg)
@@ -250,7 +250,7 @@ static void run_done(struct pm *pm, struct call *c, const struct call_res *r)
     if (se)
         se->capture_head = false;
     start_failed(pm, c->ctr, c->instance, msg);
-    infra_want(pm, c->ctr); /* is it the pod's infra? (SPEC 8.11) */
+    infra_want(pm, c->ctr, true); /* is it the pod's infra? (SPEC 8.11) */
 }
 
 static void pull_done(struct pm *pm, struct call *c, const struct call_res *r)
@@ -571,7 +571,7 @@ static void listing_done(struct pm *pm, struct call *c, const struct call_res *r
         podman_ctr_infos_free(v, n);
         for (size_t i = 0; i < pm->n; i++)
             if (pm->c[i].running)
-                infra_want(pm, i); /* (adoption: the first one asks) */
+                infra_want(pm, i, false); /* (adoption: the first one asks) */
         pm->listed = true;
         pm->listing_failures = 0;
         pm->listing_at = pm_now(pm) + pm->cfg.refresh_ms;

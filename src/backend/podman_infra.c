@@ -49,10 +49,11 @@ static void on_infra_pidfd(void *arg, int fd, unsigned events)
     infra_down(pm, msg);
 }
 
-void infra_want(struct pm *pm, size_t ctr)
+void infra_want(struct pm *pm, size_t ctr, bool failed)
 {
     if (ctr >= pm->n || pm->spec->containers[ctr].network_host || pm->infra.st != IW_NONE)
         return;
+    pm->infra.after_failure = failed;
     struct pod_err err = POD_ERR_ZERO;
     char **argv = podman_argv_infra_ps(&pm->actx, &err);
     if (!argv)
@@ -83,19 +84,27 @@ void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r)
         if (v[i].is_infra)
             in = &v[i];
     char msg[160] = "";
-    if (!in) {
+    if (!in && pm->infra.after_failure) {
+        /* a start failed and the pod has no infra (a removal half done): made anew too.  Only
+         * then: after a good start a listing without it proves nothing (and must not loop) */
+        snprintf(msg, sizeof msg, "the pod has no infra container");
+    } else if (!in) {
         pod_log(POD_LOG_DEBUG, "podman backend: the pod has no infra container");
     } else if (in->state != PODMAN_ST_RUNNING || in->pid <= 0) {
         snprintf(msg, sizeof msg, "infra container %s is %s", in->name,
                  in->state == PODMAN_ST_EXITED ? "exited" : "not running");
     } else {
         int fd = pidfd_open(in->pid, 0);
-        if (fd < 0 || !es_pid_is_container(in->pid, in->id, in->started_wall_ns)) {
+        if (fd < 0) {
             snprintf(msg, sizeof msg, "infra container %s: its process (pid %d) is gone", in->name,
                      in->pid);
-            if (fd >= 0)
-                close(fd);
         } else {
+            /* A pid that does not look like the infra's (a recycled one) is watched all the
+             * same: a wrong identity check must never make the pod restart again and again;
+             * the worst is one restart more, or a death seen only at the next failed start. */
+            if (!es_pid_is_container(in->pid, in->id, in->started_wall_ns))
+                pod_log(POD_LOG_DEBUG, "podman backend: infra pid %d: identity not confirmed",
+                        in->pid);
             struct pod_err lerr = POD_ERR_ZERO;
             if (loop_add(pm->cfg.loop, fd, LOOP_IN, on_infra_pidfd, pm, &lerr) == 0) {
                 pm->infra.pid = in->pid;

@@ -199,11 +199,12 @@ enum infra_state {
 struct infra {
     enum infra_state st;
     int pid, pidfd;
-    bool recreate; /* the next pod_create removes the pod first (its infra is down) */
+    bool recreate;      /* the next pod_create removes the pod first (its infra is down) */
+    bool after_failure; /* the lookup was asked by a failed start */
 };
 /* Container ctr of the pod (not `network: host`) started, or failed to start: learn the
  * infra's PID 1 when it is not known (a failed start: also whether the infra runs at all). */
-void infra_want(struct pm *pm, size_t ctr);
+void infra_want(struct pm *pm, size_t ctr, bool failed);
 void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r);
 /* The podman pod was made anew (ok) or that failed: the infra is looked up again. */
 void infra_reset(struct pm *pm);
