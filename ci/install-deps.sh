@@ -7,7 +7,7 @@ PKGS=(build-essential gcc clang clang-tools-14 libclang-rt-14-dev llvm
       libyaml-dev libjansson-dev libcmocka-dev libfaketime faketime
       valgrind cppcheck clang-format git jq
       podman runc conmon catatonit busybox-static uidmap slirp4netns
-      util-linux procps iproute2
+      util-linux procps iproute2 e2fsprogs
       docker-registry)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -57,6 +57,13 @@ conformance: $(CONF_RUNNER) $(CONFORMANCE_PODS)
 	@bash conformance/selftest.sh $(CONF_RUNNER) $(CONF_BUILD)/fixtures $(CONFORMANCE_PODS)
 endif
 
+# ---- conformance-rootless: our podman pod at --level all as an unprivileged user --------------
+# (the production way: setpriv, XDG_RUNTIME_DIR unset; conformance/rootless.sh).  Root only; run
+# by .ci/run after make check.
+.PHONY: conformance-rootless
+conformance-rootless: $(CONF_RUNNER) $(PODC)
+	@bash conformance/rootless.sh $(BUILD)
+
 # ---- conformance-podman: the podman behaviour pod relies on (SPEC.md 11.x) ----------------
 #   make conformance-podman [PODMAN_SETUP=0] [PODMAN_CONFORMANCE_FLAGS='-v | --json | NAME...']
 # Runs ci/podman-setup.sh first (as root; PODMAN_SETUP=0 skips that), then

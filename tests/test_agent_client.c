@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -610,6 +611,59 @@ static void test_agent_client__connect_retries_long_path(void **state)
     pod_buf_free(&dir);
 }
 
+/* agent_client_beneath: the socket's directory `run/main` is resolved beneath the pod
+ * directory's fd; `run` swapped for a link to another directory holding a listening agent
+ * socket (another pod's agents) is refused, nobody there is connected to (SPEC 7.5.1). */
+static void test_agent_client__beneath_refuses_a_linked_directory(void **state)
+{
+    (void)state;
+    char tmp[] = "/tmp/podc-test-agent.XXXXXX";
+    assert_non_null(mkdtemp(tmp));
+    char *pod = pod_path_join(tmp, "pod"), *other = pod_path_join(tmp, "other");
+    char *other_main = pod_path_join(other, "main"), *link = pod_path_join(pod, "run");
+    assert_int_equal(mkdir(pod, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    assert_int_equal(mkdir(other_main, 0700), 0);
+    int l = listen_at(other_main, "agent.sock");
+    assert_int_equal(symlink(other, link), 0);
+    int pfd = open(pod, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(pfd >= 0);
+    char *sock = pod_path_join(pod, "run/main/agent.sock");
+    struct fx *f = fx_new(sock);
+    agent_client_beneath(f->c, pfd, "run/main");
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(agent_connect(f->c, 1000 + 500, &err), 0);
+    advance(f, 500);
+    advance(f, 1);
+    assert_int_equal(f->n_lost, 1);
+    if (!strstr(f->why, "cannot connect") || !strstr(f->why, "symbolic links"))
+        fail_msg("why: %s", f->why);
+    struct pollfd pf = {.fd = l, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 0), 0); /* nobody knocked */
+    fx_free(f);
+    /* the path alone (no beneath) follows the link: the knock arrives */
+    f = fx_new(sock);
+    assert_int_equal(agent_connect(f->c, 1000 + 500, &err), 0);
+    run(f, 1, 0);
+    assert_int_equal(poll(&pf, 1, 1000), 1);
+    fx_free(f);
+    close(l);
+    close(pfd);
+    char *s2 = pod_path_join(other_main, "agent.sock");
+    assert_int_equal(unlink(s2), 0);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(rmdir(other_main), 0);
+    assert_int_equal(rmdir(other), 0);
+    assert_int_equal(rmdir(pod), 0);
+    assert_int_equal(rmdir(tmp), 0);
+    free(s2);
+    free(sock);
+    free(link);
+    free(other_main);
+    free(other);
+    free(pod);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_agent_client__refused_requests),
         cmocka_unit_test(test_agent_client__callbacks_may_call_back),
         cmocka_unit_test(test_agent_client__connect_retries_long_path),
+        cmocka_unit_test(test_agent_client__beneath_refuses_a_linked_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

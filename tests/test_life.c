@@ -295,10 +295,11 @@ static void test_life_ps_live__log_loss(void **state)
         "{\"pod\":\"p-1\",\"phase\":\"running\",\"ready\":true,\"healthy\":true,"
         "\"daemon\":{\"pid\":42,\"holderPid\":41,\"started\":1000,\"restarts\":0,"
         "\"logDroppedLines\":0,\"logDroppedBytes\":0,\"logWriteErrors\":3,"
-        "\"logBacklogBytes\":100,\"logFailing\":true},"
+        "\"logBacklogBytes\":100,\"logFailing\":true,\"logLastError\":\"open: x\\ny\"},"
         "\"containers\":[{\"name\":\"a\",\"phase\":\"running\",\"logDroppedLines\":7,"
         "\"logDroppedBytes\":70,\"logWriteErrors\":2,\"logBacklogBytes\":0,"
-        "\"logFailing\":false},{\"name\":\"b\",\"phase\":\"running\","
+        "\"logFailing\":false,\"logLastError\":\"write: Input/output "
+        "error\"},{\"name\":\"b\",\"phase\":\"running\","
         "\"logDroppedLines\":0,\"logDroppedBytes\":0,\"logWriteErrors\":0,"
         "\"logBacklogBytes\":0,\"logFailing\":false}]}";
     char *t = life_ps_live(j, false, 1100);
@@ -317,6 +318,7 @@ static void test_life_ps_live__log_loss(void **state)
                            "daemonLogWriteErrors: 3\n"
                            "daemonLogBacklogBytes: 100\n"
                            "daemonLogFailing: 1\n"
+                           "daemonLogLastError: open: x?y\n"
                            "containers:\n"
                            "    - name: a\n"
                            "      phase: running\n"
@@ -325,6 +327,7 @@ static void test_life_ps_live__log_loss(void **state)
                            "      logWriteErrors: 2\n"
                            "      logBacklogBytes: 0\n"
                            "      logFailing: 0\n"
+                           "      logLastError: write: Input/output error\n"
                            "    - name: b\n"
                            "      phase: running\n");
     free(t);

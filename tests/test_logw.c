@@ -1040,6 +1040,81 @@ static void test_logw_write__lost_handle_is_reopened(void **state)
     fx_free(x);
 }
 
+/* A file system that dies under the live writer (every call EIO, as after ext4's shutdown or a
+ * journal abort) and is then replaced by an empty one (the log directory remounted): the writer
+ * gives up the dead handle, opens the new directory's file and goes on with seq where it was
+ * (the dropped lines' seq stays used).  With the old handle kept it would write on into the
+ * dead (here: unlinked) file forever.  SPEC 9.5. */
+static void test_logw_eio__dead_fs_replaced_reopens_and_keeps_seq(void **state)
+{
+    (void)state;
+    struct fs_mem *m = fs_mem_new();
+    struct logw_cfg cfg = {
+        .fs = fs_mem_fs(m), .dir = DIR, .base = BASE, .max_line = 16, .max_backlog = 100};
+    struct logw *w = NULL;
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(logw_open(&cfg, &w, &e), 0);
+    wr(w, "a\n", 1);
+    uint64_t opens = fs_mem_calls(m, FS_MEM_OP_OPEN);
+    fs_mem_fail(m, FS_MEM_OP_ANY, 1, 0, EIO);
+    struct pod_buf b = {0};
+    for (int i = 0; i < 10; i++)
+        pod_buf_printf(&b, "L%05d-xxxxxxxx\n", i);
+    assert_int_equal(logw_write(w, b.data, b.len, 2, &e), -1);
+    pod_buf_free(&b);
+    assert_int_equal(e.sys_errno, EIO);
+    assert_int_equal(fs_mem_open_handles(m), 0); /* the dead handle is closed */
+    assert_int_equal(logw_retry(w, 3, &e), -1);  /* still dead: recovery fails, nothing lost */
+    struct logw_stats st = logw_stats(w);
+    assert_true(st.failing);
+    assert_int_equal(st.dropped_lines, 7);
+    /* the "new disk": the old file is gone, the calls work again */
+    fs_mem_fail_clear(m);
+    struct fs f = fs_mem_fs(m);
+    assert_int_equal(fs_unlink(&f, CUR, &e), 0);
+    assert_int_equal(logw_retry(w, 4, &e), 0);
+    assert_true(fs_mem_calls(m, FS_MEM_OP_OPEN) > opens);
+    wr(w, "after\n", 5);
+    char *d = get(m, CUR);
+    assert_string_equal(d, "0.000000002 1 L00000-xxxxxxxx\n"
+                           "0.000000002 2 L00001-xxxxxxxx\n"
+                           "0.000000002 3 L00002-xxxxxxxx\n"
+                           "0.000000004 11! logw: dropped 112 bytes in 7 lines while the disk "
+                           "failed (Input/output error)\n"
+                           "0.000000005 12 after\n");
+    free(d);
+    st = logw_stats(w);
+    assert_false(st.failing);
+    assert_int_equal(st.backlog_bytes, 0);
+    assert_int_equal(fs_mem_open_handles(m), 1);
+    logw_close(w);
+    fs_mem_free(m);
+}
+
+/* A transient EIO on the same file system: the file is opened again, nothing is written twice
+ * and seq goes on without a gap. */
+static void test_logw_eio__transient_reopens_same_file(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new(0, 0, 0);
+    struct pod_err e = POD_ERR_ZERO;
+    wr(x->w, "a\nb\n", 1);
+    fs_mem_fail(x->m, FS_MEM_OP_WRITE, 1, 2, EIO);
+    assert_int_equal(logw_write(x->w, "c\n", 2, 2, &e), -1);
+    assert_int_equal(logw_retry(x->w, 3, &e), -1);
+    assert_int_equal(logw_retry(x->w, 4, &e), 0);
+    wr(x->w, "d\n", 5);
+    char *d = get(x->m, CUR);
+    assert_string_equal(d, "0.000000001 0 a\n0.000000001 1 b\n0.000000002 2 c\n"
+                           "0.000000005 3 d\n");
+    free(d);
+    struct logw_stats st = logw_stats(x->w);
+    assert_int_equal(st.write_errors, 2);
+    assert_int_equal(st.dropped_lines, 0);
+    assert_int_equal(fs_mem_open_handles(x->m), 1);
+    fx_free(x);
+}
+
 /* ---- on a real disk ---- */
 
 static void test_logw_real__rotation_on_disk(void **state)
@@ -1185,6 +1260,8 @@ int main(void)
         cmocka_unit_test(test_logw_rotate__close_and_trim_failures_do_not_block),
         cmocka_unit_test(test_logw_open__unusable_dir_then_recovers_and_renumbers),
         cmocka_unit_test(test_logw_write__lost_handle_is_reopened),
+        cmocka_unit_test(test_logw_eio__dead_fs_replaced_reopens_and_keeps_seq),
+        cmocka_unit_test(test_logw_eio__transient_reopens_same_file),
         cmocka_unit_test(test_logw_real__rotation_on_disk),
         cmocka_unit_test(test_logw_open__seq_continues_after_reopen),
         cmocka_unit_test(test_logw_parse_line__forms),

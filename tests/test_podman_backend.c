@@ -304,6 +304,67 @@ static void test_backend__pipe_resize_policy(void **state)
     assert_int_equal(podman_pipe_resize(PODMAN_PIPE_BURST, PODMAN_PIPE_CALM, 0, 99999), 0);
 }
 
+/* A cancelled `podman exec` whose process's environment cannot be read (rootless, container
+ * user not root) is recognised by its exec session's conmon: the `--exec-process-spec` file its
+ * command line names holds the marker as a JSON string (podman 4.3's process spec, trimmed). */
+static void test_backend__exec_spec_marker(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/podc-test-spec.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *spec = xasprintf("%s/exec-process-1903763161", dir);
+    FILE *fp = fopen(spec, "w");
+    assert_non_null(fp);
+    fputs("{\"terminal\":false,\"user\":{\"uid\":1000,\"gid\":1000},\"args\":[\"sleep\",\"3701\"],"
+          "\"env\":[\"PATH=/usr/bin:/bin\",\"PODC_PROBE_TAG=12\",\"HOSTNAME=x\"],\"cwd\":\"/\"}",
+          fp);
+    fclose(fp);
+    /* conmon's argv as /proc/PID/cmdline gives it: NUL after each argument */
+    char cmd[512];
+    size_t n = 0;
+    const char *argv[] = {"/usr/bin/conmon",
+                          "--api-version",
+                          "1",
+                          "-i",
+                          "-e",
+                          "--exec-attach",
+                          "--exec-process-spec",
+                          spec,
+                          "--exit-command",
+                          "/usr/bin/podman"};
+    for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++) {
+        size_t l = strlen(argv[i]) + 1;
+        assert_true(n + l <= sizeof cmd);
+        memcpy(cmd + n, argv[i], l);
+        n += l;
+    }
+    assert_true(podman_exec_spec_has(cmd, n, "PODC_PROBE_TAG=12"));
+    assert_false(podman_exec_spec_has(cmd, n, "PODC_PROBE_TAG=1"));   /* a prefix is not it */
+    assert_false(podman_exec_spec_has(cmd, n, "PODC_PROBE_TAG=123")); /* nor a longer tag */
+    assert_false(podman_exec_spec_has(cmd, n, "PODC_PROBE_TAG=3701"));
+    /* the `--flag=value` form */
+    char *eq = xasprintf("/usr/bin/conmon%c--exec-process-spec=%s%c", 0, spec, 0);
+    size_t eqn = strlen("/usr/bin/conmon") + 1 + strlen("--exec-process-spec=") + strlen(spec) + 1;
+    assert_true(podman_exec_spec_has(eq, eqn, "PODC_PROBE_TAG=12"));
+    /* the container's own conmon (no exec session), a truncated command line, a relative or
+     * missing spec: not marked */
+    const char own[] = "/usr/bin/conmon\0--api-version\0"
+                       "1\0-c\0abc\0";
+    assert_false(podman_exec_spec_has(own, sizeof own - 1, "PODC_PROBE_TAG=12"));
+    size_t upto_flag = 0;
+    for (size_t i = 0; i < 7; i++)
+        upto_flag += strlen(argv[i]) + 1;
+    assert_false(podman_exec_spec_has(cmd, upto_flag, "PODC_PROBE_TAG=12"));     /* no FILE */
+    assert_false(podman_exec_spec_has(cmd, upto_flag + 5, "PODC_PROBE_TAG=12")); /* FILE cut */
+    const char rel[] = "conmon\0--exec-process-spec\0exec-process-1\0";
+    assert_false(podman_exec_spec_has(rel, sizeof rel - 1, "PODC_PROBE_TAG=12"));
+    unlink(spec);
+    assert_false(podman_exec_spec_has(cmd, n, "PODC_PROBE_TAG=12"));
+    assert_int_equal(rmdir(dir), 0);
+    free(eq);
+    free(spec);
+}
+
 static const struct backend_event *probe(struct fx *f, enum backend_probe_kind k, int port,
                                          const char *path, uint64_t tag, int64_t deadline_in,
                                          int64_t wait)
@@ -414,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backend__busy_pipe_grows_then_shrinks, setup,
                                         teardown),
         cmocka_unit_test(test_backend__pipe_resize_policy),
+        cmocka_unit_test(test_backend__exec_spec_marker),
         cmocka_unit_test_setup_teardown(test_backend__tcp_http_probes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backend__exec_on_a_container_not_running, setup,
                                         teardown),

@@ -236,6 +236,17 @@ static void test_rt_shell_parse__errors(void **state)
     char *c[] = {"-c"};
     assert_int_equal(rt_shell_parse(s, 1, c, &o, &e), -1);
     assert_int_equal(e.code, POD_E_USAGE);
+    /* an empty command word: a usage error, wherever the command starts */
+    char *d[] = {"--", ""}, *d2[] = {"web", "", "x"}, *d3[] = {"", ""}, *d4[] = {"-c", "web", ""};
+    char **ds[] = {d, d2, d3, d4};
+    int dn[] = {2, 3, 2, 3};
+    for (int i = 0; i < 4; i++) {
+        e = (struct pod_err)POD_ERR_ZERO;
+        assert_int_equal(rt_shell_parse(s, dn[i], ds[i], &o, &e), -1);
+        assert_int_equal(e.code, POD_E_USAGE);
+        assert_int_equal(pod_err_exit_code(&e), 100);
+        assert_non_null(strstr(e.msg, "empty command word"));
+    }
     spec_free(s);
 }
 
@@ -499,6 +510,8 @@ static void test_rt_actions__usage(void **state)
     assert_int_equal(rt_action_create_ramdisks(&f->c, "create-ramdisks", 2, ld, stdout), 100);
     assert_int_equal(rt_action_logs(&f->c, "logs", 1, x, stdout), 100);
     assert_int_equal(rt_action_shell(&f->c, "shell", 1, x, stdout), 100);
+    char *empty[] = {"--", ""};
+    assert_int_equal(rt_action_shell(&f->c, "shell", 2, empty, stdout), 100);
     char *c = calls(f);
     assert_string_equal(c, ""); /* podman never ran */
     free(c);

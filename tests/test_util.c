@@ -12,7 +12,9 @@
 #include "pod/err.h"
 #include "pod/util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,6 +192,108 @@ static void test_pod_stage_file__rename_later_or_nothing_left(void **state)
     free(path);
 }
 
+/* Entries of dir (not . and ..). */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static void test_pod_write_file_at__writes_beneath_replaces_and_leaves_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pod-test-util-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(pod_mkdir_beneath(dfd, "sub", 0700, &e), 0);
+    assert_int_equal(pod_write_file_atomic_at(dfd, "sub/f", "one", 3, 0600, &e), 0);
+    assert_int_equal(pod_write_file_atomic_at(dfd, "sub/f", "second", 6, 0640, &e), 0);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(pod_read_file_at(dfd, "sub/f", 100, &data, &len, &e), 0);
+    assert_string_equal(data, "second");
+    free(data);
+    struct stat st;
+    assert_int_equal(fstatat(dfd, "sub/f", &st, 0), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    char *sub = pod_path_join(dir, "sub");
+    assert_int_equal(entries(sub), 1); /* no temporary left */
+    /* a failing fill leaves nothing and keeps the old content */
+    struct pod_err e2 = POD_ERR_ZERO;
+    assert_int_equal(
+        pod_write_file_at(dfd, "sub/f", 0644, POD_SYNC_NONE, fill_then_fail, NULL, &e2), -1);
+    assert_int_equal(e2.sys_errno, ENOSPC);
+    assert_int_equal(entries(sub), 1);
+    /* not a plain name: refused, nothing written */
+    assert_int_equal(pod_write_file_atomic_at(dfd, "../f", "x", 1, 0644, &e2), -1);
+    assert_int_equal(pod_write_file_atomic_at(dfd, "/tmp/f", "x", 1, 0644, &e2), -1);
+    assert_int_equal(pod_write_file_atomic_at(dfd, "no/such/f", "x", 1, 0644, &e2), -1);
+    assert_int_equal(e2.code, POD_E_NOTFOUND);
+    assert_int_equal(pod_unlink_beneath(dfd, "sub/f", &e), 0);
+    assert_int_equal(pod_unlink_beneath(dfd, "sub/f", &e), 0);     /* missing is fine */
+    assert_int_equal(pod_unlink_beneath(dfd, "no/such/f", &e), 0); /* so is its directory */
+    assert_int_equal(entries(sub), 0);
+    assert_int_equal(rmdir(sub), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(sub);
+    close(dfd);
+}
+
+/* A directory on the way that is a link to a directory outside (a git sync, or a swap while
+ * the pod runs): the write and the unlink are refused and nothing outside changes; a link as
+ * the last component is replaced, never written through. */
+static void test_pod_write_file_at__link_on_the_way_refused_outside_untouched(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pod-test-util-XXXXXX", out[] = "/tmp/pod-test-util-out-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(mkdtemp(out));
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    char *victim = pod_path_join(out, "f");
+    struct pod_err e = POD_ERR_ZERO;
+    assert_int_equal(pod_write_file_atomic(victim, "victim", 6, 0644, &e), 0);
+    assert_int_equal(symlinkat(out, dfd, "run"), 0);
+    struct pod_err e2 = POD_ERR_ZERO;
+    assert_int_equal(pod_write_file_atomic_at(dfd, "run/f", "evil", 4, 0644, &e2), -1);
+    assert_int_equal(e2.sys_errno, ELOOP);
+    assert_non_null(strstr(e2.msg, "`run` in the pod directory is a symbolic link"));
+    e2 = (struct pod_err)POD_ERR_ZERO;
+    assert_int_equal(pod_write_file_atomic_at(dfd, "run/new", "evil", 4, 0644, &e2), -1);
+    e2 = (struct pod_err)POD_ERR_ZERO;
+    assert_int_equal(pod_unlink_beneath(dfd, "run/f", &e2), -1);
+    assert_int_equal(e2.sys_errno, ELOOP);
+    char *data = NULL;
+    assert_int_equal(pod_read_file(victim, 100, &data, NULL, &e), 0);
+    assert_string_equal(data, "victim"); /* neither written nor removed */
+    free(data);
+    assert_int_equal(entries(out), 1); /* and no temporary was made there */
+    /* the last component a link to the outside file: replaced by a regular file */
+    assert_int_equal(symlinkat(victim, dfd, "g"), 0);
+    assert_int_equal(pod_write_file_atomic_at(dfd, "g", "mine", 4, 0644, &e), 0);
+    struct stat st;
+    assert_int_equal(fstatat(dfd, "g", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(pod_read_file(victim, 100, &data, NULL, &e), 0);
+    assert_string_equal(data, "victim");
+    free(data);
+    assert_int_equal(unlinkat(dfd, "g", 0), 0);
+    assert_int_equal(unlinkat(dfd, "run", 0), 0);
+    assert_int_equal(unlink(victim), 0);
+    assert_int_equal(rmdir(out), 0);
+    assert_int_equal(rmdir(dir), 0);
+    free(victim);
+    close(dfd);
+}
+
 static void test_pod_mkdir_p__parents_existing_and_in_the_way(void **state)
 {
     (void)state;
@@ -234,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_pod_path__dirname_basename_join),
         cmocka_unit_test(test_pod_write_file_atomic__replaces_and_reads_back),
         cmocka_unit_test(test_pod_stage_file__rename_later_or_nothing_left),
+        cmocka_unit_test(test_pod_write_file_at__writes_beneath_replaces_and_leaves_nothing),
+        cmocka_unit_test(test_pod_write_file_at__link_on_the_way_refused_outside_untouched),
         cmocka_unit_test(test_pod_mkdir_p__parents_existing_and_in_the_way),
     };
     return cmocka_run_group_tests(t, NULL, NULL);

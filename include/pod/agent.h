@@ -102,6 +102,11 @@ struct agent_client;
  * descriptor of the socket, opened without following a symlink).  Copied. */
 struct agent_client *agent_client_new(struct loop *loop, const struct clk *clk,
                                       const char *sock_path, const struct agent_client_cbs *cbs);
+/* From now on the socket's directory is rel_dir (copied) resolved beneath root_fd (borrowed:
+ * it must outlive the client) one component at a time without following a link
+ * (pod_open_beneath, SPEC 7.5.1), not the directory of sock_path: a directory on the way that
+ * was swapped for a link (to another pod's agents) is refused, never connected through. */
+void agent_client_beneath(struct agent_client *c, int root_fd, const char *rel_dir);
 /* Drops the connection (the agent then kills what runs) without calling any callback. */
 void agent_client_free(struct agent_client *c);
 

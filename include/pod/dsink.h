@@ -54,6 +54,9 @@ void dsink_write(struct dsink *s, size_t ctr, int stream, const void *data, size
 void dsink_eof(struct dsink *s, size_t ctr, int stream, int64_t wall_ns);
 /* Stats as of the pump's last processed item (they may lag behind the writes). */
 struct logw_stats dsink_stats(struct dsink *s, size_t ctr, int stream);
+/* The same, with the stream's last write error into errbuf ("" if none). */
+struct logw_stats dsink_stats_err(struct dsink *s, size_t ctr, int stream, char *errbuf,
+                                  size_t errlen);
 /* The gate: true when output can be taken now. */
 bool dsink_output_room(struct dsink *s);
 /* fn(arg) is called each time room returns after dsink_output_room() said false. */

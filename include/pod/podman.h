@@ -238,6 +238,11 @@ void backend_podman_stats(const struct backend *be, struct podman_stats *out);
  * keep it. */
 size_t podman_pipe_resize(size_t now_size, size_t nread, int64_t grown_at_ms, int64_t now_ms);
 
+/* Whether cmdline (len bytes of NUL-terminated arguments: a conmon's /proc/PID/cmdline) names
+ * an exec session's OCI process spec (`--exec-process-spec FILE`) whose JSON holds the string
+ * marker ("NAME=VALUE") as a whole JSON string: the `podman exec` it runs was marked (7.8). */
+bool podman_exec_spec_has(const char *cmdline, size_t len, const char *marker);
+
 extern const struct backend_ops backend_podman_ops;
 
 #endif

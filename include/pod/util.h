@@ -131,6 +131,20 @@ int pod_check_beneath(int dirfd, const char *rel, unsigned kind, bool *exists,
 /* mkdir -p of rel beneath dirfd (mode for the directories it creates, their parents fsync'ed);
  * an existing link or non-directory in the way is refused like pod_open_beneath. */
 int pod_mkdir_beneath(int dirfd, const char *rel, unsigned mode, struct pod_err *err) POD_WUR;
+/* The tmp+rename writer beneath dirfd (pod_stage_file's temporary and contract): every
+ * directory of rel is opened without following a link (a link or non-directory there is
+ * refused as above and nothing is written), the temporary is created O_EXCL|O_NOFOLLOW in
+ * that directory and renamed over rel's last component with renameat(2), which replaces a
+ * link there instead of writing through it. */
+int pod_write_file_at(int dirfd, const char *rel, unsigned mode, enum pod_sync sync,
+                      pod_fill_fn *fill, void *fill_self, struct pod_err *err) POD_WUR;
+/* pod_write_file_at of data[0..len) with POD_SYNC_DATA (pod_write_file_atomic beneath). */
+int pod_write_file_atomic_at(int dirfd, const char *rel, const void *data, size_t len,
+                             unsigned mode, struct pod_err *err) POD_WUR;
+/* unlinkat(2) of rel's last component in its directory opened beneath dirfd, no link
+ * followed; a missing file (or directory on the way) is not an error, a link on the way is
+ * refused (nothing removed). */
+int pod_unlink_beneath(int dirfd, const char *rel, struct pod_err *err) POD_WUR;
 /* The name of a file type (S_IFMT bits) for messages: "directory", "fifo", "symbolic link"... */
 const char *pod_file_kind(unsigned mode);
 

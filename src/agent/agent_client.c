@@ -93,6 +93,8 @@ struct agent_client {
     struct loop *loop;
     const struct clk *clk;
     char *dir, *base; /* the socket's directory and name */
+    int root_fd;      /* >= 0: dir is rel_dir beneath it (agent_client_beneath) */
+    char *rel_dir;
     struct agent_client_cbs cbs;
     enum agent_conn conn;
     int fd;       /* -1 while not connected */
@@ -126,7 +128,15 @@ struct agent_client *agent_client_new(struct loop *loop, const struct clk *clk,
     c->base = xstrdup(pod_basename(sock_path));
     c->cbs = *cbs;
     c->fd = -1;
+    c->root_fd = -1;
     return c;
+}
+
+void agent_client_beneath(struct agent_client *c, int root_fd, const char *rel_dir)
+{
+    free(c->rel_dir);
+    c->rel_dir = xstrdup(rel_dir);
+    c->root_fd = root_fd;
 }
 
 static void close_fd(struct agent_client *c)
@@ -154,6 +164,7 @@ void agent_client_free(struct agent_client *c)
     free(c->out);
     free(c->dir);
     free(c->base);
+    free(c->rel_dir);
     free(c);
 }
 
@@ -393,7 +404,12 @@ static int start_io(struct agent_client *c, int fd, struct pod_err *err)
  * address is short whatever the pod directory's length. */
 static void try_connect(struct agent_client *c)
 {
-    int dfd = open(c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct pod_err derr = POD_ERR_ZERO;
+    int dfd = c->root_fd >= 0
+                  ? pod_open_beneath(c->root_fd, c->rel_dir, O_PATH | O_DIRECTORY, 0, &derr)
+                  : open(c->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 && c->root_fd >= 0)
+        errno = derr.sys_errno ? derr.sys_errno : EIO; /* ELOOP: a link on the way */
     int pfd = dfd < 0 ? -1 : openat(dfd, c->base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     int e = errno;
     struct stat st;

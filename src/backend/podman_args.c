@@ -143,7 +143,8 @@ char **podman_argv_pod_exists(const struct podman_argv_ctx *c, struct pod_err *e
 
 /* ------------------------------------------------------------------ run */
 
-/* A bind source in the pod directory (`config/<name>`, `ramdisk/<name>`) must not be or pass
+/* A bind source in the pod directory (`config/<name>`, `ramdisk/<name>`,
+ * `.<b>.run/<ctr>`) must not be or pass
  * through a symbolic link: podman would follow it and mount whatever it names (/etc, another
  * pod's directory) into the container (SPEC 7.5.1).  Checked every time the argv is built, so
  * a link that a sync put there after the pod started is refused too.  A pod directory that
@@ -244,6 +245,10 @@ static int push_mounts(char ***v, const struct podman_argv_ctx *c, size_t ctr, s
             strchr(c->run_dir, ':') || strchr(c->run_dir, ','))
             return pod_err_set(err, POD_E_INVALID, 0,
                                "agent mounts: podman -v cannot express a path with `:` or `,`");
+        /* `.<b>.run/<ctr>` is bind-mounted read-write: a link there (a sync while the pod
+         * runs) would give the container whatever it names */
+        if (beneath_ok(c->pod_dir, pod_basename(c->run_dir), k->name, err) < 0)
+            return -1;
         pod_strv_push(v, "-v");
         pushf(v, "%s:%s:ro", c->exe_path, PODMAN_AGENT_PATH);
         pod_strv_push(v, "-v");

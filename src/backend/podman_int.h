@@ -185,9 +185,42 @@ void probe_strategy_done(struct pm *pm, uint64_t tag, enum backend_result r, int
 void probe_tick(struct pm *pm, int64_t now);
 int64_t probe_next_deadline(const struct pm *pm);
 void probes_free(struct pm *pm);
-/* Kills every process in the pid namespace of pid whose environment has marker
- * (NAME=VALUE).  Returns the number killed, -1 when /proc cannot be scanned (err). */
-int probe_kill_marked(int pid, const char *marker, struct pod_err *err);
+/* The cancel scan (SPEC 7.8 'Cancel'), with its /proc root and its way to kill injectable. */
+enum probe_mark {
+    PROBE_MARK_NO,     /* its environment was read: no marker */
+    PROBE_MARK_YES,    /* the marker is there */
+    PROBE_MARK_GONE,   /* the process is gone (ENOENT, ESRCH) */
+    PROBE_MARK_UNKNOWN /* could not tell (EACCES, EPERM, any other error) */
+};
+enum probe_mark probe_mark_of_errno(int e);
+/* What <proc>/<pid>/environ says about marker (NAME=VALUE); *errnum: why UNKNOWN/GONE. */
+enum probe_mark probe_environ_mark(const char *proc, long long pid, const char *marker,
+                                   int *errnum);
+/* The start time of pid (<proc>/<pid>/stat field 22, clock ticks since boot); -1 + errno. */
+int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks);
+/* Now in the same unit (CLOCK_BOOTTIME, rounded down); 0 when unknown. */
+unsigned long long probe_boot_ticks(void);
+struct probe_scan_ops {
+    int (*open)(void *self, long long pid); /* a handle (>= 0) on the process; -1: gone */
+    int (*kill)(void *self, int h);         /* SIGKILL: 0, or -1 + errno (ESRCH: gone) */
+    void (*close)(void *self, int h);
+    void *self;
+};
+struct probe_scan_res {
+    int killed;             /* processes with the marker, killed */
+    int failed, fail_errno; /* ... whose kill was refused */
+    int unknown;            /* environment unreadable, started since since_ticks (or unknown) */
+    int unknown_errno;      /* why (the last one) */
+    int older;              /* environment unreadable, started before since_ticks: not its */
+};
+/* Kills every process in the pid namespace of pid (<proc>/<pid>/ns/pid; a process whose ns
+ * cannot be read may be in it unless its uid is outside pid's uid_map or its cgroup is not
+ * pid's) whose environment has marker,
+ * and counts those it could not check.  since_ticks 0: no process is known older than the
+ * request.  0 (res filled), -1 when the scan cannot be done (err). */
+int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned long long since_ticks,
+                      const struct probe_scan_ops *ops, struct probe_scan_res *res,
+                      struct pod_err *err);
 
 /* ------------------------------------------------------------------ the infra container */
 enum infra_state {

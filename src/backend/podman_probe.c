@@ -11,7 +11,12 @@
  * client is gone; only then is the request forgotten.  Every request reports exactly one
  * EXEC_DONE: after a cancel that is BACKEND_CANCELLED once its process is gone (or its own
  * result when it ended first); a cancel that cannot be done is CALL_FAILED (op CANCEL) and the
- * request stays until a cancel succeeds or it ends (backend.h).
+ * request stays until a cancel succeeds or it ends (backend.h).  A process whose environment
+ * cannot be read (rootless, a container user other than root) is judged by the exec session's
+ * conmon it descends from (its process spec has the marker or not: session_mark); when that
+ * cannot be read either it is never taken for "not ours": only a start before the request (or,
+ * for an unreadable namespace, a uid or cgroup not the container's) rules it out; else the
+ * cancel fails, and after 60 s of failing only for such processes it is accepted with a warning.
  */
 #include "podman_int.h"
 
@@ -19,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +33,7 @@
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pod/util.h"
@@ -34,6 +41,9 @@
 #define PROBE_GRACE_MS 2000      /* the backend times a request out itself this much late */
 #define CANCEL_CLIENT_MS 3000    /* a cancelled exec client still alive after this is killed */
 #define ENVIRON_MAX (256u << 10) /* bytes of /proc/PID/environ searched */
+#define CANCEL_UNKNOWN_MS                                                                          \
+    60000 /* unreadable processes block a cancel this long, then a warning                         \
+           */
 
 enum probe_st {
     PR_CONNECTING = 1,
@@ -63,6 +73,10 @@ struct probe {
     bool cancelled;     /* cancel() was called: the result is BACKEND_CANCELLED */
     int64_t cancel_since, scan_at;
     int scans;
+    unsigned long long since_ticks; /* CLOCK_BOOTTIME ticks before the exec was submitted */
+    bool unknown;                   /* the last scans failed only for unreadable processes ... */
+    int64_t unknown_since;          /* ... since then */
+    int n_unknown, unknown_errno;
     char marker[64];
 };
 
@@ -280,6 +294,7 @@ static int exec_start(struct pm *pm, struct probe *p, const struct backend_probe
     c->tag = req->tag;
     c->exec_class = true;
     p->st = PR_EXEC;
+    p->since_ticks = probe_boot_ticks(); /* its processes start after this */
     call_submit(pm, c);
     return 0;
 }
@@ -350,18 +365,45 @@ static enum backend_result exec_result(const struct call_res *r, char *msg, size
 
 /* ------------------------------------------------------------------ cancel */
 
-static bool environ_has(int pid, const char *marker)
+/* errno of a /proc read -> what it says about the process: gone, or "could not tell". */
+enum probe_mark probe_mark_of_errno(int e)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/environ", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
+    return e == ENOENT || e == ESRCH ? PROBE_MARK_GONE : PROBE_MARK_UNKNOWN;
+}
+
+static int proc_path(char *buf, size_t cap, const char *proc, long long pid, const char *file)
+{
+    int n = snprintf(buf, cap, "%s/%lld/%s", proc, pid, file);
+    if (n < 0 || (size_t)n >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+enum probe_mark probe_environ_mark(const char *proc, long long pid, const char *marker, int *errnum)
+{
+    char path[PATH_MAX];
+    *errnum = 0;
+    int fd = proc_path(path, sizeof path, proc, pid, "environ") < 0
+                 ? -1
+                 : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        *errnum = errno;
+        return probe_mark_of_errno(errno);
+    }
     char *buf = xmalloc(ENVIRON_MAX + 1);
     size_t len = 0;
-    ssize_t n;
-    while (len < ENVIRON_MAX && (n = read(fd, buf + len, ENVIRON_MAX - len)) > 0)
+    ssize_t n = 0;
+    while (len < ENVIRON_MAX && (n = read(fd, buf + len, ENVIRON_MAX - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *errnum = errno;
+            break;
+        }
         len += (size_t)n;
+    }
     close(fd);
     size_t ml = strlen(marker);
     bool hit = false;
@@ -373,72 +415,396 @@ static bool environ_has(int pid, const char *marker)
         i = e + 1;
     }
     free(buf);
+    if (hit)
+        return PROBE_MARK_YES;
+    return *errnum ? probe_mark_of_errno(*errnum) : PROBE_MARK_NO;
+}
+
+int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks)
+{
+    char path[PATH_MAX], buf[1024];
+    if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf - 1);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[n] = 0;
+    /* pid (comm) state ppid ... : starttime is field 22, the 20th after the comm's ')' */
+    const char *p = strrchr(buf, ')');
+    for (int f = 2; p && f < 22; f++) {
+        p = strchr(p + 1, ' ');
+        if (p)
+            while (p[1] == ' ')
+                p++;
+    }
+    char *endp;
+    errno = 0;
+    unsigned long long v = p ? strtoull(p + 1, &endp, 10) : 0;
+    if (!p || errno || endp == p + 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    *ticks = v;
+    return 0;
+}
+
+unsigned long long probe_boot_ticks(void)
+{
+    struct timespec ts;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0 || hz <= 0)
+        return 0;
+    /* floor: a process with a start tick below this started before now */
+    return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+           (unsigned long long)ts.tv_nsec / (1000000000ull / (unsigned long long)hz);
+}
+
+/* The whole /proc/PID/cgroup of pid ("" when unreadable; buf[cap]). */
+static void read_cgroup(const char *proc, long long pid, char *buf, size_t cap)
+{
+    char path[PATH_MAX];
+    buf[0] = 0;
+    if (proc_path(path, sizeof path, proc, pid, "cgroup") < 0)
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t len = 0;
+    ssize_t n;
+    while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            len = 0;
+            break;
+        }
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = 0;
+}
+
+/* The uid ranges (outside, as this process sees them) of pid's user namespace; n 0: unknown. */
+struct uid_ranges {
+    unsigned long long lo[16], hi[16];
+    int n;
+};
+
+static void read_uid_map(const char *proc, long long pid, struct uid_ranges *u)
+{
+    char path[PATH_MAX], buf[1024];
+    u->n = 0;
+    if (proc_path(path, sizeof path, proc, pid, "uid_map") < 0)
+        return;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    unsigned long long in, out, count;
+    while (u->n < 16 && fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "%llu %llu %llu", &in, &out, &count) == 3 && count > 0) {
+            u->lo[u->n] = out;
+            u->hi[u->n++] = out + count;
+        }
+    fclose(f);
+}
+
+/* False when pid's real uid (<proc>/<pid>/status, world-readable) is known and outside u: the
+ * process is not in that user namespace, so not in the container. */
+static bool uid_may_be_in(const char *proc, long long pid, const struct uid_ranges *u)
+{
+    char path[PATH_MAX], buf[256];
+    if (u->n == 0 || proc_path(path, sizeof path, proc, pid, "status") < 0)
+        return true;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return true;
+    unsigned long long uid = 0;
+    bool known = false;
+    while (!known && fgets(buf, sizeof buf, f))
+        known = sscanf(buf, "Uid: %llu", &uid) == 1;
+    fclose(f);
+    for (int i = 0; known && i < u->n; i++)
+        if (uid >= u->lo[i] && uid < u->hi[i])
+            return true;
+    return !known;
+}
+
+/* Reads at most max bytes of path into a new NUL-terminated buffer; NULL when it cannot. */
+static char *read_small(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    char *buf = xmalloc(max + 1);
+    size_t n = 0;
+    ssize_t r;
+    while (n < max && (r = read(fd, buf + n, max - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+bool podman_exec_spec_has(const char *cmdline, size_t len, const char *marker)
+{
+    const char *spec = NULL;
+    static const char flag[] = "--exec-process-spec";
+    for (size_t i = 0; i < len;) {
+        const char *a = cmdline + i;
+        size_t al = strnlen(a, len - i);
+        size_t next = i + al + 1;
+        if (al == sizeof flag - 1 && memcmp(a, flag, al) == 0 && next < len) {
+            spec = cmdline + next;
+            if (strnlen(spec, len - next) == len - next)
+                spec = NULL; /* not NUL-terminated */
+            break;
+        }
+        if (al > sizeof flag && memcmp(a, flag, sizeof flag - 1) == 0 &&
+            a[sizeof flag - 1] == '=') {
+            spec = a + sizeof flag;
+            if (al == len - i)
+                spec = NULL;
+            break;
+        }
+        i = next;
+    }
+    if (!spec || spec[0] != '/')
+        return false;
+    size_t n;
+    char *buf = read_small(spec, ENVIRON_MAX, &n);
+    if (!buf)
+        return false;
+    /* the process spec is JSON: "env": [..., "PODC_PROBE_TAG=<tag>", ...] (no escaping in it) */
+    char *want = xasprintf("\"%s\"", marker);
+    bool hit = memmem(buf, n, want, strlen(want)) != NULL;
+    free(want);
+    free(buf);
     return hit;
 }
 
-int probe_kill_marked(int pid, const char *marker, struct pod_err *err)
+/* The parent pid of pid (from <proc>/PID/stat, world-readable), 0 when unknown. */
+static long long parent_of(const char *proc, long long pid)
 {
-    char path[64];
+    char path[PATH_MAX];
+    if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
+        return 0;
+    size_t n;
+    char *buf = read_small(path, 4096, &n);
+    if (!buf)
+        return 0;
+    long long pp = 0;
+    char *e = strrchr(buf, ')'); /* comm may hold anything but ends at the last ')' */
+    char st;
+    if (!e || sscanf(e + 1, " %c %lld", &st, &pp) != 2)
+        pp = 0;
+    free(buf);
+    return pp;
+}
+
+/* Whether process n (in the pid namespace ns) descends from the `podman exec` session that
+ * marker tagged, for when its environment cannot be read: its nearest ancestor outside the
+ * namespace is that session's conmon (it reaps the exec'd process), whose command line names
+ * the session's OCI process spec (`--exec-process-spec FILE`, the caller's own file in podman's
+ * storage) holding the command's environment.  YES: that spec has the marker; NO: the ancestor
+ * was read and is not a session of this marker (e.g. the container's own conmon: a process of
+ * the container's main tree, or an orphan reparented to its PID 1); UNKNOWN: the ancestry or
+ * the spec could not be read. */
+static enum probe_mark session_mark(const char *proc, long long n, const struct stat *ns,
+                                    const char *marker)
+{
+    char path[PATH_MAX];
+    for (int depth = 0; depth < 256; depth++) {
+        long long pp = parent_of(proc, n);
+        if (pp <= 1)
+            return PROBE_MARK_UNKNOWN;
+        struct stat st;
+        if (proc_path(path, sizeof path, proc, pp, "ns/pid") < 0 || stat(path, &st) < 0)
+            return PROBE_MARK_UNKNOWN;
+        if (st.st_ino == ns->st_ino && st.st_dev == ns->st_dev) {
+            n = pp;
+            continue;
+        }
+        if (proc_path(path, sizeof path, proc, pp, "cmdline") < 0)
+            return PROBE_MARK_UNKNOWN;
+        size_t len;
+        char *cmd = read_small(path, 64u << 10, &len);
+        if (!cmd)
+            return PROBE_MARK_UNKNOWN;
+        bool hit = podman_exec_spec_has(cmd, len, marker);
+        free(cmd);
+        return hit ? PROBE_MARK_YES : PROBE_MARK_NO;
+    }
+    return PROBE_MARK_UNKNOWN;
+}
+
+/* A process whose environment could not be read: not the request's when it started before it
+ * (since_ticks), else counted as unknown. */
+static void unreadable(const char *proc, long long n, unsigned long long since_ticks, int e,
+                       struct probe_scan_res *res)
+{
+    unsigned long long t;
+    if (since_ticks) {
+        if (probe_start_ticks(proc, n, &t) == 0) {
+            if (t < since_ticks) {
+                res->older++;
+                return;
+            }
+        } else if (probe_mark_of_errno(errno) == PROBE_MARK_GONE) {
+            return; /* gone meanwhile */
+        }
+    }
+    res->unknown++;
+    res->unknown_errno = e;
+}
+
+int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned long long since_ticks,
+                      const struct probe_scan_ops *ops, struct probe_scan_res *res,
+                      struct pod_err *err)
+{
+    char path[PATH_MAX];
     struct stat ns;
-    snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
-    if (stat(path, &ns) < 0)
+    memset(res, 0, sizeof *res);
+    if (proc_path(path, sizeof path, proc, pid, "ns/pid") < 0 || stat(path, &ns) < 0)
         return errno == ENOENT || errno == ESRCH ? 0
                                                  : pod_err_set(err, POD_E_IO, errno, "%s", path);
-    DIR *d = opendir("/proc");
+    char cg1[4096], cg[4096];
+    read_cgroup(proc, pid, cg1, sizeof cg1);
+    struct uid_ranges um;
+    read_uid_map(proc, pid, &um);
+    DIR *d = opendir(proc);
     if (!d)
-        return pod_err_set(err, POD_E_IO, errno, "opendir /proc");
-    int killed = 0, failed = 0, fail_errno = 0;
+        return pod_err_set(err, POD_E_IO, errno, "opendir %s", proc);
     struct dirent *de;
     while ((de = readdir(d))) {
         long long n;
         if (!pod_parse_int(de->d_name, 2, 1 << 30, &n) || n == pid || n == getpid())
             continue;
         struct stat st;
-        snprintf(path, sizeof path, "/proc/%lld/ns/pid", n);
-        if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+        int ns_errno = 0;
+        if (proc_path(path, sizeof path, proc, n, "ns/pid") < 0 || stat(path, &st) < 0) {
+            ns_errno = errno;
+            if (probe_mark_of_errno(ns_errno) == PROBE_MARK_GONE)
+                continue;
+            /* its namespace cannot be read (EACCES...): maybe in the container, unless its
+             * uid is not one of the container's user namespace or its cgroup is not that of
+             * the container's PID 1 (both world-readable; unreadable: maybe) */
+            if (!uid_may_be_in(proc, n, &um))
+                continue;
+            read_cgroup(proc, n, cg, sizeof cg);
+            if (cg1[0] && strcmp(cg, cg1) != 0)
+                continue;
+        } else if (st.st_ino != ns.st_ino || st.st_dev != ns.st_dev) {
             continue;
-        int pfd = pidfd_open((pid_t)n, 0);
-        if (pfd < 0)
-            continue; /* gone */
-        if (environ_has((int)n, marker)) {
-            if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) == 0)
-                killed++;
-            else if (errno != ESRCH) {
-                failed++;
-                fail_errno = errno;
-            }
         }
-        close(pfd);
+        int h = ops->open(ops->self, n);
+        if (h < 0)
+            continue; /* gone */
+        int e = ns_errno;
+        enum probe_mark m = ns_errno ? PROBE_MARK_UNKNOWN : probe_environ_mark(proc, n, marker, &e);
+        if (m == PROBE_MARK_UNKNOWN && !ns_errno) /* rootless, a non-root container user */
+            m = session_mark(proc, n, &ns, marker);
+        if (m == PROBE_MARK_YES) {
+            if (ops->kill(ops->self, h) == 0)
+                res->killed++;
+            else if (errno != ESRCH) {
+                res->failed++;
+                res->fail_errno = errno;
+            }
+        } else if (m == PROBE_MARK_UNKNOWN) {
+            unreadable(proc, n, since_ticks, e, res);
+        }
+        ops->close(ops->self, h);
     }
     closedir(d);
-    if (failed)
-        return pod_err_set(err, POD_E_IO, fail_errno, "cannot kill %d process(es) of `%s`", failed,
-                           marker);
-    return killed;
+    return 0;
 }
 
-/* One scan of the container for the request's processes; false when it failed. */
+static int pidfd_open_op(void *self, long long pid)
+{
+    (void)self;
+    return pidfd_open((pid_t)pid, 0);
+}
+
+static int pidfd_kill_op(void *self, int h)
+{
+    (void)self;
+    return pidfd_send_signal(h, SIGKILL, NULL, 0);
+}
+
+static void pidfd_close_op(void *self, int h)
+{
+    (void)self;
+    close(h);
+}
+
+static const struct probe_scan_ops pidfd_ops = {pidfd_open_op, pidfd_kill_op, pidfd_close_op, NULL};
+
+/* One scan of the container for the request's processes; false when it failed (a scan that
+ * could not be done, a kill refused, or processes whose environment could not be read). */
 static bool scan(struct pm *pm, struct probe *p, struct pod_err *err)
 {
     struct esrc *es = es_find(pm, p->ctr, p->instance);
     p->scans++;
+    bool unknown = p->unknown;
+    p->unknown = false;
     if (!es)
         return true; /* the container is not running: its processes are gone with it */
     if (es->pid <= 0) {
         pod_err_set(err, POD_E_BACKEND, 0, "pid of %s not known yet", pm->c[p->ctr].name);
         return false;
     }
-    int k = probe_kill_marked(es->pid, p->marker, err);
-    if (k > 0)
-        pm->st.cancel_kills += (uint64_t)k;
-    return k >= 0;
+    struct probe_scan_res r;
+    if (probe_scan_marked("/proc", es->pid, p->marker, p->since_ticks, &pidfd_ops, &r, err) < 0)
+        return false;
+    if (r.killed > 0)
+        pm->st.cancel_kills += (uint64_t)r.killed;
+    if (r.failed) {
+        pod_err_set(err, POD_E_IO, r.fail_errno, "cannot kill %d process(es) of `%s`", r.failed,
+                    p->marker);
+        return false;
+    }
+    if (r.unknown) {
+        if (!unknown)
+            p->unknown_since = pm_now(pm);
+        p->unknown = true;
+        p->n_unknown = r.unknown;
+        p->unknown_errno = r.unknown_errno;
+        pod_err_set(err, POD_E_IO, r.unknown_errno,
+                    "cannot check %d process(es) of %s started since the request for `%s`",
+                    r.unknown, pm->c[p->ctr].name, p->marker);
+        return false;
+    }
+    return true;
 }
 
-/* The client is gone and a last scan ran: the request ends (or the cancel failed). */
+/* The client is gone and a last scan ran: the request ends (or the cancel failed).  A cancel
+ * that failed only because processes could not be checked, for CANCEL_UNKNOWN_MS, is accepted
+ * with a warning (SPEC 7.8 'Cancel'): they are assumed not to be the request's. */
 static void cancel_end(struct pm *pm, struct probe *p)
 {
     struct pod_err err = POD_ERR_ZERO;
-    if (scan(pm, p, &err)) {
+    bool ok = scan(pm, p, &err);
+    if (!ok && p->unknown && pm_now(pm) - p->unknown_since >= CANCEL_UNKNOWN_MS) {
+        struct backend_event *e = pm_event(pm, BACKEND_EV_WARNING, p->ctr, p->instance, NULL);
+        snprintf(e->msg, sizeof e->msg,
+                 "cancel of request %llu accepted after %d s: %d process(es) started since "
+                 "could not be checked (%s), assumed not its own",
+                 (unsigned long long)p->tag, CANCEL_UNKNOWN_MS / 1000, p->n_unknown,
+                 strerror(p->unknown_errno));
+        ok = true;
+    }
+    if (ok) {
         if (p->cancelled)
             done(pm, p, BACKEND_CANCELLED, 137, NULL);
         else /* the backend's own deadline (no cancel came) */

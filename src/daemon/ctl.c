@@ -330,7 +330,8 @@ int ctl_server_new(const struct ctl_server_cfg *cfg, struct ctl_server **out, st
         close(lfd);
         return pod_err_set(err, POD_E_IO, e, "bind %s", cfg->file);
     }
-    if (fchmodat(cfg->dirfd, cfg->file, 0600, 0) < 0 || listen(lfd, 64) < 0) {
+    /* no link followed: a name swapped in after the bind is never chmod'ed through */
+    if (fchmodat(cfg->dirfd, cfg->file, 0600, AT_SYMLINK_NOFOLLOW) < 0 || listen(lfd, 64) < 0) {
         e = errno;
         close(lfd);
         unlinkat(cfg->dirfd, cfg->file, 0);

@@ -445,14 +445,14 @@ static int setup_watch_and_socket(struct daemon *d, struct pod_err *err)
 
 #define CFG_SUMS_MAX (64u << 10)
 
-static char *cfg_sums_path(const struct daemon *d)
+static char *cfg_sums_rel(const struct daemon *d)
 {
-    char *rel = xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS);
-    char *p = pod_path_join(d->cfg->dir, rel);
-    free(rel);
-    return p;
+    return xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS);
 }
 
+/* Written beneath the pod directory's fd (SPEC 7.5.1): a `.<b>.run` that a sync replaced by a
+ * link is refused with a WARN, and the daemon carries on (an adoption then reports no edit
+ * made while no daemon ran). */
 static void cfg_sums_write(struct daemon *d)
 {
     const struct pod_spec *sp = d->cfg->spec;
@@ -462,11 +462,11 @@ static void cfg_sums_write(struct daemon *d)
             pod_buf_printf(&b, "%s %016llx %016llx\n", sp->volumes[i].name,
                            (unsigned long long)d->cfg_acked[i][0],
                            (unsigned long long)d->cfg_acked[i][1]);
-    char *path = cfg_sums_path(d);
+    char *rel = cfg_sums_rel(d);
     struct pod_err err = POD_ERR_ZERO;
-    if (pod_write_file_atomic(path, b.data ? b.data : "", b.len, 0600, &err) < 0)
-        pod_log(POD_LOG_DEBUG, "daemon: cannot save the config checksums: %s", err.msg);
-    free(path);
+    if (pod_write_file_atomic_at(d->dirfd, rel, b.data ? b.data : "", b.len, 0600, &err) < 0)
+        pod_log(POD_LOG_WARN, "daemon: cannot save the config checksums: %s", err.msg);
+    free(rel);
     pod_buf_free(&b);
 }
 
@@ -474,7 +474,7 @@ static void cfg_sums_write(struct daemon *d)
 static void cfg_sums_read(struct daemon *d)
 {
     const struct pod_spec *sp = d->cfg->spec;
-    char *rel = xasprintf(".%s.run/%s", d->cfg->name, DAEMON_CONFIG_SUMS), *text = NULL;
+    char *rel = cfg_sums_rel(d), *text = NULL;
     size_t len;
     struct pod_err err = POD_ERR_ZERO;
     int rc = pod_read_file_at(d->dirfd, rel, CFG_SUMS_MAX, &text, &len, &err);

@@ -34,6 +34,7 @@ struct ax_ctr {
     enum ax_st st;
     char *name; /* <ctr>-<pod>-<version> */
     char *sock; /* <run_dir>/<ctr>/agent.sock */
+    char *rel;  /* .<b>.run/<ctr>: its directory beneath cfg.pod_dirfd (cfg.beneath) */
     struct agent_client *cl;
     struct proc *starter; /* `podman exec -d ... __agent` */
     int64_t start_deadline;
@@ -194,6 +195,8 @@ static void connect_agent(struct ax_ctr *c, enum ax_st st, int64_t within_ms)
     if (!c->cl) {
         struct agent_client_cbs cbs = {on_done, on_ready, on_lost, c};
         c->cl = agent_client_new(c->a->cfg.loop, c->a->cfg.clk, c->sock, &cbs);
+        if (c->a->cfg.beneath)
+            agent_client_beneath(c->cl, c->a->cfg.pod_dirfd, c->rel);
     }
     c->st = st;
     if (agent_connect(c->cl, now_ms(c->a) + within_ms, &err) < 0)
@@ -295,6 +298,46 @@ static void reset(struct ax_ctr *c, const char *why)
     c->st = AX_NONE;
 }
 
+/* ------------------------------------------------------------------ the socket's name */
+
+/* rel's "<dir>/agent.sock" (a new string). */
+static char *sock_rel(const struct ax_ctr *c)
+{
+    return xasprintf("%s/%s", c->rel, AGENT_SOCK_NAME);
+}
+
+/* Removes the socket of an agent that is gone.  Beneath the pod directory, no link followed:
+ * a `.<b>.run` or `.<b>.run/<ctr>` swapped for a link (a git sync while the pod runs) is
+ * refused with a WARN, and nothing outside the pod directory is removed (SPEC 7.5.1). */
+static void sock_unlink(const struct ax_ctr *c)
+{
+    if (!c->a->cfg.beneath) {
+        (void)unlink(c->sock);
+        return;
+    }
+    char *rel = sock_rel(c);
+    struct pod_err err = POD_ERR_ZERO;
+    if (pod_unlink_beneath(c->a->cfg.pod_dirfd, rel, &err) < 0)
+        pod_log(POD_LOG_WARN, "%s: agent socket not removed: %s",
+                c->a->cfg.spec->containers[c->ctr].name, err.msg);
+    free(rel);
+}
+
+/* Whether a socket (of the previous daemon's agent) is there, no link followed. */
+static bool sock_exists(const struct ax_ctr *c)
+{
+    if (!c->a->cfg.beneath) {
+        struct stat sb;
+        return lstat(c->sock, &sb) == 0 && S_ISSOCK(sb.st_mode);
+    }
+    char *rel = sock_rel(c);
+    struct pod_err err = POD_ERR_ZERO;
+    bool exists = false;
+    int rc = pod_check_beneath(c->a->cfg.pod_dirfd, rel, S_IFSOCK, &exists, &err);
+    free(rel);
+    return rc == 0 && exists;
+}
+
 /* ------------------------------------------------------------------ the exec strategy */
 
 void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid)
@@ -306,15 +349,14 @@ void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid)
         if (c->instance != instance)
             return;
         reset(c, "container exited");
-        (void)unlink(c->sock); /* its agent is gone: nobody to connect to */
+        sock_unlink(c); /* its agent is gone: nobody to connect to */
         return;
     }
     if (c->instance == instance && c->st != AX_NONE)
         return;
     reset(c, "container replaced");
     c->instance = instance;
-    struct stat sb;
-    if (lstat(c->sock, &sb) == 0 && S_ISSOCK(sb.st_mode))
+    if (sock_exists(c))
         connect_agent(c, AX_PROBING, DAGENT_PROBE_EXISTING_MS);
     else
         start_agent(c);
@@ -410,6 +452,7 @@ struct dagent *dagent_new(const struct dagent_cfg *cfg)
         c->name = spec_container_fullname(cfg->spec, i);
         c->sock =
             xasprintf("%s/%s/%s", a->cfg.run_dir, cfg->spec->containers[i].name, AGENT_SOCK_NAME);
+        c->rel = xasprintf("%s/%s", pod_basename(a->cfg.run_dir), cfg->spec->containers[i].name);
     }
     return a;
 }
@@ -423,6 +466,7 @@ void dagent_free(struct dagent *a)
         reset(&a->c[i], "daemon exiting");
         free(a->c[i].name);
         free(a->c[i].sock);
+        free(a->c[i].rel);
     }
     free(a->c);
     free(a->req);

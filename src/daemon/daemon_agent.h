@@ -38,8 +38,13 @@ struct dagent_cfg {
     const struct pod_spec *spec; /* borrowed for the strategy's life */
     const char *pod_dir;         /* the cwd of podman */
     const char *run_dir;         /* <poddir>/.<b>.run: <ctr>/agent.sock inside */
-    const char *podman;          /* the podman binary */
-    bool enabled;                /* false: decline everything (the pod has no agent mounts) */
+    /* beneath: the sockets are reached as `<basename of run_dir>/<ctr>/agent.sock` beneath
+     * pod_dirfd (borrowed; the daemon's), no link followed (SPEC 7.5.1): stat, unlink and
+     * connect; false (tests): by their paths. */
+    bool beneath;
+    int pod_dirfd;
+    const char *podman; /* the podman binary */
+    bool enabled;       /* false: decline everything (the pod has no agent mounts) */
     /* A request's one result (called from the loop's callbacks and from dagent_tick and
      * dagent_instance, never from dagent_start/dagent_cancel). */
     void (*done)(void *arg, uint64_t tag, enum backend_result r, int code, const char *msg);

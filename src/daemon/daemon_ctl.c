@@ -208,18 +208,23 @@ static int64_t epoch_ms_of(int64_t mono_ms)
 
 /* The log writers' loss counters of container i's two streams (i = the number of containers:
  * the daemon's own log) into o, as of the log pump's last processed item: since this daemon
- * started (SPEC 9.5; the `!` notices in the files are the durable record). */
+ * started (SPEC 9.5; the `!` notices in the files are the durable record).  logLastError: the
+ * last error of a failing stream, else of one that failed before (only after an error). */
 static void log_counters(const struct daemon *d, size_t i, json_t *o)
 {
     uint64_t lines = 0, bytes = 0, errors = 0, backlog = 0;
     bool failing = false;
+    char last[sizeof(((struct pod_err *)0)->msg)] = "";
     size_t nstreams = i < d->cfg->spec->n_containers ? 2 : 1;
     for (size_t st = 0; d->sink && st < nstreams; st++) {
-        struct logw_stats ls = dsink_stats(d->sink, i, (int)st);
+        char e[sizeof last];
+        struct logw_stats ls = dsink_stats_err(d->sink, i, (int)st, e, sizeof e);
         lines += ls.dropped_lines;
         bytes += ls.dropped_bytes;
         errors += ls.write_errors;
         backlog += ls.backlog_bytes;
+        if (e[0] && ls.write_errors && (ls.failing || !last[0]))
+            snprintf(last, sizeof last, "%s", e);
         failing = failing || ls.failing;
     }
     json_object_set_new(o, "logDroppedLines", json_integer((json_int_t)lines));
@@ -227,6 +232,8 @@ static void log_counters(const struct daemon *d, size_t i, json_t *o)
     json_object_set_new(o, "logWriteErrors", json_integer((json_int_t)errors));
     json_object_set_new(o, "logBacklogBytes", json_integer((json_int_t)backlog));
     json_object_set_new(o, "logFailing", json_boolean(failing));
+    if (errors && last[0])
+        json_object_set_new(o, "logLastError", json_string(last));
 }
 
 /* The last WARN/ERROR about container i (i = the number of containers: the pod) in this
@@ -315,6 +322,9 @@ static char *status_text(const struct daemon *d)
                        json_is_boolean(dv) ? (long long)json_is_true(dv)
                                            : (long long)json_integer_value(dv));
     }
+    if (json_is_string(json_object_get(dm, "logLastError")))
+        pod_buf_printf(&b, "daemonLogLastError: %s\n",
+                       json_string_value(json_object_get(dm, "logLastError")));
     pod_buf_adds(&b, "containers:\n");
     size_t i;
     json_t *c;

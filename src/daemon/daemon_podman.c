@@ -260,6 +260,8 @@ static int pm_create(void *arg, const struct daemon_env *env, struct backend *ou
                             .spec = env->spec,
                             .pod_dir = env->dir,
                             .run_dir = m->run_dir,
+                            .beneath = true,
+                            .pod_dirfd = env->dirfd,
                             .podman = pe && pe[0] ? pe : "podman",
                             .enabled = agent,
                             .done = x_done,

@@ -259,12 +259,20 @@ void dsink_eof(struct dsink *s, size_t ctr, int stream, int64_t wall_ns)
 
 struct logw_stats dsink_stats(struct dsink *s, size_t ctr, int stream)
 {
+    return dsink_stats_err(s, ctr, stream, NULL, 0);
+}
+
+struct logw_stats dsink_stats_err(struct dsink *s, size_t ctr, int stream, char *errbuf,
+                                  size_t errlen)
+{
     size_t k = 2 * ctr + (stream ? 1u : 0u);
     struct logw_stats z;
     memset(&z, 0, sizeof z);
+    if (errbuf && errlen)
+        errbuf[0] = 0;
     if (k >= s->nstreams || s->id[k] < 0)
         return z;
-    return logpump_stats(s->cfg.pump, s->id[k], NULL, 0);
+    return logpump_stats(s->cfg.pump, s->id[k], errbuf, errlen);
 }
 
 bool dsink_output_room(struct dsink *s)

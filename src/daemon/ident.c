@@ -118,44 +118,14 @@ int ident_of(pid_t pid, const char *role, struct ident *out, struct pod_err *err
 
 /* ------------------------------------------------------------------ the identity file */
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* tmp + rename in dirfd, without fsync: these files describe processes, which a power loss
- * ends anyway (the status file is rewritten by every daemon). */
+/* tmp + rename in dirfd (util's one writer: the temporary created O_EXCL|O_NOFOLLOW, renamed
+ * with renameat), without fsync: these files describe processes, which a power loss ends
+ * anyway (the status file is rewritten by every daemon). */
 static int replace_file(int dirfd, const char *file, const char *data, size_t len,
                         struct pod_err *err)
 {
-    char tmp[IDENT_FILE_MAX + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.%ld~", file, (long)getpid()) >= (int)sizeof tmp)
-        return pod_err_set(err, POD_E_INVALID, 0, "file name too long: %s", file);
-    (void)unlinkat(dirfd, tmp, 0); /* a leftover, or a link planted there: never written through */
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return pod_err_set(err, POD_E_IO, errno, "create %s", tmp);
-    if (write_all(fd, data, len) < 0 || close(fd) < 0) {
-        int e = errno;
-        close(fd);
-        unlinkat(dirfd, tmp, 0);
-        return pod_err_set(err, POD_E_IO, e, "write %s", tmp);
-    }
-    if (renameat(dirfd, tmp, dirfd, file) < 0) {
-        int e = errno;
-        unlinkat(dirfd, tmp, 0);
-        return pod_err_set(err, POD_E_IO, e, "rename %s", tmp);
-    }
-    return 0;
+    struct pod_bytes bytes = {data, len};
+    return pod_write_file_at(dirfd, file, 0644, POD_SYNC_NONE, pod_fill_bytes, &bytes, err);
 }
 
 int ident_write(int dirfd, const char *file, const struct ident *v, size_t n, struct pod_err *err)

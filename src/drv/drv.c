@@ -363,6 +363,11 @@ static void on_backend(struct drv *d, const struct backend_event *e)
     case BACKEND_EV_CALL_FAILED:
         on_call_failed(d, e);
         return;
+    case BACKEND_EV_WARNING:
+        drv_trace(d, cn, "warning", "%s", e->msg);
+        pod_log(POD_LOG_WARN, "%s: %s", cn, e->msg);
+        remember_warning(d, e->ctr, "%s", e->msg);
+        return;
     case BACKEND_EV_STARTED:
         drv_trace(d, cn, "started", "instance=%llu", inst);
         break;

@@ -170,23 +170,34 @@ int life_local_facts(struct life *l, struct pod_err *err)
 
 /* ------------------------------------------------------------------ writing */
 
+/* The pod directory's own files are written and removed at its descriptor, no link
+ * followed (SPEC 7.5.1). */
+static int write_dot(const char *dir, const char *file, const char *text, struct pod_err *err)
+{
+    int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "open %s", dir);
+    int rc = pod_write_file_atomic_at(dfd, file, text, strlen(text), 0644, err);
+    close(dfd);
+    return rc;
+}
+
 int life_hostif_write(const struct life *l, const char *ip, struct pod_err *err)
 {
-    char *p = life_file_path(l, l->f_hostif);
     char *text = xasprintf("%s\n", ip ? ip : "");
-    int rc = pod_write_file_atomic(p, text, strlen(text), 0644, err);
+    int rc = write_dot(l->e->dir, l->f_hostif, text, err);
     free(text);
-    free(p);
     return rc;
 }
 
 void life_state_forget(const struct life *l)
 {
-    char *p = life_file_path(l, l->f_state);
     struct pod_err err = POD_ERR_ZERO;
-    if (pod_unlink_if_exists(p, &err) < 0)
-        pod_log(POD_LOG_WARN, "%s", err.msg);
-    free(p);
+    int dfd = open(l->e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || pod_unlink_beneath(dfd, l->f_state, &err) < 0)
+        pod_log(POD_LOG_WARN, "%s", dfd < 0 ? strerror(errno) : err.msg);
+    if (dfd >= 0)
+        close(dfd);
 }
 
 /* Removes .<b>.run: the agents' sockets and directories, through descriptors beneath the pod
@@ -266,7 +277,7 @@ int life_status_mark(const struct pod_spec *s, const char *dir, const char *name
     char file[IDENT_FILE_MAX];
     if (ident_file(file, name, "status") < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "bad executable name `%s`", name);
-    char *path = pod_path_join(dir, file), *text = NULL, *out;
+    char *text = NULL, *out;
     size_t len;
     struct pod_err e2 = POD_ERR_ZERO;
     long long now = (long long)time(NULL);
@@ -286,9 +297,8 @@ int life_status_mark(const struct pod_spec *s, const char *dir, const char *name
                         pod, s->version ? s->version : "", now, word);
         free(pod);
     }
-    int rc = pod_write_file_atomic(path, out, strlen(out), 0644, err);
+    int rc = write_dot(dir, file, out, err);
     free(out);
     free(text);
-    free(path);
     return rc;
 }

@@ -73,6 +73,13 @@ static void log_text(struct pod_buf *b, const char *indent, const char *prefix, 
         snprintf(key, sizeof key, "%s%s", prefix, keys[i][*prefix ? 1 : 0]);
         kv_int(b, indent, key, o, keys[i][0]);
     }
+    const char *e = json_string_value(json_object_get(o, "logLastError"));
+    if (!any || !e)
+        return;
+    pod_buf_printf(b, "%s%s%s: ", indent, prefix, *prefix ? "LogLastError" : "logLastError");
+    for (const char *p = e; *p; p++)
+        pod_buf_addc(b, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+    pod_buf_addc(b, '\n');
 }
 
 /* `lastWarning: TEXT (N s ago)` when o has one (a string from the daemon: one line, any

@@ -53,6 +53,7 @@ struct logw {
     int64_t writeback_mark; /* cur_size at the last writeback start */
 
     bool recovered; /* recover() has completed */
+    bool reopen;    /* the next recover() replaces a handle that died under a live writer */
     int h;          /* handle of the current file, -1 when not open */
     int64_t cur_size;
     bool dirty;     /* written since the last fsync */
@@ -484,6 +485,21 @@ static int recover(struct logw *w, struct pod_err *e)
     uint64_t next = src->have ? src->last.seq + 1 : 0;
     next += (uint64_t)(cur.torn && !cur.torn_parsed) + (uint64_t)(arch.torn && !arch.torn_parsed);
     bool torn = cur.torn;
+    /* A reopen (the handle died under a live writer, e.g. EIO): the queued records already
+     * have their seq and the dropped ones used theirs.  seq never goes back, whatever the file
+     * says (a log directory replaced by an empty one); queued records the file already ends
+     * with (a write that failed after its bytes landed) are not written twice. */
+    uint64_t on_disk = next, keep_seq = w->seq;
+    bool reopen = w->reopen;
+    if (reopen) {
+        uint64_t first = w->seq;
+        struct logw_rec fr;
+        const char *q = w->out + w->off, *qnl = pending(w) ? memchr(q, '\n', pending(w)) : NULL;
+        if (qnl && logw_parse_line(q, (size_t)(qnl - q), &fr))
+            first = fr.seq;
+        if (first > next)
+            next = first;
+    }
     int64_t last_ts_wall_ns = src->have ? src->last.ts_wall_ns : 0;
     set_seq(w, next);
     w->cur_size = size;
@@ -513,12 +529,15 @@ static int recover(struct logw *w, struct pod_err *e)
         const char *nl = memchr(r, '\n', saved_n - i);
         size_t l = (size_t)(nl - r);
         struct logw_rec rec;
-        if (logw_parse_line(r, l, &rec))
+        if (logw_parse_line(r, l, &rec) && !(reopen && rec.seq < on_disk))
             put_record(w, r, (size_t)((const char *)memchr(r, ' ', l) - r), rec.mark, rec.msg,
                        rec.msg_len, NULL, 0);
         i += l + 1;
     }
     free(saved);
+    if (reopen && w->seq < keep_seq)
+        set_seq(w, keep_seq);
+    w->reopen = false;
     return 0;
 }
 
@@ -613,6 +632,21 @@ static bool trim(struct logw *w)
 
 /* ---- draining ---- */
 
+/* Errors after which the current handle is given up and the file opened again (SPEC 9.5). */
+static bool handle_dead(int errnum)
+{
+    switch (errnum) {
+    case EIO:
+    case EROFS:
+    case ESTALE:
+    case ENODEV:
+    case ENXIO:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Writes out[] to the disk, rotating as needed.  0 when everything is written. */
 static int drain(struct logw *w, int64_t now_wall_ns)
 {
@@ -674,11 +708,22 @@ static int drain(struct logw *w, int64_t now_wall_ns)
     return 0;
 failed:
     fail(w, &e);
-    if (e.sys_errno == EBADF) {
-        /* The handle is gone (e.g. the simulated machine crashed under a live writer): start
-         * over with recovery on the next try (a rotation then restarts from the beginning). */
+    if (e.sys_errno == EBADF || (w->h >= 0 && handle_dead(e.sys_errno))) {
+        /* The handle is gone (EBADF: e.g. the simulated machine crashed under a live writer)
+         * or its file system died (EIO: a failing disk, an aborted or shut down file system;
+         * a log directory that is then replaced, e.g. remounted, is only reached by opening
+         * again): close it and start over with recovery on the next try (a rotation then
+         * restarts from the beginning).  A failing rotation step after the close (rename,
+         * directory sync, open: by path) is retried from the same step instead, which keeps
+         * their order.  SPEC 9.5. */
+        if (w->h >= 0 && e.sys_errno != EBADF) {
+            struct pod_err ce = POD_ERR_ZERO;
+            (void)fs_close(&w->fs, w->h, &ce);
+        }
         w->h = -1;
         w->rot = ROT_IDLE;
+        if (w->recovered)
+            w->reopen = true;
         w->recovered = false;
     }
     enforce_cap(w);

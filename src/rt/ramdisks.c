@@ -99,7 +99,6 @@ static int each_ramdisk(const struct rt_ctx *c, const char *what,
 static int prepare_one(const struct rt_ctx *c, const struct spec_volume *v, const char *dir,
                        struct pod_err *err)
 {
-    (void)c;
     int mp = rt_is_mountpoint(dir, err);
     if (mp == 1)
         return 0;
@@ -123,7 +122,14 @@ static int prepare_one(const struct rt_ctx *c, const struct spec_volume *v, cons
     pod_log(POD_LOG_WARN,
             "Ramdisk %s does not exist, creating fake ramdisk as regular directory: %s", v->name,
             dir);
-    if (pod_mkdir_p(dir, 0700, err) < 0) {
+    int dfd = open(c->pod_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char *rel = xasprintf("ramdisk/%s", v->name);
+    int rc = dfd < 0 ? pod_err_set(err, POD_E_IO, errno, "open `%s`", c->pod_dir)
+                     : pod_mkdir_beneath(dfd, rel, 0700, err); /* no link followed */
+    free(rel);
+    if (dfd >= 0)
+        close(dfd);
+    if (rc < 0) {
         pod_log(POD_LOG_ERROR, "Ramdisk %s: %s", v->name, err->msg);
         return 1;
     }

@@ -2,7 +2,8 @@
 /* shell.c - `pod shell` (pod/rt.h, SPEC.md 7): `podman exec -i[t] CTR sh|bash` or exactly the
  * given command (its argument boundaries kept: no `sh -c` joining, B14), then exec() of
  * podman, so its exit code, signals and terminal are the caller's.  Accepts sns's form too:
- * the container as the first word (`shell web -b ls -la`). */
+ * the container as the first word (`shell web -b ls -la`).  An empty command word is a usage
+ * error (100), not a podman call. */
 #include "pod/rt.h"
 
 #include <errno.h>
@@ -53,6 +54,12 @@ int rt_shell_parse(const struct pod_spec *s, int argc, char **argv, struct rt_sh
         } else {
             o->bash = true;
         }
+    }
+    if (o->cmd && !o->cmd[0][0]) { /* nothing could run it: refused before podman (SPEC 7.3) */
+        pod_err_set(err, POD_E_USAGE, 0,
+                    "empty command word (an empty argument where the command "
+                    "starts)");
+        goto fail;
     }
     if (o->container && spec_find_container(s, o->container) < 0) {
         pod_err_set(err, POD_E_NOTFOUND, 0, "Container %s does not exist in this pod",

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* fsio.c - whole-file reads, whole-file writes into a temporary renamed into place (the one
- * implementation: podc's outputs, the pod image, state written by tools), mkdir -p and
- * directory syncs.  The OS seam for files written by podc and the pod CLI; writers that must
- * be testable without a disk go through include/pod/fs.h, whose fs_real uses these too. */
+ * implementation: podc's outputs, the pod image, state written by tools; by path, or beneath a
+ * directory descriptor with no link followed for the untrusted pod directory, SPEC 7.5.1),
+ * mkdir -p and directory syncs.  The OS seam for files written by podc and the pod CLI; writers
+ * that must be testable without a disk go through include/pod/fs.h, whose fs_real uses these too.
+ */
 #include "pod/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int pod_read_file(const char *path, size_t max_bytes, char **out, size_t *len, struct pod_err *err)
@@ -68,18 +73,42 @@ int pod_fill_bytes(void *self, int fd)
     return pod_write_all(fd, b->data, b->len);
 }
 
-int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill_fn *fill,
-                   void *fill_self, char **tmp_out, struct pod_err *err)
+/* A random name ".<base>.XXXXXX" for a temporary next to base (the one mkostemp would pick). */
+static void tmp_name(char *out, size_t cap, const char *base, unsigned try)
 {
-    char *dir = pod_dirname(path);
-    char *tmp = xasprintf("%s/.%s.XXXXXX", dir, pod_basename(path));
-    free(dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
-        free(tmp);
-        return -1;
+    static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char r[6];
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec ts; /* no entropy yet: the time, the pid and the attempt */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        unsigned long v = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^ try;
+        for (size_t i = 0; i < sizeof r; i++, v /= 62)
+            r[i] = (unsigned char)(v % 62);
     }
+    char x[7];
+    for (size_t i = 0; i < sizeof r; i++)
+        x[i] = abc[r[i] % (sizeof abc - 1)];
+    x[6] = '\0';
+    snprintf(out, cap, ".%.*s.%s", (int)(cap > 10 ? cap - 10 : 0), base, x);
+}
+
+/* The one staging writer: a new temporary ".<base>.XXXXXX" in the directory pfd (created
+ * O_EXCL|O_NOFOLLOW: a name planted there is never written through), filled, chmod'ed,
+ * fsync'ed with POD_SYNC_DATA and closed; its name into tmp (NAME_MAX + 1 bytes).  shown
+ * names the target in messages.  On failure nothing is left behind. */
+static int stage_in(int pfd, const char *base, const char *shown, unsigned mode, enum pod_sync sync,
+                    pod_fill_fn *fill, void *fill_self, char *tmp, struct pod_err *err)
+{
+    int fd = -1;
+    for (unsigned tries = 0; fd < 0 && tries < 100; tries++) {
+        tmp_name(tmp, 256, base, tries);
+        fd =
+            openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", shown);
     int e = 0;
     errno = 0;
     if (fill(fill_self, fd) < 0)
@@ -89,12 +118,29 @@ int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill
     if (close(fd) < 0 && !e)
         e = errno;
     if (e) {
-        unlink(tmp);
-        free(tmp);
-        return pod_err_set(err, POD_E_IO, e, "write `%s`", path);
+        (void)unlinkat(pfd, tmp, 0);
+        return pod_err_set(err, POD_E_IO, e, "write `%s`", shown);
     }
-    *tmp_out = tmp;
     return 0;
+}
+
+int pod_stage_file(const char *path, unsigned mode, enum pod_sync sync, pod_fill_fn *fill,
+                   void *fill_self, char **tmp_out, struct pod_err *err)
+{
+    char *dir = pod_dirname(path);
+    int pfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0) {
+        pod_err_set(err, POD_E_IO, errno, "create temporary file for `%s`", path);
+        free(dir);
+        return -1;
+    }
+    char tmp[256];
+    int rc = stage_in(pfd, pod_basename(path), path, mode, sync, fill, fill_self, tmp, err);
+    close(pfd);
+    if (rc == 0)
+        *tmp_out = pod_path_join(dir, tmp);
+    free(dir);
+    return rc;
 }
 
 int pod_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
@@ -469,4 +515,46 @@ int pod_mkdir_beneath(int dirfd, const char *rel, unsigned mode, struct pod_err 
     }
     close(cur);
     return 0;
+}
+
+int pod_write_file_at(int dirfd, const char *rel, unsigned mode, enum pod_sync sync,
+                      pod_fill_fn *fill, void *fill_self, struct pod_err *err)
+{
+    const char *last = rel;
+    int pfd = walk_parent(dirfd, rel, &last, err);
+    if (pfd < 0)
+        return -1;
+    char tmp[256];
+    int rc = stage_in(pfd, last, rel, mode, sync, fill, fill_self, tmp, err);
+    if (rc == 0 && renameat(pfd, tmp, pfd, last) < 0) {
+        rc = pod_err_set(err, POD_E_IO, errno, "write `%s`", rel);
+        (void)unlinkat(pfd, tmp, 0);
+    }
+    close(pfd);
+    return rc;
+}
+
+int pod_write_file_atomic_at(int dirfd, const char *rel, const void *data, size_t len,
+                             unsigned mode, struct pod_err *err)
+{
+    struct pod_bytes bytes = {data, len};
+    return pod_write_file_at(dirfd, rel, mode, POD_SYNC_DATA, pod_fill_bytes, &bytes, err);
+}
+
+int pod_unlink_beneath(int dirfd, const char *rel, struct pod_err *err)
+{
+    const char *last = rel;
+    struct pod_err e2 = POD_ERR_ZERO;
+    int pfd = walk_parent(dirfd, rel, &last, &e2);
+    if (pfd < 0) {
+        if (e2.code == POD_E_NOTFOUND)
+            return 0;
+        *err = e2;
+        return -1;
+    }
+    int rc = 0;
+    if (unlinkat(pfd, last, 0) < 0 && errno != ENOENT)
+        rc = pod_err_set(err, POD_E_IO, errno, "remove `%s`", rel);
+    close(pfd);
+    return rc;
 }

@@ -10,7 +10,8 @@
 # left is removed: `pod rm -k` of every pod it compiled, then podman objects of those pods
 # (label podc.pod=<name>-<version>, pod <name>-<version>) and the work directory; other runs'
 # pods are never touched.  Prints one line per test (`ok`/`FAIL`, name, seconds; a failed
-# test's last E2E_TAIL lines of output, 40) and last
+# test's last E2E_TAIL lines of output, 40; a passed one's `# skipped: ...` and `FIGURE ...`
+# lines) and last
 # `N passed, N failed`; exits 1 when any failed.
 # --rootless: runs the whole suite as the unprivileged user of ci/rootless-setup.sh, the way
 # production does (setpriv --reuid --regid --init-groups, XDG_RUNTIME_DIR unset with
@@ -214,6 +215,8 @@ for f in "$here"/t_*.sh; do
         fi
         if [ $trc = 0 ]; then
             printf 'ok   %-48s %3ss\n' "$name" "$took"
+            # a test that skipped itself says so (`log "skipped: ..."`), and figures are kept
+            grep -E '^(# skipped|FIGURE )' "$T.log" | sed 's/^/     | /' || true
             passed=$((passed + 1))
         else
             printf 'FAIL %-48s %3ss (rc %s)\n' "$name" "$took" "$trc"

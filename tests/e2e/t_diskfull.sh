@@ -6,8 +6,7 @@
 # writer resumes by itself, writes the `!` notice at the gap and logging goes on; every record
 # of every file (rotated ones included) is whole and the seq gaps are exactly the notices; the
 # lines missing from the files are exactly the lines `pod ps` counted as dropped.
-# Needs root (mount); skipped rootless.  EIO is not injected (a dm-error or fuse device is more
-# machinery than this test is worth; logw's EIO paths are covered by fs_mem's faults, SPEC 9.7).
+# Needs root (mount); skipped rootless.  EIO on log/: tests/e2e/t_eio.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib_chaos.sh"
 

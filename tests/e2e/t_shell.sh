@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tests/e2e/t_shell.sh - `pod shell`: exactly the given argv (B14), exit codes passed through,
 # stdin passed through, sns's positional container, the last container by default, unknown
-# containers.  The containers are started by hand with the pod's names and labels (the runner
+# containers, an empty command word (usage).  The containers are started by hand with the pod's names and labels (the runner
 # removes everything labelled podc.pod=e2esh-*), so these tests need no `pod run`.
 
 pod_sh() {
@@ -76,4 +76,18 @@ t_shell_unknown_container() {
     match "message" 'Container nope does not exist in this pod' "$ERR"
     px shell -x
     eq "usage rc" 100 "$RC"
+}
+
+# An empty command word is refused before podman (usage, 100), where the command starts after
+# `--` or after sns's positional container; an empty word later in the command is data.
+t_shell_empty_command_word() {
+    pod_sh
+    px shell -- ''
+    eq "rc" 100 "$RC"
+    match "message" 'empty command word' "$ERR"
+    px shell one '' x
+    eq "positional rc" 100 "$RC"
+    px shell -c one -- sh -c 'printf "[%s]" "$1"' x ''
+    eq "empty later word rc" 0 "$RC"
+    eq "empty later word" '[]' "$OUT"
 }
