@@ -26,6 +26,8 @@ void bsim_trace(struct backend_sim *b, const char *ctr, const char *event, const
 }
 /* ------------------------------------------------------------------ queues */
 
+static void infra_tell(struct backend_sim *b);
+
 static void add_item(struct backend_sim *b, const struct item *it)
 {
     if (b->n_items == b->cap_items) {
@@ -239,7 +241,10 @@ static void handle_item(struct backend_sim *b, const struct item *it)
         c->obs.exists = false;
         c->obs.starting = false;
         notify_simple(b, BACKEND_EV_START_FAILED, it->ctr, c->instance, 125,
-                      "sim: scripted start failure");
+                      it->code ? "sim: the pod's infra container is not running"
+                               : "sim: scripted start failure");
+        if (it->code)
+            infra_tell(b);
         break;
     case IT_EXIT:
         if (cur)
@@ -335,6 +340,29 @@ static void advance(struct backend_sim *b)
 
 /* ------------------------------------------------------------------ ops */
 
+static void infra_tell(struct backend_sim *b)
+{
+    if (!b->infra_down || b->infra_told || !b->daemon_up)
+        return;
+    b->infra_told = true;
+    struct backend_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = BACKEND_EV_INFRA_DOWN;
+    ev.ctr = SIZE_MAX;
+    snprintf(ev.msg, sizeof ev.msg, "sim: the infra container's process exited");
+    bsim_q_push(b, &ev, NULL);
+}
+
+void backend_sim_infra_down(struct backend_sim *b)
+{
+    b->infra_down = true;
+    b->infra_told = false;
+    bsim_trace(b, "pod", "infra-down", "the infra container died");
+    infra_tell(b);
+}
+
+/* With the infra down: `pod rm -f` + `pod create` (the podman backend runs them after the
+ * stops the supervisor issued before; the simulated containers are left to those stops). */
 static int op_pod_create(void *self, struct pod_err *err)
 {
     struct backend_sim *b = self;
@@ -342,6 +370,11 @@ static int op_pod_create(void *self, struct pod_err *err)
     int r = bsim_call_fault(b, SCN_OP_POD_CREATE, SIZE_MAX, &d, err);
     if (r == 2)
         async_fail(b, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, d);
+    b->infra_told = false; /* a start that fails after this tells again */
+    if (r == 0 && b->infra_down) {
+        b->infra_down = false;
+        bsim_trace(b, "pod", "infra-up", "the pod was made anew");
+    }
     return r < 0 ? -1 : 0;
 }
 
@@ -391,10 +424,12 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     }
     const struct scn_rule *lat = bsim_rule(b, ctr, SCN_R_LATENCY, 0, instance, 0);
     const struct scn_rule *sf = bsim_rule(b, ctr, SCN_R_START_FAIL, 0, instance, 0);
+    bool no_infra = b->infra_down && !b->cfg.spec->containers[ctr].network_host;
     struct item it = {.at = now_ms(b) + (lat ? lat->dur_ms : 100) + delay,
-                      .kind = sf ? IT_START_FAILED : IT_STARTED,
+                      .kind = sf || no_infra ? IT_START_FAILED : IT_STARTED,
                       .ctr = ctr,
-                      .instance = instance};
+                      .instance = instance,
+                      .code = no_infra};
     add_item(b, &it);
     return 0;
 }
@@ -756,6 +791,8 @@ void backend_sim_daemon_down(struct backend_sim *b)
 void backend_sim_daemon_up(struct backend_sim *b)
 {
     b->daemon_up = true;
+    b->infra_told = false; /* the new daemon's backend looks the infra up */
+    infra_tell(b);
 }
 
 void backend_sim_idle(struct backend_sim *b)

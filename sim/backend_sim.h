@@ -104,6 +104,11 @@ extern const struct backend_ops backend_sim_ops;
  * readers are gone (direct). */
 void backend_sim_daemon_down(struct backend_sim *b);
 void backend_sim_daemon_up(struct backend_sim *b);
+/* The pod's infra container dies (a host event): the containers keep running (in the dead
+ * network namespace), every later start in the pod fails until pod_create makes the pod anew,
+ * and the daemon is told (BACKEND_EV_INFRA_DOWN), again after a failed start while it was
+ * down and after a daemon restart, as the podman backend's infra watch does (SPEC.md 8.11). */
+void backend_sim_infra_down(struct backend_sim *b);
 /* Advances the containers while no daemon runs (events are discarded). */
 void backend_sim_idle(struct backend_sim *b);
 

@@ -100,6 +100,9 @@ struct backend_sim {
     uint64_t *fault_seen; /* per scenario fault: matching calls seen */
     uint64_t rng;
     bool daemon_up;
+    /* The pod's infra container is dead (scenario action `infra-down`) until the next
+     * pod_create; infra_told: INFRA_DOWN reported since (SPEC.md 8.11) */
+    bool infra_down, infra_told;
     struct sim_counters cnt;
     int64_t stop_timeout_ms; /* of the ctr_stop being made (its deadline, for the sweep) */
 };

@@ -142,6 +142,7 @@ enum scn_act_kind {
     SCN_A_RERUN,         /* rerun ctr */
     SCN_A_CONFIG_CHANGE, /* config-change VOL [checksum-file] [managed] */
     SCN_A_CRASH,         /* daemon-crash [down D] */
+    SCN_A_INFRA_DOWN,    /* infra-down: the pod's infra container dies (a host event) */
 };
 
 struct scn_action {

@@ -297,10 +297,12 @@ int scnp_action(struct parser *p)
                 return -1;
             i += 2;
         }
+    } else if (strcmp(w, "infra-down") == 0) {
+        a.kind = SCN_A_INFRA_DOWN;
     } else {
         return scnp_err(p, p->t[2].col,
                         "unknown action `%s` (start|stop|kill|signal|rerun|reload-configs|"
-                        "config-change|daemon-crash)",
+                        "config-change|daemon-crash|infra-down)",
                         w);
     }
     if (i < p->n) {

@@ -256,9 +256,9 @@ static bool mounts_volume(const struct spec_container *c, const char *vol)
 
 static void apply_action(struct run *r, const struct scn_action *a)
 {
-    static const char *const names[] = {"?",     "start",         "stop",
-                                        "kill",  "signal",        "reload-configs",
-                                        "rerun", "config-change", "daemon-crash"};
+    static const char *const names[] = {
+        "?",     "start",         "stop",         "kill",      "signal", "reload-configs",
+        "rerun", "config-change", "daemon-crash", "infra-down"};
     struct pod_buf d = {0};
     if (a->ctr)
         pod_buf_adds(&d, a->ctr);
@@ -275,6 +275,15 @@ static void apply_action(struct run *r, const struct scn_action *a)
     pod_buf_free(&d);
     if (a->kind == SCN_A_CRASH) {
         daemon_crash(r, a->down_ms, "killed");
+        return;
+    }
+    if (a->kind == SCN_A_INFRA_DOWN) {
+        /* a host event: the daemon learns it from the backend (now, or when it is back) */
+        for (size_t i = 0; i < r->spec->n_containers; i++) {
+            r->cs[i].excused = true;
+            r->cs[i].excused_until = r->clk.mono_ms + EXCUSE_MS;
+        }
+        backend_sim_infra_down(r->bs);
         return;
     }
     if (!r->up) {

@@ -349,6 +349,9 @@ static void test_ctr_verbs(void **state)
                                      "json",
                                      NULL};
     check_argv(podman_argv_ps(&c, &err), ps);
+    static const char *const ips[] = {"podman",          "ps",       "-a",   "--filter",
+                                      "pod=mypod-1.2.3", "--format", "json", NULL};
+    check_argv(podman_argv_infra_ps(&c, &err), ips);
     char *cmd[] = {"sh", "-c", "kill -0 1 && echo \"$(id)\"; `x`", "--help", NULL};
     static const char *const ex[] = {"podman", "exec", "-e", "PODC_PROBE_TAG=42",
                                      "x",      "sh",   "-c", "kill -0 1 && echo \"$(id)\"; `x`",

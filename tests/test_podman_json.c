@@ -146,6 +146,9 @@ static void test_ps__recorded(void **state)
     /* the infra container carries the pod label but no container label */
     assert_string_equal(v[0].name, "472c45a0c786-infra");
     assert_null(v[0].ctr_label);
+    assert_true(v[0].is_infra); /* `IsInfra`: what the infra lookup looks for (SPEC 7.8) */
+    assert_false(v[1].is_infra);
+    assert_false(v[2].is_infra);
     assert_string_equal(v[1].name, "tbe-rec-a");
     assert_int_equal(v[1].state, PODMAN_ST_EXITED);
     assert_int_equal(v[1].exit_code, 4);

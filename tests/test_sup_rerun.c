@@ -798,6 +798,60 @@ static void test_sup_restore__state_of_previous_version(void **state)
     h_free(t);
 }
 
+/* SPEC 8.11: the pod's infra container died (BACKEND_EV_INFRA_DOWN): a pod-level restart.  Every
+ * container of the pod that may run in the dead namespace gets a planned restart (stop, then a
+ * new instance at once: not a failure), then POD_CREATE; `network: host` containers and
+ * containers that are down are left alone; the count is in the status and survives a daemon
+ * restart; a report while the pod is not active is ignored. */
+static void test_sup_pod__infra_down_restarts_the_pod(void **state)
+{
+    (void)state;
+    struct h *t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    h_ctr(t, 1, "job", SPEC_RESTART_NEVER);
+    h_ctr(t, 2, "hostnet", SPEC_RESTART_ALWAYS);
+    t->c[2].network_host = true;
+    h_go(t, 1);
+    h_ev(t, SUP_EV_START_POD);
+    for (size_t i = 0; i < 3; i++)
+        h_started(t, i, 1);
+    t->now = 2000;
+    assert_acts(t, h_exited(t, 1, 1, 0), "");
+    assert_phase(t, 1, "exited");
+    t->now = 5000;
+    assert_acts(t, h_backend(t, BACKEND_EV_INFRA_DOWN, SIZE_MAX, 0, 0),
+                "stop c0#1 10000; pod-create");
+    assert_true(has_note(t, "infra container down"));
+    assert_int_equal(sup_status(t->s)->infra_restarts, 1);
+    assert_phase(t, 0, "stopping");
+    assert_phase(t, 1, "exited");
+    assert_phase(t, 2, "running");
+    /* the stopped instance comes back at once, as a planned restart */
+    t->now = 5100;
+    assert_acts(t, h_exited(t, 0, 1, 143), "start c0#2");
+    assert_int_equal(h_cs(t, 0)->restart_count, 1);
+    assert_int_equal(h_cs(t, 0)->consecutive_failures, 0);
+    h_started(t, 0, 2);
+    assert_phase(t, 0, "running");
+    /* persisted */
+    h_restart(t, 2);
+    assert_int_equal(sup_status(t->s)->infra_restarts, 1);
+    char *saved = sup_save(t->s);
+    assert_non_null(strstr(saved, "\"infra_restarts\":1,"));
+    free(saved);
+    h_free(t);
+    /* before the start and after the stop: ignored */
+    t = h_new();
+    h_ctr(t, 0, "web", SPEC_RESTART_ALWAYS);
+    h_go(t, 1);
+    assert_acts(t, h_backend(t, BACKEND_EV_INFRA_DOWN, SIZE_MAX, 0, 0), "");
+    assert_int_equal(sup_status(t->s)->infra_restarts, 0);
+    saved = sup_save(t->s);
+    assert_null(strstr(saved, "infra_restarts"));
+    free(saved);
+    h_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -812,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_sup_adopt__restart_during_interval_rerun_keeps_pod_ready),
         cmocka_unit_test(test_sup_adopt__exit_probe_rerun_completed_while_down),
         cmocka_unit_test(test_sup_restore__state_of_previous_version),
+        cmocka_unit_test(test_sup_pod__infra_down_restarts_the_pod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,9 @@
 
 struct backend_ops {
     const char *name;
-    /* Pod-level (a later failure: CALL_FAILED op POD_CREATE / POD_REMOVE, ctr SIZE_MAX). */
+    /* Pod-level (a later failure: CALL_FAILED op POD_CREATE / POD_REMOVE, ctr SIZE_MAX).
+     * pod_create after the backend reported BACKEND_EV_INFRA_DOWN makes the pod anew: the pod
+     * with the dead infra is removed first (SPEC.md 7.8, 8.11). */
     int (*pod_create)(void *self, struct pod_err *err);
     int (*pod_remove)(void *self, struct pod_err *err);
     /* Removes any previous container of ctr, creates and starts `instance`.  Async: STARTED or

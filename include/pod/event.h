@@ -39,6 +39,9 @@ enum backend_event_type {
                                 signal for BACKEND_OP_KILL, msg why */
     BACKEND_EV_WARNING,      /* a problem the backend worked around (msg, ctr): logged and
                                 shown as lastWarning; nothing for the supervisor */
+    BACKEND_EV_INFRA_DOWN,   /* the pod's infra container (the holder of the pod's network
+                                namespace) is not running: ctr SIZE_MAX, msg why.  Reported once
+                                per infra; the supervisor answers with POD_CREATE (SPEC.md 8.11) */
 };
 
 /* The call a BACKEND_EV_CALL_FAILED is about. */

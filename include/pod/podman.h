@@ -69,6 +69,9 @@ char **podman_argv_wait(const struct podman_argv_ctx *c, const char *name,
                         struct pod_err *err) POD_WUR;
 /* `ps -a` of this pod's containers (infra excluded) as JSON. */
 char **podman_argv_ps(const struct podman_argv_ctx *c, struct pod_err *err) POD_WUR;
+/* `ps -a --filter pod=P` as JSON: every container of the podman pod, the infra included
+ * (`IsInfra`): how the backend finds the infra container's PID 1 (SPEC.md 8.11). */
+char **podman_argv_infra_ps(const struct podman_argv_ctx *c, struct pod_err *err) POD_WUR;
 /* `exec` of argv in container name with the probe-tag marker (tag 0: no marker). */
 char **podman_argv_exec(const struct podman_argv_ctx *c, const char *name, uint64_t tag,
                         char *const *argv, struct pod_err *err) POD_WUR;
@@ -119,6 +122,7 @@ struct podman_ctr_info {
     int exit_code;            /* valid when EXITED */
     int pid;                  /* State.Pid / Pid (0 when not running) */
     int conmon_pid;           /* inspect only; 0 when unknown */
+    bool is_infra;            /* ps only: `IsInfra` (the podman pod's infra container) */
     int64_t started_wall_ns;  /* 0 = never */
     int64_t finished_wall_ns; /* 0 = never */
 };

@@ -30,7 +30,8 @@
 /* ------------------------------------------------------------------ actions (sup -> driver) */
 
 enum sup_action_type {
-    SUP_ACT_POD_CREATE = 1, /* backend pod_create */
+    SUP_ACT_POD_CREATE = 1, /* backend pod_create: only after BACKEND_EV_INFRA_DOWN, to make the
+                               pod anew (SPEC.md 8.11); the CLI creates the pod */
     SUP_ACT_CTR_START,      /* backend ctr_start(ctr, instance) */
     SUP_ACT_CTR_STOP,       /* backend ctr_stop(ctr, instance, timeout_ms) */
     SUP_ACT_CTR_KILL,       /* backend ctr_kill(ctr, instance, sig) */
@@ -170,10 +171,12 @@ struct sup_ctr_status {
 
 struct sup_status {
     enum sup_pod_phase phase;
-    bool ready;   /* pod readiness: the pod is running and every container is running and
-                     ready, or exited 0 after a successful start, or is a scheduled re-run of
-                     such a completed container that has not failed (SPEC.md 8.6) */
-    bool healthy; /* every container is live and nothing gave up */
+    bool ready;              /* pod readiness: the pod is running and every container is running and
+                                ready, or exited 0 after a successful start, or is a scheduled re-run of
+                                such a completed container that has not failed (SPEC.md 8.6) */
+    bool healthy;            /* every container is live and nothing gave up */
+    unsigned infra_restarts; /* pod restarts after its infra container died (SPEC.md 8.11);
+                                persisted by sup_save */
     size_t n;
     struct sup_ctr_status *ctr; /* n entries, owned by struct sup */
 };

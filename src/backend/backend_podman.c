@@ -173,6 +173,7 @@ static void run_ok(struct pm *pm, struct call *c)
     }
     pm_event(pm, BACKEND_EV_STARTED, c->ctr, c->instance, NULL);
     es_new(pm, c->ctr, c->instance, NULL, 0, 0);
+    infra_want(pm, c->ctr, false);
 }
 
 static void start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg)
@@ -249,6 +250,7 @@ static void run_done(struct pm *pm, struct call *c, const struct call_res *r)
     if (se)
         se->capture_head = false;
     start_failed(pm, c->ctr, c->instance, msg);
+    infra_want(pm, c->ctr, true); /* is it the pod's infra? (SPEC 8.11) */
 }
 
 static void pull_done(struct pm *pm, struct call *c, const struct call_res *r)
@@ -424,9 +426,39 @@ static int pod_call(struct pm *pm, enum call_kind kind, char **argv, int64_t tim
     return 0;
 }
 
+static int64_t pod_rm_timeout(const struct pm *pm)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < pm->n; i++)
+        if (pm->spec->containers[i].stop_timeout_s * 1000LL > t)
+            t = pm->spec->containers[i].stop_timeout_s * 1000LL;
+    return t + PODMAN_STOP_MARGIN_MS * 2;
+}
+
+/* After INFRA_DOWN the pod exists with a dead infra: it is removed first (`pod rm -f`: what
+ * still runs in it is killed), then created anew (SPEC.md 8.11).  Both are pod-level calls:
+ * they run after every call queued before them, and every container call after them waits. */
 static int op_pod_create(void *self, struct pod_err *err)
 {
     struct pm *pm = self;
+    if (pm->infra.recreate) {
+        char **rm = podman_argv_pod_rm(&pm->actx, err);
+        if (!rm)
+            return -1;
+        char **cr = podman_argv_pod_create(&pm->actx, err);
+        if (!cr) {
+            pod_strv_free(rm);
+            return -1;
+        }
+        pm->infra.recreate = false;
+        pod_log(POD_LOG_INFO, "podman backend: removing the pod and creating it anew");
+        struct call *c = call_new(CALL_POD_RM, rm, SIZE_MAX, 0, pod_rm_timeout(pm));
+        c->serial = true;
+        c->then = call_new(CALL_POD_CREATE, cr, SIZE_MAX, 0, PODMAN_SHORT_TIMEOUT_MS * 2);
+        c->then->serial = true;
+        call_submit(pm, c);
+        return 0;
+    }
     return pod_call(pm, CALL_POD_CREATE, podman_argv_pod_create(&pm->actx, err),
                     PODMAN_SHORT_TIMEOUT_MS * 2);
 }
@@ -434,12 +466,7 @@ static int op_pod_create(void *self, struct pod_err *err)
 static int op_pod_remove(void *self, struct pod_err *err)
 {
     struct pm *pm = self;
-    int64_t t = 0;
-    for (size_t i = 0; i < pm->n; i++)
-        if (pm->spec->containers[i].stop_timeout_s * 1000LL > t)
-            t = pm->spec->containers[i].stop_timeout_s * 1000LL;
-    return pod_call(pm, CALL_POD_RM, podman_argv_pod_rm(&pm->actx, err),
-                    t + PODMAN_STOP_MARGIN_MS * 2);
+    return pod_call(pm, CALL_POD_RM, podman_argv_pod_rm(&pm->actx, err), pod_rm_timeout(pm));
 }
 
 static void pod_call_done(struct pm *pm, struct call *c, const struct call_res *r)
@@ -448,7 +475,26 @@ static void pod_call_done(struct pm *pm, struct call *c, const struct call_res *
     if (c->kind == CALL_POD_CREATE) {
         if (!ok && !mentions(r->err, r->msg, "already exists"))
             pm_call_failed(pm, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, "%s", r->msg);
+        infra_reset(pm); /* a new infra (or none): looked up at the next start */
         return;
+    }
+    if (c->then) {
+        /* a repair: the removal is tried twice (rootless podman 4.3.1 fails the first one of a
+         * pod whose infra and conmon were killed, and removes it the second time), then the
+         * create comes before anything queued meanwhile */
+        struct call *next = c->then;
+        c->then = NULL;
+        if (!ok && !c->again) {
+            pod_log(POD_LOG_INFO, "podman backend: pod remove failed (%s): trying again", r->msg);
+            struct call *rm =
+                call_new(CALL_POD_RM, pod_strv_dup(c->argv), SIZE_MAX, 0, c->timeout_ms);
+            rm->serial = true;
+            rm->again = true;
+            rm->then = next;
+            call_submit_front(pm, rm);
+            return;
+        }
+        call_submit_front(pm, next);
     }
     if (!ok) {
         pm_call_failed(pm, BACKEND_OP_POD_REMOVE, SIZE_MAX, 0, 0, 0, "%s", r->msg);
@@ -523,6 +569,9 @@ static void listing_done(struct pm *pm, struct call *c, const struct call_res *r
         pm->st.listings++;
         listing_merge(pm, c->gen, v, n);
         podman_ctr_infos_free(v, n);
+        for (size_t i = 0; i < pm->n; i++)
+            if (pm->c[i].running)
+                infra_want(pm, i, false); /* (adoption: the first one asks) */
         pm->listed = true;
         pm->listing_failures = 0;
         pm->listing_at = pm_now(pm) + pm->cfg.refresh_ms;
@@ -568,6 +617,9 @@ void pm_call_done(struct pm *pm, struct call *c, const struct call_res *r)
     case CALL_POD_CREATE:
     case CALL_POD_RM:
         pod_call_done(pm, c, r);
+        break;
+    case CALL_INFRA:
+        infra_lookup_done(pm, c, r);
         break;
     }
 }
@@ -696,6 +748,7 @@ int backend_podman_new(const struct podman_cfg *cfg, struct backend *out, struct
                                         .host_interface = cfg->host_interface};
     pm->n = cfg->spec->n_containers;
     pm->c = xcalloc(pm->n ? pm->n : 1, sizeof *pm->c);
+    pm->infra.pidfd = -1;
     for (size_t i = 0; i < pm->n; i++)
         pm->c[i].name = spec_container_fullname(cfg->spec, i);
     listing_submit(pm);
@@ -710,6 +763,7 @@ void backend_podman_free(struct backend *be)
         return;
     struct pm *pm = be->self;
     probes_free(pm);
+    infra_free(pm);
     calls_free(pm);
     es_free_all(pm);
     streams_free(pm);

@@ -387,6 +387,17 @@ char **podman_argv_wait(const struct podman_argv_ctx *c, const char *name, struc
     return v;
 }
 
+char **podman_argv_infra_ps(const struct podman_argv_ctx *c, struct pod_err *err)
+{
+    (void)err;
+    char **v = argv_new(c);
+    push2(&v, "ps", "-a");
+    pod_strv_push(&v, "--filter");
+    pushf(&v, "pod=%s-%s", c->spec->name, c->spec->version);
+    push2(&v, "--format", "json");
+    return v;
+}
+
 char **podman_argv_ps(const struct podman_argv_ctx *c, struct pod_err *err)
 {
     (void)err;

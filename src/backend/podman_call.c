@@ -267,6 +267,18 @@ void call_submit(struct pm *pm, struct call *c)
     call_pump(pm);
 }
 
+void call_submit_front(struct pm *pm, struct call *c)
+{
+    int64_t cap = pm->cfg.max_call_ms;
+    if (cap > 0 && (c->timeout_ms <= 0 || c->timeout_ms > cap))
+        c->timeout_ms = cap;
+    c->next = pm->q_head;
+    pm->q_head = c;
+    if (!pm->q_tail)
+        pm->q_tail = c;
+    call_pump(pm);
+}
+
 /* Starts queued calls, control calls before exec probes, while the cap allows. */
 void call_pump(struct pm *pm)
 {

@@ -5,6 +5,7 @@
  *   podman_call.c     podman child processes: queue, concurrency cap, deadlines
  *   podman_out.c      log pipes (OUTPUT / OUTPUT_EOF events, backpressure)
  *   podman_probe.c    tcp/http probes, exec probes through `podman exec`, cancel
+ *   podman_infra.c    the pod's infra container: found, watched (pidfd), INFRA_DOWN
  * Everything runs on the daemon's loop thread; nothing blocks.
  */
 #ifndef POD_PODMAN_INT_H
@@ -35,6 +36,7 @@ enum call_kind {
     CALL_PS,
     CALL_POD_CREATE,
     CALL_POD_RM,
+    CALL_INFRA, /* `ps -a --filter pod=P`: find the infra container (podman_infra.c) */
 };
 
 struct call_res {
@@ -60,7 +62,8 @@ struct call {
     bool capture_out;
     bool pulled;         /* RUN: the image was pulled for it (no second pull) */
     int fd_out, fd_err;  /* RUN: the log pipes' write ends (owned; closed with the call) */
-    struct call *then;   /* PULL: the RUN to retry after it */
+    struct call *then;   /* PULL: the RUN to retry after it; POD_RM of a repair: the POD_CREATE */
+    bool again;          /* POD_RM of a repair: the second try */
     uint64_t gen;        /* PS: cache generation when submitted */
     struct esrc *es;     /* INSPECT/WAIT: the exit source asking */
     char spawn_msg[160]; /* podman could not be started: why (completed at the next tick) */
@@ -76,6 +79,8 @@ struct call *call_new(enum call_kind k, char **argv, size_t ctr, uint64_t instan
 void call_free(struct call *c);
 /* Queues c (ownership moves) and starts what the cap allows. */
 void call_submit(struct pm *pm, struct call *c);
+/* The same at the head of the queue: a pod-level call that must come before what is queued. */
+void call_submit_front(struct pm *pm, struct call *c);
 void call_pump(struct pm *pm);
 /* Kills calls past their deadline; completes calls that could not be started. */
 void call_tick(struct pm *pm, int64_t now);
@@ -217,6 +222,27 @@ int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned lo
                       const struct probe_scan_ops *ops, struct probe_scan_res *res,
                       struct pod_err *err);
 
+/* ------------------------------------------------------------------ the infra container */
+enum infra_state {
+    IW_NONE = 0, /* not known: looked up after the next start of a container of the pod */
+    IW_LOOKUP,   /* the listing of the pod's containers runs */
+    IW_ARMED,    /* pidfd of the infra's PID 1 in the loop */
+    IW_DOWN,     /* INFRA_DOWN reported: nothing more until the pod is made anew */
+};
+struct infra {
+    enum infra_state st;
+    int pid, pidfd;
+    bool recreate;      /* the next pod_create removes the pod first (its infra is down) */
+    bool after_failure; /* the lookup was asked by a failed start */
+};
+/* Container ctr of the pod (not `network: host`) started, or failed to start: learn the
+ * infra's PID 1 when it is not known (a failed start: also whether the infra runs at all). */
+void infra_want(struct pm *pm, size_t ctr, bool failed);
+void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r);
+/* The podman pod was made anew (ok) or that failed: the infra is looked up again. */
+void infra_reset(struct pm *pm);
+void infra_free(struct pm *pm);
+
 /* ------------------------------------------------------------------ the backend */
 
 struct pctr {
@@ -263,6 +289,7 @@ struct pm {
     size_t n_str, cap_str;
     struct probe **pr;
     size_t n_pr, cap_pr;
+    struct infra infra;
     /* listing */
     bool listed, listing;
     int listing_failures;

@@ -317,6 +317,7 @@ static bool ps_entry(json_t *o, struct podman_ctr_info *i)
     i->state = state_of(json_string_value(json_object_get(o, "State")));
     i->exit_code = clamp_int(get_int(o, "ExitCode", 0), -1, 255);
     i->pid = clamp_int(get_int(o, "Pid", 0), 0, 1 << 30);
+    i->is_infra = json_is_true(json_object_get(o, "IsInfra"));
     i->started_wall_ns = unix_s(o, "StartedAt");
     i->finished_wall_ns = i->state == PODMAN_ST_EXITED ? unix_s(o, "ExitedAt") : 0;
     labels_of(json_object_get(o, "Labels"), i);

@@ -261,6 +261,7 @@ static json_t *status_json(const struct daemon *d)
                   (json_int_t)holdc_holder_pid(d->hc), "started", (json_int_t)d->started_wall_s,
                   "restarts", (json_int_t)h->respawns, "wakeups", (json_int_t)d->wakeups);
     free(pod);
+    json_object_set_new(o, "infraRestarts", json_integer((json_int_t)st->infra_restarts));
     log_counters(d, sp->n_containers, json_object_get(o, "daemon"));
     last_warning(d, sp->n_containers, json_object_get(o, "daemon"));
     json_t *arr = json_array();
@@ -301,6 +302,9 @@ static char *status_text(const struct daemon *d)
         else if (json_is_boolean(v))
             pod_buf_printf(&b, "%s: %d\n", k, json_is_true(v));
     }
+    json_int_t ir = json_integer_value(json_object_get(o, "infraRestarts"));
+    if (ir > 0)
+        pod_buf_printf(&b, "infraRestarts: %lld\n", (long long)ir);
     json_t *dm = json_object_get(o, "daemon");
     static const char *const keys[][2] = {{"pid", "daemonPid"},
                                           {"holderPid", "holderPid"},

@@ -381,6 +381,11 @@ static void on_backend(struct drv *d, const struct backend_event *e)
     case BACKEND_EV_EXEC_DONE:
         trace_exec_done(d, e);
         break;
+    case BACKEND_EV_INFRA_DOWN:
+        drv_trace(d, ctr_name(d, SIZE_MAX), "infra-down", "%s", e->msg);
+        pod_log(POD_LOG_WARN, "podman backend: the pod's infra container is down: %s", e->msg);
+        remember_warning(d, SIZE_MAX, "infra container down: %s", e->msg);
+        break;
     default:
         return;
     }

@@ -84,6 +84,8 @@ static void render_pod(struct drv *d, struct pod_buf *b, int64_t now_wall_s)
         pod_buf_adds(b, "pid:\n");
     add_line(b, "readiness: %d\n", st->ready ? 1 : 0);
     add_line(b, "healthy: %d\n", st->healthy ? 1 : 0);
+    if (st->infra_restarts)
+        add_line(b, "infraRestarts: %u\n", st->infra_restarts);
 }
 
 static void render_ctr(struct drv *d, struct pod_buf *b, size_t i, int64_t now_wall_ms)
@@ -165,6 +167,7 @@ static uint64_t status_hash(const struct drv *d)
     MIX(h, st->phase);
     MIX(h, st->ready);
     MIX(h, st->healthy);
+    MIX(h, st->infra_restarts);
     MIX(h, d->started_wall_s);
     MIX(h, d->created_wall_s);
     for (size_t i = 0; i < st->n; i++) {
@@ -190,6 +193,7 @@ static uint64_t state_hash(const struct drv *d)
     const struct sup_status *st = sup_status(d->sup);
     uint64_t h = HASH_INIT;
     MIX(h, st->phase);
+    MIX(h, st->infra_restarts);
     MIX(h, d->started_wall_s);
     for (size_t i = 0; i < st->n; i++) {
         const struct sup_ctr_status *c = &st->ctr[i];

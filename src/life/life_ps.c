@@ -138,6 +138,8 @@ char *life_ps_live(const char *json, bool as_json, int64_t now_wall_s)
     pod_buf_printf(&b, "phase: %s\n", str_of(o, "phase"));
     kv_int(&b, "", "readiness", o, "ready");
     kv_int(&b, "", "healthy", o, "healthy");
+    if (json_integer_value(json_object_get(o, "infraRestarts")) > 0)
+        kv_int(&b, "", "infraRestarts", o, "infraRestarts");
     pod_buf_adds(&b, "daemon: alive\n");
     kv_int(&b, "", "daemonPid", dm, "pid");
     kv_int(&b, "", "holderPid", dm, "holderPid");

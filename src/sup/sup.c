@@ -78,6 +78,10 @@ static void ctr_event(struct step *x, size_t i, uint64_t instance, enum ctr_even
 
 static void ev_backend(struct step *x, const struct backend_event *be)
 {
+    if (be->type == BACKEND_EV_INFRA_DOWN) {
+        sup_ev_infra_down(x, be->msg);
+        return;
+    }
     if (be->ctr >= x->s->n)
         return;
     struct ctr_event_arg a = {
@@ -193,12 +197,14 @@ void sup_status_compute(const struct sup *s, struct sup_status *st)
             healthy = false;
     }
     st->ready = ready;
+    st->infra_restarts = s->infra_restarts;
     st->healthy = healthy && (s->phase == SUP_POD_STARTING || s->phase == SUP_POD_RUNNING);
 }
 
 static bool status_equal(const struct sup_status *a, const struct sup_status *b, size_t n)
 {
-    if (a->phase != b->phase || a->ready != b->ready || a->healthy != b->healthy)
+    if (a->phase != b->phase || a->ready != b->ready || a->healthy != b->healthy ||
+        a->infra_restarts != b->infra_restarts)
         return false;
     for (size_t i = 0; i < n; i++) {
         const struct sup_ctr_status *x = &a->ctr[i], *y = &b->ctr[i];
@@ -342,6 +348,7 @@ void sup_step(struct sup *s, const struct sup_event *ev, int64_t now_mono_ms,
     s->st.phase = nst.phase;
     s->st.ready = nst.ready;
     s->st.healthy = nst.healthy;
+    s->st.infra_restarts = nst.infra_restarts;
     memcpy(s->st.ctr, s->scratch, s->n * sizeof *s->scratch);
     sup_act(&x, SUP_ACT_STATUS, SIZE_MAX);
 }

@@ -366,7 +366,10 @@ char *sup_save(const struct sup *s)
     struct pod_buf b = {0};
     pod_buf_printf(&b, "{\"version\":1,\"phase\":");
     save_str(&b, sup_pod_phase_name(s->phase));
-    pod_buf_printf(&b, ",\"next_tag\":%llu,\"containers\":[", (unsigned long long)s->next_tag);
+    pod_buf_printf(&b, ",\"next_tag\":%llu,", (unsigned long long)s->next_tag);
+    if (s->infra_restarts) /* (only when there were any: older files stay byte-identical) */
+        pod_buf_printf(&b, "\"infra_restarts\":%u,", s->infra_restarts);
+    pod_buf_adds(&b, "\"containers\":[");
     for (size_t i = 0; i < s->n; i++)
         save_ctr(&b, s, i);
     pod_buf_adds(&b, "]}");
@@ -416,6 +419,11 @@ static int restore_pod(struct sup *s, json_t *root, enum sup_pod_phase *phase, j
     if (get_int(root, "next_tag", 1, INT64_MAX, &v) < 0)
         return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad next_tag");
     s->next_tag = v > 0 ? (uint64_t)v : 1;
+    if (json_object_get(root, "infra_restarts")) {
+        if (get_int(root, "infra_restarts", 0, UINT32_MAX, &v) < 0)
+            return pod_err_set(err, POD_E_INVALID, 0, "supervisor state: bad infra_restarts");
+        s->infra_restarts = (unsigned)v;
+    }
     for (size_t i = 0; i < s->n; i++) {
         json_t *o = json_array_get(*arr, i);
         json_t *nm = json_object_get(o, "name");

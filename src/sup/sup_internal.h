@@ -162,6 +162,7 @@ struct sup {
     uint64_t rng;
     enum sup_pod_phase phase;
     bool killing;
+    unsigned infra_restarts; /* BACKEND_EV_INFRA_DOWN answered (SPEC.md 8.11) */
     uint64_t next_tag;
     size_t n;
     struct ctr *c;
@@ -351,6 +352,7 @@ void sup_pod_stop_advance(struct step *x);
 void sup_ev_pod_start(struct step *x);
 void sup_ev_pod_stop(struct step *x, bool kill);
 void sup_ev_rerun(struct step *x, size_t i);
+void sup_ev_infra_down(struct step *x, const char *why);
 void sup_ev_signal(struct step *x, size_t which);
 
 /* sup_config.c */

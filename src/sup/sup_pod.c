@@ -156,3 +156,41 @@ void sup_ev_signal(struct step *x, size_t which)
         if (which == SIZE_MAX || which == i)
             sup_dispatch(x, i, CE_RELOAD_SIGNAL, NULL);
 }
+
+/* The pod's infra container is not running (BACKEND_EV_INFRA_DOWN, SPEC.md 8.11): the containers
+ * that run in its network namespace lost the pod's published ports and their siblings, and
+ * podman either starts a new infra (a new namespace) at the next `run --pod` or cannot start
+ * anything in the pod until the pod is made anew.  The pod restarts as one: POD_CREATE (the
+ * backend makes the podman pod anew: a new infra), after a planned restart (stop, then start at
+ * once, not a failure; counted in restartCount) of every container of the pod that may run in
+ * the old namespace.  The backend runs the pod call after the stops and every later start
+ * after it.  A container that is down (backoff, exited, ...) starts into the new pod when it is
+ * due; one already stopping restarts, or not, as it was going to. */
+void sup_ev_infra_down(struct step *x, const char *why)
+{
+    struct sup *s = x->s;
+    if (!pod_active(s)) {
+        sup_note(x, POD_LOG_DEBUG, SIZE_MAX, "infra container down (%s): ignored, pod is %s", why,
+                 sup_pod_phase_name(s->phase));
+        return;
+    }
+    s->infra_restarts++;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        enum sup_ctr_phase ph = s->c[i].ph;
+        if (!ctr_spec(s, i)->network_host &&
+            (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING))
+            n++;
+    }
+    sup_note(x, POD_LOG_ERROR, SIZE_MAX,
+             "pod: infra container down (%s): making the pod anew, restarting %zu container(s) "
+             "(infra restart #%u)",
+             why, n, s->infra_restarts);
+    for (size_t i = 0; i < s->n; i++) {
+        enum sup_ctr_phase ph = s->c[i].ph;
+        if (!ctr_spec(s, i)->network_host &&
+            (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING))
+            sup_dispatch(x, i, CE_RERUN, NULL);
+    }
+    sup_act(x, SUP_ACT_POD_CREATE, SIZE_MAX);
+}
