@@ -443,18 +443,27 @@ int pod_read_file_at(int dirfd, const char *rel, size_t max_bytes, char **out, s
     return 0;
 }
 
+/* walk_parent, where a missing directory on the way is no error: returns the parent's fd, or
+ * -2 when a component is missing (nothing there to check or remove), or -1 with err set. */
+static int walk_parent_if_any(int dirfd, const char *rel, const char **last, struct pod_err *err)
+{
+    struct pod_err e2 = POD_ERR_ZERO;
+    int pfd = walk_parent(dirfd, rel, last, &e2);
+    if (pfd >= 0)
+        return pfd;
+    if (e2.code == POD_E_NOTFOUND)
+        return -2;
+    *err = e2;
+    return -1;
+}
+
 int pod_check_beneath(int dirfd, const char *rel, unsigned kind, bool *exists, struct pod_err *err)
 {
     *exists = false;
     const char *last = rel;
-    struct pod_err e2 = POD_ERR_ZERO;
-    int pfd = walk_parent(dirfd, rel, &last, &e2);
-    if (pfd < 0) {
-        if (e2.code == POD_E_NOTFOUND)
-            return 0;
-        *err = e2;
-        return -1;
-    }
+    int pfd = walk_parent_if_any(dirfd, rel, &last, err);
+    if (pfd < 0)
+        return pfd == -2 ? 0 : -1;
     struct stat st;
     int rc = fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW);
     int e = errno;
@@ -544,14 +553,9 @@ int pod_write_file_atomic_at(int dirfd, const char *rel, const void *data, size_
 int pod_unlink_beneath(int dirfd, const char *rel, struct pod_err *err)
 {
     const char *last = rel;
-    struct pod_err e2 = POD_ERR_ZERO;
-    int pfd = walk_parent(dirfd, rel, &last, &e2);
-    if (pfd < 0) {
-        if (e2.code == POD_E_NOTFOUND)
-            return 0;
-        *err = e2;
-        return -1;
-    }
+    int pfd = walk_parent_if_any(dirfd, rel, &last, err);
+    if (pfd < 0)
+        return pfd == -2 ? 0 : -1;
     int rc = 0;
     if (unlinkat(pfd, last, 0) < 0 && errno != ENOENT)
         rc = pod_err_set(err, POD_E_IO, errno, "remove `%s`", rel);
