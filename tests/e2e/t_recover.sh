@@ -40,13 +40,22 @@ t_daemon_kill9_recovers_alone() {
     eq "instance" 1 "$(cfield tick instance)"
     eq "restarts" 0 "$(cfield tick restartCount)"
     eq "containers" 1 "$(running_count)"
-    # every line: the numbers in the log are 1..n without a gap
+    # every line, in order, none twice; the one loss SPEC 9.9 allows a SIGKILLed daemon (the
+    # newest chunks it had read and not written: one contiguous gap, at the kill) is counted,
+    # anything more fails.  At 10 lines/s it is rare (CI saw one line once).
     n=$(ticks)
     wait_for 10 "more ticks" ticks_ge $((n + 10))
-    local missing
-    missing=$(sed -n 's/.* tick \([0-9]*\)$/\1/p' "$PODDIR/log/tick-e2erecover-0.0.1-stdout.log" |
-        awk 'NR != $1 {print NR; exit}')
-    [ -z "$missing" ] || fail "log lines lost around tick $missing"
+    local check
+    check=$(sed -n 's/.* tick \([0-9]*\)$/\1/p' "$PODDIR/log/tick-e2erecover-0.0.1-stdout.log" |
+        awk 'NR == 1 && $1 != 1 {gaps++; lost += $1 - 1}
+             NR > 1 && $1 <= prev {bad = bad " " $1 " after " prev}
+             NR > 1 && $1 > prev + 1 {gaps++; lost += $1 - prev - 1; at = prev + 1}
+             {prev = $1} END {printf "%d %d %s %s", gaps, lost, at ? at : "-", bad}')
+    local gaps lost at bad
+    read -r gaps lost at bad <<<"$check"
+    [ -z "$bad" ] || fail "log lines duplicated or out of order:$bad"
+    [ "$gaps" -le 1 ] || fail "log lines lost in $gaps places ($lost lines): more than the kill's one gap"
+    [ "$gaps" = 0 ] || log "the kill's documented loss (SPEC 9.9): $lost line(s) from tick $at"
     pok stop
     no_supervisor_of "$PODDIR"
 }
