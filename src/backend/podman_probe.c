@@ -420,7 +420,8 @@ enum probe_mark probe_environ_mark(const char *proc, long long pid, const char *
     return *errnum ? probe_mark_of_errno(*errnum) : PROBE_MARK_NO;
 }
 
-int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks)
+/* Field `field` (1-based, as proc(5) numbers them; > 2) of <proc>/PID/stat; -1 with errno. */
+static int stat_field(const char *proc, long long pid, int field, unsigned long long *out)
 {
     char path[PATH_MAX], buf[1024];
     if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
@@ -439,9 +440,9 @@ int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks
         return -1;
     }
     buf[n] = 0;
-    /* pid (comm) state ppid ... : starttime is field 22, the 20th after the comm's ')' */
+    /* pid (comm) state ppid ... : comm may hold anything but ends at the last ')' */
     const char *p = strrchr(buf, ')');
-    for (int f = 2; p && f < 22; f++) {
+    for (int f = 2; p && f < field; f++) {
         p = strchr(p + 1, ' ');
         if (p)
             while (p[1] == ' ')
@@ -454,8 +455,13 @@ int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks
         errno = EINVAL;
         return -1;
     }
-    *ticks = v;
+    *out = v;
     return 0;
+}
+
+int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks)
+{
+    return stat_field(proc, pid, 22, ticks); /* starttime */
 }
 
 unsigned long long probe_boot_ticks(void)
@@ -596,20 +602,9 @@ bool podman_exec_spec_has(const char *cmdline, size_t len, const char *marker)
 /* The parent pid of pid (from <proc>/PID/stat, world-readable), 0 when unknown. */
 static long long parent_of(const char *proc, long long pid)
 {
-    char path[PATH_MAX];
-    if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
-        return 0;
-    size_t n;
-    char *buf = read_small(path, 4096, &n);
-    if (!buf)
-        return 0;
-    long long pp = 0;
-    char *e = strrchr(buf, ')'); /* comm may hold anything but ends at the last ')' */
-    char st;
-    if (!e || sscanf(e + 1, " %c %lld", &st, &pp) != 2)
-        pp = 0;
-    free(buf);
-    return pp;
+    unsigned long long pp;
+    return stat_field(proc, pid, 4, &pp) == 0 && pp <= (unsigned long long)INT_MAX ? (long long)pp
+                                                                                   : 0;
 }
 
 /* Whether process n (in the pid namespace ns) descends from the `podman exec` session that
