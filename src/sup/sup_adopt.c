@@ -291,6 +291,7 @@ void sup_ev_adopt(struct step *x, const struct sup_event *ev)
     c->saved_restart_at_mono_ms = c->saved_started_mono_ms = c->saved_created_mono_ms = NEVER;
     sup_advance_sequence(x);
     sup_pod_stop_advance(x);
+    sup_infra_down_resume(x);
 }
 
 /* Appends a JSON string literal (the names are validated, but escape anyway). */

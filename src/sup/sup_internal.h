@@ -163,6 +163,9 @@ struct sup {
     enum sup_pod_phase phase;
     bool killing;
     unsigned infra_restarts; /* BACKEND_EV_INFRA_DOWN answered (SPEC.md 8.11) */
+    bool infra_down_pending; /* INFRA_DOWN heard while containers were adopting: answered once
+                                the last adoption is done (sup_infra_down_resume) */
+    char infra_down_why[128];
     uint64_t next_tag;
     size_t n;
     struct ctr *c;
@@ -353,6 +356,7 @@ void sup_ev_pod_start(struct step *x);
 void sup_ev_pod_stop(struct step *x, bool kill);
 void sup_ev_rerun(struct step *x, size_t i);
 void sup_ev_infra_down(struct step *x, const char *why);
+void sup_infra_down_resume(struct step *x);
 void sup_ev_signal(struct step *x, size_t which);
 
 /* sup_config.c */

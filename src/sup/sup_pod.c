@@ -157,6 +157,34 @@ void sup_ev_signal(struct step *x, size_t which)
             sup_dispatch(x, i, CE_RELOAD_SIGNAL, NULL);
 }
 
+/* A container whose instance may run in the pod's network namespace (not `network: host`). */
+static bool in_pod_netns(const struct sup *s, size_t i, bool adopting)
+{
+    enum sup_ctr_phase ph = s->c[i].ph;
+    return !ctr_spec(s, i)->network_host &&
+           (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING ||
+            (adopting && ph == SUP_CTR_ADOPTING));
+}
+
+/* The pod restarts as one: a planned restart of every container in the old namespace, then
+ * POD_CREATE (see sup_ev_infra_down). */
+static void infra_restart(struct step *x, const char *why)
+{
+    struct sup *s = x->s;
+    s->infra_restarts++;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += in_pod_netns(s, i, false);
+    sup_note(x, POD_LOG_ERROR, SIZE_MAX,
+             "pod: infra container down (%s): making the pod anew, restarting %zu container(s) "
+             "(infra restart #%u)",
+             why, n, s->infra_restarts);
+    for (size_t i = 0; i < s->n; i++)
+        if (in_pod_netns(s, i, false))
+            sup_dispatch(x, i, CE_RERUN, NULL);
+    sup_act(x, SUP_ACT_POD_CREATE, SIZE_MAX);
+}
+
 /* The pod's infra container is not running (BACKEND_EV_INFRA_DOWN, SPEC.md 8.11): the containers
  * that run in its network namespace lost the pod's published ports and their siblings, and
  * podman either starts a new infra (a new namespace) at the next `run --pod` or cannot start
@@ -165,7 +193,11 @@ void sup_ev_signal(struct step *x, size_t which)
  * once, not a failure; counted in restartCount) of every container of the pod that may run in
  * the old namespace.  The backend runs the pod call after the stops and every later start
  * after it.  A container that is down (backoff, exited, ...) starts into the new pod when it is
- * due; one already stopping restarts, or not, as it was going to. */
+ * due; one already stopping restarts, or not, as it was going to.  Heard while containers of
+ * the pod are still being re-adopted (a new daemon learns of the dead infra as it inspects
+ * them), the answer waits for the last adoption: the pod's removal would end a container
+ * adopted afterwards as if it had failed, and one adopted running would stay in the dead
+ * namespace (sup_infra_down_resume). */
 void sup_ev_infra_down(struct step *x, const char *why)
 {
     struct sup *s = x->s;
@@ -174,23 +206,32 @@ void sup_ev_infra_down(struct step *x, const char *why)
                  sup_pod_phase_name(s->phase));
         return;
     }
-    s->infra_restarts++;
-    size_t n = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        enum sup_ctr_phase ph = s->c[i].ph;
-        if (!ctr_spec(s, i)->network_host &&
-            (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING))
-            n++;
+    size_t adopting = 0;
+    for (size_t i = 0; i < s->n; i++)
+        adopting += s->c[i].ph == SUP_CTR_ADOPTING && in_pod_netns(s, i, true);
+    if (adopting) {
+        if (!s->infra_down_pending)
+            sup_note(x, POD_LOG_WARN, SIZE_MAX,
+                     "pod: infra container down (%s): the pod is made anew once %zu container(s) "
+                     "are re-adopted",
+                     why, adopting);
+        s->infra_down_pending = true;
+        snprintf(s->infra_down_why, sizeof s->infra_down_why, "%s", why);
+        return;
     }
-    sup_note(x, POD_LOG_ERROR, SIZE_MAX,
-             "pod: infra container down (%s): making the pod anew, restarting %zu container(s) "
-             "(infra restart #%u)",
-             why, n, s->infra_restarts);
-    for (size_t i = 0; i < s->n; i++) {
-        enum sup_ctr_phase ph = s->c[i].ph;
-        if (!ctr_spec(s, i)->network_host &&
-            (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING))
-            sup_dispatch(x, i, CE_RERUN, NULL);
-    }
-    sup_act(x, SUP_ACT_POD_CREATE, SIZE_MAX);
+    infra_restart(x, why);
+}
+
+/* After an adoption: a deferred INFRA_DOWN is answered once no container of the pod's
+ * namespace is adopting any more (or dropped when the pod stopped meanwhile). */
+void sup_infra_down_resume(struct step *x)
+{
+    struct sup *s = x->s;
+    if (!s->infra_down_pending)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->c[i].ph == SUP_CTR_ADOPTING && in_pod_netns(s, i, true))
+            return;
+    s->infra_down_pending = false;
+    sup_ev_infra_down(x, s->infra_down_why);
 }
