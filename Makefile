@@ -92,7 +92,7 @@ include tests/stress.mk
 
 # `check` is the README's test command: everything, on this machine, in one go.
 # Suites run one after another (compiles inside each may still use -j).
-CHECK_SUITES := test golden sim conformance conformance-podman e2e e2e-rootless
+CHECK_SUITES := test golden sim conformance conformance-podman e2e e2e-rootless load-short
 check: deps
 	@$(MAKE) --no-print-directory all
 	@set -e; t0=$$(date +%s); for s in $(CHECK_SUITES); do echo "==== make $$s"; \
