@@ -323,6 +323,38 @@ static void test_probe_scan_marked__real_eacces(void **state)
     assert_int_equal(r.unknown_errno, EACCES);
 }
 
+/* The 60 s rule (SPEC 7.8 'Cancel'): scans that fail only because processes could not be
+ * checked accept the cancel once they have gone on for 60 s without a break; any other outcome
+ * in between starts the count again, and a refused kill is never accepted. */
+static void test_probe_cancel_unknown_rule__sixty_seconds_unbroken(void **state)
+{
+    (void)state;
+    int64_t since = -1, t0 = 5000000;
+    assert_false(probe_cancel_unknown_rule(&since, true, t0));
+    assert_int_equal(since, t0);
+    assert_false(probe_cancel_unknown_rule(&since, true, t0 + 30000));
+    assert_false(probe_cancel_unknown_rule(&since, true, t0 + 59999));
+    assert_true(probe_cancel_unknown_rule(&since, true, t0 + 60000));
+    assert_int_equal(since, t0); /* still counted from the first one */
+    /* a scan with another outcome (a refused kill, a scan not done, a clean one) resets */
+    since = -1;
+    assert_false(probe_cancel_unknown_rule(&since, true, t0));
+    assert_false(probe_cancel_unknown_rule(&since, false, t0 + 40000));
+    assert_int_equal(since, -1);
+    assert_false(probe_cancel_unknown_rule(&since, true, t0 + 50000));
+    assert_false(probe_cancel_unknown_rule(&since, true, t0 + 100000)); /* 50 s since the break */
+    assert_true(probe_cancel_unknown_rule(&since, true, t0 + 110000));
+    /* refused kills alone, however long, never */
+    since = -1;
+    for (int64_t t = t0; t <= t0 + 600000; t += 30000)
+        assert_false(probe_cancel_unknown_rule(&since, false, t));
+    /* a start at monotonic 0 is a real start, not "no start yet" */
+    since = -1;
+    assert_false(probe_cancel_unknown_rule(&since, true, 0));
+    assert_false(probe_cancel_unknown_rule(&since, true, 59999));
+    assert_true(probe_cancel_unknown_rule(&since, true, 60000));
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
@@ -336,6 +368,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(test_probe_start_ticks__real_proc),
         cmocka_unit_test(test_probe_scan_marked__real_eacces),
+        cmocka_unit_test(test_probe_cancel_unknown_rule__sixty_seconds_unbroken),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -221,6 +221,11 @@ struct probe_scan_res {
 int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned long long since_ticks,
                       const struct probe_scan_ops *ops, struct probe_scan_res *res,
                       struct pod_err *err);
+/* The rule for a cancel whose scans fail only because processes could not be checked (SPEC 7.8
+ * 'Cancel'), fed every scan: *unknown_since_ms (-1 at first) is when such scans began, reset by
+ * any other outcome (only_unknown false: a clean scan, a refused kill, a scan that could not be
+ * done).  True once they have gone on for 60 s: the cancel is then accepted with a warning. */
+bool probe_cancel_unknown_rule(int64_t *unknown_since_ms, bool only_unknown, int64_t now_ms);
 
 /* ------------------------------------------------------------------ the infra container */
 enum infra_state {

@@ -74,8 +74,8 @@ struct probe {
     int64_t cancel_since, scan_at;
     int scans;
     unsigned long long since_ticks; /* CLOCK_BOOTTIME ticks before the exec was submitted */
-    bool unknown;                   /* the last scans failed only for unreadable processes ... */
-    int64_t unknown_since;          /* ... since then */
+    bool unknown_expired;  /* the last scans failed only for unreadable processes, for 60 s */
+    int64_t unknown_since; /* when such scans began, -1: the last scan was not one */
     int n_unknown, unknown_errno;
     char marker[64];
 };
@@ -313,6 +313,7 @@ int probe_start(struct pm *pm, const struct backend_probe_req *req, struct pod_e
     }
     struct probe *p = xcalloc(1, sizeof *p);
     p->pm = pm;
+    p->unknown_since = -1;
     p->tag = req->tag;
     p->ctr = req->ctr;
     p->instance = req->instance;
@@ -745,42 +746,53 @@ static void pidfd_close_op(void *self, int h)
 
 static const struct probe_scan_ops pidfd_ops = {pidfd_open_op, pidfd_kill_op, pidfd_close_op, NULL};
 
+bool probe_cancel_unknown_rule(int64_t *unknown_since_ms, bool only_unknown, int64_t now_ms)
+{
+    if (!only_unknown) {
+        *unknown_since_ms = -1;
+        return false;
+    }
+    if (*unknown_since_ms < 0)
+        *unknown_since_ms = now_ms;
+    return now_ms - *unknown_since_ms >= CANCEL_UNKNOWN_MS;
+}
+
 /* One scan of the container for the request's processes; false when it failed (a scan that
  * could not be done, a kill refused, or processes whose environment could not be read). */
 static bool scan(struct pm *pm, struct probe *p, struct pod_err *err)
 {
     struct esrc *es = es_find(pm, p->ctr, p->instance);
     p->scans++;
-    bool unknown = p->unknown;
-    p->unknown = false;
-    if (!es)
-        return true; /* the container is not running: its processes are gone with it */
-    if (es->pid <= 0) {
-        pod_err_set(err, POD_E_BACKEND, 0, "pid of %s not known yet", pm->c[p->ctr].name);
-        return false;
-    }
+    p->unknown_expired = false;
+    bool ok = true, only_unknown = false;
     struct probe_scan_res r;
-    if (probe_scan_marked("/proc", es->pid, p->marker, p->since_ticks, &pidfd_ops, &r, err) < 0)
-        return false;
-    if (r.killed > 0)
-        pm->st.cancel_kills += (uint64_t)r.killed;
-    if (r.failed) {
-        pod_err_set(err, POD_E_IO, r.fail_errno, "cannot kill %d process(es) of `%s`", r.failed,
-                    p->marker);
-        return false;
+    if (!es) {
+        ok = true; /* the container is not running: its processes are gone with it */
+    } else if (es->pid <= 0) {
+        pod_err_set(err, POD_E_BACKEND, 0, "pid of %s not known yet", pm->c[p->ctr].name);
+        ok = false;
+    } else if (probe_scan_marked("/proc", es->pid, p->marker, p->since_ticks, &pidfd_ops, &r, err) <
+               0) {
+        ok = false;
+    } else {
+        if (r.killed > 0)
+            pm->st.cancel_kills += (uint64_t)r.killed;
+        if (r.failed) {
+            pod_err_set(err, POD_E_IO, r.fail_errno, "cannot kill %d process(es) of `%s`", r.failed,
+                        p->marker);
+            ok = false;
+        } else if (r.unknown) {
+            p->n_unknown = r.unknown;
+            p->unknown_errno = r.unknown_errno;
+            pod_err_set(err, POD_E_IO, r.unknown_errno,
+                        "cannot check %d process(es) of %s started since the request for `%s`",
+                        r.unknown, pm->c[p->ctr].name, p->marker);
+            ok = false;
+            only_unknown = true;
+        }
     }
-    if (r.unknown) {
-        if (!unknown)
-            p->unknown_since = pm_now(pm);
-        p->unknown = true;
-        p->n_unknown = r.unknown;
-        p->unknown_errno = r.unknown_errno;
-        pod_err_set(err, POD_E_IO, r.unknown_errno,
-                    "cannot check %d process(es) of %s started since the request for `%s`",
-                    r.unknown, pm->c[p->ctr].name, p->marker);
-        return false;
-    }
-    return true;
+    p->unknown_expired = probe_cancel_unknown_rule(&p->unknown_since, only_unknown, pm_now(pm));
+    return ok;
 }
 
 /* The client is gone and a last scan ran: the request ends (or the cancel failed).  A cancel
@@ -790,7 +802,7 @@ static void cancel_end(struct pm *pm, struct probe *p)
 {
     struct pod_err err = POD_ERR_ZERO;
     bool ok = scan(pm, p, &err);
-    if (!ok && p->unknown && pm_now(pm) - p->unknown_since >= CANCEL_UNKNOWN_MS) {
+    if (!ok && p->unknown_expired) {
         struct backend_event *e = pm_event(pm, BACKEND_EV_WARNING, p->ctr, p->instance, NULL);
         snprintf(e->msg, sizeof e->msg,
                  "cancel of request %llu accepted after %d s: %d process(es) started since "
