@@ -19,7 +19,7 @@ $(FAKEPODMAN): tests/load/fakepodman.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
-stress: all $(FAKEPODMAN)
+stress: all $(FAKEPODMAN) $(PODSIM)
 	@bash tests/stress/run.sh $(BUILD)
 
 soak: all

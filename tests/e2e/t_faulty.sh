@@ -336,6 +336,33 @@ t_start_in_flight_no_supervisor() {
     nothing_runs_after_the_delayed_start
 }
 
+# SPEC 8.11 on real podman (scenario infra-down-adopting): web's start is in flight when the
+# daemon is SIGKILLed, and the pod's infra container dies too.  The holder's new daemon adopts
+# db running, looks the infra up, finds it dead while web is still adopting (its start may yet
+# complete): the pod is made anew only once web's adoption is done, then both run in the new
+# pod, and nothing of the old one is left.
+t_start_in_flight_then_infra_dies() {
+    inflight_pod e2efinfi 6
+    wait_for 20 "db running" sh -c "[ \"\$(podman container inspect --format '{{.State.Status}}' db-e2efinfi-0.0.1)\" = running ]"
+    local dp ipid iid
+    dp=$(daemon_pid)
+    iid=$(podman pod inspect --format '{{.InfraContainerID}}' "$PODNAME-0.0.1")
+    ipid=$(podman container inspect --format '{{.State.Pid}}' "$iid")
+    [ -n "$ipid" ] && [ "$ipid" -gt 0 ] || fail "no infra pid: '$ipid'"
+    kill -9 "$dp"
+    kill -9 "$ipid"
+    wait_for 10 "a new daemon" new_daemon_is_not "$dp"
+    wait_for 20 "the report waits for web's adoption" \
+        dlog_has 'pod: infra container down \(.*\): the pod is made anew once 1 container\(s\) are re-adopted'
+    wait_for 40 "the pod made anew" dlog_has 'making the pod anew, restarting [12] container\(s\) \(infra restart #1\)'
+    wait_for 30 "both running in the new pod" sh -c "[ \"\$(cd '$PODDIR' && '$POD' ps --json | jq -r '[.containers[] | select(.phase == \"running\")] | length')\" = 2 ]"
+    [ "$(podman pod inspect --format '{{.InfraContainerID}}' "$PODNAME-0.0.1")" != "$iid" ] ||
+        fail "the same infra container"
+    eq "infra restarts" 1 "$(psj .infraRestarts)"
+    eq "containers of the pod" 2 "$(podman ps -a --filter "label=podc.pod=$PODNAME-0.0.1" --filter label=podc.container -q | wc -l)"
+    stop_rm_clean
+}
+
 # SPEC 8.6 on real podman (scenario probe-cancel-fails): the first readiness attempt hangs and
 # runs through `podman exec` (the agent cannot start while the lookup inspect lies); its cancel
 # fails (the container's pid is not known: the scan cannot be done); it is cancelled again

@@ -102,8 +102,14 @@ echo "soak: ${SECS} s, daemon $DAEMON, holder $HOLDER, dir $D"
 ) &
 EDITOR=$!
 
-samples=() # "t rss_d rss_h fd_d fd_h anon_d anon_h"
+samples=() # "t rss_d rss_h fd_d fd_h anon_d anon_h heap_d heap_h"
 anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# heap_kb PID: the resident part of the main malloc arena ([heap], brk) alone: what grows of the
+# anonymous RSS there is malloc's; the rest is stacks and the thread arenas (mmap)
+heap_kb() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { h = ($NF == "[heap]") } h && /^Rss:/ { s += $2 } END { print s + 0 }' \
+        "/proc/$1/smaps" 2>/dev/null || echo 0
+}
 zombies_seen=""
 t0=$(date +%s)
 next=$((t0 + 60 < t0 + SECS ? t0 + 60 : t0 + SECS))
@@ -118,8 +124,10 @@ while :; do
     [ "$cur" = "$HOLDER $DAEMON " ] || fail "at $((now - t0)) s: supervisor is now '$cur' (was $HOLDER $DAEMON)"
     an_d=$(anon_kb "$DAEMON")
     an_h=$(anon_kb "$HOLDER")
-    samples+=("$((now - t0)) $rss_d $rss_h $fd_d $fd_h ${an_d:-0} ${an_h:-0}")
-    echo "soak: t=$((now - t0))s daemon RSS ${rss_d} kB (anon ${an_d}) fds $fd_d, holder RSS ${rss_h} kB (anon ${an_h}) fds $fd_h${z:+, zombies: $z}"
+    hp_d=$(heap_kb "$DAEMON")
+    hp_h=$(heap_kb "$HOLDER")
+    samples+=("$((now - t0)) $rss_d $rss_h $fd_d $fd_h ${an_d:-0} ${an_h:-0} ${hp_d:-0} ${hp_h:-0}")
+    echo "soak: t=$((now - t0))s daemon RSS ${rss_d} kB (anon ${an_d}, heap ${hp_d}) fds $fd_d, holder RSS ${rss_h} kB (anon ${an_h}, heap ${hp_h}) fds $fd_h${z:+, zombies: $z}"
     [ "$now" -lt $((t0 + SECS)) ] || break
     next=$((next + SAMPLE))
     [ "$next" -le $((t0 + SECS)) ] || next=$((t0 + SECS))
@@ -162,6 +170,7 @@ figure "duration $SECS s, $n samples every $SAMPLE s (after 60 s)"
 figure "daemon+holder RSS first/last/max $rss_first / $rss_last / $rss_max kB (daemon $(col 2 | first3) -> $(col 2 | last3), holder $(col 3 | first3) -> $(col 3 | last3))"
 figure "daemon+holder anonymous RSS (heap, stacks) first/last/max $anon_first / $anon_last / $anon_max kB"
 figure "daemon+holder open fds first/last/max $fd_first / $fd_last / $fd_max"
+figure "malloc's main arena ([heap]) resident first/last/max: daemon $(col 8 | first3) / $(col 8 | last3) / $(col 8 | sort -n | tail -1) kB, holder $(col 9 | first3) / $(col 9 | last3) / $(col 9 | sort -n | tail -1) kB"
 [ "$anon_last" -le $((anon_first + ANON_SLACK)) ] || fail "anonymous RSS grew: $anon_first -> $anon_last kB (slack $ANON_SLACK)"
 [ "$rss_last" -le $((rss_first + RSS_SLACK)) ] || fail "RSS grew: $rss_first -> $rss_last kB (slack $RSS_SLACK)"
 [ "$fd_last" -le $((fd_first + FD_SLACK)) ] || fail "fds grew: $fd_first -> $fd_last (slack $FD_SLACK)"
