@@ -23,7 +23,7 @@ e2e: all e2e-dyn
 # matrix and hanging podman, the output flood, the daemon kills, the libfaketime clock tests):
 # they run as root in `make e2e`; E2E_EXCLUDE= runs everything.  (This keeps `make check` under
 # 20 min with load-short in it.)
-E2E_ROOTLESS_EXCLUDE ?= ^(faulty/(matrix|hangs)|hostile/output|chaos/|faketime/)
+E2E_ROOTLESS_EXCLUDE ?= ^(faulty/(matrix|hangs|start_in_flight_then_infra_dies)|hostile/output|chaos/|faketime/)
 e2e-rootless: all e2e-dyn
 	@E2E_EXCLUDE='$(E2E_ROOTLESS_EXCLUDE)' E2E_PODC_DYN=$(CURDIR)/$(E2E_DYN)/podc bash tests/e2e/run.sh $(BUILD) --rootless '$(E2E_FILTER)'
 

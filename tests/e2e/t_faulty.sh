@@ -337,10 +337,10 @@ t_start_in_flight_no_supervisor() {
 }
 
 # SPEC 8.11 on real podman (scenario infra-down-adopting): web's start is in flight when the
-# daemon is SIGKILLed, and the pod's infra container dies too.  The holder's new daemon adopts
-# db running, looks the infra up, finds it dead while web is still adopting (its start may yet
-# complete): the pod is made anew only once web's adoption is done, then both run in the new
-# pod, and nothing of the old one is left.
+# daemon is SIGKILLed, and the pod's infra container dies too.  The holder's new daemon finds
+# the infra dead while db and web are still adopting (web's start may yet complete): the pod is
+# made anew only once both adoptions are done, then both run in the new pod, and nothing of the
+# old one is left.
 t_start_in_flight_then_infra_dies() {
     inflight_pod e2efinfi 6
     wait_for 20 "db running" sh -c "[ \"\$(podman container inspect --format '{{.State.Status}}' db-e2efinfi-0.0.1)\" = running ]"
@@ -353,7 +353,7 @@ t_start_in_flight_then_infra_dies() {
     kill -9 "$ipid"
     wait_for 10 "a new daemon" new_daemon_is_not "$dp"
     wait_for 20 "the report waits for web's adoption" \
-        dlog_has 'pod: infra container down \(.*\): the pod is made anew once 1 container\(s\) are re-adopted'
+        dlog_has 'pod: infra container down \(.*\): the pod is made anew once [12] container\(s\) are re-adopted'
     wait_for 40 "the pod made anew" dlog_has 'making the pod anew, restarting [12] container\(s\) \(infra restart #1\)'
     wait_for 30 "both running in the new pod" sh -c "[ \"\$(cd '$PODDIR' && '$POD' ps --json | jq -r '[.containers[] | select(.phase == \"running\")] | length')\" = 2 ]"
     [ "$(podman pod inspect --format '{{.InfraContainerID}}' "$PODNAME-0.0.1")" != "$iid" ] ||
