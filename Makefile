@@ -120,8 +120,9 @@ asan:
 	  SAN_LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" san-suites
 
 # ThreadSanitizer over the tests of the threaded modules (the log pump, and the daemon's log
-# sink on it); the rest is single-threaded and covered by asan/valgrind.
-TSAN_TESTS := test_logpump test_dsink
+# sink on it; the emulated pidfds' watcher thread, forced in test_pidfd); the rest is
+# single-threaded and covered by asan/valgrind.
+TSAN_TESTS := test_logpump test_dsink test_pidfd
 tsan:
 	$(MAKE) VARIANT=tsan CC=clang STATIC=0 SAN_CFLAGS="-fsanitize=thread" \
 	  SAN_LDFLAGS="-fsanitize=thread" CFLAGS="-O1 -g" \
