@@ -2,7 +2,7 @@
 /* pidfd.h - process descriptors, with a fallback where the kernel has none (module util).
  *
  * Every exit source and every signal to a process we do not own the pid of goes through these
- * two calls, never through pidfd_open(2)/pidfd_send_signal(2) directly (SPEC 11.8).
+ * two calls, never through pidfd_open(2)/pidfd_send_signal(2) directly (SPEC 7.8.1).
  *
  * pod_pidfd_open gives a real pidfd when the kernel does.  When pidfd_open fails with ENOSYS
  * (a kernel before 5.3, valgrind 3.19) or EPERM (a seccomp profile that refuses it), or when

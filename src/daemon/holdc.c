@@ -168,7 +168,7 @@ static void spawn_holder(struct holdc *h)
     snprintf(lock, sizeof lock, "%d", h->cfg.lock_fd);
     snprintf(sock, sizeof sock, "%d", sv[1]);
     snprintf(me, sizeof me, "%ld", (long)getpid());
-    char *argv[] = {(char *)(h->cfg.exe ? h->cfg.exe : "/proc/self/exe"),
+    char *argv[] = {(char *)(h->cfg.exe ? h->cfg.exe : pod_self_exe()),
                     "__holder",
                     "--dir",
                     (char *)h->cfg.dir,

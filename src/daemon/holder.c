@@ -308,7 +308,7 @@ static void spawn_daemon(struct holder *s)
     snprintf(ready, sizeof ready, "%d", s->ready_fd);
     char *argv[16];
     size_t k = 0;
-    argv[k++] = "/proc/self/exe";
+    argv[k++] = (char *)pod_self_exe();
     argv[k++] = "__daemon";
     argv[k++] = "--dir";
     argv[k++] = (char *)s->dir;

@@ -142,7 +142,7 @@ int spawn_supervisor(const struct spawn_cfg *c, bool *started, struct pod_err *e
         close(lock);
         return pod_err_set(err, POD_E_IO, errno, "pipe");
     }
-    char *argv[] = {(char *)(c->exe ? c->exe : "/proc/self/exe"),
+    char *argv[] = {(char *)(c->exe ? c->exe : pod_self_exe()),
                     "__holder",
                     "--dir",
                     (char *)c->dir,
