@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_pidfd.c - pidfds and their emulation (src/util/pidfd.c): with POD_PIDFD_EMULATE=1 an
+/* test_pidfd.c - pidfds and their emulation (src/util/pidfd.c): chosen on their own when a
+ * seccomp filter refuses pidfd_open (EPERM or ENOSYS); with POD_PIDFD_EMULATE=1 an
  * emulated pidfd turns readable when its process exits (before the reap), not before; a signal
  * through it reaches the process; the watcher forgets closed ones (no fd left behind); a fork
  * child starts afresh and can open its own.  No timing is asserted: waits are generous. */
@@ -12,11 +13,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,6 +265,56 @@ static void test_pidfd__chosen_automatically(void **state)
     assert_int_equal(errno, EINVAL);
 }
 
+/* In a fork child whose seccomp filter refuses pidfd_open with `refusal` (a container's profile,
+ * an old kernel): emulated pidfds, chosen on their own.  Exit 0 when they work there. */
+static int child_refused(int refusal)
+{
+    unsetenv("POD_PIDFD_EMULATE");
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_open, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)refusal & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        return 20;
+    if (syscall(SYS_pidfd_open, getpid(), 0) >= 0)
+        return 21; /* the filter does not refuse it */
+    int release;
+    pid_t pid = child_until_closed(&release);
+    int fd = pod_pidfd_open(pid);
+    if (fd < 0 || !pod_pidfd_emulated(fd))
+        return 22;
+    if (poll_in(fd, 0))
+        return 23;
+    if (pod_pidfd_send_signal(fd, SIGKILL) != 0)
+        return 24;
+    if (!(poll_in(fd, LONG_WAIT_MS) & POLLIN))
+        return 25;
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+        return 26;
+    return 0;
+}
+
+static void test_pidfd__emulated_when_seccomp_refuses(void **state)
+{
+    (void)state;
+    int refusals[] = {EPERM, ENOSYS};
+    for (size_t i = 0; i < 2; i++) {
+        pid_t c = fork();
+        assert_true(c >= 0);
+        if (c == 0)
+            _exit(child_refused(refusals[i]));
+        int st;
+        assert_int_equal(waitpid(c, &st, 0), c);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup(test_pidfd_emulated__closed_ones_are_forgotten, emulate),
         cmocka_unit_test_setup(test_pidfd_emulated__fork_child_starts_afresh, emulate),
         cmocka_unit_test(test_pidfd__chosen_automatically),
+        cmocka_unit_test(test_pidfd__emulated_when_seccomp_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
