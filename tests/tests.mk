@@ -32,7 +32,7 @@ test: deps $(TEST_BIN)
 
 # The tests of the pidfd users again, with emulated pidfds forced (POD_PIDFD_EMULATE=1, SPEC
 # 7.8.1): the runtime on the fallback a kernel without pidfd_open or a seccomp profile refusing
-# it gets.  Not in check (make valgrind covers the fallback); ~45 s.
+# it gets.  Not in check (make valgrind covers the fallback); ~50 s.
 TEST_PIDFD_EMU := test_pidfd test_proc test_ctl test_ident test_holder test_spawn test_daemon \
                   test_agent_server test_rt test_life test_daemon_agent test_podman_backend
 .PHONY: test-pidfd-emu
