@@ -149,10 +149,10 @@ static inline bool sv_alive(pid_t pid)
     FILE *f = fopen(path, "r");
     if (!f)
         return false;
-    bool alive = fgets(buf, sizeof buf, f) != NULL;
+    bool alive = fgets(buf, sizeof buf, f) != NULL; /* NULL: it was reaped meanwhile */
     fclose(f);
-    const char *p = strrchr(buf, ')');
-    return alive && p && p[2] != 'Z' && p[2] != 'X';
+    const char *p = alive ? strrchr(buf, ')') : NULL;
+    return p && p[2] != 'Z' && p[2] != 'X';
 }
 
 /* The pids (at most max) of the processes whose cwd is dir. */

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "pod/ctl.h"
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define SOCK ".pod.sock"
@@ -157,7 +157,7 @@ static void fx_free(struct fx *f, const char *rm_root)
 /* Runs the loop (and the stall ticks) until the child exits; returns its exit status. */
 static int pump_until_exit(struct fx *f, pid_t pid, int64_t max_ms)
 {
-    int pfd = pidfd_open(pid, 0);
+    int pfd = pod_pidfd_open(pid);
     assert_true(pfd >= 0);
     int64_t end = clk_mono_ms(&clk_real) + max_ms;
     struct pod_err err = POD_ERR_ZERO;

@@ -16,10 +16,10 @@
 #include "fake_daemon.h"
 #include "sv_harness.h"
 
+#include "pod/pidfd.h"
 #include "pod/spawn.h"
 
 #include <poll.h>
-#include <sys/pidfd.h>
 
 static char *start_pod(const char *cfg)
 {
@@ -124,7 +124,7 @@ static void test_holder__bye_ends_the_holder(void **state)
     (void)state;
     char *dir = start_pod("");
     pid_t h = sv_pid(dir, "holder"), d = sv_pid(dir, "daemon");
-    int hfd = pidfd_open(h, 0);
+    int hfd = pod_pidfd_open(h);
     assert_true(hfd >= 0);
     struct ctl_reply r;
     struct pod_err err = POD_ERR_ZERO;

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pod/daemon.h"
@@ -391,14 +390,6 @@ static const char *const FAKE = "#!/bin/sh\n"
                                 "[ \"$rc\" = 0 ] || echo \"Error: fake $key failed\" >&2\n"
                                 "exit \"$rc\"\n";
 
-static bool have_pidfd(void)
-{
-    long fd = syscall(SYS_pidfd_open, getpid(), 0);
-    if (fd >= 0)
-        close((int)fd);
-    return fd >= 0;
-}
-
 static void put(struct fx *f, const char *name, const char *text)
 {
     char *p = pod_path_join(f->dir, name);
@@ -562,8 +553,6 @@ static const char *const PS_ONE_RUNNING =
 static void test_life_stop_without_supervisor(void **state)
 {
     struct fx *f = *state;
-    if (!have_pidfd())
-        skip();
     put(f, ".pod.status",
         "pod: mypod-1.0.0\nupdated: 5\nstatus: running\npid: 99999999\n"
         "readiness: 1\ncontainers:\n");
@@ -590,8 +579,6 @@ static void test_life_stop_without_supervisor(void **state)
 static void test_life_rm_without_supervisor(void **state)
 {
     struct fx *f = *state;
-    if (!have_pidfd())
-        skip();
     put(f, ".pod.status",
         "pod: mypod-1.0.0\nupdated: 5\nstatus: exited\npid:\n"
         "readiness: 0\ncontainers:\n");
@@ -620,8 +607,6 @@ static void test_life_rm_without_supervisor(void **state)
 static void test_life_start_and_podman_missing(void **state)
 {
     struct fx *f = *state;
-    if (!have_pidfd())
-        skip();
     put(f, "rc_pod_exists", "1\n");
     assert_int_equal(act(f, life_start, "start", ""), 1); /* no such pod */
     put(f, ".pod.status", "pod: mypod-1.0.0\nupdated: 5\nstatus: running\nreadiness: 0\n");

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pod/rt.h"
@@ -307,22 +306,6 @@ static const char *const FAKE = "#!/bin/sh\n"
                                 "[ \"$rc\" = 0 ] || echo \"Error: fake $key failed\" >&2\n"
                                 "exit \"$rc\"\n";
 
-/* proc needs pidfd_open (valgrind 3.19 does not know it: the tests that run the fake podman
- * are skipped there, as test_proc's would have to be). */
-static bool have_pidfd(void)
-{
-    long fd = syscall(SYS_pidfd_open, getpid(), 0);
-    if (fd >= 0)
-        close((int)fd);
-    return fd >= 0;
-}
-
-#define NEED_PIDFD()                                                                               \
-    do {                                                                                           \
-        if (!have_pidfd())                                                                         \
-            skip();                                                                                \
-    } while (0)
-
 static int fx_setup(void **state)
 {
     struct fx *f = xcalloc(1, sizeof *f);
@@ -375,7 +358,6 @@ static char *calls(struct fx *f)
 static void test_rt_images_pull__dedup_and_exists(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "image_exists", "1\n0\n"); /* a missing, b present */
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(rt_images_pull(&f->c, NULL, &e), 0);
@@ -389,7 +371,6 @@ static void test_rt_images_pull__dedup_and_exists(void **state)
 static void test_rt_images_pull__retries_then_succeeds(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "pull", "125\n125\n0\n125\n");
     struct rt_pull_opts o = {.force = true, .backoff_ms = -1};
     struct pod_err e = POD_ERR_ZERO;
@@ -405,7 +386,6 @@ static void test_rt_images_pull__retries_then_succeeds(void **state)
 static void test_rt_images_pull__any_failure_fails(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "pull", "1\n1\n1\n0\n");
     struct rt_pull_opts o = {.force = true, .backoff_ms = -1};
     struct pod_err e = POD_ERR_ZERO;
@@ -422,7 +402,6 @@ static void test_rt_images_pull__any_failure_fails(void **state)
 static void test_rt_images_pull__deadline_per_try(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     /* a podman that hangs: each try is killed at its deadline */
     const char *hang = "#!/bin/sh\necho \"$*\" >>\"$(dirname \"$0\")/calls\"\nexec sleep 30\n";
     struct pod_err e = POD_ERR_ZERO;
@@ -438,7 +417,6 @@ static void test_rt_images_pull__deadline_per_try(void **state)
 static void test_rt_podman_missing__is_111(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     f->c.podman = "/nonexistent/podman";
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(rt_images_pull(&f->c, NULL, &e), -1);
@@ -452,7 +430,6 @@ static void test_rt_podman_missing__is_111(void **state)
 static void test_rt_volumes_create__idempotent_names(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "volume_exists", "1\n0\n1\n");
     codes(f, "volume_create", "0\n125\n");
     struct pod_err e = POD_ERR_ZERO;
@@ -472,7 +449,6 @@ static void test_rt_volumes_create__idempotent_names(void **state)
 static void test_rt_action_purge__own_volumes_only(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "pod_exists", "1\n");
     codes(f, "volume_exists", "0\n");
     assert_int_equal(rt_action_purge(&f->c, "purge", 0, NULL, stdout), 0);
@@ -486,7 +462,6 @@ static void test_rt_action_purge__own_volumes_only(void **state)
 static void test_rt_action_purge__refused_while_pod_exists(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     codes(f, "pod_exists", "0\n");
     assert_int_equal(rt_action_purge(&f->c, "purge", 0, NULL, stdout), 1);
     char *c = calls(f);
@@ -501,7 +476,6 @@ static void test_rt_action_purge__refused_while_pod_exists(void **state)
 static void test_rt_actions__usage(void **state)
 {
     struct fx *f = *state;
-    NEED_PIDFD();
     char *x[] = {"-x"}, *word[] = {"extra"}, *ld[] = {"-l", "-d"}, *ff[] = {"--force"};
     assert_int_equal(rt_action_download(&f->c, "download", 1, x, stdout), 100);
     assert_int_equal(rt_action_download(&f->c, "download", 1, word, stdout), 100);

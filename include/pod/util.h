@@ -57,6 +57,14 @@ bool pod_strv_contains(char *const *v, const char *s);
 /* Reads a whole file (at most max_bytes; larger is an error).  *out is NUL-terminated. */
 int pod_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                   struct pod_err *err) POD_WUR;
+/* The path that starts this executable again (the holder, the daemon, a new holder):
+ * "/proc/self/exe", the running file even once it has been replaced on disk.  With
+ * POD_SELF_EXE_BY_PATH=1 (a test knob) its path as readlink(2) gives it instead: under
+ * valgrind, /proc/self/exe is valgrind's own tool, and valgrind --trace-children only follows an
+ * exec of the client's path (make e2e-valgrind, make valgrind; SPEC 7.8.1).  A static buffer:
+ * call it before fork. */
+const char *pod_self_exe(void);
+
 /* Writes all of data to fd (short writes and EINTR retried); 0, or -1 with errno set. */
 int pod_write_all(int fd, const void *data, size_t len);
 

@@ -520,5 +520,8 @@ int agent_main(int argc, char **argv)
         kill_req(&a.reqs[i]);
     if (path_is_ours(&a))
         (void)unlink(a.path);
+    free(a.reqs); /* agent_main returns (tests call it in a fork child): nothing left behind */
+    free(a.in);
+    free(a.out);
     return rc;
 }

@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define DEFAULT_MAX_PARALLEL 6
@@ -367,7 +367,7 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
     if (es && (es->st == ES_CONFIRM || es->st == ES_WAIT))
         return 0; /* PID 1 is gone already: its exit is on the way */
     if (es && es->st == ES_ARMED && es->pidfd >= 0) {
-        if (pidfd_send_signal(es->pidfd, sig, NULL, 0) == 0 || errno == ESRCH) {
+        if (pod_pidfd_send_signal(es->pidfd, sig) == 0 || errno == ESRCH) {
             pm->st.pidfd_signals++;
             return 0; /* (ESRCH: exiting; its exit source reports) */
         }

@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define LOOKUP_RETRY_MAX_MS 60000
@@ -274,7 +274,7 @@ static void gone(struct pm *pm, struct esrc *es)
 static void arm(struct pm *pm, struct esrc *es, int pid)
 {
     es->pid = pid;
-    int fd = pidfd_open(pid, 0);
+    int fd = pod_pidfd_open(pid);
     if (fd >= 0 && es_pid_is_container(pid, es->id, es->started_wall_ns)) {
         struct pod_err err = POD_ERR_ZERO;
         if (loop_add(pm->cfg.loop, fd, LOOP_IN, on_pidfd, es, &err) == 0) {

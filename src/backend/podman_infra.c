@@ -17,10 +17,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "pod/loop.h"
+#include "pod/pidfd.h"
 
 static void infra_close(struct pm *pm)
 {
@@ -94,7 +94,7 @@ void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r)
         snprintf(msg, sizeof msg, "infra container %s is %s", in->name,
                  in->state == PODMAN_ST_EXITED ? "exited" : "not running");
     } else {
-        int fd = pidfd_open(in->pid, 0);
+        int fd = pod_pidfd_open(in->pid);
         if (fd < 0) {
             snprintf(msg, sizeof msg, "infra container %s: its process (pid %d) is gone", in->name,
                      in->pid);

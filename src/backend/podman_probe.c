@@ -30,12 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define PROBE_GRACE_MS 2000      /* the backend times a request out itself this much late */
@@ -729,13 +729,13 @@ int probe_scan_marked(const char *proc, int pid, const char *marker, unsigned lo
 static int pidfd_open_op(void *self, long long pid)
 {
     (void)self;
-    return pidfd_open((pid_t)pid, 0);
+    return pod_pidfd_open((pid_t)pid);
 }
 
 static int pidfd_kill_op(void *self, int h)
 {
     (void)self;
-    return pidfd_send_signal(h, SIGKILL, NULL, 0);
+    return pod_pidfd_send_signal(h, SIGKILL);
 }
 
 static void pidfd_close_op(void *self, int h)

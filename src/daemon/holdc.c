@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/proc.h"
 #include "pod/util.h"
 
@@ -168,7 +168,7 @@ static void spawn_holder(struct holdc *h)
     snprintf(lock, sizeof lock, "%d", h->cfg.lock_fd);
     snprintf(sock, sizeof sock, "%d", sv[1]);
     snprintf(me, sizeof me, "%ld", (long)getpid());
-    char *argv[] = {(char *)(h->cfg.exe ? h->cfg.exe : "/proc/self/exe"),
+    char *argv[] = {(char *)(h->cfg.exe ? h->cfg.exe : pod_self_exe()),
                     "__holder",
                     "--dir",
                     (char *)h->cfg.dir,
@@ -331,7 +331,7 @@ static int recv_handoff(struct holdc *h, struct pod_err *err)
 static void watch_parent(struct holdc *h)
 {
     h->holder_pid = h->hello.holder_pid;
-    h->pidfd = pidfd_open(h->holder_pid, 0);
+    h->pidfd = pod_pidfd_open(h->holder_pid);
     if (h->pidfd >= 0 && getppid() != h->holder_pid) {
         close(h->pidfd);
         h->pidfd = -1;
@@ -463,7 +463,7 @@ void holdc_run(struct holdc *h)
             /* its socket closed 2 s ago and it still runs: it is of no use; make room */
             pod_log(POD_LOG_WARN, "holder: pid %ld lost its socket: killing it",
                     (long)h->holder_pid);
-            (void)pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+            (void)pod_pidfd_send_signal(h->pidfd, SIGKILL);
         }
     }
     if (h->respawn_at_ms <= t && h->pidfd < 0)

@@ -20,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "pod/ident.h"
+#include "pod/pidfd.h"
 #include "pod/proc.h"
 #include "pod/util.h"
 
@@ -308,7 +308,7 @@ static void spawn_daemon(struct holder *s)
     snprintf(ready, sizeof ready, "%d", s->ready_fd);
     char *argv[16];
     size_t k = 0;
-    argv[k++] = "/proc/self/exe";
+    argv[k++] = (char *)pod_self_exe();
     argv[k++] = "__daemon";
     argv[k++] = "--dir";
     argv[k++] = (char *)s->dir;
@@ -369,7 +369,7 @@ static void watch_parent(struct holder *s, pid_t pid, int sock)
     s->out = OUT_DONE;
     s->started_ms = now_ms();
     s->respawns = 1;
-    s->pidfd = pidfd_open(pid, 0);
+    s->pidfd = pod_pidfd_open(pid);
     if (s->pidfd >= 0 && getppid() != pid) {
         close(s->pidfd); /* it died before we looked: that pid may be anyone now */
         s->pidfd = -1;

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define PID_FILE_MAX 4096
@@ -201,7 +201,7 @@ int ident_pidfd(const struct ident *id, struct pod_err *err)
                            (long)id->pid);
     /* the pidfd first: once it is open it names one process for good, so a starttime that
      * matches afterwards proves it is the recorded one */
-    int fd = pidfd_open(id->pid, 0);
+    int fd = pod_pidfd_open(id->pid);
     if (fd < 0)
         return pod_err_set(err, errno == ESRCH ? POD_E_NOTFOUND : POD_E_IO, errno,
                            "%s %ld: pidfd_open", id->role, (long)id->pid);

@@ -17,13 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pod/ctl.h"
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 static void sleep_ms(int ms)
@@ -142,7 +142,7 @@ int spawn_supervisor(const struct spawn_cfg *c, bool *started, struct pod_err *e
         close(lock);
         return pod_err_set(err, POD_E_IO, errno, "pipe");
     }
-    char *argv[] = {(char *)(c->exe ? c->exe : "/proc/self/exe"),
+    char *argv[] = {(char *)(c->exe ? c->exe : pod_self_exe()),
                     "__holder",
                     "--dir",
                     (char *)c->dir,
@@ -207,7 +207,7 @@ void spawn_procs_kill(const struct spawn_procs *p, int sig)
 {
     for (size_t i = 0; i < p->n; i++)
         if (p->pidfd[i] >= 0)
-            (void)pidfd_send_signal(p->pidfd[i], sig, NULL, 0);
+            (void)pod_pidfd_send_signal(p->pidfd[i], sig);
 }
 
 void spawn_procs_close(struct spawn_procs *p)
@@ -261,7 +261,7 @@ static void signal_holder(const struct spawn_procs *p, bool kill)
 {
     for (size_t i = 0; i < p->n; i++)
         if (strcmp(p->id[i].role, "holder") == 0)
-            (void)pidfd_send_signal(p->pidfd[i], kill ? SIGUSR2 : SIGTERM, NULL, 0);
+            (void)pod_pidfd_send_signal(p->pidfd[i], kill ? SIGUSR2 : SIGTERM);
 }
 
 int spawn_stop(const char *dir, const char *name, bool kill, int64_t timeout_ms, bool *was_running,

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/proc.h"
 #include "pod/util.h"
 
@@ -270,7 +270,7 @@ void life_wait_conmons(const struct life *l, int64_t timeout_ms)
         while (d && fd < 0 && (de = readdir(d))) {
             long long pid;
             if (pod_parse_int(de->d_name, 2, INT_MAX, &pid) && our_conmon(de->d_name, l->e->dir))
-                fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+                fd = pod_pidfd_open((pid_t)pid);
         }
         if (d)
             closedir(d);

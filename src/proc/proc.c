@@ -14,12 +14,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pod/pidfd.h"
 #include "pod/util.h"
 
 #define CAPTURE_DEFAULT_MAX (1u << 20)
@@ -210,7 +210,7 @@ int proc_spawn(const struct proc_opts *o, struct proc **out, struct pod_err *err
         child_exec(o, use_env, src, keep, o->n_keep_fds, skip, o->n_keep_fds + 1, errpipe[1]);
     }
     p->pid = pid;
-    p->pidfd = pidfd_open(pid, 0);
+    p->pidfd = pod_pidfd_open(pid);
     int pidfd_errno = errno;
     close(errpipe[1]);
     errpipe[1] = -1;
@@ -337,7 +337,7 @@ int proc_kill(struct proc *p, int sig)
         return 0;
     if (p->group)
         return kill(-p->pid, sig) < 0 && errno != ESRCH ? -1 : 0;
-    return pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0 && errno != ESRCH ? -1 : 0;
+    return pod_pidfd_send_signal(p->pidfd, sig) < 0 && errno != ESRCH ? -1 : 0;
 }
 
 const char *proc_out(const struct proc *p, size_t *len)

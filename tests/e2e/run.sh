@@ -26,10 +26,13 @@
 # processes left any report fails, after its cleanup (so leaks at the daemon's exit count too).
 # E2E_VALGRIND=1 (make e2e-valgrind): BUILD_DIR's podc is the -O0 dynamic build of `make
 # valgrind`; the pod actions of E2E_VG_ACTIONS called through `p` (lib.sh) run under valgrind
-# (memcheck, definite leaks are errors), each writing <work>/san/<test>/vg.<pid>; a test whose
-# valgrind logs are not all empty fails (an error, a leak, or an unhandled system call: valgrind
-# 3.19 has no pidfd_open, so the actions that start processes, and the holder and daemon, run
-# natively: SPEC 11.7).
+# (memcheck, definite leaks are errors), and so do the holder and the daemon they start
+# (--trace-children=yes, everything under /usr, /bin, /sbin and any *podman* left out; with
+# POD_SELF_EXE_BY_PATH=1 they are exec'd by path, not through /proc/self/exe, which valgrind
+# cannot follow, and POD_PIDFD_EMULATE=1 gives them emulated pidfds without asking valgrind
+# 3.19 for the pidfd_open it lacks); every such process writes <work>/san/<test>/vg.<pid>; a
+# test whose valgrind logs are not all empty fails (an error, a definite leak, or an
+# unhandled system call: SPEC 11.7).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -97,7 +100,7 @@ mkdir -p "$E2E_NOCWD" && chmod 000 "$E2E_NOCWD"
 timeout_s=${E2E_TIMEOUT:-180}
 export E2E_SANITIZE=${E2E_SANITIZE:-}
 export E2E_VALGRIND=${E2E_VALGRIND:-}
-export E2E_VG_ACTIONS=${E2E_VG_ACTIONS:-ps readiness logs info help version signal reload-configs}
+export E2E_VG_ACTIONS=${E2E_VG_ACTIONS:-ps readiness logs info help version signal reload-configs run create start stop kill rm rerun}
 case $E2E_SANITIZE in
 '' | asan) ;;
 *) echo "e2e: E2E_SANITIZE must be empty or asan" >&2; exit 100 ;;
@@ -183,7 +186,7 @@ for f in "$here"/t_*.sh; do
         (
             export T
             [ -z "$E2E_SANITIZE" ] || san_env "$san"
-            [ -z "$E2E_VALGRIND" ] || export E2E_VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no --log-file=$san/vg.%p"
+            [ -z "$E2E_VALGRIND" ] || export E2E_VG="env POD_PIDFD_EMULATE=1 POD_SELF_EXE_BY_PATH=1 valgrind -q --trace-children=yes --trace-children-skip='/usr/*,/bin/*,/sbin/*,*podman*' --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no --log-file=$san/vg.%p"
             cd "$T"
             set -eu
             source "$here/lib.sh"

@@ -60,7 +60,7 @@ t_stop_start_rm() {
     t0=$(ms)
     pok stop
     took=$(ms_since "$t0")
-    [ "$took" -lt 1000 ] || fail "second stop took $took ms"
+    [ "$took" -lt "$(cheap_ms 1000)" ] || fail "second stop took $took ms"
     pok kill
     pok start
     wait_for 30 "main running again" state_is main running
@@ -73,7 +73,7 @@ t_stop_start_rm() {
     t0=$(ms)
     pok rm
     took=$(ms_since "$t0")
-    [ "$took" -lt 1000 ] || fail "second rm took $took ms"
+    [ "$took" -lt "$(cheap_ms 1000)" ] || fail "second rm took $took ms"
     prc 1 start
     [ -d "$PODDIR/log" ] || fail "rm removed the logs"
 }
@@ -86,7 +86,8 @@ t_never_created() {
     for a in stop kill rm "rm -k"; do
         t0=$(ms)
         pok $a
-        [ "$(ms_since "$t0")" -lt 1000 ] || fail "$a on a never-created pod took $(ms_since "$t0") ms"
+        [ "$(ms_since "$t0")" -lt "$(cheap_ms 1000)" ] ||
+            fail "$a on a never-created pod took $(ms_since "$t0") ms"
         [ -z "$ERR" ] || fail "$a printed: $ERR"
     done
     prc 1 readiness
@@ -184,6 +185,9 @@ t_run_during_stop() {
 # text (src/idle-text.ld): a few 64 KiB windows of the ~1 MB of code.  Measured on an idle
 # one-container pod: holder 192 kB and daemon 444 kB resident code; without the ordering 316
 # and 956 kB; with the ordering but no later trim, the daemon keeps ~760 kB.
+# On emulated pidfds (POD_PIDFD_EMULATE=1, SPEC 7.8.1) the holder's watcher thread runs code
+# outside those windows every 100 ms: its holder keeps ~316 kB (three 64 KiB windows more), so
+# the holder's bound is 448 kB there; the daemon's does not change.
 code_kb() { # PID: kB resident of the pod executable's r-x mappings
     awk -v exe="$PODDIR/pod" '/^[0-9a-f]+-/ {on = ($2 ~ /x/ && $6 == exe)} on && /^Rss:/ {s += $2} END {print s + 0}' "/proc/$1/smaps" 2>/dev/null
 }
@@ -192,7 +196,9 @@ t_idle_code_trimmed() {
     pod_one 8
     pok run
     wait_for 30 "main running" state_is main running
-    wait_for 40 "the holder's resident code <= 256 kB" code_small holder 256
+    local hb=256
+    [ "${POD_PIDFD_EMULATE:-}" != 1 ] || hb=448
+    wait_for 40 "the holder's resident code <= $hb kB" code_small holder "$hb"
     wait_for 40 "the daemon's resident code <= 640 kB" code_small daemon 640
     pok rm
 }
