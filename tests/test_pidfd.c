@@ -31,13 +31,16 @@
 
 #define LONG_WAIT_MS 20000
 
-/* A child that runs until *release is closed (then exits 7). */
-static pid_t child_until_closed(int *release)
+/* A child that exits (7) once *release is closed; -1 when the pipe or fork failed (no asserts:
+ * also used in a fork child, where a failed assert cannot report). */
+static pid_t fork_until_closed(int *release)
 {
     int p[2];
-    assert_int_equal(pipe(p), 0);
+    if (pipe(p) < 0)
+        return -1;
     pid_t pid = fork();
-    assert_true(pid >= 0);
+    if (pid < 0)
+        return -1;
     if (pid == 0) {
         close(p[1]);
         char c;
@@ -47,6 +50,13 @@ static pid_t child_until_closed(int *release)
     }
     close(p[0]);
     *release = p[1];
+    return pid;
+}
+
+static pid_t child_until_closed(int *release)
+{
+    pid_t pid = fork_until_closed(release);
+    assert_true(pid > 0);
     return pid;
 }
 
@@ -189,21 +199,9 @@ static void test_pidfd_emulated__closed_ones_are_forgotten(void **state)
 static int child_opens_again(void)
 {
     int release;
-    int p[2];
-    if (pipe(p) < 0)
-        return 10;
-    pid_t pid = fork();
+    pid_t pid = fork_until_closed(&release);
     if (pid < 0)
         return 11;
-    if (pid == 0) {
-        close(p[1]);
-        char c;
-        while (read(p[0], &c, 1) < 0 && errno == EINTR) {
-        }
-        _exit(0);
-    }
-    close(p[0]);
-    release = p[1];
     int fd = pod_pidfd_open(pid);
     if (fd < 0 || !pod_pidfd_emulated(fd))
         return 12;
@@ -315,6 +313,38 @@ static void test_pidfd__emulated_when_seccomp_refuses(void **state)
     }
 }
 
+/* /proc/PID/stat parsing: the command name may hold spaces and ')'; fields after it. */
+static void test_pod_stat__fields_after_the_name(void **state)
+{
+    (void)state;
+    const char *st = "4242 (a) b) (c ) S 1 4242 4242 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 "
+                     "987654321 1000 200\n";
+    unsigned long long v = 0;
+    assert_non_null(pod_stat_field(st, 3));
+    assert_int_equal(*pod_stat_field(st, 3), 'S');
+    assert_int_equal(pod_stat_number(st, 4, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(pod_stat_number(st, 22, &v), 0);
+    assert_int_equal(v, 987654321ULL);
+    assert_int_equal(pod_stat_number(st, 24, &v), 0); /* the last one, before the newline */
+    assert_int_equal(v, 200);
+    assert_null(pod_stat_field(st, 25));              /* fewer fields */
+    assert_int_equal(pod_stat_number(st, 8, &v), -1); /* -1: not an unsigned number */
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(pod_stat_number(st, 3, &v), -1); /* S */
+    assert_null(pod_stat_field(st, 2));               /* the name is not a field here */
+    assert_null(pod_stat_field("no name at all", 3));
+    assert_int_equal(pod_stat_number("1 (x) S 99999999999999999999999", 4, &v), -1); /* overflow */
+    assert_int_equal(pod_stat_number("1 (x) S 12x", 4, &v), -1);
+    /* the real thing: our own start time, as the file says it */
+    char buf[1024];
+    assert_true(pod_stat_read("/proc/self/stat", buf, sizeof buf) > 0);
+    assert_int_equal(pod_stat_number(buf, 22, &v), 0);
+    assert_true(v > 0);
+    assert_int_equal(pod_stat_read("/proc/0/stat", buf, sizeof buf), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup(test_pidfd_emulated__closed_ones_are_forgotten, emulate),
         cmocka_unit_test_setup(test_pidfd_emulated__fork_child_starts_afresh, emulate),
         cmocka_unit_test(test_pidfd__chosen_automatically),
+        cmocka_unit_test(test_pod_stat__fields_after_the_name),
         cmocka_unit_test(test_pidfd__emulated_when_seccomp_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,4 +39,15 @@ int pod_pidfd_send_signal(int fd, int sig);
 /* True when fd is an emulated pidfd (a pipe); for tests and diagnostics. */
 bool pod_pidfd_emulated(int fd);
 
+/* /proc/PID/stat, read and parsed without allocating or stdio (the watcher thread uses them,
+ * as do the identity and the probe-cancel checks).  pod_stat_read: the text of `path` into buf
+ * (NUL-terminated, at most size - 1 bytes), EINTR retried: its length (0: empty, the process
+ * was reaped meanwhile), or -1 with errno (ENOENT or ESRCH: no such process).  pod_stat_field:
+ * field `field` (1-based as proc(5) numbers them, >= 3; the command name, field 2, may hold
+ * anything and ends at the last ')'): a pointer to its first byte, NULL when there are fewer
+ * fields.  pod_stat_number: that field as an unsigned number: 0, or -1 with errno EINVAL. */
+ssize_t pod_stat_read(const char *path, char *buf, size_t size);
+const char *pod_stat_field(const char *stat, int field);
+int pod_stat_number(const char *stat, int field, unsigned long long *out);
+
 #endif

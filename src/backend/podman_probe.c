@@ -425,39 +425,10 @@ enum probe_mark probe_environ_mark(const char *proc, long long pid, const char *
 static int stat_field(const char *proc, long long pid, int field, unsigned long long *out)
 {
     char path[PATH_MAX], buf[1024];
-    if (proc_path(path, sizeof path, proc, pid, "stat") < 0)
+    if (proc_path(path, sizeof path, proc, pid, "stat") < 0 ||
+        pod_stat_read(path, buf, sizeof buf) < 0)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf - 1);
-    while (n < 0 && errno == EINTR);
-    int e = errno;
-    close(fd);
-    if (n < 0) {
-        errno = e;
-        return -1;
-    }
-    buf[n] = 0;
-    /* pid (comm) state ppid ... : comm may hold anything but ends at the last ')' */
-    const char *p = strrchr(buf, ')');
-    for (int f = 2; p && f < field; f++) {
-        p = strchr(p + 1, ' ');
-        if (p)
-            while (p[1] == ' ')
-                p++;
-    }
-    char *endp;
-    errno = 0;
-    unsigned long long v = p ? strtoull(p + 1, &endp, 10) : 0;
-    if (!p || errno || endp == p + 1) {
-        errno = EINVAL;
-        return -1;
-    }
-    *out = v;
-    return 0;
+    return pod_stat_number(buf, field, out);
 }
 
 int probe_start_ticks(const char *proc, long long pid, unsigned long long *ticks)

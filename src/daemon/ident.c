@@ -84,25 +84,8 @@ int ident_starttime(pid_t pid, unsigned long long *out, struct pod_err *err)
     if (read_small(AT_FDCWD, path, buf, sizeof buf) < 0)
         return pod_err_set(err, errno == ENOENT || errno == ESRCH ? POD_E_NOTFOUND : POD_E_IO,
                            errno, "read %s", path);
-    /* the command name may hold spaces and parentheses: fields 3.. follow the last ')' */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return pod_err_set(err, POD_E_CORRUPT, 0, "%s: no command name", path);
-    p++;
-    for (int field = 3; field < 22; field++) {
-        while (*p == ' ')
-            p++;
-        while (*p && *p != ' ')
-            p++;
-        if (!*p)
-            return pod_err_set(err, POD_E_CORRUPT, 0, "%s: too few fields", path);
-    }
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if (errno || end == p || (*end != ' ' && *end != '\n' && *end))
-        return pod_err_set(err, POD_E_CORRUPT, 0, "%s: bad starttime", path);
-    *out = v;
+    if (pod_stat_number(buf, 22, out) < 0) /* fields 3.. follow the command name's last ')' */
+        return pod_err_set(err, POD_E_CORRUPT, 0, "%s: no starttime", path);
     return 0;
 }
 

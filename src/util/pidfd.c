@@ -49,6 +49,70 @@ static atomic_int kernel_refuses; /* pidfd_open gave ENOSYS or EPERM once: never
 
 enum pstate { P_GONE, P_ALIVE, P_DEAD, P_UNKNOWN };
 
+ssize_t pod_stat_read(const char *path, char *buf, size_t size)
+{
+    if (size == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(fd, buf, size - 1);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[n] = 0;
+    return n;
+}
+
+const char *pod_stat_field(const char *stat, int field)
+{
+    const char *p = field >= 3 ? strrchr(stat, ')') : NULL; /* the end of field 2 */
+    if (!p)
+        return NULL;
+    p++;
+    for (int f = 3; f <= field; f++) {
+        if (*p != ' ')
+            return NULL;
+        p++; /* the start of field f */
+        if (f < field)
+            while (*p && *p != ' ')
+                p++;
+    }
+    return *p && *p != ' ' && *p != '\n' ? p : NULL;
+}
+
+int pod_stat_number(const char *stat, int field, unsigned long long *out)
+{
+    const char *p = pod_stat_field(stat, field);
+    if (!p || *p < '0' || *p > '9') {
+        errno = EINVAL;
+        return -1;
+    }
+    unsigned long long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (~0ULL - d) / 10) {
+            errno = EINVAL;
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    if (*p && *p != ' ' && *p != '\n') {
+        errno = EINVAL;
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 /* The start time and the state of pid, from a stack buffer (the watcher allocates nothing). */
 static enum pstate proc_stat(pid_t pid, unsigned long long *start)
 {
@@ -65,39 +129,17 @@ static enum pstate proc_stat(pid_t pid, unsigned long long *start)
     while ((v /= 10) != 0);
     d -= 6;
     memcpy(d, "/proc/", 6);
-    int fd = open(d, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    ssize_t n = pod_stat_read(d, buf, sizeof buf);
+    if (n < 0)
         return errno == ENOENT || errno == ESRCH ? P_GONE : P_UNKNOWN;
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof buf - 1);
-    while (n < 0 && errno == EINTR);
-    int read_errno = errno;
-    close(fd);
-    if (n < 0) {
-        errno = read_errno;
-        return read_errno == ESRCH ? P_GONE : P_UNKNOWN;
-    }
     if (n == 0)
         return P_GONE; /* reaped between the open and the read */
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the name may hold anything, ')' included */
-    errno = EINVAL;
-    if (!p || p[1] != ' ')
+    const char *state = pod_stat_field(buf, 3);
+    if (!state || pod_stat_number(buf, 22, start) < 0) {
+        errno = EINVAL;
         return P_UNKNOWN;
-    char state = p[2];
-    /* fields after the name: 3 state ... 22 starttime */
-    int field = 3;
-    for (p += 2; *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    if (field != 22 || *p < '0' || *p > '9')
-        return P_UNKNOWN;
-    unsigned long long st = 0;
-    for (; *p >= '0' && *p <= '9'; p++)
-        st = st * 10 + (unsigned long long)(*p - '0');
-    *start = st;
-    return state == 'Z' || state == 'X' || state == 'x' ? P_DEAD : P_ALIVE;
+    }
+    return *state == 'Z' || *state == 'X' || *state == 'x' ? P_DEAD : P_ALIVE;
 }
 
 /* ------------------------------------------------------------------ the watcher */
