@@ -60,6 +60,15 @@ static pid_t child_until_closed(int *release)
     return pid;
 }
 
+/* A child_until_closed child and its descriptor from pod_pidfd_open (asserted open). */
+static int open_child(pid_t *pid, int *release)
+{
+    *pid = child_until_closed(release);
+    int fd = pod_pidfd_open(*pid);
+    assert_true(fd >= 0);
+    return fd;
+}
+
 static short poll_in(int fd, int timeout_ms)
 {
     struct pollfd pf = {.fd = fd, .events = POLLIN};
@@ -92,9 +101,8 @@ static void test_pidfd_emulated__readable_at_exit_before_the_reap(void **state)
 {
     (void)state;
     int release;
-    pid_t pid = child_until_closed(&release);
-    int fd = pod_pidfd_open(pid);
-    assert_true(fd >= 0);
+    pid_t pid;
+    int fd = open_child(&pid, &release);
     assert_true(pod_pidfd_emulated(fd));
     /* several watcher periods: still running, so not readable */
     assert_int_equal(poll_in(fd, 5 * POD_PIDFD_EMU_PERIOD_MS), 0);
@@ -117,9 +125,8 @@ static void test_pidfd_emulated__signal_reaches_the_process(void **state)
 {
     (void)state;
     int release;
-    pid_t pid = child_until_closed(&release);
-    int fd = pod_pidfd_open(pid);
-    assert_true(fd >= 0);
+    pid_t pid;
+    int fd = open_child(&pid, &release);
     assert_true(pod_pidfd_emulated(fd));
     assert_int_equal(pod_pidfd_send_signal(fd, SIGTERM), 0);
     assert_true(poll_in(fd, LONG_WAIT_MS) & POLLIN);
@@ -219,9 +226,8 @@ static void test_pidfd_emulated__fork_child_starts_afresh(void **state)
 {
     (void)state;
     int release;
-    pid_t pid = child_until_closed(&release);
-    int fd = pod_pidfd_open(pid);
-    assert_true(fd >= 0);
+    pid_t pid;
+    int fd = open_child(&pid, &release);
     pid_t c = fork();
     assert_true(c >= 0);
     if (c == 0)
@@ -244,9 +250,8 @@ static void test_pidfd__chosen_automatically(void **state)
     (void)state;
     unsetenv("POD_PIDFD_EMULATE");
     int release;
-    pid_t pid = child_until_closed(&release);
-    int fd = pod_pidfd_open(pid);
-    assert_true(fd >= 0);
+    pid_t pid;
+    int fd = open_child(&pid, &release);
     assert_int_equal(poll_in(fd, 0), 0);
     assert_int_equal(pod_pidfd_send_signal(fd, SIGKILL), 0);
     assert_true(poll_in(fd, LONG_WAIT_MS) & POLLIN);
