@@ -158,12 +158,20 @@ void sup_ev_signal(struct step *x, size_t which)
 }
 
 /* A container whose instance may run in the pod's network namespace (not `network: host`). */
-static bool in_pod_netns(const struct sup *s, size_t i, bool adopting)
+static bool in_pod_netns(const struct sup *s, size_t i)
 {
     enum sup_ctr_phase ph = s->c[i].ph;
     return !ctr_spec(s, i)->network_host &&
-           (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING ||
-            (adopting && ph == SUP_CTR_ADOPTING));
+           (ph == SUP_CTR_CREATING || ph == SUP_CTR_STARTING || ph == SUP_CTR_RUNNING);
+}
+
+/* How many containers of the pod's namespace are still being re-adopted. */
+static size_t adopting_in_netns(const struct sup *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->c[i].ph == SUP_CTR_ADOPTING && !ctr_spec(s, i)->network_host;
+    return n;
 }
 
 /* The pod restarts as one: a planned restart of every container in the old namespace, then
@@ -174,13 +182,13 @@ static void infra_restart(struct step *x, const char *why)
     s->infra_restarts++;
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
-        n += in_pod_netns(s, i, false);
+        n += in_pod_netns(s, i);
     sup_note(x, POD_LOG_ERROR, SIZE_MAX,
              "pod: infra container down (%s): making the pod anew, restarting %zu container(s) "
              "(infra restart #%u)",
              why, n, s->infra_restarts);
     for (size_t i = 0; i < s->n; i++)
-        if (in_pod_netns(s, i, false))
+        if (in_pod_netns(s, i))
             sup_dispatch(x, i, CE_RERUN, NULL);
     sup_act(x, SUP_ACT_POD_CREATE, SIZE_MAX);
 }
@@ -206,9 +214,7 @@ void sup_ev_infra_down(struct step *x, const char *why)
                  sup_pod_phase_name(s->phase));
         return;
     }
-    size_t adopting = 0;
-    for (size_t i = 0; i < s->n; i++)
-        adopting += s->c[i].ph == SUP_CTR_ADOPTING && in_pod_netns(s, i, true);
+    size_t adopting = adopting_in_netns(s);
     if (adopting) {
         if (!s->infra_down_pending)
             sup_note(x, POD_LOG_WARN, SIZE_MAX,
@@ -227,11 +233,8 @@ void sup_ev_infra_down(struct step *x, const char *why)
 void sup_infra_down_resume(struct step *x)
 {
     struct sup *s = x->s;
-    if (!s->infra_down_pending)
+    if (!s->infra_down_pending || adopting_in_netns(s))
         return;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->c[i].ph == SUP_CTR_ADOPTING && in_pod_netns(s, i, true))
-            return;
     s->infra_down_pending = false;
     sup_ev_infra_down(x, s->infra_down_why);
 }
