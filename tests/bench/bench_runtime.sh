@@ -12,7 +12,9 @@
 #                                   and peak RSS of daemon + holder, which exec path the probes
 #                                   used;
 #   tests/bench/runtime_latency.sh  container exit -> running again (first failure) vs a bare
-#                                   `podman run -d --replace`; config edit -> signal delivered
+#                                   `podman run -d --replace`, also with a warm standby (and a
+#                                   bare run of a fresh name at the exit, not judged); config
+#                                   edit -> signal delivered
 #                                   (p50/p99/max, same-size and different-size edits); `pod
 #                                   stop` and `pod rm` vs the SPEC 8.8 stop schedule done by
 #                                   bare `podman stop`;
@@ -38,7 +40,7 @@ command -v podman >/dev/null 2>&1 && podman image exists localhost/podtest:1 2>/
 W=$(mktemp -d /tmp/bench-runtime.XXXXXX)
 cleanup() {
     for p in "$W"/*/pod; do [ -x "$p" ] && "$p" rm -k >/dev/null 2>&1; done
-    podman rm -f -t 0 benchbare benchbare-a benchbare-b benchlogbare >/dev/null 2>&1
+    podman rm -f -t 0 benchbare benchbare-a benchbare-b benchfresh benchlogbare >/dev/null 2>&1
     [ -n "${BENCH_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT

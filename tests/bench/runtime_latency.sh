@@ -13,6 +13,16 @@
 # it exited, as the daemon does, while podman's clean-up of that container still runs; on
 # podman 4.3.1 that costs --replace 100-200 ms more, for any supervisor that restarts by name.
 #
+# Restart from a warm standby (RESTARTS samples too): the same container with `warmStandby:
+# true`, in a pod of its own (benchwarm, the same two containers), measured the same way (the
+# "bye" stamp -> "crash: started", each sample a first failure after `pod rerun`); a sample
+# counts as warm when the daemon logged "from its warm standby" between the exit and the start,
+# and before each exit the bench waits until the standby is initialized.  Judged against the
+# same settled floor.  One more floor, not judged, measured while each warm instance runs (after
+# its standby is made, before it exits): a bare `podman run -d` of a fresh name (no --replace)
+# issued the moment another bare container of the pod exited, i.e. removing the old instance off
+# the critical path and nothing else.
+#
 # Config edit -> signal (EDITS, default 30): a container traps HUP and echoes "HUP"; each edit
 # rewrites config/cfg/a.txt in place, odd edits with the same size as before, even ones one
 # byte longer.  Measured: the time before the write -> the stamp of the "HUP" record (the daemon
@@ -110,10 +120,7 @@ read -r x50 x99 xmax xmin xn <<<"$(printf '%s\n' "${bare_exit[@]}" | pct)"
 say "exit -> running (ms): $(echo $rs)"
 say "of which the daemon's podman run -d (start instance -> started, ms): $(awk '/restart in 0 ms/ {r = 1}
     /crash: start instance/ && r {t = $1; r = 0} /crash: started/ && t {printf "%.0f ", ($1 - t) * 1000; t = 0}' "$LOG")"
-say "bare podman run -d --replace, settled (ms): ${bare[*]}; at the exit (ms): ${bare_exit[*]}"
-result "container exit -> running (first failure), median of $rn" "$r50 ms ($rmin-$rmax)" \
-    "bare podman run -d: $b50 ms; at the exit: $x50 ms" "$(ratio "$r50" "$b50"); $(ratio "$r50" "$x50")" "<= 1.2x" \
-    "$(verdict "$r50" '<=' "$(awk -v b="$b50" 'BEGIN {print 1.2 * b}')")" "4.7 s"
+# (the floors' line and the result rows: after the warm standby's samples, below)
 
 # ------------------------------------------------------------------ config edit -> signal
 echo "config edit -> signal: $EDITS edits (alternately same size and one byte longer) ..."
@@ -132,10 +139,101 @@ for k in $(seq 1 "$EDITS"); do
 done
 read -r e50 e99 emax emin en <<<"$(printf '%s\n' "${lat[@]}" | pct)"
 say "edit -> HUP (ms): ${lat[*]}"
-result "config edit -> signal, p50 / p99 / max of $en" "$e50 / $e99 / $emax ms" "250 ms debounce" \
-    "-" "p99 <= 500 ms" "$(verdict "$e99" '<=' 500)" "5.5 s (same size: never)"
 "$P/pod" rm -k >/dev/null 2>&1
 podman rm -f -t 0 benchbare >/dev/null 2>&1
+
+# ------------------------------------------------------------------ restart from a warm standby
+mk benchwarm <<'YAML'
+api: 1.0.0-beta2
+podVersion: 0.0.1
+volumes:
+    - name: cfg
+      type: config
+containers:
+    - name: crash
+      image: localhost/podtest:1
+      command: [sh, -c, 'echo up; trap "exit 0" TERM; i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo bye; exit 1']
+      restart: always
+      warmStandby: true
+      stopTimeout: 1
+    - name: hup
+      image: localhost/podtest:1
+      command: [sh, -c, 'trap "echo HUP" HUP; while true; do sleep 0.02; done']
+      stopTimeout: 1
+      signal:
+        - sig: HUP
+      mounts:
+        - volume: cfg
+          dest: /cfg
+YAML
+P=$W/benchwarm
+WLOG=$P/log/benchwarm-0.0.1-stderr.log
+WOUT=$P/log/crash-benchwarm-0.0.1-stdout.log
+echo "restart from a warm standby: $RESTARTS first failures, each followed by a bare podman run -d of a fresh name ..."
+standby_ready() { # until crash's standby is initialized (10 s at most)
+    local k
+    for k in $(seq 1 50); do
+        [ "$(podman container inspect --format '{{.State.Status}}' crash-benchwarm-0.0.1-standby 2>/dev/null)" = initialized ] &&
+            return 0
+        sleep 0.2
+    done
+    return 1
+}
+# bare_fresh: the wall ms of a bare podman run -d of a name that does not exist (benchfresh, no
+# --replace), issued the moment the bare container benchbare of the pod exited (its output pipe
+# closed), while podman's clean-up of it runs; benchfresh is removed afterwards, off the clock.
+bare_fresh() {
+    podman run -d --replace --pull=never --pod benchwarm-0.0.1 --name benchbare --restart=no \
+        --log-driver passthrough localhost/podtest:1 sh -c 'sleep 1; exit 1' 2>/dev/null | cat >/dev/null
+    local t0 r
+    t0=$(ms)
+    podman run -d --pull=never --pod benchwarm-0.0.1 --name benchfresh --restart=no \
+        --log-driver passthrough --stop-timeout 1 localhost/podtest:1 sh -c 'exit 1' >/dev/null 2>&1
+    r=$(($(ms) - t0))
+    podman rm -f -t 0 benchfresh >/dev/null 2>&1
+    echo "$r"
+}
+podman rm -f -t 0 benchfresh >/dev/null 2>&1
+"$P/pod" run 2>/dev/null
+fresh=()
+cold=0 # exits with no standby ready before them
+wait_for 'crash: started' "$WLOG" 1
+standby_ready || cold=$((cold + 1))
+s=1
+for k in $(seq 1 "$RESTARTS"); do
+    wait_for 'restart in 0 ms' "$WLOG" "$k" && wait_for 'crash: started' "$WLOG" $((s + 1)) &&
+        "$P/pod" rerun crash >/dev/null 2>&1 && wait_for 'crash: started' "$WLOG" $((s + 2)) ||
+        { say "warm restart $k: timed out; the daemon's log ends:"; tail -n 4 "$WLOG" | sed 's/^/    /'; break; }
+    s=$((s + 2))
+    standby_ready || cold=$((cold + 1))
+    fresh+=("$(bare_fresh)")
+done
+# As above (the first RESTARTS: a slow wait may let one more first failure in before the rm); a
+# second column: 1 when the daemon said "from its warm standby" in between.
+ws=$(awk 'FNR == NR {if ($3 == "bye") bye[++nb] = $1; next}
+     /crash: exited with code 1; restart in 0 ms/ {te = 0; w = 0; for (i = 1; i <= nb; i++) if (bye[i] <= $1) te = bye[i]; next}
+     /from its warm standby/ && te {w = 1}
+     /crash: started/ && te {printf "%.0f %d\n", ($1 - te) * 1000, w; te = 0}' "$WOUT" "$WLOG" |
+    head -n "$RESTARTS")
+read -r w50 w99 wmax wmin wn <<<"$(echo "$ws" | cut -d' ' -f1 | pct)"
+wwarm=$(echo "$ws" | awk '$2 == 1' | wc -l)
+read -r f50 f99 fmax fmin fn <<<"$(printf '%s\n' "${fresh[@]}" | pct)"
+say "exit -> running from the standby (ms): $(echo "$ws" | awk '{printf "%s%s ", $1, ($2 == 1 ? "" : "(cold)")}')"
+say "of those, from the standby: $wwarm of $wn (standby not ready before $cold exit(s))"
+say "of which the daemon's start (start instance -> started, ms): $(awk '/restart in 0 ms/ {r = 1}
+    /crash: start instance/ && r {t = $1; r = 0} /crash: started/ && t {printf "%.0f ", ($1 - t) * 1000; t = 0}' "$WLOG")"
+"$P/pod" rm -k >/dev/null 2>&1
+podman rm -f -t 0 benchbare benchfresh >/dev/null 2>&1
+
+say "bare podman run -d --replace, settled (ms): ${bare[*]}; at the exit (ms): ${bare_exit[*]}; fresh name (no --replace) at the exit (ms): ${fresh[*]} (medians $b50 / $x50 / $f50)"
+result "container exit -> running (first failure), median of $rn" "$r50 ms ($rmin-$rmax)" \
+    "bare podman run -d: $b50 ms; at the exit: $x50 ms" "$(ratio "$r50" "$b50"); $(ratio "$r50" "$x50")" "<= 1.2x" \
+    "$(verdict "$r50" '<=' "$(awk -v b="$b50" 'BEGIN {print 1.2 * b}')")" "4.7 s"
+result "container exit -> running, first failure, warm standby, median of $wn ($wwarm warm)" "$w50 ms ($wmin-$wmax)" \
+    "bare podman run -d: $b50 ms; fresh name at the exit: $f50 ms" "$(ratio "$w50" "$b50"); $(ratio "$w50" "$f50")" "<= 1.2x" \
+    "$(verdict "$w50" '<=' "$(awk -v b="$b50" 'BEGIN {print 1.2 * b}')")" "4.7 s"
+result "config edit -> signal, p50 / p99 / max of $en" "$e50 / $e99 / $emax ms" "250 ms debounce" \
+    "-" "p99 <= 500 ms" "$(verdict "$e99" '<=' 500)" "5.5 s (same size: never)"
 
 # ------------------------------------------------------------------ stop and rm
 bare_stop() { # TIMEOUT CMD: ms of 2 bare containers stopped in parallel by podman stop -t TIMEOUT
