@@ -128,7 +128,7 @@ no_standby_process() {
         ppid=$(awk '$1 == "PPid:" {print $2}' "/proc/$pid/status" 2>/dev/null)
         case $cons in *" $ppid "*) bad="$bad $pid" ;; esac
     done
-    [ -z "$bad" ] || fail "standby processes of $PODNAME still alive:$bad ($(ps -o pid,args -p ${bad# } 2>/dev/null | tail -n +2 | tr '\n' ';'))"
+    [ -z "$bad" ] || fail "standby processes of $PODNAME still alive:$bad ($(ps -o pid=,args= -p "${bad# }" 2>/dev/null | cut -c1-120 | tr '\n' ';'))"
 }
 
 # (a) A crash restarts the container from its standby; the standby becomes the instance and a
