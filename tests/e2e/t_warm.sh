@@ -33,16 +33,18 @@ WARM_LOOP='trap "exit 0" TERM; while true; do sleep 0.1; done'
 # standby NAME: the podman name of container NAME's standby.
 standby() { printf '%s-standby' "$(ctr "$1")"; }
 
-# standbys NAME: "ID NAME" of every podman container with NAME's labels and podc.standby=1.
+# standbys NAME: "ID NAME LABEL" of every podman container of container NAME (its podc.pod and
+# podc.container labels) named like a standby; LABEL: its podc.standby label.  (Not found by that
+# label: podman's labels do not change, so the instance started from a standby keeps it.)
 standbys() {
     podman ps -a --no-trunc --filter "label=podc.pod=$PODNAME-0.0.1" --filter "label=podc.container=$1" \
-        --filter label=podc.standby=1 --format '{{.ID}} {{.Names}}' 2>/dev/null
+        --format '{{.ID}} {{.Names}} {{index .Labels "podc.standby"}}' 2>/dev/null | awk '$2 ~ /-standby$/'
 }
 
-# all_standbys: the names of every standby of the pod, sorted.
+# all_standbys: the names of every standby of the pod (every container named like one), sorted.
 all_standbys() {
-    podman ps -a --filter "label=podc.pod=$PODNAME-0.0.1" --filter label=podc.standby=1 \
-        --format '{{.Names}}' 2>/dev/null | LC_ALL=C sort
+    podman ps -a --filter "label=podc.pod=$PODNAME-0.0.1" --format '{{.Names}}' 2>/dev/null |
+        grep -e '-standby$' | LC_ALL=C sort
 }
 
 # all_of NAME: the names of every podman container of container NAME (instances, standbys).
@@ -51,15 +53,15 @@ all_of() {
         --format '{{.Names}}' 2>/dev/null | LC_ALL=C sort
 }
 
-# standby_ready NAME [NOT-ID...]: NAME has exactly one standby, with its name, in podman's state
-# "initialized", whose ID is none of NOT-ID; sets SID to that ID.
+# standby_ready NAME [NOT-ID...]: NAME has exactly one standby, with its name and the label
+# podc.standby=1, in podman's state "initialized", whose ID is none of NOT-ID; sets SID to it.
 standby_ready() {
-    local n=$1 l id name x
+    local n=$1 l id name label x
     shift
     l=$(standbys "$n")
     [ -n "$l" ] && [ "$(printf '%s\n' "$l" | wc -l)" = 1 ] || return 1
-    read -r id name <<<"$l"
-    [ "$name" = "$(standby "$n")" ] || return 1
+    read -r id name label <<<"$l"
+    [ "$name" = "$(standby "$n")" ] && [ "$label" = 1 ] || return 1
     [ "$(podman container inspect --format '{{.State.Status}}' "$id" 2>/dev/null)" = initialized ] || return 1
     for x in "$@"; do [ "$id" != "$x" ] || return 1; done
     SID=$id
@@ -182,7 +184,7 @@ $(standby crash)" "$(all_of crash)"
     pok logs crash -d none -s stderr
     eq "stderr of both instances" "err $t1
 err $t2" "$OUT"
-    eq "standby the same" "$sb2" "$(standbys crash | cut -d' ' -f1)"
+    eq "the same standby" "$sb2" "$(standbys crash | cut -d' ' -f1)"
     pok rm -k
     nothing_left
     no_standby_process
