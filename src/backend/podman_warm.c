@@ -5,8 +5,8 @@
  * next instance is made while the current one runs: `podman create` under the name
  * <name>-standby, then `podman init` with its stdout/stderr on log pipes of its own (conmon and
  * the runtime's container process then wait for the start), then `podman container inspect`
- * for its id (with `--log-driver passthrough`, create prints none).  A start of that instance is then
- * `podman start` of it, ~40 ms against ~140-200 ms for `podman run` at an exit; after it, off
+ * for its id (with `--log-driver passthrough`, create prints none).  A start of that instance is
+ * then `podman start` of it, ~40 ms against ~140-200 ms for `podman run` at an exit; after it, off
  * the critical path and in the container's serial order, the old container is removed and the
  * standby renamed to <name>.  That instance is addressed by its id all its life (pm_ref), so
  * nothing depends on when the rename lands.  `podman init` prints the name on the pipe before
@@ -27,8 +27,8 @@
 
 #include "pod/proc.h"
 
-#define WARM_MAX_FAILURES 3         /* in a row: no standby after that (until a restart) */
-#define WARM_TEARDOWN_MS 15000      /* the daemon's end waits this long for podman at most */
+#define WARM_MAX_FAILURES 3    /* in a row: no standby after that (until a restart) */
+#define WARM_TEARDOWN_MS 15000 /* the daemon's end waits this long for podman at most */
 #define WARM_DROP_LOG_MAX 120
 
 bool warm_enabled(const struct pm *pm, size_t ctr)
@@ -178,7 +178,8 @@ static void drain(struct pm *pm, size_t ctr)
             total += (size_t)got;
         }
         if (total)
-            pod_log(POD_LOG_DEBUG, "%s: warm standby: dropped %zu byte(s) podman init wrote on %s: %s",
+            pod_log(POD_LOG_DEBUG,
+                    "%s: warm standby: dropped %zu byte(s) podman init wrote on %s: %s",
                     pm->c[ctr].name, total, s == 0 ? "stdout" : "stderr", shown);
     }
 }
@@ -207,8 +208,7 @@ static void inspected(struct pm *pm, size_t ctr, const struct call_res *r, const
     struct podman_ctr_info in = {0};
     bool found = false;
     struct pod_err err = POD_ERR_ZERO;
-    if (!r || podman_parse_inspect(r->out, r->out_len, &in, &found, &err) < 0 || !found ||
-        !in.id) {
+    if (!r || podman_parse_inspect(r->out, r->out_len, &in, &found, &err) < 0 || !found || !in.id) {
         podman_ctr_info_clear(&in);
         failed(pm, ctr, "inspect", !r ? msg : err.msg[0] ? err.msg : "not found");
         return;
@@ -336,8 +336,9 @@ bool warm_listed(struct pm *pm, size_t ctr, const struct podman_ctr_info *e, boo
         char **rm = podman_argv_rm(&pm->actx, k->name, &err);
         char **rename = podman_argv_rename(&pm->actx, e->id, k->name, &err);
         if (rm && rename) {
-            pod_log(POD_LOG_INFO, "%s: adopting instance %llu under its standby's name; renaming it",
-                    k->name, (unsigned long long)e->instance);
+            pod_log(POD_LOG_INFO,
+                    "%s: adopting instance %llu under its standby's name; renaming it", k->name,
+                    (unsigned long long)e->instance);
             free(k->ref);
             k->ref = xstrdup(e->id);
             k->renaming = true;
@@ -380,8 +381,7 @@ void warm_teardown(struct pm *pm)
 {
     char **names = NULL;
     for (size_t i = 0; i < pm->n; i++)
-        if (warm_enabled(pm, i))
-        {
+        if (warm_enabled(pm, i)) {
             char *n = standby_name(pm, i);
             pod_strv_push(&names, n);
             free(n);
@@ -408,8 +408,9 @@ void warm_teardown(struct pm *pm)
     if (proc_run(&o, WARM_TEARDOWN_MS, &res, &err) < 0)
         pod_log(POD_LOG_WARN, "podman backend: removing the warm standbys: %s", err.msg);
     else if (!res.exited || res.code != 0)
-        pod_log(POD_LOG_WARN, "podman backend: removing the warm standbys: podman rm exited %d: %.200s",
-                res.code, res.err ? res.err : "");
+        pod_log(POD_LOG_WARN,
+                "podman backend: removing the warm standbys: podman rm exited %d: %.200s", res.code,
+                res.err ? res.err : "");
     proc_result_free(&res);
     pod_strv_free(argv);
 }
