@@ -184,11 +184,11 @@ static void test_dagent__runs_through_the_agent(void **state)
     char *ok[] = {"true", NULL}, *three[] = {"sh", "-c", "exit 3", NULL};
     char *missing[] = {"/nonexistent/x", NULL};
     assert_int_equal(run(f, 1, 1, 5000, ok), 1); /* no instance yet: declined */
-    dagent_instance(f->a, 1, 1, 4242);           /* `plain` needs no agent: nothing */
-    dagent_instance(f->a, 0, 1, 4242);
+    dagent_instance(f->a, 1, 1, 4242, NULL);     /* `plain` needs no agent: nothing */
+    dagent_instance(f->a, 0, 1, 4242, NULL);
     assert_int_equal(run(f, 2, 1, 5000, ok), 1); /* starting: declined */
     assert_true(pump(f, 5000, ready0));
-    dagent_instance(f->a, 0, 1, 4242);           /* the same instance again: nothing new */
+    dagent_instance(f->a, 0, 1, 4242, NULL);     /* the same instance again: nothing new */
     assert_int_equal(run(f, 3, 2, 5000, ok), 1); /* another instance: declined */
     assert_int_equal(run(f, 4, 1, 5000, ok), 0);
     assert_int_equal(run(f, 5, 1, 5000, three), 0);
@@ -209,7 +209,7 @@ static void test_dagent__cancel_timeout_and_instance_end(void **state)
     struct fx *f = *state;
     char *hang[] = {"sleep", "30", NULL};
     struct pod_err e = POD_ERR_ZERO;
-    dagent_instance(f->a, 0, 1, 4242);
+    dagent_instance(f->a, 0, 1, 4242, NULL);
     assert_true(pump(f, 5000, ready0));
     /* cancel: exactly one CANCELLED once the agent reaped it; a second cancel adds nothing */
     assert_int_equal(run(f, 10, 1, 30000, hang), 0);
@@ -225,7 +225,7 @@ static void test_dagent__cancel_timeout_and_instance_end(void **state)
     assert_int_equal(run(f, 12, 1, 30000, hang), 0);
     assert_int_equal(run(f, 13, 1, 30000, hang), 0);
     assert_int_equal(dagent_cancel(f->a, 13, &e), 0);
-    dagent_instance(f->a, 0, 1, -1);
+    dagent_instance(f->a, 0, 1, -1, NULL);
     assert_int_equal(f->n, 4);
     assert_int_equal(result(f, 12)->r, BACKEND_UNKNOWN);
     assert_int_equal(result(f, 13)->r, BACKEND_CANCELLED);
@@ -245,7 +245,7 @@ static void test_dagent__start_failure_falls_back(void **state)
     struct pod_err e = POD_ERR_ZERO;
     assert_int_equal(pod_write_file_atomic(fail, "", 0, 0644, &e), 0);
     free(fail);
-    dagent_instance(f->a, 0, 1, 4242);
+    dagent_instance(f->a, 0, 1, 4242, NULL);
     pump(f, 1500, ready0);
     assert_false(dagent_ready(f->a, 0));
     char *ok[] = {"true", NULL};

@@ -162,6 +162,7 @@ static struct pod_spec *full_spec(void)
     c->command = empty_strv(); /* an empty list is not the same as no list */
     c->restart = SPEC_RESTART_ON_FAILURE;
     c->signal_sig = xstrdup("HUP");
+    c->warm_standby = true; /* (container 0 has it false: the field is left out) */
 
     s->exec_file = xstrdup("/abs/path/proxy");
     s->n_exec_expose = 1;
@@ -295,6 +296,7 @@ static void eq_spec(const struct pod_spec *a, const struct pod_spec *b)
         eq_exposes(x->expose, x->n_expose, y->expose, y->n_expose);
         assert_int_equal(x->network_host, y->network_host);
         assert_int_equal(x->stop_timeout_s, y->stop_timeout_s);
+        assert_int_equal(x->warm_standby, y->warm_standby);
         assert_int_equal(x->backoff.initial_ms, y->backoff.initial_ms);
         assert_int_equal(x->backoff.max_ms, y->backoff.max_ms);
         assert_int_equal(x->backoff.reset_s, y->backoff.reset_s);

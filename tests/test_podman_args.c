@@ -244,6 +244,34 @@ static void test_run__host_network_and_plain(void **state)
                                         "100",
                                         NULL};
     check_argv(podman_argv_run(&c, 2, UINT64_MAX, &err), plain);
+    /* the warm standby (SPEC 7.8.2): create for run -d, its own name, the standby label */
+    static const char *const standby[] = {"/usr/bin/podman",
+                                          "create",
+                                          "--replace",
+                                          "--pull=never",
+                                          "--name",
+                                          "plain-mypod-1.2.3-standby",
+                                          "--pod",
+                                          "mypod-1.2.3",
+                                          "--restart=no",
+                                          "--log-driver",
+                                          "passthrough",
+                                          "--stop-timeout",
+                                          "10",
+                                          "--label",
+                                          "podc.pod=mypod-1.2.3",
+                                          "--label",
+                                          "podc.container=plain",
+                                          "--label",
+                                          "podc.instance=8",
+                                          "--label",
+                                          "podc.standby=1",
+                                          "--",
+                                          "localhost/podtest:1",
+                                          "sleep",
+                                          "100",
+                                          NULL};
+    check_argv(podman_argv_standby_create(&c, 2, 8, &err), standby);
     c.exe_path = NULL; /* no agent: no agent mounts even for web */
     char **v = podman_argv_run(&c, 0, 1, &err);
     assert_non_null(v);
@@ -336,6 +364,11 @@ static void test_ctr_verbs(void **state)
     static const char *const insp[] = {"podman", "container", "inspect", "--format",
                                        "json",   "0123abcd",  NULL};
     check_argv(podman_argv_inspect(&c, "0123abcd", &err), insp);
+    static const char *const init[] = {"podman", "init", "x-standby", NULL};
+    check_argv(podman_argv_verb1(&c, "init", "x-standby", &err), init);
+    static const char *const ren[] = {"podman", "rename", "0123abcd", "x", NULL};
+    check_argv(podman_argv_rename(&c, "0123abcd", "x", &err), ren);
+    assert_null(podman_argv_rename(&c, "0123abcd", "-x", &err)); /* an option, not a name */
     static const char *const wait[] = {"podman", "wait", "x", NULL};
     check_argv(podman_argv_wait(&c, "x", &err), wait);
     static const char *const ps[] = {"podman",

@@ -29,6 +29,8 @@
 #define PODMAN_LABEL_POD "podc.pod"             /* <pod>-<version> */
 #define PODMAN_LABEL_CONTAINER "podc.container" /* the spec's container name */
 #define PODMAN_LABEL_INSTANCE "podc.instance"   /* the supervisor's instance number */
+#define PODMAN_LABEL_STANDBY "podc.standby"     /* 1: a warm standby (SPEC 7.8.2) */
+#define PODMAN_STANDBY_SUFFIX "-standby"        /* its name: <ctr>-<pod>-<version>-standby */
 /* Environment marker of an exec probe run by `podman exec` (found again by cancel). */
 #define PODMAN_PROBE_TAG_ENV "PODC_PROBE_TAG"
 /* Where containers with an exec probe or a signal cmd see the pod executable and their
@@ -56,6 +58,16 @@ char **podman_argv_pod_stop(const struct podman_argv_ctx *c, int timeout_s,
 /* `run -d` of container ctr as `instance` (the whole line: SPEC.md 7.8). */
 char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
                        struct pod_err *err) POD_WUR;
+/* `create` of ctr's warm standby, to become `instance` (SPEC 7.8.2): the `run` line with
+ * `create` for `run -d`, the name <ctr>-<pod>-<version>-standby and label podc.standby=1. */
+char **podman_argv_standby_create(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
+                                  struct pod_err *err) POD_WUR;
+/* `VERB NAME` (init, start). */
+char **podman_argv_verb1(const struct podman_argv_ctx *c, const char *verb, const char *name,
+                         struct pod_err *err) POD_WUR;
+/* `rename NAME TO`. */
+char **podman_argv_rename(const struct podman_argv_ctx *c, const char *name, const char *to,
+                          struct pod_err *err) POD_WUR;
 /* name: a container name or id.  timeout_s >= 0. */
 char **podman_argv_stop(const struct podman_argv_ctx *c, const char *name, int timeout_s,
                         struct pod_err *err) POD_WUR;
@@ -156,8 +168,9 @@ struct podman_exec_ops {
                  struct pod_err *err);
     /* Stops request tag inside the container (0: done or under way). */
     int (*cancel)(void *self, uint64_t tag, struct pod_err *err);
-    /* Container instance ctr started (pid of its PID 1, 0 if unknown) or ended (pid -1). */
-    void (*instance)(void *self, size_t ctr, uint64_t instance, int pid);
+    /* Container instance ctr started (pid of its PID 1, 0 if unknown; id: its container id,
+     * NULL when unknown) or ended (pid -1). */
+    void (*instance)(void *self, size_t ctr, uint64_t instance, int pid, const char *id);
     int64_t (*next_deadline)(void *self); /* mono ms or INT64_MAX */
     void (*tick)(void *self);             /* called from poll_events */
     void (*free)(void *self);

@@ -167,6 +167,7 @@ struct spec_container {
     size_t n_expose;
     bool network_host;  /* network: host (original 0.4.0) */
     int stop_timeout_s; /* graceful stop before kill, default 10 */
+    bool warm_standby;  /* podman: keep an initialised next instance (SPEC 7.8.2) */
     struct spec_backoff backoff;
     int line, col;
 };

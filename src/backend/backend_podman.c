@@ -113,7 +113,7 @@ void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t inst
     va_end(ap);
 }
 
-static void touch(struct pm *pm, struct pctr *k)
+void pm_touch(struct pm *pm, struct pctr *k)
 {
     k->gen = ++pm->gen;
 }
@@ -123,7 +123,7 @@ void pm_started_info(struct pm *pm, size_t ctr, uint64_t instance, const struct 
     struct pctr *k = &pm->c[ctr];
     if (k->instance == instance && in->started_wall_ns > 0) {
         k->started_wall_ns = in->started_wall_ns;
-        touch(pm, k);
+        pm_touch(pm, k);
     }
 }
 
@@ -139,13 +139,13 @@ void pm_exited(struct pm *pm, size_t ctr, uint64_t instance, int code, int64_t f
         k->finished_wall_ns = finished_wall_ns > 0 ? finished_wall_ns : pm_wall(pm);
         if (msg && strcmp(msg, "container gone") == 0 && k->starting != instance)
             k->exists = false;
-        touch(pm, k);
+        pm_touch(pm, k);
     }
     if (pm->cfg.exec.ops && pm->cfg.exec.ops->instance)
-        pm->cfg.exec.ops->instance(pm->cfg.exec.self, ctr, instance, -1);
+        pm->cfg.exec.ops->instance(pm->cfg.exec.self, ctr, instance, -1, NULL);
 }
 
-static bool mentions(const char *a, const char *b, const char *what)
+bool pm_mentions(const char *a, const char *b, const char *what)
 {
     return (a && strstr(a, what)) || (b && strstr(b, what));
 }
@@ -154,11 +154,11 @@ static bool mentions(const char *a, const char *b, const char *what)
 
 static bool image_missing(const char *head, const char *msg)
 {
-    return mentions(head, msg, "image not known") || mentions(head, msg, "no such image") ||
-           mentions(head, msg, "image not found");
+    return pm_mentions(head, msg, "image not known") || pm_mentions(head, msg, "no such image") ||
+           pm_mentions(head, msg, "image not found");
 }
 
-static void run_ok(struct pm *pm, struct call *c)
+void pm_run_ok(struct pm *pm, struct call *c, const char *id)
 {
     struct pctr *k = &pm->c[c->ctr];
     if (k->starting == c->instance)
@@ -169,14 +169,16 @@ static void run_ok(struct pm *pm, struct call *c)
         k->started_wall_ns = pm_wall(pm);
         k->finished_wall_ns = 0;
         k->exit_code = 0;
-        touch(pm, k);
+        pm_touch(pm, k);
     }
     pm_event(pm, BACKEND_EV_STARTED, c->ctr, c->instance, NULL);
-    es_new(pm, c->ctr, c->instance, NULL, 0, 0);
+    es_new(pm, c->ctr, c->instance, id, 0, 0);
     infra_want(pm, c->ctr, false);
+    if (k->instance == c->instance)
+        warm_want(pm, c->ctr);
 }
 
-static void start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg)
+void pm_start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg)
 {
     struct pctr *k = &pm->c[ctr];
     if (k->starting == instance)
@@ -184,7 +186,7 @@ static void start_failed(struct pm *pm, size_t ctr, uint64_t instance, const cha
     k->left_behind = true;
     if (k->instance == instance) {
         k->exists = k->running = false;
-        touch(pm, k);
+        pm_touch(pm, k);
     }
     pm_event(pm, BACKEND_EV_START_FAILED, ctr, instance, msg);
 }
@@ -196,7 +198,7 @@ static void pull_then_run(struct pm *pm, struct call *c)
     struct pod_err err = POD_ERR_ZERO;
     char **argv = podman_argv_pull(&pm->actx, image, &err);
     if (!argv) {
-        start_failed(pm, c->ctr, c->instance, err.msg);
+        pm_start_failed(pm, c->ctr, c->instance, err.msg);
         return;
     }
     struct call *again =
@@ -225,7 +227,7 @@ static void run_done(struct pm *pm, struct call *c, const struct call_res *r)
             se->capture_head = false;
             pod_buf_free(&se->head);
         }
-        run_ok(pm, c);
+        pm_run_ok(pm, c, NULL);
         return;
     }
     /* podman's own error went to the container's stderr pipe (passthrough) */
@@ -249,7 +251,7 @@ static void run_done(struct pm *pm, struct call *c, const struct call_res *r)
         so->capture_head = false;
     if (se)
         se->capture_head = false;
-    start_failed(pm, c->ctr, c->instance, msg);
+    pm_start_failed(pm, c->ctr, c->instance, msg);
     infra_want(pm, c->ctr, true); /* is it the pod's infra? (SPEC 8.11) */
 }
 
@@ -267,7 +269,7 @@ static void pull_done(struct pm *pm, struct call *c, const struct call_res *r)
     char msg[512];
     snprintf(msg, sizeof msg, "image %s: pull failed: %s", pm->spec->containers[c->ctr].image,
              r->msg[0] ? r->msg : "podman pull failed");
-    start_failed(pm, c->ctr, c->instance, msg);
+    pm_start_failed(pm, c->ctr, c->instance, msg);
 }
 
 /* The log pipes of a new instance: write ends for podman, read ends in the loop. */
@@ -303,6 +305,13 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     if (!argv)
         return -1;
     struct pctr *k = &pm->c[ctr];
+    if (warm_start(pm, ctr, instance)) {
+        pod_strv_free(argv);
+        return 0;
+    }
+    free(k->ref);
+    k->ref = NULL;
+    k->renaming = false;
     int wfd[2] = {-1, -1};
     if (open_pipes(pm, ctr, instance, k->exists || k->left_behind || !pm->listed, wfd, err) < 0) {
         pod_strv_free(argv);
@@ -314,7 +323,7 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     k->running = false;
     k->exit_code = 0;
     k->started_wall_ns = k->finished_wall_ns = 0;
-    touch(pm, k);
+    pm_touch(pm, k);
     struct call *c = call_new(CALL_RUN, argv, ctr, instance, PODMAN_RUN_TIMEOUT_MS);
     c->serial = true;
     c->fd_out = wfd[0];
@@ -324,6 +333,17 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
 }
 
 /* ------------------------------------------------------------------ stop, kill, remove */
+
+int pm_submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance,
+                  int64_t timeout_ms, bool serial)
+{
+    if (!argv)
+        return -1;
+    struct call *c = call_new(kind, argv, ctr, instance, timeout_ms);
+    c->serial = serial;
+    call_submit(pm, c);
+    return 0;
+}
 
 /* Serial: after the container's earlier run/stop/rm.  A kill is serial only behind a start
  * (it must reach the new container), never behind a slow stop (it is what ends one). */
@@ -339,6 +359,11 @@ static int submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ct
     return 0;
 }
 
+const char *pm_ref(const struct pm *pm, size_t ctr)
+{
+    return pm->c[ctr].ref ? pm->c[ctr].ref : pm->c[ctr].name;
+}
+
 static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeout_ms,
                        struct pod_err *err)
 {
@@ -352,7 +377,7 @@ static int op_ctr_stop(void *self, size_t ctr, uint64_t instance, int64_t timeou
     if (es && (es->st == ES_CONFIRM || es->st == ES_WAIT))
         return 0; /* PID 1 is gone already */
     int t = timeout_ms <= 0 ? 0 : (int)((timeout_ms + 999) / 1000);
-    char **argv = podman_argv_stop(&pm->actx, k->name, t, err);
+    char **argv = podman_argv_stop(&pm->actx, pm_ref(pm, ctr), t, err);
     return submit_ctr(pm, CALL_STOP, argv, ctr, instance, t * 1000LL + PODMAN_STOP_MARGIN_MS, 0);
 }
 
@@ -379,7 +404,7 @@ static int op_ctr_kill(void *self, size_t ctr, uint64_t instance, int sig, struc
         return pod_err_set(err, POD_E_BACKEND, 0, "%s: instance %llu is not running", k->name,
                            (unsigned long long)instance);
     pm->st.kill_fallbacks++;
-    char **argv = podman_argv_kill(&pm->actx, k->name, sig, err);
+    char **argv = podman_argv_kill(&pm->actx, pm_ref(pm, ctr), sig, err);
     return submit_ctr(pm, CALL_KILL, argv, ctr, instance, PODMAN_SHORT_TIMEOUT_MS, sig);
 }
 
@@ -389,7 +414,7 @@ static int op_ctr_remove(void *self, size_t ctr, struct pod_err *err)
     if (ctr >= pm->n)
         return pod_err_set(err, POD_E_INVALID, 0, "podman: no container %zu", ctr);
     struct pctr *k = &pm->c[ctr];
-    char **argv = podman_argv_rm(&pm->actx, k->name, err);
+    char **argv = podman_argv_rm(&pm->actx, pm_ref(pm, ctr), err);
     return submit_ctr(pm, CALL_RM, argv, ctr, k->instance, PODMAN_STOP_MARGIN_MS, 0);
 }
 
@@ -397,13 +422,13 @@ static void ctr_call_done(struct pm *pm, struct call *c, const struct call_res *
 {
     bool ok = r->spawned && r->exited && r->code == 0;
     struct pctr *k = &pm->c[c->ctr];
-    if (c->kind == CALL_STOP && !ok && mentions(r->err, r->msg, "no such container"))
+    if (c->kind == CALL_STOP && !ok && pm_mentions(r->err, r->msg, "no such container"))
         ok = true; /* gone: nothing left to stop */
     if (ok) {
         if (c->kind == CALL_RM && k->starting == 0) {
             k->left_behind = false;
             k->exists = k->running = false;
-            touch(pm, k);
+            pm_touch(pm, k);
         }
         es_poke(pm, c->ctr, c->instance);
         return;
@@ -473,7 +498,7 @@ static void pod_call_done(struct pm *pm, struct call *c, const struct call_res *
 {
     bool ok = r->spawned && r->exited && r->code == 0;
     if (c->kind == CALL_POD_CREATE) {
-        if (!ok && !mentions(r->err, r->msg, "already exists"))
+        if (!ok && !pm_mentions(r->err, r->msg, "already exists"))
             pm_call_failed(pm, BACKEND_OP_POD_CREATE, SIZE_MAX, 0, 0, 0, "%s", r->msg);
         infra_reset(pm); /* a new infra (or none): looked up at the next start */
         return;
@@ -504,10 +529,11 @@ static void pod_call_done(struct pm *pm, struct call *c, const struct call_res *
         struct pctr *k = &pm->c[i];
         if (k->starting == 0) {
             k->exists = k->running = false;
-            touch(pm, k);
+            pm_touch(pm, k);
         }
         es_poke(pm, i, k->instance);
     }
+    warm_forget_all(pm);
 }
 
 /* ------------------------------------------------------------------ listing */
@@ -540,9 +566,13 @@ static void listing_merge(struct pm *pm, uint64_t gen, const struct podman_ctr_i
 {
     for (size_t i = 0; i < pm->n; i++) {
         struct pctr *k = &pm->c[i];
-        if (k->gen > gen)
+        if (k->gen > gen || k->renaming)
             continue; /* changed here since the listing was asked for */
         const struct podman_ctr_info *e = listed_ctr(pm, i, v, n);
+        bool runs = e && e->state == PODMAN_ST_RUNNING;
+        for (size_t j = 0; j < n; j++) /* a standby: removed, or adopted as the instance */
+            if (warm_listed(pm, i, &v[j], runs))
+                e = &v[j];
         if (!e) {
             k->exists = k->running = false;
             continue;
@@ -555,6 +585,8 @@ static void listing_merge(struct pm *pm, uint64_t gen, const struct podman_ctr_i
         k->finished_wall_ns = e->state == PODMAN_ST_EXITED ? e->finished_wall_ns : 0;
         if (k->running && e->instance)
             es_new(pm, i, e->instance, e->id, e->pid, e->started_wall_ns);
+        if (k->running)
+            warm_want(pm, i);
     }
 }
 
@@ -620,6 +652,14 @@ void pm_call_done(struct pm *pm, struct call *c, const struct call_res *r)
         break;
     case CALL_INFRA:
         infra_lookup_done(pm, c, r);
+        break;
+    case CALL_W_CREATE:
+    case CALL_W_INIT:
+    case CALL_W_INSPECT:
+    case CALL_W_START:
+    case CALL_W_RENAME:
+    case CALL_W_RM:
+        warm_call_done(pm, c, r);
         break;
     }
 }
@@ -749,8 +789,10 @@ int backend_podman_new(const struct podman_cfg *cfg, struct backend *out, struct
     pm->n = cfg->spec->n_containers;
     pm->c = xcalloc(pm->n ? pm->n : 1, sizeof *pm->c);
     pm->infra.pidfd = -1;
-    for (size_t i = 0; i < pm->n; i++)
+    for (size_t i = 0; i < pm->n; i++) {
         pm->c[i].name = spec_container_fullname(cfg->spec, i);
+        pm->c[i].w.rfd[0] = pm->c[i].w.rfd[1] = -1;
+    }
     listing_submit(pm);
     out->ops = &backend_podman_ops;
     out->self = pm;
@@ -762,6 +804,7 @@ void backend_podman_free(struct backend *be)
     if (!be || !be->self)
         return;
     struct pm *pm = be->self;
+    warm_teardown(pm);
     probes_free(pm);
     infra_free(pm);
     calls_free(pm);
@@ -769,8 +812,11 @@ void backend_podman_free(struct backend *be)
     streams_free(pm);
     if (pm->cfg.exec.ops && pm->cfg.exec.ops->free)
         pm->cfg.exec.ops->free(pm->cfg.exec.self);
-    for (size_t i = 0; i < pm->n; i++)
+    warm_free(pm);
+    for (size_t i = 0; i < pm->n; i++) {
         free(pm->c[i].name);
+        free(pm->c[i].ref);
+    }
     free(pm->c);
     free(pm->q);
     free(pm->podman);

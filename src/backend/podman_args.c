@@ -257,7 +257,8 @@ static int push_mounts(char ***v, const struct podman_argv_ctx *c, size_t ctr, s
     return 0;
 }
 
-char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
+/* `run -d` of instance, or (standby) `create` of the warm standby that will be instance. */
+static char **run_like(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance, bool standby,
                        struct pod_err *err)
 {
     const struct pod_spec *s = c->spec;
@@ -269,10 +270,13 @@ char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t ins
     if (bad_operand(k->image))
         return fail(NULL, err, "invalid image `%s`", k->image ? k->image : "");
     char **v = argv_new(c);
-    push2(&v, "run", "-d");
+    if (standby)
+        pod_strv_push(&v, "create");
+    else
+        push2(&v, "run", "-d");
     push2(&v, "--replace", "--pull=never");
     pod_strv_push(&v, "--name");
-    pushf(&v, "%s-%s-%s", k->name, s->name, s->version);
+    pushf(&v, "%s-%s-%s%s", k->name, s->name, s->version, standby ? PODMAN_STANDBY_SUFFIX : "");
     if (k->network_host) {
         push2(&v, "--network", "host");
         if (has_interface(c->host_interface))
@@ -291,6 +295,8 @@ char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t ins
     pushf(&v, "%s=%s", PODMAN_LABEL_CONTAINER, k->name);
     pod_strv_push(&v, "--label");
     pushf(&v, "%s=%llu", PODMAN_LABEL_INSTANCE, (unsigned long long)instance);
+    if (standby)
+        push2(&v, "--label", PODMAN_LABEL_STANDBY "=1");
     for (size_t i = 0; i < k->n_env; i++) {
         pod_strv_push(&v, "-e");
         pushf(&v, "%s=%s", k->env[i].name, k->env[i].value ? k->env[i].value : "");
@@ -314,6 +320,18 @@ char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t ins
     for (char **a = k->args; a && *a; a++)
         pod_strv_push(&v, *a);
     return v;
+}
+
+char **podman_argv_run(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
+                       struct pod_err *err)
+{
+    return run_like(c, ctr, instance, false, err);
+}
+
+char **podman_argv_standby_create(const struct podman_argv_ctx *c, size_t ctr, uint64_t instance,
+                                  struct pod_err *err)
+{
+    return run_like(c, ctr, instance, true, err);
 }
 
 /* ------------------------------------------------------------------ containers */
@@ -364,6 +382,29 @@ char **podman_argv_rm(const struct podman_argv_ctx *c, const char *name, struct 
     push2(&v, "-f", "-t");
     pod_strv_push(&v, "0");
     pod_strv_push(&v, name);
+    return v;
+}
+
+/* `init NAME` and `start NAME` (the warm standby, SPEC 7.8.2). */
+char **podman_argv_verb1(const struct podman_argv_ctx *c, const char *verb, const char *name,
+                         struct pod_err *err)
+{
+    char **v = ctr_verb(c, verb, name, err);
+    if (!v)
+        return NULL;
+    pod_strv_push(&v, name);
+    return v;
+}
+
+char **podman_argv_rename(const struct podman_argv_ctx *c, const char *name, const char *to,
+                          struct pod_err *err)
+{
+    if (bad_operand(to))
+        return fail(NULL, err, "invalid container name `%s`", to ? to : "");
+    char **v = ctr_verb(c, "rename", name, err);
+    if (!v)
+        return NULL;
+    push2(&v, name, to);
     return v;
 }
 

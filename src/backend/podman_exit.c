@@ -283,7 +283,7 @@ static void arm(struct pm *pm, struct esrc *es, int pid)
             pm->st.armed++;
             es->retries = 0;
             if (pm->cfg.exec.ops && pm->cfg.exec.ops->instance)
-                pm->cfg.exec.ops->instance(pm->cfg.exec.self, es->ctr, es->instance, pid);
+                pm->cfg.exec.ops->instance(pm->cfg.exec.self, es->ctr, es->instance, pid, es->id);
             return;
         }
         pod_log(POD_LOG_WARN, "podman backend: %s", err.msg);

@@ -6,6 +6,7 @@
  *   podman_out.c      log pipes (OUTPUT / OUTPUT_EOF events, backpressure)
  *   podman_probe.c    tcp/http probes, exec probes through `podman exec`, cancel
  *   podman_infra.c    the pod's infra container: found, watched (pidfd), INFRA_DOWN
+ *   podman_warm.c     the warm standby: the next instance created and initialised ahead
  * Everything runs on the daemon's loop thread; nothing blocks.
  */
 #ifndef POD_PODMAN_INT_H
@@ -36,7 +37,13 @@ enum call_kind {
     CALL_PS,
     CALL_POD_CREATE,
     CALL_POD_RM,
-    CALL_INFRA, /* `ps -a --filter pod=P`: find the infra container (podman_infra.c) */
+    CALL_INFRA,    /* `ps -a --filter pod=P`: find the infra container (podman_infra.c) */
+    CALL_W_CREATE, /* the warm standby (podman_warm.c): `create`, `init`, `inspect` (its */
+    CALL_W_INIT,   /* id), `start`, `rename` to the container's name, `rm` of what it replaces */
+    CALL_W_INSPECT,
+    CALL_W_START,
+    CALL_W_RENAME,
+    CALL_W_RM,
 };
 
 struct call_res {
@@ -248,6 +255,42 @@ void infra_lookup_done(struct pm *pm, struct call *c, const struct call_res *r);
 void infra_reset(struct pm *pm);
 void infra_free(struct pm *pm);
 
+/* ------------------------------------------------------------------ the warm standby */
+enum warm_state {
+    W_NONE = 0,
+    W_CREATING,   /* `podman create` runs */
+    W_INITING,    /* `podman init` runs, its stdout/stderr on the standby's log pipes */
+    W_INSPECTING, /* `podman container inspect`: its id (passthrough: create prints none) */
+    W_READY,      /* initialised: `podman start` runs it */
+};
+struct warm {
+    enum warm_state st;
+    uint64_t instance; /* the instance it becomes (its podc.instance label) */
+    uint64_t gen;      /* calls carry it (tag): an older one is stale */
+    char *id;          /* from `podman container inspect` */
+    int rfd[2];        /* INITING, READY: the read ends of its log pipes, -1 */
+    uint64_t pending;  /* the instance to start once it is ready, 0 = none */
+    int failures;      /* in a row: none is made after 3 */
+};
+/* Whether container ctr keeps a warm standby (warmStandby, restarts, not `network: host`). */
+bool warm_enabled(const struct pm *pm, size_t ctr);
+/* An instance of ctr runs (started or adopted): make its standby if it has none. */
+void warm_want(struct pm *pm, size_t ctr);
+/* Starts instance through the standby: true when taken (STARTED/START_FAILED follow). */
+bool warm_start(struct pm *pm, size_t ctr, uint64_t instance);
+void warm_call_done(struct pm *pm, struct call *c, const struct call_res *r);
+/* A listed container e that may be a standby of ctr (name <name>-standby, not ours): one that
+ * runs while the canonical one does not is adopted as the instance (true: e is it; then
+ * renamed); any other is removed (false). */
+bool warm_listed(struct pm *pm, size_t ctr, const struct podman_ctr_info *e, bool canonical_runs);
+/* The pod was removed: its standbys went with it. */
+void warm_forget_all(struct pm *pm);
+/* The daemon ends: removes every standby, waiting (bounded) for podman. */
+void warm_teardown(struct pm *pm);
+void warm_free(struct pm *pm);
+/* How podman calls address ctr's instance: its id when it came from a standby, else its name. */
+const char *pm_ref(const struct pm *pm, size_t ctr);
+
 /* ------------------------------------------------------------------ the backend */
 
 struct pctr {
@@ -261,6 +304,9 @@ struct pctr {
     uint64_t starting; /* instance whose `podman run` is queued or running, 0 = none */
     bool serial_busy;  /* a serial call for it runs */
     bool left_behind;  /* a failed start may have left a container of that name */
+    char *ref;         /* the id of an instance started from its standby; NULL: by name */
+    bool renaming;     /* ... not yet renamed to name: listings skip ctr */
+    struct warm w;
 };
 
 struct qev {
@@ -310,6 +356,15 @@ struct backend_event *pm_event(struct pm *pm, enum backend_event_type t, size_t 
 void pm_event_output(struct pm *pm, struct stream *s);
 void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t instance, uint64_t tag,
                     int sig, const char *fmt, ...) POD_PRINTF(7, 8);
+/* `podman run`/`start` of instance `c->instance` succeeded (id: the container's, or NULL). */
+void pm_run_ok(struct pm *pm, struct call *c, const char *id);
+void pm_start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg);
+/* Submits a call about ctr (serial: after its earlier run/stop/rm); argv NULL: -1. */
+int pm_submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance,
+                  int64_t timeout_ms, bool serial);
+bool pm_mentions(const char *a, const char *b, const char *what);
+/* ctr's cache changed here (listings asked before it do not overwrite it). */
+void pm_touch(struct pm *pm, struct pctr *k);
 /* The first inspect of a started instance: its id and start time for the cache. */
 void pm_started_info(struct pm *pm, size_t ctr, uint64_t instance,
                      const struct podman_ctr_info *in);

@@ -277,7 +277,7 @@ static int exec_start(struct pm *pm, struct probe *p, const struct backend_probe
 {
     const struct podman_exec_ops *ops = pm->cfg.exec.ops;
     if (ops && ops->start) {
-        int r = ops->start(pm->cfg.exec.self, req, pm->c[req->ctr].name, err);
+        int r = ops->start(pm->cfg.exec.self, req, pm_ref(pm, req->ctr), err);
         if (r < 0)
             return -1;
         if (r == 0) {
@@ -285,7 +285,7 @@ static int exec_start(struct pm *pm, struct probe *p, const struct backend_probe
             return 0;
         }
     }
-    char **argv = podman_argv_exec(&pm->actx, pm->c[req->ctr].name, req->tag, req->argv, err);
+    char **argv = podman_argv_exec(&pm->actx, pm_ref(pm, req->ctr), req->tag, req->argv, err);
     if (!argv)
         return -1;
     int64_t left = req->deadline_mono_ms - pm_now(pm);

@@ -33,6 +33,7 @@ struct ax_ctr {
     uint64_t instance;
     enum ax_st st;
     char *name; /* <ctr>-<pod>-<version> */
+    char *id;   /* the instance's container id (NULL: unknown; addressed by name) */
     char *sock; /* <run_dir>/<ctr>/agent.sock */
     char *rel;  /* .<b>.run/<ctr>: its directory beneath cfg.pod_dirfd (cfg.beneath) */
     struct agent_client *cl;
@@ -254,7 +255,7 @@ static void start_agent(struct ax_ctr *c)
 {
     struct dagent *a = c->a;
     struct pod_err err = POD_ERR_ZERO;
-    char **argv = agent_start_argv(a->cfg.podman, c->name);
+    char **argv = agent_start_argv(a->cfg.podman, c->id ? c->id : c->name);
     struct proc_opts o;
     proc_opts_init(&o);
     o.argv = argv;
@@ -340,7 +341,7 @@ static bool sock_exists(const struct ax_ctr *c)
 
 /* ------------------------------------------------------------------ the exec strategy */
 
-void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid)
+void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid, const char *id)
 {
     if (ctr >= a->n || !a->cfg.enabled || !podman_ctr_needs_agent(a->cfg.spec, ctr))
         return;
@@ -356,6 +357,8 @@ void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid)
         return;
     reset(c, "container replaced");
     c->instance = instance;
+    free(c->id);
+    c->id = id ? xstrdup(id) : NULL;
     if (sock_exists(c))
         connect_agent(c, AX_PROBING, DAGENT_PROBE_EXISTING_MS);
     else
@@ -465,6 +468,7 @@ void dagent_free(struct dagent *a)
     for (size_t i = 0; i < a->n; i++) {
         reset(&a->c[i], "daemon exiting");
         free(a->c[i].name);
+        free(a->c[i].id);
         free(a->c[i].sock);
         free(a->c[i].rel);
     }

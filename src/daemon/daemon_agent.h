@@ -57,7 +57,8 @@ struct dagent *dagent_new(const struct dagent_cfg *cfg);
 /* The struct podman_exec_ops functions (self = the dagent). */
 int dagent_start(struct dagent *a, const struct backend_probe_req *req, struct pod_err *err);
 int dagent_cancel(struct dagent *a, uint64_t tag, struct pod_err *err);
-void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid);
+/* id: the instance's container id (its agent is started through it), NULL: by name. */
+void dagent_instance(struct dagent *a, size_t ctr, uint64_t instance, int pid, const char *id);
 int64_t dagent_next_deadline(struct dagent *a);
 void dagent_tick(struct dagent *a);
 void dagent_free(struct dagent *a);

@@ -155,9 +155,9 @@ static int x_cancel(void *self, uint64_t tag, struct pod_err *err)
     return dagent_cancel(((struct dpm *)self)->agent, tag, err);
 }
 
-static void x_instance(void *self, size_t ctr, uint64_t instance, int pid)
+static void x_instance(void *self, size_t ctr, uint64_t instance, int pid, const char *id)
 {
-    dagent_instance(((struct dpm *)self)->agent, ctr, instance, pid);
+    dagent_instance(((struct dpm *)self)->agent, ctr, instance, pid, id);
 }
 
 static int64_t x_next_deadline(void *self)

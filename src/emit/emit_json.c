@@ -165,6 +165,8 @@ static json_t *j_container(const struct spec_container *c)
     SET(o, "expose", j_exposes(c->expose, c->n_expose));
     SET(o, "network_host", json_boolean(c->network_host));
     SET(o, "stop_timeout_s", json_integer(c->stop_timeout_s));
+    if (c->warm_standby) /* (absent: false; payloads without it stay as they were) */
+        SET(o, "warm_standby", json_true());
     json_t *b = json_object();
     SET(b, "initial_ms", json_integer(c->backoff.initial_ms));
     SET(b, "max_ms", json_integer(c->backoff.max_ms));
@@ -552,6 +554,8 @@ static void get_container(struct dec *d, struct obj *e, struct spec_container *c
     c->expose = get_exposes(d, e, "expose", &c->n_expose);
     c->network_host = get_bool(d, e, "network_host");
     c->stop_timeout_s = get_int(d, e, "stop_timeout_s");
+    if (json_object_get(e->o, "warm_standby")) /* optional: written only when true */
+        c->warm_standby = get_bool(d, e, "warm_standby");
     json_t *bv = take(d, e, "backoff");
     if (bv) {
         char p[200];

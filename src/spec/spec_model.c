@@ -627,6 +627,8 @@ char *spec_dump(const struct pod_spec *s)
         if (c->network_host)
             pod_buf_printf(&b, "%s.network: host\n", p);
         pod_buf_printf(&b, "%s.stopTimeout: %d\n", p, c->stop_timeout_s);
+        if (c->warm_standby)
+            pod_buf_printf(&b, "%s.warmStandby: true\n", p);
         pod_buf_printf(&b,
                        "%s.restartBackoff: initialMs=%d maxMs=%d resetS=%d giveUpCount=%d "
                        "giveUpWindowS=%d\n",

@@ -13,7 +13,8 @@
 static const char *const container_keys[] = {
     "name",    "image",   "command", "args",         "workingDir",     "env",
     "restart", "signal",  "mounts",  "startupProbe", "readinessProbe", "livenessProbe",
-    "expose",  "network", "kind",    "stopTimeout",  "restartBackoff", NULL};
+    "expose",  "network", "kind",    "stopTimeout",  "restartBackoff", "warmStandby",
+    NULL};
 
 static const char *const linux_signals[] = {
     "HUP",    "INT",  "QUIT",  "ILL",  "TRAP", "ABRT", "IOT",  "BUS",    "FPE",
@@ -333,6 +334,7 @@ static void v_container(struct vctx *v, const struct snode *cn, const char *cp,
     val_probe(v, cn, cp, PROBE_READINESS, c, &c->readiness);
     val_probe(v, cn, cp, PROBE_LIVENESS, c, &c->liveness);
     val_int(v, cn, cp, "stopTimeout", 0, 3600, false, &c->stop_timeout_s);
+    val_bool(v, cn, cp, "warmStandby", &c->warm_standby);
     v_backoff(v, cn, cp, c);
     v_kind_rules(v, cn, cp, c);
 }

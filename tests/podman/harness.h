@@ -18,7 +18,7 @@
 
 #define IMAGE "localhost/podtest:1"
 #define PULL_IMAGE "localhost/tbe-pulled:1"
-enum { C_OUT, C_SIG, C_WEB, C_QUIET, C_PULL, C_CHAT, C_FLOOD, C_N };
+enum { C_OUT, C_SIG, C_WEB, C_QUIET, C_PULL, C_CHAT, C_FLOOD, C_WARM, C_N };
 
 struct rec {
     struct backend_event ev;

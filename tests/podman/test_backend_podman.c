@@ -8,8 +8,9 @@
  * timeout: the process inside the container is gone), tcp/http probes against busybox httpd on
  * a published port, a container that closes its stdout and runs on, backpressure, a daemon
  * restart (listing, exit source re-armed, log pipes handed back without a gap), a faulty podman
- * (fails, hangs) and a pull, then cleanup that leaves nothing.  Without usable podman it skips
- * (exit 0), unless CI=true (exit 1).  Prints the measured latencies.
+ * (fails, hangs) and a pull, the warm standby (SPEC 7.8.2: the next instance is the standby made
+ * while the first ran, renamed, its output exact), then cleanup that leaves nothing.  Without
+ * usable podman it skips (exit 0), unless CI=true (exit 1).  Prints the measured latencies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +68,13 @@ static const char spec_fmt[] =
     "    command: [sh, -c, 'i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.05; done']\n"
     "  - name: tbeflood\n"
     "    image: " IMAGE "\n"
-    "    command: [sh, -c, 'yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 2000000']\n";
+    "    command: [sh, -c, 'yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 2000000']\n"
+    "  - name: tbewarm\n"
+    "    image: " IMAGE "\n"
+    "    restart: on-failure\n"
+    "    warmStandby: true\n"
+    "    command: [sh, -c, 'trap \"exit 3\" TERM; echo hello; echo we >&2; while :; do sleep 0.1; "
+    "done']\n";
 
 /* The faulty podman: `verb:hang`, `verb:fail`, `pull:tag` words in the mode file. */
 static const char fake_fmt[] =
@@ -106,7 +113,7 @@ static struct pod_spec *load_spec(const char *name, int port)
 
 static struct {
     int64_t listing_ms, run_ms[8], exit_lat_ms, exec_ok_ms, exec_fail_ms, tcp_ms, http_ms;
-    int64_t stop_ms, kill_ms, cancel_ms, timeout_report_ms, relisting_ms, confirm_ms;
+    int64_t stop_ms, kill_ms, cancel_ms, timeout_report_ms, relisting_ms, confirm_ms, warm_ms;
     int confirm_retries, exit_files;
     int n_run;
 } M;
@@ -151,6 +158,65 @@ static void s_output_exit_restart(struct t *t)
     cs = inspect_op(t, C_OUT);
     CHECK(cs.instance == 2 && cs.exit_code == 3, "cache instance %llu",
           (unsigned long long)cs.instance);
+}
+
+/* Container `name`'s id once its state is `state` (podman inspect). */
+struct state_want {
+    const char *name, *state;
+    char id[80];
+};
+
+static bool pred_state(struct t *t, const void *arg)
+{
+    (void)t;
+    struct state_want *w = (struct state_want *)arg;
+    char *out = NULL;
+    bool ok = false;
+    if (sh_podman(&out, "container inspect --format '{{.Id}} {{.State.Status}}' %s", w->name) ==
+        0) {
+        char id[80], st[40];
+        if (out && sscanf(out, "%79s %39s", id, st) == 2 && !strcmp(st, w->state)) {
+            snprintf(w->id, sizeof w->id, "%s", id);
+            ok = true;
+        }
+    }
+    free(out);
+    return ok;
+}
+
+static void s_warm_standby(struct t *t)
+{
+    char base[96], sb[112];
+    snprintf(base, sizeof base, "tbewarm-%s", t->pod);
+    snprintf(sb, sizeof sb, "%s" PODMAN_STANDBY_SUFFIX, base);
+    size_t m;
+    struct pod_err err = POD_ERR_ZERO;
+    start(t, C_WARM, 1, &m);
+    struct state_want s1 = {.name = sb, .state = "initialized"};
+    CHECK(pump(t, 30000, pred_state, &s1), "no standby %s initialised", sb);
+    CHECK(wait_out(t, C_WARM, 1, "we\n", 10000), "first instance: no stderr");
+    CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 1, SIGTERM, &err) == 0, "kill: %s", err.msg);
+    const struct rec *ex = wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 1, 20000);
+    CHECK(ex && ex->ev.exit_code == 3, "exit code %d", ex ? ex->ev.exit_code : -1);
+    int64_t t0 = now_ms();
+    const struct rec *r = start(t, C_WARM, 2, &m);
+    if (r)
+        M.warm_ms = r->mono_ms - t0;
+    struct state_want run = {.name = base, .state = "running"};
+    CHECK(pump(t, 20000, pred_state, &run) && !strcmp(run.id, s1.id),
+          "the running %s (%s) is not the standby (%s)", base, run.id, s1.id);
+    struct state_want s2 = {.name = sb, .state = "initialized"};
+    CHECK(pump(t, 30000, pred_state, &s2) && strcmp(s2.id, s1.id) != 0, "no new standby");
+    CHECK(wait_out(t, C_WARM, 1, "we\nwe\n", 10000), "second instance: no stderr");
+    m = mark(t);
+    CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 2, SIGTERM, &err) == 0, "kill: %s", err.msg);
+    ex = wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 2, 20000);
+    CHECK(ex && ex->ev.exit_code == 3, "second exit code %d", ex ? ex->ev.exit_code : -1);
+    /* byte-exact: no line of podman's (init prints the standby's name on its stdout pipe) */
+    CHECK(t->out[C_WARM][0].data && !strcmp(t->out[C_WARM][0].data, "hello\nhello\n"),
+          "stdout [%s]", t->out[C_WARM][0].data ? t->out[C_WARM][0].data : "");
+    CHECK(t->out[C_WARM][1].data && !strcmp(t->out[C_WARM][1].data, "we\nwe\n"), "stderr [%s]",
+          t->out[C_WARM][1].data ? t->out[C_WARM][1].data : "");
 }
 
 static const struct rec *exec_probe(struct t *t, uint64_t tag, char **argv, int64_t deadline_in,
@@ -607,6 +673,7 @@ int main(void)
         {"flood: the pipe grows, every byte arrives", s_flood_pipe_grows},
         {"backpressure, daemon restart (listing, exit source, pipes)", s_backpressure_restart},
         {"faulty podman (fails, hangs), pull", s_faulty},
+        {"warm standby: started from it, renamed, output exact, a new one", s_warm_standby},
         {"cleanup leaves nothing", s_cleanup},
     };
     int total_start = (int)now_ms();
@@ -622,7 +689,9 @@ int main(void)
     printf("# ctr_start -> STARTED (run -d):");
     for (int i = 0; i < M.n_run; i++)
         printf(" %lld", (long long)M.run_ms[i]);
-    printf(" ms\n# container exit (FinishedAt) -> EXITED event: %lld ms (PID 1 gone -> EXITED: "
+    printf(" ms\n# ctr_start -> STARTED from the warm standby (podman start): %lld ms",
+           (long long)M.warm_ms);
+    printf("\n# container exit (FinishedAt) -> EXITED event: %lld ms (PID 1 gone -> EXITED: "
            "%lld ms; exits from conmon's exit file so far: %d, inspect retries: %d)\n",
            (long long)M.exit_lat_ms, (long long)M.confirm_ms, M.exit_files, M.confirm_retries);
     printf("# exec probe (podman exec) ok: %lld ms, fail: %lld ms\n", (long long)M.exec_ok_ms,
