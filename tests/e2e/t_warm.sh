@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# tests/e2e/t_warm.sh - the warm standby of a container (`warmStandby: true`) on real podman.
-# While an instance of such a container runs, the daemon keeps exactly one container
+# tests/e2e/t_warm.sh - the warm standby of a container (`warmStandby: true`, SPEC 7.8.2) on
+# real podman.  While an instance of such a container runs, the daemon keeps exactly one container
 # `<ctr>-<pod>-<version>-standby` made ahead (`podman create` + `podman init`: podman says
 # "initialized"), labelled podc.standby=1 with the usual podc.pod/podc.container labels.  A
 # restart starts it (`podman start`, the daemon logs "... from its warm standby") instead of a
@@ -17,7 +17,12 @@
 #                         restart), removes the stale standbys and makes fresh ones (one per
 #                         warm container), and the next restart starts the fresh one;
 #   none_for_never_and_host  no standby for a `restart: never` nor a `network: host` container
-#                         (the latter is restarted by `podman run`), next to one that has one.
+#                         (the latter is restarted by `podman run`), next to one that has one;
+#   daemon_dies_before_rename  (faulty-podman: every rename hangs) the daemon killed between the
+#                         start from the standby and its rename: the new daemon adopts the running
+#                         `<name>-standby` as the instance and renames it.
+# The standbys are found by their name: podman's labels never change, so the
+# instance started from a standby keeps podc.standby=1.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
 
 # The restart and standby notes are INFO lines of the daemon's log (the default level).
@@ -351,6 +356,67 @@ YAML
     eq "the standbys after the restarts" "$(standby warm)" "$(all_standbys)"
     eq "containers of once" "$(ctr once)" "$(all_of once)"
     eq "containers of hostnet" "$(ctr hostnet)" "$(all_of hostnet)"
+    pok rm
+    nothing_left
+    no_standby_process
+}
+
+# (e) The daemon dies after a start from the standby and before the rename (SPEC 7.8.2 "Ends"):
+# every `podman rename` hangs (tests/e2e/faulty-podman) while the crash restarts the container
+# from its standby, then the daemon is killed (-9).  The holder's new daemon finds
+# `<name>-standby` running and `<name>` gone: it adopts that instance (same ID, not restarted,
+# counts kept), renames it, makes a new standby, and the instance's output still reaches the log.
+t_warm_daemon_dies_before_rename() {
+    export FAULTY_DIR=$T/faults
+    mkdir -p "$FAULTY_DIR"
+    : >"$FAULTY_DIR/calls"
+    echo "rename hang - -" >"$FAULTY_DIR/rules"
+    FAULTY_REAL=$(command -v podman)
+    POD_PODMAN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/faulty-podman
+    export FAULTY_REAL POD_PODMAN
+    mkpod e2ewarmren <<YAML
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: crash
+      image: localhost/podtest:1
+      command: [sh, -c, '$WARM_CMD']
+      restart: on-failure
+      warmStandby: true
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 30 "crash running" state_is crash running
+    wait_for 30 "crash's standby" standby_ready crash
+    local sb1=$SID id1
+    id1=$(ctr_id crash)
+    in_ctr crash touch /tmp/crash || fail "podman exec touch /tmp/crash"
+    wait_for 30 "the daemon's note" from_standby_ge crash 1
+    wait_for 30 "a hanging rename" grep -q ' rename hang ' "$FAULTY_DIR/calls"
+    wait_for 20 "the old instance removed" state_is crash missing
+    eq "the standby runs, not renamed" running \
+        "$(podman container inspect --format '{{.State.Status}}' "$(standby crash)" 2>/dev/null)"
+    eq "the standby's ID" "$sb1" "$(podman container inspect --format '{{.Id}}' "$(standby crash)" 2>/dev/null)"
+    : >"$FAULTY_DIR/rules" # podman behaves again: the new daemon's rename works
+    local dp hung
+    dp=$(daemon_pid)
+    kill -9 "$dp"
+    # the old daemon's rename that hangs (`exec sleep`, in a session of its own): ended here
+    for hung in $(awk '$3 == "rename" && $4 == "hang" {print $2}' "$FAULTY_DIR/calls"); do
+        case $(cmdline "$hung") in "sleep "*) kill "$hung" ;; esac
+    done
+    wait_for 15 "a new daemon" daemon_is_not "$dp"
+    wait_for 30 "the standby $sb1 adopted and renamed $(ctr crash)" runs_as crash "$sb1"
+    has_line "$(dlog)" 'adopting instance 2 under its standby'"'"'s name'
+    wait_for 30 "a new standby" standby_ready crash "$sb1" "$id1"
+    eq "containers of crash" "$(ctr crash)
+$(standby crash)" "$(all_of crash)"
+    wait_for 30 "crash adopted" cfield_is crash phase running
+    eq "daemon restarts" 1 "$(psj .daemon.restarts)"
+    eq "instance" 2 "$(cfield crash instance)"
+    eq "restarts" 1 "$(cfield crash restartCount)"
+    # the adopted instance's output reaches the log (its last tick, after the kill or not)
+    wait_for 20 "instance 2's ticks" ticks_done crash 2
     pok rm
     nothing_left
     no_standby_process
