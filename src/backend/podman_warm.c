@@ -258,13 +258,7 @@ bool warm_start(struct pm *pm, size_t ctr, uint64_t instance)
         return false;
     }
     drain(pm, ctr); /* (init wrote nothing since it ended; nothing else can write yet) */
-    k->instance = instance;
-    k->starting = instance;
-    k->exists = true;
-    k->running = false;
-    k->exit_code = 0;
-    k->started_wall_ns = k->finished_wall_ns = 0;
-    pm_touch(pm, k);
+    pm_starting(pm, ctr, instance);
     for (int s = 0; s < 2; s++) {
         (void)stream_open(pm, ctr, instance, s, w->rfd[s], true);
         w->rfd[s] = -1;
