@@ -309,6 +309,10 @@ free_port() {
 psj() { ./pod ps --json 2>/dev/null | jq -r "$1" 2>/dev/null; }
 cfield() { psj ".containers[] | select(.name == \"$1\") | .$2"; }
 is_ready() { ./pod readiness; }
+ctr_id() { podman container inspect --format '{{.Id}}' "$1" 2>/dev/null | cut -c1-12; }
+web_runs_by_name() { # the standby that became web's instance has been renamed
+    [ "$(podman container inspect --format '{{.State.Status}}' "web-$POD_FULL" 2>/dev/null)" = running ]
+}
 restarted_and_running() {
     [ "$(cfield web restartCount)" -ge 1 ] 2>/dev/null &&
         [ "$(cfield web phase)" = running ] && [ "$(cfield web running)" = true ]
@@ -375,6 +379,7 @@ containers:
     - name: web
       image: localhost/podtest:1
       restart: always
+      warmStandby: true              # its next instance waits initialised: a restart is fast
       stopTimeout: 2
       signal:
         - sig: HUP                   # sent to web when a file in config/site changes
@@ -432,14 +437,16 @@ EOF
     wait_until 20 "the sidecar to write 4 lines (one a second; every 3rd also on stderr)" logger_lines_ge 4 || true
 
     header "A crash: podman kills web's main process; the daemon restarts it (restart: always)"
-    echo "web's restartCount before: $(cfield web restartCount), its podman id: $(podman container inspect \
-        --format '{{.Id}}' "web-$POD_FULL" 2>/dev/null | cut -c1-12)"
+    echo "web's restartCount before: $(cfield web restartCount), its podman id: $(ctr_id "web-$POD_FULL"),"
+    echo "the id of its warm standby (web has warmStandby: true): $(ctr_id "web-$POD_FULL-standby")"
     SHOW_TIMEOUT=30 show podman kill "web-$POD_FULL"
     echo
     wait_until 30 "web to be restarted and running" restarted_and_running || true
     wait_until 30 "the pod to be ready again" is_ready || true
-    echo "web's podman id now: $(podman container inspect --format '{{.Id}}' "web-$POD_FULL" 2>/dev/null |
-        cut -c1-12) (a new container, instance $(cfield web instance))"
+    wait_until 10 "the standby, now web's instance, to be renamed web-$POD_FULL" web_runs_by_name || true
+    echo "web's podman id now: $(ctr_id "web-$POD_FULL") (instance $(cfield web instance)): the standby's."
+    echo "The restart was \`podman start\` of the standby that waited initialised (no \`podman run\`"
+    echo "at the exit); the old container was removed, the standby renamed, and a new standby follows."
     show ./pod ps
     podman_ps
     echo "The daemon's own log (-p) says what it did; -l -N shows the last N lines:"

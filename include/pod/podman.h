@@ -242,6 +242,8 @@ struct podman_stats {
     uint64_t armed, pidfd_exits, wait_fallbacks, pidfd_signals, kill_fallbacks;
     uint64_t exit_files, listings, pulls, cancel_kills, replace_lines, confirm_retries;
     uint64_t pipe_grows, pipe_shrinks, pipe_grow_refused;
+    /* warm standbys made ready, started, failed; preparing calls ended by a start (7.8.2) */
+    uint64_t warm_ready, warm_starts, warm_failures, warm_killed;
     int64_t last_exit_confirm_ms; /* PID 1 gone (pidfd) -> EXITED queued, the last one */
 };
 void backend_podman_stats(const struct backend *be, struct podman_stats *out);

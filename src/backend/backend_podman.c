@@ -178,6 +178,18 @@ void pm_run_ok(struct pm *pm, struct call *c, const char *id)
         warm_want(pm, c->ctr);
 }
 
+void pm_starting(struct pm *pm, size_t ctr, uint64_t instance)
+{
+    struct pctr *k = &pm->c[ctr];
+    k->instance = instance;
+    k->starting = instance;
+    k->exists = true;
+    k->running = false;
+    k->exit_code = 0;
+    k->started_wall_ns = k->finished_wall_ns = 0;
+    pm_touch(pm, k);
+}
+
 void pm_start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg)
 {
     struct pctr *k = &pm->c[ctr];
@@ -317,13 +329,7 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
         pod_strv_free(argv);
         return -1;
     }
-    k->instance = instance;
-    k->starting = instance;
-    k->exists = true;
-    k->running = false;
-    k->exit_code = 0;
-    k->started_wall_ns = k->finished_wall_ns = 0;
-    pm_touch(pm, k);
+    pm_starting(pm, ctr, instance);
     struct call *c = call_new(CALL_RUN, argv, ctr, instance, PODMAN_RUN_TIMEOUT_MS);
     c->serial = true;
     c->fd_out = wfd[0];

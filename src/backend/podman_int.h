@@ -359,6 +359,8 @@ void pm_call_failed(struct pm *pm, enum backend_op op, size_t ctr, uint64_t inst
 /* `podman run`/`start` of instance `c->instance` succeeded (id: the container's, or NULL). */
 void pm_run_ok(struct pm *pm, struct call *c, const char *id);
 void pm_start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg);
+/* The cache says: instance of ctr is being started (its run or start was submitted). */
+void pm_starting(struct pm *pm, size_t ctr, uint64_t instance);
 /* Submits a call about ctr (serial: after its earlier run/stop/rm); argv NULL: -1. */
 int pm_submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance,
                   int64_t timeout_ms, bool serial);

@@ -81,13 +81,22 @@ static void submit_rm(struct pm *pm, size_t ctr, const char *what)
     submit(pm, CALL_W_RM, argv, ctr, 0);
 }
 
-/* Removes the standby (after its calls still queued: they are serial too). */
+/* Removes the standby (after its calls still queued: they are serial too).  A preparing call
+ * that runs is ended first: a hung `podman init` must not hold the container's restart. */
 static void drop(struct pm *pm, size_t ctr)
 {
     struct warm *w = &pm->c[ctr].w;
     if (w->st == W_NONE)
         return;
     forget(w);
+    for (size_t i = 0; i < pm->n_run; i++) {
+        struct call *c = pm->run[i];
+        if (c->ctr == ctr &&
+            (c->kind == CALL_W_CREATE || c->kind == CALL_W_INIT || c->kind == CALL_W_INSPECT)) {
+            call_kill(c);
+            pm->st.warm_killed++;
+        }
+    }
     char *name = standby_name(pm, ctr);
     submit_rm(pm, ctr, name);
     free(name);
@@ -97,6 +106,7 @@ static void failed(struct pm *pm, size_t ctr, const char *step, const char *msg)
 {
     struct warm *w = &pm->c[ctr].w;
     w->failures++;
+    pm->st.warm_failures++;
     pod_log(POD_LOG_WARN, "%s: warm standby: %s failed: %s%s", pm->c[ctr].name, step, msg,
             w->failures >= WARM_MAX_FAILURES ? " (no standby any more until its next start)" : "");
     drop(pm, ctr);
@@ -106,7 +116,10 @@ void warm_want(struct pm *pm, size_t ctr)
 {
     struct pctr *k = &pm->c[ctr];
     struct warm *w = &k->w;
-    if (!warm_enabled(pm, ctr) || w->st != W_NONE || w->failures >= WARM_MAX_FAILURES)
+    /* (while the instance still has the standby's name, a `create --replace` of that name
+     * would remove it: the next standby waits for the rename) */
+    if (!warm_enabled(pm, ctr) || w->st != W_NONE || w->failures >= WARM_MAX_FAILURES ||
+        k->renaming)
         return;
     struct pod_err err = POD_ERR_ZERO;
     char **argv = podman_argv_standby_create(&pm->actx, ctr, k->instance + 1, &err);
@@ -218,6 +231,7 @@ static void inspected(struct pm *pm, size_t ctr, const struct call_res *r, const
     podman_ctr_info_clear(&in);
     w->st = W_READY;
     w->failures = 0;
+    pm->st.warm_ready++;
     pod_log(POD_LOG_DEBUG, "%s: warm standby ready for instance %llu", pm->c[ctr].name,
             (unsigned long long)w->instance);
 }
@@ -244,13 +258,7 @@ bool warm_start(struct pm *pm, size_t ctr, uint64_t instance)
         return false;
     }
     drain(pm, ctr); /* (init wrote nothing since it ended; nothing else can write yet) */
-    k->instance = instance;
-    k->starting = instance;
-    k->exists = true;
-    k->running = false;
-    k->exit_code = 0;
-    k->started_wall_ns = k->finished_wall_ns = 0;
-    pm_touch(pm, k);
+    pm_starting(pm, ctr, instance);
     for (int s = 0; s < 2; s++) {
         (void)stream_open(pm, ctr, instance, s, w->rfd[s], true);
         w->rfd[s] = -1;
@@ -262,6 +270,7 @@ bool warm_start(struct pm *pm, size_t ctr, uint64_t instance)
     forget(w);
     pod_log(POD_LOG_INFO, "%s: starting instance %llu from its warm standby", k->name,
             (unsigned long long)instance);
+    pm->st.warm_starts++;
     submit(pm, CALL_W_START, start, ctr, instance);
     submit(pm, CALL_W_RM, rm, ctr, instance);
     submit(pm, CALL_W_RENAME, rename, ctr, instance);
@@ -307,6 +316,8 @@ void warm_call_done(struct pm *pm, struct call *c, const struct call_res *r)
     case CALL_W_RENAME:
         if (ok) {
             k->renaming = false;
+            if (k->running && k->instance == c->instance)
+                warm_want(pm, c->ctr);
             return;
         }
         /* it stays addressed by id; listings keep skipping it until its next start */
@@ -380,8 +391,9 @@ static void wait_running(struct pm *pm, int64_t deadline_ms)
 void warm_teardown(struct pm *pm)
 {
     char **names = NULL;
+    /* (while a container is renaming, that name is its instance's and no standby is made) */
     for (size_t i = 0; i < pm->n; i++)
-        if (warm_enabled(pm, i)) {
+        if (warm_enabled(pm, i) && !pm->c[i].renaming) {
             char *n = standby_name(pm, i);
             pod_strv_push(&names, n);
             free(n);

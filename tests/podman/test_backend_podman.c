@@ -184,6 +184,13 @@ static bool pred_state(struct t *t, const void *arg)
     return ok;
 }
 
+static bool pred_warm_ready(struct t *t, const void *arg)
+{
+    struct podman_stats st;
+    backend_podman_stats(&t->be, &st);
+    return st.warm_ready >= *(const uint64_t *)arg;
+}
+
 static void s_warm_standby(struct t *t)
 {
     char base[96], sb[112];
@@ -191,9 +198,13 @@ static void s_warm_standby(struct t *t)
     snprintf(sb, sizeof sb, "%s" PODMAN_STANDBY_SUFFIX, base);
     size_t m;
     struct pod_err err = POD_ERR_ZERO;
+    struct podman_stats st;
+    backend_podman_stats(&t->be, &st);
+    uint64_t ready = st.warm_ready + 1;
     start(t, C_WARM, 1, &m);
+    CHECK(pump(t, 30000, pred_warm_ready, &ready), "no standby ready");
     struct state_want s1 = {.name = sb, .state = "initialized"};
-    CHECK(pump(t, 30000, pred_state, &s1), "no standby %s initialised", sb);
+    CHECK(pump(t, 10000, pred_state, &s1), "no standby %s initialised", sb);
     CHECK(wait_out(t, C_WARM, 1, "we\n", 10000), "first instance: no stderr");
     CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 1, SIGTERM, &err) == 0, "kill: %s", err.msg);
     const struct rec *ex = wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 1, 20000);
@@ -205,8 +216,13 @@ static void s_warm_standby(struct t *t)
     struct state_want run = {.name = base, .state = "running"};
     CHECK(pump(t, 20000, pred_state, &run) && !strcmp(run.id, s1.id),
           "the running %s (%s) is not the standby (%s)", base, run.id, s1.id);
+    ready++;
+    CHECK(pump(t, 30000, pred_warm_ready, &ready), "no second standby ready");
     struct state_want s2 = {.name = sb, .state = "initialized"};
-    CHECK(pump(t, 30000, pred_state, &s2) && strcmp(s2.id, s1.id) != 0, "no new standby");
+    CHECK(pump(t, 10000, pred_state, &s2) && strcmp(s2.id, s1.id) != 0, "no new standby");
+    backend_podman_stats(&t->be, &st);
+    CHECK(st.warm_starts == 1 && st.warm_failures == 0, "warm starts %llu, failures %llu",
+          (unsigned long long)st.warm_starts, (unsigned long long)st.warm_failures);
     CHECK(wait_out(t, C_WARM, 1, "we\nwe\n", 10000), "second instance: no stderr");
     m = mark(t);
     CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 2, SIGTERM, &err) == 0, "kill: %s", err.msg);
@@ -217,6 +233,29 @@ static void s_warm_standby(struct t *t)
           "stdout [%s]", t->out[C_WARM][0].data ? t->out[C_WARM][0].data : "");
     CHECK(t->out[C_WARM][1].data && !strcmp(t->out[C_WARM][1].data, "we\nwe\n"), "stderr [%s]",
           t->out[C_WARM][1].data ? t->out[C_WARM][1].data : "");
+
+    /* a standby still being prepared (its `podman init` hangs) at the next start: that start is
+     * a `podman run` at once, not after init's deadline (the hung init is ended) */
+    set_mode(t, "init:hang");
+    start(t, C_WARM, 3, &m); /* from the standby made ready above */
+    CHECK(wait_out(t, C_WARM, 1, "we\nwe\nwe\n", 10000), "third instance: no stderr");
+    pump(t, 2000, NULL, NULL); /* renamed; the next standby's init hangs */
+    m = mark(t);
+    CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 3, SIGTERM, &err) == 0, "kill: %s", err.msg);
+    CHECK(wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 3, 20000), "third instance: no exit");
+    set_mode(t, "");
+    CHECK(start(t, C_WARM, 4, &m), "fourth instance: no STARTED");
+    backend_podman_stats(&t->be, &st);
+    CHECK(st.warm_starts == 2 && st.warm_killed == 1, "warm starts %llu, hung calls ended %llu",
+          (unsigned long long)st.warm_starts, (unsigned long long)st.warm_killed);
+    ready = st.warm_ready + 1;
+    CHECK(pump(t, 30000, pred_warm_ready, &ready), "no standby after the hung one");
+    CHECK(wait_out(t, C_WARM, 1, "we\nwe\nwe\nwe\n", 10000), "fourth instance: no stderr");
+    m = mark(t);
+    CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 4, SIGTERM, &err) == 0, "kill: %s", err.msg);
+    CHECK(wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 4, 20000), "fourth instance: no exit");
+    CHECK(t->out[C_WARM][0].data && !strcmp(t->out[C_WARM][0].data, "hello\nhello\nhello\nhello\n"),
+          "stdout of 4 instances [%s]", t->out[C_WARM][0].data ? t->out[C_WARM][0].data : "");
 }
 
 static const struct rec *exec_probe(struct t *t, uint64_t tag, char **argv, int64_t deadline_in,
