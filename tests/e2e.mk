@@ -33,7 +33,7 @@ e2e-rootless: all e2e-dyn
 # every action, the holder and the daemon (not in the agent: a dynamic pod cannot run in the
 # static test image).  Any sanitizer report (ASAN_OPTIONS/UBSAN_OPTIONS log_path, leaks at exit
 # included) fails the test that caused it (tests/e2e/run.sh, E2E_SANITIZE=asan).  Root only.
-E2E_ASAN_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|run_during_stop)|restart/|probes/|config/|logs/|recover/|shell/shell_keeps|confine/)
+E2E_ASAN_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|run_during_stop)|restart/|probes/|config/|logs/|recover/|shell/shell_keeps|confine/|warm/)
 E2E_ASAN_FLAGS := VARIANT=asan CC=clang STATIC=0 CFLAGS="-O1 -g" \
   SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
   SAN_LDFLAGS="-fsanitize=address,undefined"
@@ -51,8 +51,8 @@ e2e-asan:
 # (POD_SELF_EXE_BY_PATH=1: valgrind cannot follow an exec of /proc/self/exe) and take emulated
 # pidfds (POD_PIDFD_EMULATE=1: valgrind 3.19 has no pidfd_open; SPEC 7.8.1).  Any error,
 # definite leak (at the daemon's and the holder's exit too) or unhandled system call fails the
-# test (SPEC 11.7).  ~3 min here (21 tests; 2 cores shared with other runs).
-E2E_VALGRIND_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|never_created|run_during_stop|other_name|usage)|restart/|config/|logs/|probes/|recover/|multi/|cli/)
+# test (SPEC 11.7).  ~3 min here (24 tests; 2 cores shared with other runs).
+E2E_VALGRIND_FILTER ?= ^(life/(run_detaches|stop_start_rm|create_start_kill|never_created|run_during_stop|other_name|usage)|restart/|config/|logs/|probes/|recover/|multi/|cli/|warm/warm_(restart_from_standby|stop_rm|daemon_kill9))
 .PHONY: e2e-valgrind
 e2e-valgrind:
 	@$(MAKE) --no-print-directory VARIANT=valgrind STATIC=0 CFLAGS="-O0 -g" all
