@@ -979,6 +979,65 @@ static int check_passthrough_start(struct ctx *c, struct pod_buf *why, struct po
     return res;
 }
 
+/* 5b'. The warm standby (SPEC 7.8.2): `podman init` of a passthrough container with the log
+ * pipes as its stdio, then `podman start` with other stdio.  The container's output reaches
+ * init's pipes (its conmon was spawned by init), after exactly the name line init printed. */
+static int check_passthrough_init_start(struct ctx *c, struct pod_buf *why, struct pod_buf *ev)
+{
+    const char *name = ctr_name(c, "pt-init");
+    struct run_res r;
+    if (PODMAN(&r, "create", "--log-driver", "passthrough", "--name", name, "--label", c->owner,
+               c->image, "sh", "-c", PT_SCRIPT) != 0) {
+        fail(why, "podman create --log-driver passthrough: %s", line1(r.err));
+        run_res_free(&r);
+        return RES_FAIL;
+    }
+    run_res_free(&r);
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) < 0)
+        return fail(why, "pipe: %s", strerror(errno));
+    if (pipe2(pe, O_CLOEXEC) < 0) {
+        close(po[0]);
+        close(po[1]);
+        return fail(why, "pipe: %s", strerror(errno));
+    }
+    int irc = run_argv(&(struct run_opts){.out_fd = po[1], .err_fd = pe[1]}, &r,
+                       ARGV("podman", "init", name));
+    run_res_free(&r);
+    close(po[1]);
+    close(pe[1]);
+    int src = PODMAN(&r, "start", name);
+    char *sout = xstrdup(r.out ? r.out : "");
+    run_res_free(&r);
+    int64_t deadline = mono_ms() + 20000;
+    struct pod_buf bo = {0}, be = {0};
+    bool eof = read_to_eof(po[0], &bo, deadline) && read_to_eof(pe[0], &be, deadline);
+    close(po[0]);
+    close(pe[0]);
+    char *out = pod_buf_take(&bo), *err = pod_buf_take(&be);
+    char *want = xasprintf("%s\nout-1\nout-2\n", name);
+    pod_buf_printf(ev, "podman init rc=%d, podman start rc=%d (its stdout \"%s\"); ", irc, src,
+                   visible(sout));
+    pod_buf_printf(ev, "init's pipes: stdout=\"%s\", stderr=\"%s\"", visible(out), visible(err));
+    int res = RES_OK;
+    if (irc != 0 || src != 0)
+        res = fail(why, "podman init exit %d, podman start exit %d", irc, src);
+    else if (!eof)
+        res = fail(why, "init's pipes not closed within 20 s after the container's output");
+    else if (strcmp(out, want) != 0)
+        res =
+            fail(why, "init's stdout pipe got \"%s\", want exactly the name line then out-1, out-2",
+                 visible(out));
+    else if (strcmp(err, "err-1\nerr-2\n") != 0)
+        res = fail(why, "init's stderr pipe got \"%s\", want exactly \"err-1\\nerr-2\\n\"",
+                   visible(err));
+    free(want);
+    free(sout);
+    free(out);
+    free(err);
+    return res;
+}
+
 /* Reads from fd until one full line arrived (or the deadline). */
 static bool read_first_line(int fd, int within_ms)
 {
@@ -1612,6 +1671,7 @@ static const struct check CHECKS[] = {
     {"restart_no_stays_exited", check_restart_no},
     {"passthrough_run_pipes", check_passthrough_run},
     {"passthrough_start_output", check_passthrough_start},
+    {"passthrough_init_then_start", check_passthrough_init_start},
     {"passthrough_reader_gone", check_passthrough_reader_gone},
     {"inspect_fields", check_inspect_fields},
     {"ps_label_filter_json", check_ps_label_listing},
