@@ -269,8 +269,7 @@ struct warm {
     uint64_t gen;      /* calls carry it (tag): an older one is stale */
     char *id;          /* from `podman container inspect` */
     int rfd[2];        /* INITING, READY: the read ends of its log pipes, -1 */
-    uint64_t pending;  /* the instance to start once it is ready, 0 = none */
-    int failures;      /* in a row: none is made after 3 */
+    int failures;      /* in a row: none is made after 3 (by this daemon) */
 };
 /* Whether container ctr keeps a warm standby (warmStandby, restarts, not `network: host`). */
 bool warm_enabled(const struct pm *pm, size_t ctr);

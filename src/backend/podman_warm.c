@@ -27,7 +27,7 @@
 
 #include "pod/proc.h"
 
-#define WARM_MAX_FAILURES 3    /* in a row: no standby after that (until a restart) */
+#define WARM_MAX_FAILURES 3    /* in a row: no more standbys for that container (this daemon) */
 #define WARM_TEARDOWN_MS 15000 /* the daemon's end waits this long for podman at most */
 #define WARM_DROP_LOG_MAX 120
 
@@ -108,7 +108,7 @@ static void failed(struct pm *pm, size_t ctr, const char *step, const char *msg)
     w->failures++;
     pm->st.warm_failures++;
     pod_log(POD_LOG_WARN, "%s: warm standby: %s failed: %s%s", pm->c[ctr].name, step, msg,
-            w->failures >= WARM_MAX_FAILURES ? " (no standby any more until its next start)" : "");
+            w->failures >= WARM_MAX_FAILURES ? " (no more standbys for it from this daemon)" : "");
     drop(pm, ctr);
 }
 
