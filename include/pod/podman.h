@@ -168,8 +168,9 @@ struct podman_exec_ops {
                  struct pod_err *err);
     /* Stops request tag inside the container (0: done or under way). */
     int (*cancel)(void *self, uint64_t tag, struct pod_err *err);
-    /* Container instance ctr started (pid of its PID 1, 0 if unknown; id: its container id,
-     * NULL when unknown) or ended (pid -1). */
+    /* Container instance ctr started (pid of its PID 1, 0 if unknown; id: its container id when
+     * it is addressed by id, i.e. it came from a warm standby (SPEC 7.8.2); NULL: by its name)
+     * or ended (pid -1). */
     void (*instance)(void *self, size_t ctr, uint64_t instance, int pid, const char *id);
     int64_t (*next_deadline)(void *self); /* mono ms or INT64_MAX */
     void (*tick)(void *self);             /* called from poll_events */

@@ -282,8 +282,11 @@ static void arm(struct pm *pm, struct esrc *es, int pid)
             es->st = ES_ARMED;
             pm->st.armed++;
             es->retries = 0;
+            /* by id only where the backend addresses the instance so (a warm standby's) */
+            const struct pctr *k = &pm->c[es->ctr];
+            const char *id = k->instance == es->instance && k->ref ? es->id : NULL;
             if (pm->cfg.exec.ops && pm->cfg.exec.ops->instance)
-                pm->cfg.exec.ops->instance(pm->cfg.exec.self, es->ctr, es->instance, pid, es->id);
+                pm->cfg.exec.ops->instance(pm->cfg.exec.self, es->ctr, es->instance, pid, id);
             return;
         }
         pod_log(POD_LOG_WARN, "podman backend: %s", err.msg);
