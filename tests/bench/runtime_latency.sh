@@ -40,7 +40,10 @@ RESTARTS=${RESTARTS:-6}
 EDITS=${EDITS:-30}
 
 # ------------------------------------------------------------------ restart after a first failure
-mk benchlat <<'YAML'
+# lat_yaml [EXTRA]: the restart pod (a crash container, a HUP container with a config volume);
+# EXTRA is one more line of crash's fields
+lat_yaml() {
+    cat <<YAML
 api: 1.0.0-beta2
 podVersion: 0.0.1
 volumes:
@@ -49,9 +52,9 @@ volumes:
 containers:
     - name: crash
       image: localhost/podtest:1
-      command: [sh, -c, 'echo up; trap "exit 0" TERM; i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo bye; exit 1']
+      command: [sh, -c, 'echo up; trap "exit 0" TERM; i=0; while [ \$i -lt 100 ]; do sleep 0.05; i=\$((i+1)); done; echo bye; exit 1']
       restart: always
-      stopTimeout: 1
+$1      stopTimeout: 1
     - name: hup
       image: localhost/podtest:1
       command: [sh, -c, 'trap "echo HUP" HUP; while true; do sleep 0.02; done']
@@ -62,6 +65,8 @@ containers:
         - volume: cfg
           dest: /cfg
 YAML
+}
+mk benchlat < <(lat_yaml '')
 P=$W/benchlat
 LOG=$P/log/benchlat-0.0.1-stderr.log
 OUT=$P/log/crash-benchlat-0.0.1-stdout.log
@@ -143,29 +148,7 @@ say "edit -> HUP (ms): ${lat[*]}"
 podman rm -f -t 0 benchbare >/dev/null 2>&1
 
 # ------------------------------------------------------------------ restart from a warm standby
-mk benchwarm <<'YAML'
-api: 1.0.0-beta2
-podVersion: 0.0.1
-volumes:
-    - name: cfg
-      type: config
-containers:
-    - name: crash
-      image: localhost/podtest:1
-      command: [sh, -c, 'echo up; trap "exit 0" TERM; i=0; while [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; echo bye; exit 1']
-      restart: always
-      warmStandby: true
-      stopTimeout: 1
-    - name: hup
-      image: localhost/podtest:1
-      command: [sh, -c, 'trap "echo HUP" HUP; while true; do sleep 0.02; done']
-      stopTimeout: 1
-      signal:
-        - sig: HUP
-      mounts:
-        - volume: cfg
-          dest: /cfg
-YAML
+mk benchwarm < <(lat_yaml $'      warmStandby: true\n')
 P=$W/benchwarm
 WLOG=$P/log/benchwarm-0.0.1-stderr.log
 WOUT=$P/log/crash-benchwarm-0.0.1-stdout.log
