@@ -285,10 +285,8 @@ static void pull_done(struct pm *pm, struct call *c, const struct call_res *r)
 }
 
 /* The log pipes of a new instance: write ends for podman, read ends in the loop. */
-static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, bool replacing, int wfd[2],
-                      struct pod_err *err)
+int pm_log_pipes(int p[2][2], struct pod_err *err)
 {
-    int p[2][2];
     if (pipe2(p[0], O_CLOEXEC) < 0)
         return pod_err_set(err, POD_E_IO, errno, "pipe");
     if (pipe2(p[1], O_CLOEXEC) < 0) {
@@ -297,6 +295,15 @@ static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, bool replaci
         close(p[0][1]);
         return pod_err_set(err, POD_E_IO, e, "pipe");
     }
+    return 0;
+}
+
+static int open_pipes(struct pm *pm, size_t ctr, uint64_t instance, bool replacing, int wfd[2],
+                      struct pod_err *err)
+{
+    int p[2][2];
+    if (pm_log_pipes(p, err) < 0)
+        return -1;
     for (int s = 0; s < 2; s++) {
         wfd[s] = p[s][1];
         struct stream *st = stream_open(pm, ctr, instance, s, p[s][0], true);
@@ -313,14 +320,12 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
     struct pm *pm = self;
     if (ctr >= pm->n)
         return pod_err_set(err, POD_E_INVALID, 0, "podman: no container %zu", ctr);
+    if (warm_start(pm, ctr, instance))
+        return 0; /* (its line was built when the standby was created) */
     char **argv = podman_argv_run(&pm->actx, ctr, instance, err);
     if (!argv)
         return -1;
     struct pctr *k = &pm->c[ctr];
-    if (warm_start(pm, ctr, instance)) {
-        pod_strv_free(argv);
-        return 0;
-    }
     free(k->ref);
     k->ref = NULL;
     k->renaming = false;
@@ -339,17 +344,6 @@ static int op_ctr_start(void *self, size_t ctr, uint64_t instance, struct pod_er
 }
 
 /* ------------------------------------------------------------------ stop, kill, remove */
-
-int pm_submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance,
-                  int64_t timeout_ms, bool serial)
-{
-    if (!argv)
-        return -1;
-    struct call *c = call_new(kind, argv, ctr, instance, timeout_ms);
-    c->serial = serial;
-    call_submit(pm, c);
-    return 0;
-}
 
 /* Serial: after the container's earlier run/stop/rm.  A kill is serial only behind a start
  * (it must reach the new container), never behind a slow stop (it is what ends one). */

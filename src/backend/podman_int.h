@@ -360,10 +360,9 @@ void pm_run_ok(struct pm *pm, struct call *c, const char *id);
 void pm_start_failed(struct pm *pm, size_t ctr, uint64_t instance, const char *msg);
 /* The cache says: instance of ctr is being started (its run or start was submitted). */
 void pm_starting(struct pm *pm, size_t ctr, uint64_t instance);
-/* Submits a call about ctr (serial: after its earlier run/stop/rm); argv NULL: -1. */
-int pm_submit_ctr(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance,
-                  int64_t timeout_ms, bool serial);
 bool pm_mentions(const char *a, const char *b, const char *what);
+/* Two pipes (O_CLOEXEC) for an instance's stdout and stderr: p[s][0] read, p[s][1] write. */
+int pm_log_pipes(int p[2][2], struct pod_err *err);
 /* ctr's cache changed here (listings asked before it do not overwrite it). */
 void pm_touch(struct pm *pm, struct pctr *k);
 /* The first inspect of a started instance: its id and start time for the cache. */

@@ -17,7 +17,6 @@
  */
 #include "podman_int.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -61,15 +60,21 @@ static void forget(struct warm *w)
     w->gen++;
 }
 
-static void submit(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance)
+/* A standby call about ctr: serial, tagged with the standby's generation. */
+static struct call *w_call(struct pm *pm, enum call_kind kind, char **argv, size_t ctr,
+                           uint64_t instance)
 {
-    if (!argv)
-        return;
     struct call *c = call_new(kind, argv, ctr, instance, PODMAN_RUN_TIMEOUT_MS);
     c->serial = true;
     c->tag = pm->c[ctr].w.gen;
     c->capture_out = kind == CALL_W_INSPECT;
-    call_submit(pm, c);
+    return c;
+}
+
+static void submit(struct pm *pm, enum call_kind kind, char **argv, size_t ctr, uint64_t instance)
+{
+    if (argv)
+        call_submit(pm, w_call(pm, kind, argv, ctr, instance));
 }
 
 static void submit_rm(struct pm *pm, size_t ctr, const char *what)
@@ -138,25 +143,17 @@ void warm_want(struct pm *pm, size_t ctr)
 static void created(struct pm *pm, size_t ctr)
 {
     struct warm *w = &pm->c[ctr].w;
-    int p[2][2] = {{-1, -1}, {-1, -1}};
-    if (pipe2(p[0], O_CLOEXEC) < 0 || pipe2(p[1], O_CLOEXEC) < 0) {
-        int e = errno;
-        for (int s = 0; s < 2; s++)
-            for (int j = 0; j < 2; j++)
-                if (p[s][j] >= 0)
-                    close(p[s][j]);
-        failed(pm, ctr, "pipe", strerror(e));
-        return;
-    }
     struct pod_err err = POD_ERR_ZERO;
     char *name = standby_name(pm, ctr);
     char **argv = podman_argv_verb1(&pm->actx, "init", name, &err);
     free(name);
     if (!argv) {
-        for (int s = 0; s < 2; s++) {
-            close(p[s][0]);
-            close(p[s][1]);
-        }
+        failed(pm, ctr, "init", err.msg);
+        return;
+    }
+    int p[2][2];
+    if (pm_log_pipes(p, &err) < 0) {
+        pod_strv_free(argv);
         failed(pm, ctr, "init", err.msg);
         return;
     }
@@ -165,9 +162,7 @@ static void created(struct pm *pm, size_t ctr)
         (void)fcntl(p[s][0], F_SETFL, fcntl(p[s][0], F_GETFL) | O_NONBLOCK);
     }
     w->st = W_INITING;
-    struct call *c = call_new(CALL_W_INIT, argv, ctr, w->instance, PODMAN_RUN_TIMEOUT_MS);
-    c->serial = true;
-    c->tag = w->gen;
+    struct call *c = w_call(pm, CALL_W_INIT, argv, ctr, w->instance);
     c->fd_out = p[0][1]; /* the call closes them; conmon keeps its copies */
     c->fd_err = p[1][1];
     call_submit(pm, c);
@@ -257,7 +252,6 @@ bool warm_start(struct pm *pm, size_t ctr, uint64_t instance)
         failed(pm, ctr, "start", err.msg);
         return false;
     }
-    drain(pm, ctr); /* (init wrote nothing since it ended; nothing else can write yet) */
     pm_starting(pm, ctr, instance);
     for (int s = 0; s < 2; s++) {
         (void)stream_open(pm, ctr, instance, s, w->rfd[s], true);
