@@ -832,13 +832,19 @@ static int check_restart_no(struct ctx *c, struct pod_buf *why, struct pod_buf *
     return res;
 }
 
-/* Starts `podman ARGS` with stdout/stderr on fresh pipes; reads both to EOF (the container's
- * exit closes them) within within_ms.  Returns podman's exit code. */
-static int run_on_pipes(const char *const argv[], int within_ms, char **out, char **err, bool *eof)
+/* Starts `podman ARGS` with stdout/stderr on fresh pipes; then, when then_argv is not NULL, runs
+ * it with stdio of its own (*then_rc its exit code, *then_out its stdout); reads both pipes to
+ * EOF (the container's exit closes them) within within_ms.  Returns the first one's exit code. */
+static int run_on_pipes_then(const char *const argv[], const char *const then_argv[], int *then_rc,
+                             char **then_out, int within_ms, char **out, char **err, bool *eof)
 {
     int po[2], pe[2];
     *out = *err = NULL;
     *eof = false;
+    if (then_argv) {
+        *then_rc = -1;
+        *then_out = NULL;
+    }
     if (pipe2(po, O_CLOEXEC) < 0)
         return -1;
     if (pipe2(pe, O_CLOEXEC) < 0) {
@@ -851,6 +857,11 @@ static int run_on_pipes(const char *const argv[], int within_ms, char **out, cha
     run_res_free(&r);
     close(po[1]);
     close(pe[1]);
+    if (then_argv) {
+        *then_rc = run_argv(NULL, &r, then_argv);
+        *then_out = xstrdup(r.out ? r.out : "");
+        run_res_free(&r);
+    }
     int64_t deadline = mono_ms() + within_ms;
     struct pod_buf bo = {0}, be = {0};
     bool e1 = read_to_eof(po[0], &bo, deadline);
@@ -861,6 +872,11 @@ static int run_on_pipes(const char *const argv[], int within_ms, char **out, cha
     *out = pod_buf_take(&bo);
     *err = pod_buf_take(&be);
     return rc;
+}
+
+static int run_on_pipes(const char *const argv[], int within_ms, char **out, char **err, bool *eof)
+{
+    return run_on_pipes_then(argv, NULL, NULL, NULL, within_ms, out, err, eof);
 }
 
 /* Does text consist of exactly these lines, in any order? */
@@ -945,18 +961,24 @@ static int check_passthrough_run(struct ctx *c, struct pod_buf *why, struct pod_
     return res;
 }
 
+/* `podman create --log-driver passthrough` of PT_SCRIPT as name: false (why set) on failure. */
+static bool create_pt(struct ctx *c, const char *name, struct pod_buf *why)
+{
+    struct run_res r;
+    int rc = PODMAN(&r, "create", "--log-driver", "passthrough", "--name", name, "--label",
+                    c->owner, c->image, "sh", "-c", PT_SCRIPT);
+    if (rc != 0)
+        fail(why, "podman create --log-driver passthrough: %s", line1(r.err));
+    run_res_free(&r);
+    return rc == 0;
+}
+
 /* 5b. podman start of a passthrough container: its output plus podman's own name line. */
 static int check_passthrough_start(struct ctx *c, struct pod_buf *why, struct pod_buf *ev)
 {
     const char *name = ctr_name(c, "pt-start");
-    struct run_res r;
-    if (PODMAN(&r, "create", "--log-driver", "passthrough", "--name", name, "--label", c->owner,
-               c->image, "sh", "-c", PT_SCRIPT) != 0) {
-        fail(why, "podman create --log-driver passthrough: %s", line1(r.err));
-        run_res_free(&r);
+    if (!create_pt(c, name, why))
         return RES_FAIL;
-    }
-    run_res_free(&r);
     char *out, *err;
     bool eof;
     int rc = run_on_pipes(ARGV("podman", "start", name), 20000, &out, &err, &eof);
@@ -985,36 +1007,13 @@ static int check_passthrough_start(struct ctx *c, struct pod_buf *why, struct po
 static int check_passthrough_init_start(struct ctx *c, struct pod_buf *why, struct pod_buf *ev)
 {
     const char *name = ctr_name(c, "pt-init");
-    struct run_res r;
-    if (PODMAN(&r, "create", "--log-driver", "passthrough", "--name", name, "--label", c->owner,
-               c->image, "sh", "-c", PT_SCRIPT) != 0) {
-        fail(why, "podman create --log-driver passthrough: %s", line1(r.err));
-        run_res_free(&r);
+    if (!create_pt(c, name, why))
         return RES_FAIL;
-    }
-    run_res_free(&r);
-    int po[2], pe[2];
-    if (pipe2(po, O_CLOEXEC) < 0)
-        return fail(why, "pipe: %s", strerror(errno));
-    if (pipe2(pe, O_CLOEXEC) < 0) {
-        close(po[0]);
-        close(po[1]);
-        return fail(why, "pipe: %s", strerror(errno));
-    }
-    int irc = run_argv(&(struct run_opts){.out_fd = po[1], .err_fd = pe[1]}, &r,
-                       ARGV("podman", "init", name));
-    run_res_free(&r);
-    close(po[1]);
-    close(pe[1]);
-    int src = PODMAN(&r, "start", name);
-    char *sout = xstrdup(r.out ? r.out : "");
-    run_res_free(&r);
-    int64_t deadline = mono_ms() + 20000;
-    struct pod_buf bo = {0}, be = {0};
-    bool eof = read_to_eof(po[0], &bo, deadline) && read_to_eof(pe[0], &be, deadline);
-    close(po[0]);
-    close(pe[0]);
-    char *out = pod_buf_take(&bo), *err = pod_buf_take(&be);
+    int src;
+    char *sout, *out, *err;
+    bool eof;
+    int irc = run_on_pipes_then(ARGV("podman", "init", name), ARGV("podman", "start", name), &src,
+                                &sout, 20000, &out, &err, &eof);
     char *want = xasprintf("%s\nout-1\nout-2\n", name);
     pod_buf_printf(ev, "podman init rc=%d, podman start rc=%d (its stdout \"%s\"); ", irc, src,
                    visible(sout));
