@@ -94,6 +94,25 @@ ticks_done() {
     [ "$(grep -ac ' tick [0-9a-f]* 40$' "$PODDIR/log/$1-$PODNAME-0.0.1-stdout.log" 2>/dev/null)" -ge "$2" ]
 }
 
+# run_crash_pod NAME: pod NAME of one warm container `crash` running WARM_CMD (restart:
+# on-failure), run, with crash running and its standby ready.
+run_crash_pod() {
+    mkpod "$1" <<YAML
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: crash
+      image: localhost/podtest:1
+      command: [sh, -c, '$WARM_CMD']
+      restart: on-failure
+      warmStandby: true
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 30 "crash running" state_is crash running
+    wait_for 30 "crash's standby" standby_ready crash
+}
+
 # warm_out TOKEN: what WARM_CMD prints on stdout up to its wait.
 warm_out() {
     local i
@@ -141,20 +160,7 @@ no_standby_process() {
 # (a) A crash restarts the container from its standby; the standby becomes the instance and a
 # new one is made; the logs of both instances are byte-exact.
 t_warm_restart_from_standby() {
-    mkpod e2ewarmrs <<YAML
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: crash
-      image: localhost/podtest:1
-      command: [sh, -c, '$WARM_CMD']
-      restart: on-failure
-      warmStandby: true
-      stopTimeout: 1
-YAML
-    pok run
-    wait_for 30 "crash running" state_is crash running
-    wait_for 30 "crash's standby" standby_ready crash
+    run_crash_pod e2ewarmrs
     local id1 sb1
     id1=$(ctr_id crash)
     sb1=$SID
@@ -374,20 +380,7 @@ t_warm_daemon_dies_before_rename() {
     FAULTY_REAL=$(command -v podman)
     POD_PODMAN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/faulty-podman
     export FAULTY_REAL POD_PODMAN
-    mkpod e2ewarmren <<YAML
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: crash
-      image: localhost/podtest:1
-      command: [sh, -c, '$WARM_CMD']
-      restart: on-failure
-      warmStandby: true
-      stopTimeout: 1
-YAML
-    pok run
-    wait_for 30 "crash running" state_is crash running
-    wait_for 30 "crash's standby" standby_ready crash
+    run_crash_pod e2ewarmren
     local sb1=$SID id1
     id1=$(ctr_id crash)
     in_ctr crash touch /tmp/crash || fail "podman exec touch /tmp/crash"
