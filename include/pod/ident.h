@@ -71,4 +71,10 @@ int ident_lock_held(int dirfd, const char *file, bool *held, struct pod_err *err
  * rest unchanged; tmp + rename.  A missing file is left missing (0). */
 int ident_status_down(int dirfd, const char *file, struct pod_err *err) POD_WUR;
 
+/* The process set-up the holder and the daemon share: the soft RLIMIT_NOFILE raised to the
+ * hard one (an fd or more per container stream), SIGPIPE ignored, and TERM, INT, HUP, USR1
+ * and USR2 blocked and taken through the returned signalfd (non-blocking, O_CLOEXEC); -1 with
+ * errno on failure. */
+int ident_signals_setup(void);
+
 #endif

@@ -216,8 +216,16 @@ static void submit(struct pm *pm, struct esrc *es, enum call_kind k)
     call_submit(pm, c);
 }
 
+/* Asks again later with backoff; a confirmation that has tried for
+ * PODMAN_EXIT_RETRY_MAX_MS falls back to `podman wait` instead. */
 static void retry_later(struct pm *pm, struct esrc *es)
 {
+    if (es->st == ES_CONFIRM && pm_now(pm) - es->since_ms >= PODMAN_EXIT_RETRY_MAX_MS) {
+        es->st = ES_WAIT;
+        pm->st.wait_fallbacks++;
+        submit(pm, es, CALL_WAIT);
+        return;
+    }
     if (es->st == ES_CONFIRM)
         pm->st.confirm_retries++;
     int64_t d = (int64_t)20 << (es->retries < 12 ? es->retries : 12);
@@ -351,12 +359,6 @@ static void inspect_found(struct pm *pm, struct esrc *es, const struct podman_ct
         return;
     }
     /* still "running" after PID 1 died, or created/in transition: ask again */
-    if (es->st == ES_CONFIRM && pm_now(pm) - es->since_ms >= PODMAN_EXIT_RETRY_MAX_MS) {
-        es->st = ES_WAIT;
-        pm->st.wait_fallbacks++;
-        submit(pm, es, CALL_WAIT);
-        return;
-    }
     retry_later(pm, es);
 }
 
@@ -394,12 +396,6 @@ void es_inspect_done(struct pm *pm, struct esrc *es, const struct call_res *r)
             r->msg[0]    ? r->msg
             : err.msg[0] ? err.msg
                          : why);
-    if (es->st == ES_CONFIRM && pm_now(pm) - es->since_ms >= PODMAN_EXIT_RETRY_MAX_MS) {
-        es->st = ES_WAIT;
-        pm->st.wait_fallbacks++;
-        submit(pm, es, CALL_WAIT);
-        return;
-    }
     retry_later(pm, es);
 }
 

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -172,24 +171,9 @@ static void env_on_room(void *self, void (*fn)(void *arg), void *arg)
 
 static int setup_signals(struct daemon *d, struct pod_err *err)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max; /* pipes, pidfds and sockets per container */
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR2);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGUSR1);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-        return pod_err_set(err, POD_E_IO, errno, "sigprocmask");
-    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    d->sigfd = ident_signals_setup();
     if (d->sigfd < 0)
-        return pod_err_set(err, POD_E_IO, errno, "signalfd");
+        return pod_err_set(err, POD_E_IO, errno, "signals (sigprocmask, signalfd)");
     return 0;
 }
 

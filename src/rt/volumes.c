@@ -54,45 +54,46 @@ static int vol_exists(const struct rt_ctx *c, const struct spec_volume *vol, con
     return rc == 0;
 }
 
-/* 0 exists now, 1 failed (logged), -1 podman not run. */
-static int create_one(const struct rt_ctx *c, const struct spec_volume *vol, const char *name,
-                      struct pod_err *err)
+/* Brings one volume to `want` (true: it exists; false: it does not).  0 done or already so,
+ * 1 failed (logged), -1 podman not run. */
+static int volume_to(const struct rt_ctx *c, const struct spec_volume *vol, const char *name,
+                     bool want, struct pod_err *err)
 {
     int ex = vol_exists(c, vol, name, err);
     if (ex == -1)
         return -1;
     if (ex == -2)
         return 1;
-    if (ex == 1) {
-        pod_log(POD_LOG_INFO, "Volume %s already exists", name);
+    if (ex == (int)want) {
+        pod_log(want ? POD_LOG_INFO : POD_LOG_DEBUG,
+                want ? "Volume %s already exists" : "Volume %s does not exist", name);
         return 0;
     }
     char why[200] = "";
-    int rc = vol_call(c, vol, podman_argv_volume_create, why, sizeof why, err);
+    int rc = vol_call(c, vol, want ? podman_argv_volume_create : podman_argv_volume_rm, why,
+                      sizeof why, err);
     if (rc < 0)
         return -1;
     if (rc) {
-        pod_log(POD_LOG_ERROR, "Could not create volume %s: %s", name, why);
+        pod_log(POD_LOG_ERROR, "Could not %s volume %s: %s", want ? "create" : "remove", name, why);
         return 1;
     }
-    pod_log(POD_LOG_INFO, "Volume %s created", name);
+    pod_log(POD_LOG_INFO, "Volume %s %s", name, want ? "created" : "removed");
     return 0;
 }
 
-/* Calls fn for every volume of type `volume` (all, or only `shared: no` ones); stops at -1. */
-static int each_volume(const struct rt_ctx *c, bool own_only, const char *what,
-                       int (*fn)(const struct rt_ctx *, const struct spec_volume *, const char *,
-                                 struct pod_err *),
-                       struct pod_err *err)
+/* Brings every volume of type `volume` to `want` (all, or with !want only the `shared: no`
+ * ones: purge never touches shared volumes); stops at -1. */
+static int each_volume(const struct rt_ctx *c, bool want, struct pod_err *err)
 {
     const struct pod_spec *s = c->spec;
     char *first_failed = NULL;
     for (size_t i = 0; i < s->n_volumes; i++) {
         const struct spec_volume *v = &s->volumes[i];
-        if (v->type != SPEC_VOL_VOLUME || (own_only && v->shared != SPEC_SHARED_NO))
+        if (v->type != SPEC_VOL_VOLUME || (!want && v->shared != SPEC_SHARED_NO))
             continue;
         char *name = spec_volume_fullname(s, v);
-        int rc = fn(c, v, name, err);
+        int rc = volume_to(c, v, name, want, err);
         if (rc > 0 && !first_failed)
             first_failed = pod_steal_ptr(&name);
         free(name);
@@ -103,42 +104,18 @@ static int each_volume(const struct rt_ctx *c, bool own_only, const char *what,
     }
     if (!first_failed)
         return 0;
-    pod_err_set(err, POD_E_FAILED, 0, "could not %s volume %s", what, first_failed);
+    pod_err_set(err, POD_E_FAILED, 0, "could not %s volume %s", want ? "create" : "remove",
+                first_failed);
     free(first_failed);
     return -1;
 }
 
 int rt_volumes_create(const struct rt_ctx *c, struct pod_err *err)
 {
-    return each_volume(c, false, "create", create_one, err);
-}
-
-/* 0 removed or not there, 1 failed (logged), -1 podman not run. */
-static int purge_one(const struct rt_ctx *c, const struct spec_volume *vol, const char *name,
-                     struct pod_err *err)
-{
-    int ex = vol_exists(c, vol, name, err);
-    if (ex == -1)
-        return -1;
-    if (ex == -2)
-        return 1;
-    if (ex == 0) {
-        pod_log(POD_LOG_DEBUG, "Volume %s does not exist", name);
-        return 0;
-    }
-    char why[200] = "";
-    int rc = vol_call(c, vol, podman_argv_volume_rm, why, sizeof why, err);
-    if (rc < 0)
-        return -1;
-    if (rc) {
-        pod_log(POD_LOG_ERROR, "Could not remove volume %s: %s", name, why);
-        return 1;
-    }
-    pod_log(POD_LOG_INFO, "Volume %s removed", name);
-    return 0;
+    return each_volume(c, true, err);
 }
 
 int rt_volumes_purge(const struct rt_ctx *c, struct pod_err *err)
 {
-    return each_volume(c, true, "remove", purge_one, err);
+    return each_volume(c, false, err);
 }
