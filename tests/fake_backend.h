@@ -480,7 +480,7 @@ static void fbe_destroy(void *arg, struct backend *be)
     free(b);
 }
 
-static const struct daemon_backend_factory fake_factory = {fbe_create, fbe_adopt_fd, fbe_destroy,
-                                                           NULL};
+static const struct daemon_backend_factory fake_factory = {
+    .create = fbe_create, .adopt_fd = fbe_adopt_fd, .destroy = fbe_destroy};
 
 #endif

@@ -214,6 +214,7 @@ static const char *const LIVE =
     "\"containers\":[{\"name\":\"web\",\"phase\":\"backoff\",\"instance\":3,\"startCount\":3,"
     "\"restartCount\":2,\"running\":false,\"ready\":false,\"live\":true,\"backoffMs\":4000,"
     "\"failures\":2,\"gaveUp\":false,\"exitCode\":1,\"nextStartMs\":1005000,"
+    "\"warmStandby\":\"preparing\","
     "\"probes\":{\"readiness\":{\"result\":\"fail\",\"code\":1,\"at\":1090,\"instance\":3},"
     "\"liveness\":{\"result\":\"timeout\",\"code\":0,\"at\":1099,\"instance\":3}}}]}";
 
@@ -245,6 +246,7 @@ static void test_life_ps_live(void **state)
                            "      gaveUp: 0\n"
                            "      exitCode: 1\n"
                            "      nextStartMs: 1005000\n"
+                           "      warmStandby: preparing\n"
                            "      readinessProbe: fail (code 1), 10 s ago\n"
                            "      livenessProbe: timeout, 1 s ago\n");
     free(t);

@@ -58,6 +58,8 @@ struct daemon_backend_factory {
     int (*adopt_fd)(void *arg, const struct daemon_env *env, struct backend *b, const char *key,
                     int fd);
     void (*destroy)(void *arg, struct backend *b);
+    /* Optional: a word for `ps` about container ctr's warm standby (`warmStandby`), or NULL. */
+    const char *(*standby)(void *arg, const struct backend *b, size_t ctr);
     void *arg;
 };
 

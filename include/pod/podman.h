@@ -249,6 +249,13 @@ struct podman_stats {
 };
 void backend_podman_stats(const struct backend *be, struct podman_stats *out);
 
+/* Container ctr's warm standby as `ps` shows it (SPEC 7.2, 7.8.2): NULL when ctr keeps none
+ * (warmStandby off, `restart: never`, `network: host`); "ready" (initialised: the next start
+ * takes it), "preparing" (its create, init or inspect runs), "none" (not made: the instance
+ * does not run, or its start from the standby awaits the rename) or "off" (three failed
+ * preparations in a row: this daemon makes no more). */
+const char *backend_podman_standby(const struct backend *be, size_t ctr);
+
 /* The pipe-size policy: what a stream's pipe should be after a read of nread bytes (n > 0),
  * given its size now (0: the default) and when it last grew.  Returns the new size, or 0 to
  * keep it. */

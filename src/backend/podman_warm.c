@@ -36,6 +36,17 @@ bool warm_enabled(const struct pm *pm, size_t ctr)
     return s->warm_standby && s->restart != SPEC_RESTART_NEVER && !s->network_host;
 }
 
+const char *backend_podman_standby(const struct backend *be, size_t ctr)
+{
+    const struct pm *pm = be->self;
+    if (!pm || ctr >= pm->n || !warm_enabled(pm, ctr))
+        return NULL;
+    const struct warm *w = &pm->c[ctr].w;
+    if (w->failures >= WARM_MAX_FAILURES)
+        return "off";
+    return w->st == W_READY ? "ready" : w->st == W_NONE ? "none" : "preparing";
+}
+
 static char *standby_name(const struct pm *pm, size_t ctr)
 {
     return xasprintf("%s%s", pm->c[ctr].name, PODMAN_STANDBY_SUFFIX);

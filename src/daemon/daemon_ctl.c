@@ -278,6 +278,10 @@ static json_t *status_json(const struct daemon *d)
             json_object_set_new(j, "exitCode", json_integer(c->exit_code));
         if (c->next_start_mono_ms > 0)
             json_object_set_new(j, "nextStartMs", json_integer(epoch_ms_of(c->next_start_mono_ms)));
+        const struct daemon_backend_factory *f = &d->cfg->backend;
+        const char *sb = d->have_be && f->standby ? f->standby(f->arg, &d->be, i) : NULL;
+        if (sb)
+            json_object_set_new(j, "warmStandby", json_string(sb));
         log_counters(d, i, j);
         last_warning(d, i, j);
         if (d->probes)

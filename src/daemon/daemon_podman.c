@@ -323,4 +323,11 @@ static void pm_destroy(void *arg, struct backend *b)
     backend_podman_free(b);
 }
 
-const struct daemon_backend_factory daemon_podman_factory = {pm_create, pm_adopt, pm_destroy, NULL};
+static const char *pm_standby(void *arg, const struct backend *b, size_t ctr)
+{
+    (void)arg;
+    return b->self ? backend_podman_standby(b, ctr) : NULL;
+}
+
+const struct daemon_backend_factory daemon_podman_factory = {
+    .create = pm_create, .adopt_fd = pm_adopt, .destroy = pm_destroy, .standby = pm_standby};

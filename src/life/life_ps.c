@@ -108,6 +108,9 @@ static void ctr_text(struct pod_buf *b, json_t *c, int64_t now)
                                        "gaveUp",     "exitCode",     "nextStartMs"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         kv_int(b, "      ", keys[i], c, keys[i]);
+    const char *standby = json_string_value(json_object_get(c, "warmStandby"));
+    if (standby)
+        pod_buf_printf(b, "      warmStandby: %s\n", standby);
     log_text(b, "      ", "", c);
     warning_text(b, "      ", "lastWarning", c, now);
     json_t *pr = json_object_get(c, "probes");

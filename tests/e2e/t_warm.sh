@@ -179,6 +179,9 @@ t_warm_restart_from_standby() {
     eq "containers of crash" "$(ctr crash)
 $(standby crash)" "$(all_of crash)"
     eq "restarts from the standby before any exit" 0 "$(from_standby_n crash)"
+    wait_for 10 "ps: the standby ready" cfield_is crash warmStandby ready
+    p ps
+    match "ps (text)" '      warmStandby: ready' "$OUT"
     wait_for 20 "instance 1's ticks" ticks_done crash 1
     crash_ctr crash
     wait_for 30 "crash restarted" cfield_ge crash restartCount 1
@@ -194,6 +197,7 @@ $(standby crash)" "$(all_of crash)"
     eq "instance" 2 "$(cfield crash instance)"
     eq "phase" running "$(cfield crash phase)"
     eq "restarts from the standby" 1 "$(from_standby_n crash)"
+    wait_for 10 "ps: the new standby ready" cfield_is crash warmStandby ready
     # the logs: every line of both instances, nothing else (no standby name from podman init)
     wait_for 20 "instance 2's ticks" ticks_done crash 2
     sleep 0.5 # anything the daemon would still write
@@ -369,6 +373,9 @@ YAML
     eq "once: restarts" 0 "$(cfield once restartCount)"
     eq "hostnet from a standby" 0 "$(from_standby_n hostnet)"
     eq "once from a standby" 0 "$(from_standby_n once)"
+    wait_for 10 "ps: warm's standby ready" cfield_is warm warmStandby ready
+    eq "ps: once's standby (restart: never)" null "$(cfield once warmStandby)"
+    eq "ps: hostnet's standby (network: host)" null "$(cfield hostnet warmStandby)"
     sleep 1 # a standby made after the restart would be there by now
     eq "the standbys after the restarts" "$(standby warm)" "$(all_standbys)"
     eq "containers of once" "$(ctr once)" "$(all_of once)"

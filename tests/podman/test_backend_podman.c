@@ -201,8 +201,13 @@ static void s_warm_standby(struct t *t)
     struct podman_stats st;
     backend_podman_stats(&t->be, &st);
     uint64_t ready = st.warm_ready + 1;
+    CHECK(!backend_podman_standby(&t->be, C_OUT), "a standby state for a container without one");
+    const char *sbs = backend_podman_standby(&t->be, C_WARM);
+    CHECK(sbs && !strcmp(sbs, "none"), "standby before the start: %s", sbs ? sbs : "NULL");
     start(t, C_WARM, 1, &m);
     CHECK(pump(t, 30000, pred_warm_ready, &ready), "no standby ready");
+    sbs = backend_podman_standby(&t->be, C_WARM);
+    CHECK(sbs && !strcmp(sbs, "ready"), "standby state %s", sbs ? sbs : "NULL");
     struct state_want s1 = {.name = sb, .state = "initialized"};
     CHECK(pump(t, 10000, pred_state, &s1), "no standby %s initialised", sb);
     CHECK(wait_out(t, C_WARM, 1, "we\n", 10000), "first instance: no stderr");
@@ -240,6 +245,9 @@ static void s_warm_standby(struct t *t)
     start(t, C_WARM, 3, &m); /* from the standby made ready above */
     CHECK(wait_out(t, C_WARM, 1, "we\nwe\nwe\n", 10000), "third instance: no stderr");
     pump(t, 2000, NULL, NULL); /* renamed; the next standby's init hangs */
+    sbs = backend_podman_standby(&t->be, C_WARM);
+    CHECK(sbs && !strcmp(sbs, "preparing"), "standby state with init hanging: %s",
+          sbs ? sbs : "NULL");
     m = mark(t);
     CHECK(t->be.ops->ctr_kill(t->be.self, C_WARM, 3, SIGTERM, &err) == 0, "kill: %s", err.msg);
     CHECK(wait_ev(t, m, BACKEND_EV_EXITED, C_WARM, 3, 20000), "third instance: no exit");
