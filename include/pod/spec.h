@@ -220,6 +220,9 @@ char *spec_container_fullname(const struct pod_spec *s, size_t i); /* "<ctr>-<na
 char *spec_volume_fullname(const struct pod_spec *s, const struct spec_volume *v);
 const struct spec_volume *spec_find_volume(const struct pod_spec *s, const char *name);
 int spec_find_container(const struct pod_spec *s, const char *name); /* index or -1 */
+/* Whether container c keeps a warm standby (SPEC 7.8.2): `warmStandby: true`, a restart policy
+ * other than `never`, not `network: host`. */
+bool spec_container_warm(const struct spec_container *c);
 /* Canonical, human-readable dump of the whole model (one `path: value` per line, defaults
  * included); used by the golden tests and handy for debugging.  New string. */
 char *spec_dump(const struct pod_spec *s);

@@ -32,8 +32,7 @@
 
 bool warm_enabled(const struct pm *pm, size_t ctr)
 {
-    const struct spec_container *s = &pm->spec->containers[ctr];
-    return s->warm_standby && s->restart != SPEC_RESTART_NEVER && !s->network_host;
+    return spec_container_warm(&pm->spec->containers[ctr]);
 }
 
 const char *backend_podman_standby(const struct backend *be, size_t ctr)

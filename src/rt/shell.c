@@ -79,6 +79,49 @@ void rt_shell_opts_free(struct rt_shell_opts *o)
     memset(o, 0, sizeof *o);
 }
 
+/* Whether podman says container name runs (an inspect; any failure: no). */
+static bool ctr_runs(const struct rt_ctx *c, const char *name)
+{
+    struct podman_argv_ctx a;
+    rt_argv_ctx(c, &a);
+    struct pod_err err = POD_ERR_ZERO;
+    char **argv = podman_argv_inspect(&a, name, &err);
+    struct proc_result r;
+    if (!argv || rt_podman_run(c, argv, RT_PODMAN_SHORT_MS, &r, &err) < 0) {
+        pod_strv_free(argv);
+        return false;
+    }
+    pod_strv_free(argv);
+    struct podman_ctr_info in;
+    bool found = false;
+    bool runs = r.exited && r.code == 0 &&
+                podman_parse_inspect(r.out, r.out_len, &in, &found, &err) == 0 && found &&
+                in.state == PODMAN_ST_RUNNING;
+    if (found)
+        podman_ctr_info_clear(&in);
+    proc_result_free(&r);
+    return runs;
+}
+
+/* The container the shell enters: <full>, except for a warm container in the moment after a
+ * start from its standby (SPEC 7.8.2) when <full> is exited or gone and the instance still
+ * runs as <full>-standby until its rename: then that one.  Two inspects at most, only for
+ * warm containers whose <full> does not run. */
+static char *shell_target(const struct rt_ctx *c, size_t idx)
+{
+    char *full = spec_container_fullname(c->spec, idx);
+    if (!spec_container_warm(&c->spec->containers[idx]) || ctr_runs(c, full))
+        return full;
+    char *sb = xasprintf("%s" PODMAN_STANDBY_SUFFIX, full);
+    if (!ctr_runs(c, sb)) {
+        free(sb);
+        return full;
+    }
+    pod_log(POD_LOG_DEBUG, "shell: %s runs as %s (not renamed yet)", full, sb);
+    free(full);
+    return sb;
+}
+
 char **rt_shell_argv(const struct rt_ctx *c, const struct rt_shell_opts *o, bool tty,
                      struct pod_err *err)
 {
@@ -88,7 +131,7 @@ char **rt_shell_argv(const struct rt_ctx *c, const struct rt_shell_opts *o, bool
         pod_err_set(err, POD_E_NOTFOUND, 0, "the pod has no container");
         return NULL;
     }
-    char *full = spec_container_fullname(s, (size_t)idx);
+    char *full = shell_target(c, (size_t)idx);
     char *shell[] = {o->bash ? "bash" : "sh", NULL};
     struct podman_argv_ctx a;
     rt_argv_ctx(c, &a);

@@ -399,6 +399,11 @@ char *spec_container_fullname(const struct pod_spec *s, size_t i)
     return xasprintf("%s-%s-%s", c, s->name ? s->name : "", s->version ? s->version : "");
 }
 
+bool spec_container_warm(const struct spec_container *c)
+{
+    return c->warm_standby && c->restart != SPEC_RESTART_NEVER && !c->network_host;
+}
+
 char *spec_volume_fullname(const struct pod_spec *s, const struct spec_volume *v)
 {
     const char *n = v->name ? v->name : "";

@@ -408,6 +408,9 @@ t_warm_daemon_dies_before_rename() {
     eq "the standby runs, not renamed" running \
         "$(podman container inspect --format '{{.State.Status}}' "$(standby crash)" 2>/dev/null)"
     eq "the standby's ID" "$sb1" "$(podman container inspect --format '{{.Id}}' "$(standby crash)" 2>/dev/null)"
+    # `pod shell` enters the instance under the standby's name until the rename
+    pok shell -c crash -- echo in-instance-2
+    eq "pod shell before the rename" in-instance-2 "$OUT"
     : >"$FAULTY_DIR/rules" # podman behaves again: the new daemon's rename works
     local dp hung
     dp=$(daemon_pid)
