@@ -724,6 +724,53 @@ static void rec_close(void *self)
 static const struct drv_log_sink_ops rec_ops = {
     .write = rec_write, .eof = rec_eof, .retry = rec_retry, .stats = rec_stats, .close = rec_close};
 
+/* A rerun of a container asks the backend to drop what it prepared ahead for it (ctr_renew,
+ * SPEC 7.8.2: a warm standby made from the image of then) as the request comes in, before the
+ * supervisor's stop and start; no other input does, nor a rerun of no container. */
+static size_t renew_calls[2];
+static size_t renew_starts_before;
+static struct env *renew_env;
+
+static void rec_renew(void *self, size_t ctr)
+{
+    (void)self;
+    if (ctr < 2)
+        renew_calls[ctr]++;
+    renew_starts_before = drv_sup_status(renew_env->drv)->ctr[0].start_count;
+}
+
+static void test_drv__rerun_renews_the_backend(void **state)
+{
+    (void)state;
+    struct env *e = env_new(POD1, false);
+    static struct backend_ops ops;
+    ops = *e->be.ops;
+    ops.ctr_renew = rec_renew;
+    e->be.ops = &ops;
+    struct drv_cfg dc = drv_cfg_of(e, 1);
+    struct pod_err err = POD_ERR_ZERO;
+    assert_int_equal(drv_new(&dc, &e->drv, &err), 0);
+    renew_env = e;
+    memset(renew_calls, 0, sizeof renew_calls);
+    struct sup_event ev = {.type = SUP_EV_START_POD};
+    drv_input(e->drv, &ev);
+    run_until(e, 3000);
+    ev.type = SUP_EV_SIGNAL;
+    ev.ctr = 0;
+    drv_input(e->drv, &ev);
+    assert_int_equal(renew_calls[0], 0);
+    ev.type = SUP_EV_RERUN;
+    drv_input(e->drv, &ev);
+    assert_int_equal(renew_calls[0], 1);
+    assert_int_equal(renew_starts_before, 1); /* before the start of instance 2 */
+    run_until(e, 10000);
+    assert_int_equal(drv_sup_status(e->drv)->ctr[0].start_count, 2);
+    ev.ctr = 7; /* no such container */
+    drv_input(e->drv, &ev);
+    assert_int_equal(renew_calls[0] + renew_calls[1], 1);
+    env_free(e);
+}
+
 /* The driver hands every output event to its sink (container, stream, bytes, the clock's wall
  * time), traces what the sink's stats say changed, calls the sink's retry every 1 s while a
  * stream has a backlog or fails, and closes the sink when it is freed. */
@@ -827,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_drv__state_retry_and_change_write_once),
         cmocka_unit_test(test_drv__state_written_when_only_hidden_fields_change),
         cmocka_unit_test(test_drv__state_file_tracks_rerun_marker),
+        cmocka_unit_test(test_drv__rerun_renews_the_backend),
         cmocka_unit_test(test_drv__log_sink_gets_output_and_is_retried),
         cmocka_unit_test(test_drv_logw_sink__files_and_stats),
     };

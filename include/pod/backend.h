@@ -72,6 +72,10 @@ struct backend_ops {
      * INT64_MAX.  The sim uses it to schedule; podman returns INT64_MAX and wakes up the loop
      * through its file descriptors instead. */
     int64_t (*next_deadline)(void *self);
+    /* Optional (NULL: nothing to do).  An operator cycles ctr (`rerun NAME`): its next start
+     * must create it anew from the current image and definition, so anything the backend
+     * prepared ahead for it (a warm standby, SPEC.md 7.8.2) is dropped.  No event follows. */
+    void (*ctr_renew)(void *self, size_t ctr);
 };
 
 struct backend {

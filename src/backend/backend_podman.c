@@ -747,6 +747,13 @@ static int64_t op_next_deadline(void *self)
     return d;
 }
 
+static void op_ctr_renew(void *self, size_t ctr)
+{
+    struct pm *pm = self;
+    if (ctr < pm->n)
+        warm_renew(pm, ctr);
+}
+
 const struct backend_ops backend_podman_ops = {
     .name = "podman",
     .pod_create = op_pod_create,
@@ -760,6 +767,7 @@ const struct backend_ops backend_podman_ops = {
     .inspect = op_inspect,
     .poll_events = op_poll_events,
     .next_deadline = op_next_deadline,
+    .ctr_renew = op_ctr_renew,
 };
 
 /* ------------------------------------------------------------------ lifecycle */

@@ -284,6 +284,8 @@ void warm_call_done(struct pm *pm, struct call *c, const struct call_res *r);
 bool warm_listed(struct pm *pm, size_t ctr, const struct podman_ctr_info *e, bool canonical_runs);
 /* The pod was removed: its standbys went with it. */
 void warm_forget_all(struct pm *pm);
+/* An operator's rerun of ctr: its standby (made from the image of then) is removed. */
+void warm_renew(struct pm *pm, size_t ctr);
 /* The daemon ends: removes every standby, waiting (bounded) for podman. */
 void warm_teardown(struct pm *pm);
 void warm_free(struct pm *pm);

@@ -117,6 +117,15 @@ static void drop(struct pm *pm, size_t ctr)
     free(name);
 }
 
+void warm_renew(struct pm *pm, size_t ctr)
+{
+    if (pm->c[ctr].w.st == W_NONE)
+        return;
+    pod_log(POD_LOG_INFO, "%s: warm standby dropped: rerun creates the container anew",
+            pm->c[ctr].name);
+    drop(pm, ctr);
+}
+
 static void failed(struct pm *pm, size_t ctr, const char *step, const char *msg)
 {
     struct warm *w = &pm->c[ctr].w;

@@ -663,6 +663,9 @@ int drv_recover(struct drv *d, const char *state_text, struct pod_err *err)
 
 void drv_input(struct drv *d, const struct sup_event *ev)
 {
+    const struct backend *be = &d->cfg.backend;
+    if (ev->type == SUP_EV_RERUN && be->ops->ctr_renew && ev->ctr < d->n)
+        be->ops->ctr_renew(be->self, ev->ctr); /* before the supervisor's stop and start */
     feed(d, ev);
     drain_pending(d);
     trace_changes(d);

@@ -20,7 +20,11 @@
 #                         (the latter is restarted by `podman run`), next to one that has one;
 #   daemon_dies_before_rename  (faulty-podman: every rename hangs) the daemon killed between the
 #                         start from the standby and its rename: the new daemon adopts the running
-#                         `<name>-standby` as the instance and renames it.
+#                         `<name>-standby` as the instance and renames it, and `pod shell`
+#                         enters it before that;
+#   rerun_takes_the_current_image  `pod rerun NAME` after the image moved under its tag: the
+#                         standby made before is dropped, the new instance and the next
+#                         standby run the new image.
 # The standbys are found by their name: podman's labels never change, so the
 # instance started from a standby keeps podc.standby=1.
 source "$(dirname "${BASH_SOURCE[0]}")/lib_life.sh"
@@ -434,4 +438,48 @@ $(standby crash)" "$(all_of crash)"
     pok rm
     nothing_left
     no_standby_process
+}
+
+# (f) `pod rerun NAME` creates the container anew: a standby made before an image changed under
+# its tag is not started (it is dropped at the rerun); the new instance runs the current image.
+t_warm_rerun_takes_the_current_image() {
+    local img=localhost/e2ewarmimg-$$:1 old new id1 sb1
+    trap "(cd / && podman rm -f -i e2ewarmimg-$$-v2 && podman rmi -f $img) >/dev/null 2>&1" EXIT
+    (cd / && podman tag "$E2E_IMAGE" "$img") || fail "podman tag"
+    old=$(cd / && podman image inspect --format '{{.Id}}' "$img")
+    mkpod e2ewarmrr <<YAML
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: loop
+      image: $img
+      command: [sh, -c, '$WARM_LOOP']
+      restart: always
+      warmStandby: true
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 30 "loop running" state_is loop running
+    wait_for 30 "loop's standby" standby_ready loop
+    sb1=$SID
+    id1=$(ctr_id loop)
+    eq "the standby's image" "$old" "$(podman container inspect --format '{{.Image}}' "$sb1")"
+    # a new image under the same tag (what `pod download -f` of a moved tag does)
+    (cd / && podman run --name "e2ewarmimg-$$-v2" "$E2E_IMAGE" sh -c 'echo v2 >/version' &&
+        podman commit -q "e2ewarmimg-$$-v2" "$img" && podman rm "e2ewarmimg-$$-v2") >/dev/null ||
+        fail "a second image"
+    new=$(cd / && podman image inspect --format '{{.Id}}' "$img")
+    [ "$new" != "$old" ] || fail "the tag did not move"
+    pok rerun loop
+    wait_for 30 "loop's instance 2" cfield_is loop instance 2
+    wait_for 30 "loop running again" replaced loop "$id1"
+    eq "instance 2's image" "$new" "$(podman container inspect --format '{{.Image}}' "$(ctr loop)")"
+    eq "instance 2 is not the old standby" "" "$([ "$(ctr_id loop)" = "$sb1" ] && echo "$sb1")"
+    eq "/version in instance 2" v2 "$(in_ctr loop cat /version)"
+    eq "restarts from the standby" 0 "$(from_standby_n loop)"
+    has_line "$(dlog)" 'warm standby dropped: rerun creates the container anew'
+    wait_for 30 "a standby of the new image" standby_ready loop "$sb1"
+    eq "the new standby's image" "$new" "$(podman container inspect --format '{{.Image}}' "$SID")"
+    pok rm
+    nothing_left
 }
