@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -264,10 +266,58 @@ static void test_ident_status_down__pid_and_readiness_only(void **state)
     free(path);
 }
 
+/* The supervisor processes' set-up (in a child: it changes the process): the soft fd limit
+ * raised to the hard one, SIGPIPE ignored, the five signals blocked and read through the
+ * returned non-blocking, close-on-exec signalfd. */
+static void test_ident_signals_setup__blocked_and_readable(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+            _exit(10);
+        rl.rlim_cur = rl.rlim_max > 64 ? 64 : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            _exit(11);
+        int fd = ident_signals_setup();
+        if (fd < 0)
+            _exit(12);
+        struct rlimit after;
+        if (getrlimit(RLIMIT_NOFILE, &after) < 0 ||
+            (after.rlim_max != RLIM_INFINITY && after.rlim_cur != after.rlim_max))
+            _exit(13);
+        struct sigaction sa;
+        if (sigaction(SIGPIPE, NULL, &sa) < 0 || sa.sa_handler != SIG_IGN)
+            _exit(14);
+        sigset_t now;
+        sigprocmask(SIG_BLOCK, NULL, &now);
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+        for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+            if (!sigismember(&now, sigs[i]))
+                _exit(15);
+        if (!(fcntl(fd, F_GETFL) & O_NONBLOCK) || !(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+            _exit(16);
+        struct signalfd_siginfo si;
+        if (read(fd, &si, sizeof si) != -1 || errno != EAGAIN) /* nothing pending */
+            _exit(17);
+        raise(SIGUSR1); /* blocked: it waits in the signalfd, the process lives on */
+        if (read(fd, &si, sizeof si) != (ssize_t)sizeof si || si.ssi_signo != SIGUSR1)
+            _exit(18);
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_ident_file__names),
+        cmocka_unit_test(test_ident_signals_setup__blocked_and_readable),
         cmocka_unit_test_setup_teardown(test_ident__write_read_roundtrip, setup, teardown),
         cmocka_unit_test(test_ident_pidfd__only_the_recorded_process),
         cmocka_unit_test(test_ident_pidfd__recycled_pid_is_not_taken),
