@@ -439,6 +439,7 @@ EOF
     header "A crash: podman kills web's main process; the daemon restarts it (restart: always)"
     echo "web's restartCount before: $(cfield web restartCount), its podman id: $(ctr_id "web-$POD_FULL"),"
     echo "the id of its warm standby (web has warmStandby: true): $(ctr_id "web-$POD_FULL-standby")"
+    echo "(\`pod ps\` says warmStandby: $(cfield web warmStandby))"
     SHOW_TIMEOUT=30 show podman kill "web-$POD_FULL"
     echo
     wait_until 30 "web to be restarted and running" restarted_and_running || true
