@@ -117,6 +117,25 @@ YAML
     wait_for 30 "crash's standby" standby_ready crash
 }
 
+# run_loop_pod POD NAME IMAGE: pod POD of one warm container NAME of IMAGE running WARM_LOOP
+# (restart: always), run, with NAME running and its standby ready (SID).
+run_loop_pod() {
+    mkpod "$1" <<YAML
+api: 1.0.0-beta2
+podVersion: 0.0.1
+containers:
+    - name: $2
+      image: $3
+      command: [sh, -c, '$WARM_LOOP']
+      restart: always
+      warmStandby: true
+      stopTimeout: 1
+YAML
+    pok run
+    wait_for 30 "$2 running" state_is "$2" running
+    wait_for 30 "$2's standby" standby_ready "$2"
+}
+
 # warm_out TOKEN: what WARM_CMD prints on stdout up to its wait.
 warm_out() {
     local i
@@ -222,20 +241,7 @@ err $t2" "$OUT"
 
 # (b) `pod stop` returns with no standby left (container or process), `pod rm` leaves nothing.
 t_warm_stop_rm_leave_nothing() {
-    mkpod e2ewarmstop <<YAML
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: svc
-      image: localhost/podtest:1
-      command: [sh, -c, '$WARM_LOOP']
-      restart: always
-      warmStandby: true
-      stopTimeout: 1
-YAML
-    pok run
-    wait_for 30 "svc running" state_is svc running
-    wait_for 30 "svc's standby" standby_ready svc
+    run_loop_pod e2ewarmstop svc "$E2E_IMAGE"
     local sb1=$SID spid scpid scl sccl
     read -r spid scpid <<<"$(standby_pids "$sb1")"
     [ "${spid:-0}" -gt 0 ] && [ "${scpid:-0}" -gt 0 ] || fail "standby $sb1: pid '$spid', conmon '$scpid'"
@@ -447,20 +453,7 @@ t_warm_rerun_takes_the_current_image() {
     trap "(cd / && podman rm -f -i e2ewarmimg-$$-v2 && podman rmi -f $img) >/dev/null 2>&1" EXIT
     (cd / && podman tag "$E2E_IMAGE" "$img") || fail "podman tag"
     old=$(cd / && podman image inspect --format '{{.Id}}' "$img")
-    mkpod e2ewarmrr <<YAML
-api: 1.0.0-beta2
-podVersion: 0.0.1
-containers:
-    - name: loop
-      image: $img
-      command: [sh, -c, '$WARM_LOOP']
-      restart: always
-      warmStandby: true
-      stopTimeout: 1
-YAML
-    pok run
-    wait_for 30 "loop running" state_is loop running
-    wait_for 30 "loop's standby" standby_ready loop
+    run_loop_pod e2ewarmrr loop "$img"
     sb1=$SID
     id1=$(ctr_id loop)
     eq "the standby's image" "$old" "$(podman container inspect --format '{{.Image}}' "$sb1")"
